@@ -1,0 +1,21 @@
+/**
+ * Security events, logged as explicit lines with a stable `event` field (and counted in
+ * metrics). Fields never include a password, StateProof or BearerPass.
+ */
+export type AuditEvent =
+  | { event: 'login.succeeded'; prn: string; aid: string; evicted: string[] }
+  | { event: 'login.failed'; reason: 'unknown_email' | 'wrong_password' | 'disabled' }
+  | { event: 'register'; prn: string; aid: string }
+  | { event: 'renew'; prn: string; aid: string; generation: number }
+  | { event: 'renew.grace'; prn: string; aid: string; generation: number }
+  | { event: 'renew.rejected'; reason: 'invalid' | 'missing' | 'compromised' | 'user_gone' | 'device_mismatch'; prn?: string; aid?: string }
+  | { event: 'replay.detected'; prn: string; aid: string; presented: number; revoked: string[] }
+  | { event: 'logout'; prn: string; aid: string; ended: boolean }
+  | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'policy' }
+  | { event: 'password.changed'; prn: string }
+  | { event: 'rate_limited'; limiter: string }
+  | { event: 'store.unavailable'; operation: string };
+
+export type AuditSink = (event: AuditEvent) => void;
+
+export const discardAudit: AuditSink = () => undefined;

@@ -1,0 +1,132 @@
+import { envSchema, type Env } from './schema.js';
+import type { SessionPolicy } from '../sessions/policy.js';
+import { parseSessionPolicy } from '../sessions/policy.js';
+
+/** The validated configuration the rest of the server sees: units in names, no raw strings. */
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  jts: {
+    algorithm: Env['JTS_ALGORITHM'];
+    audience: string;
+    issuer: string;
+    bearerPassLifetimeSeconds: number;
+    stateProofLifetimeSeconds: number;
+    rotationGraceSeconds: number;
+    clockSkewSeconds: number;
+    privateKeyPath: string;
+    publicKeyPath: string;
+    previousPublicKeys: { alg: Env['JTS_ALGORITHM']; path: string }[];
+    stateProofSecret: string | undefined;
+    stateProofSecretPath: string;
+    replayRevoke: Env['JTS_REPLAY_REVOKE'];
+    sessionPolicy: SessionPolicy;
+    revocationCheck: Env['JTS_REVOCATION_CHECK'];
+    revocationOnStoreError: Env['JTS_REVOCATION_ON_STORE_ERROR'];
+    allowRegistration: boolean;
+    cookieSecure: boolean;
+    demoUsers: boolean;
+  };
+  redis: { url: string | undefined; keyPrefix: string; commandTimeoutMs: number };
+  bcryptRounds: number;
+  corsOrigins: string[];
+  trustProxy: boolean | number | string;
+  bodyLimit: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses and checks the environment; throws one ConfigError listing every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      return `  ${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = result.data;
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+
+  const previousPublicKeys = env.JTS_PREVIOUS_PUBLIC_KEYS.map((entry) => {
+    const match = /^(ES256|ES384|ES512|RS256|RS384|RS512|PS256|PS384|PS512):(.+)$/.exec(entry);
+    if (!match) {
+      problems.push(`  JTS_PREVIOUS_PUBLIC_KEYS=${JSON.stringify(entry)}: expected ALG:path, e.g. ES256:./keys/old.pub.pem`);
+      return undefined;
+    }
+    return { alg: match[1] as Env['JTS_ALGORITHM'], path: match[2] as string };
+  }).filter((entry) => entry !== undefined);
+
+  if (env.JTS_ROTATION_GRACE > 0 && env.JTS_ROTATION_GRACE < 5) {
+    problems.push(`  JTS_ROTATION_GRACE=${JSON.stringify(source.JTS_ROTATION_GRACE)}: the grace window is 5 to 10 seconds (0 only for tests)`);
+  }
+  if (env.JTS_ROTATION_GRACE === 0 && env.NODE_ENV !== 'test') {
+    problems.push(`  JTS_ROTATION_GRACE="0": a zero grace window is allowed only with NODE_ENV=test`);
+  }
+  if (env.BCRYPT_ROUNDS < 10 && env.NODE_ENV !== 'test') {
+    problems.push(`  BCRYPT_ROUNDS=${JSON.stringify(source.BCRYPT_ROUNDS)}: below 10 is allowed only with NODE_ENV=test`);
+  }
+  const cookieSecure = env.JTS_COOKIE_SECURE === 'auto' ? production : env.JTS_COOKIE_SECURE === 'true';
+  if (production) {
+    if (!cookieSecure) problems.push('  JTS_COOKIE_SECURE="false": production cookies must be Secure');
+    if (env.BCRYPT_ROUNDS < 12) problems.push(`  BCRYPT_ROUNDS=${JSON.stringify(source.BCRYPT_ROUNDS)}: production needs at least 12`);
+    if (!env.REDIS_URL) problems.push('  REDIS_URL="": production needs Redis; the memory store loses every session on restart and cannot be shared');
+    if (env.JTS_DEMO_USERS === 'true') problems.push('  JTS_DEMO_USERS="true": demo users with known passwords are refused in production');
+    if (env.CORS_ORIGINS.includes('*')) problems.push('  CORS_ORIGINS="*": credentials are never shared with every origin; list the origins');
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+
+  let sessionPolicy: SessionPolicy;
+  try {
+    sessionPolicy = parseSessionPolicy(env.JTS_SESSION_POLICY);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration:\n  JTS_SESSION_POLICY=${JSON.stringify(env.JTS_SESSION_POLICY)}: ${(error as Error).message}`);
+  }
+
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    jts: {
+      algorithm: env.JTS_ALGORITHM,
+      audience: env.JTS_AUDIENCE,
+      issuer: env.JTS_ISSUER ?? env.JTS_AUDIENCE,
+      bearerPassLifetimeSeconds: env.JTS_BEARER_PASS_LIFETIME,
+      stateProofLifetimeSeconds: env.JTS_STATE_PROOF_LIFETIME,
+      rotationGraceSeconds: env.JTS_ROTATION_GRACE,
+      clockSkewSeconds: env.JTS_CLOCK_SKEW,
+      privateKeyPath: env.JTS_PRIVATE_KEY_PATH,
+      publicKeyPath: env.JTS_PUBLIC_KEY_PATH,
+      previousPublicKeys,
+      stateProofSecret: env.JTS_STATE_PROOF_SECRET,
+      stateProofSecretPath: env.JTS_STATE_PROOF_SECRET_PATH,
+      replayRevoke: env.JTS_REPLAY_REVOKE,
+      sessionPolicy,
+      revocationCheck: env.JTS_REVOCATION_CHECK,
+      revocationOnStoreError: env.JTS_REVOCATION_ON_STORE_ERROR,
+      allowRegistration: env.JTS_ALLOW_REGISTRATION,
+      cookieSecure,
+      demoUsers: env.JTS_DEMO_USERS === 'auto' ? !production : env.JTS_DEMO_USERS === 'true',
+    },
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT },
+    bcryptRounds: env.BCRYPT_ROUNDS,
+    corsOrigins: env.CORS_ORIGINS,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    bodyLimit: env.BODY_LIMIT,
+  };
+}
+
+/** Express accepts a boolean, a hop count, or a list of addresses/subnets. */
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  return value;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { JTS_ALGORITHMS } from '../jts/algorithms.js';
+
+/**
+ * Every environment variable the server reads, with its default. `.env.example` and the README
+ * table mirror this file; `test/config.test.ts` keeps them in step.
+ */
+
+const seconds = (fallback: number, min: number, max: number) =>
+  z.coerce.number({ error: 'expected a whole number of seconds' }).int('expected a whole number of seconds').min(min).max(max).default(fallback);
+
+const milliseconds = (fallback: number, min: number, max: number) =>
+  z.coerce.number({ error: 'expected a whole number of milliseconds' }).int('expected a whole number of milliseconds').min(min).max(max).default(fallback);
+
+const count = (fallback: number, min: number, max: number) =>
+  z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(min).max(max).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+    .default(fallback);
+
+const list = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: count(3000, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  JTS_ALGORITHM: z.enum(JTS_ALGORITHMS, { error: `expected one of ${JTS_ALGORITHMS.join(', ')}` }).default('ES256'),
+  JTS_AUDIENCE: z.url({ error: 'expected a URL' }).default('http://localhost:3000'),
+  JTS_ISSUER: optionalString,
+  JTS_BEARER_PASS_LIFETIME: seconds(300, 1, 3600),
+  JTS_STATE_PROOF_LIFETIME: seconds(604800, 60, 31_536_000),
+  JTS_ROTATION_GRACE: seconds(10, 0, 10),
+  JTS_CLOCK_SKEW: seconds(5, 0, 60),
+  JTS_PRIVATE_KEY_PATH: z.string().default('./keys/signing-key.pem'),
+  JTS_PUBLIC_KEY_PATH: z.string().default('./keys/signing-key.pub.pem'),
+  JTS_PREVIOUS_PUBLIC_KEYS: list,
+  JTS_STATE_PROOF_SECRET: optionalString,
+  JTS_STATE_PROOF_SECRET_PATH: z.string().default('./keys/state-proof.secret'),
+  JTS_REPLAY_REVOKE: z.enum(['session', 'principal']).default('session'),
+  JTS_SESSION_POLICY: z.string().default('allow_all'),
+  JTS_REVOCATION_CHECK: z.enum(['strict', 'off']).default('strict'),
+  JTS_REVOCATION_ON_STORE_ERROR: z.enum(['deny', 'allow']).default('deny'),
+  JTS_ALLOW_REGISTRATION: bool(true),
+  JTS_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
+  JTS_DEMO_USERS: z.enum(['true', 'false', 'auto']).default('auto'),
+
+  REDIS_URL: optionalString,
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'expected up to 32 letters, digits, ":", "_" or "-"').default('jts:'),
+  REDIS_COMMAND_TIMEOUT: milliseconds(1000, 50, 60_000),
+
+  BCRYPT_ROUNDS: count(12, 4, 17),
+  CORS_ORIGINS: list,
+  TRUST_PROXY: z.string().default('false'),
+  BODY_LIMIT: z.string().regex(/^[1-9][0-9]*(b|kb|mb)$/i, 'expected a size such as 16kb').default('16kb'),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,57 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Clock } from '../../jts/clock.js';
+import { JtsError, type ErrorCode } from '../../jts/errors.js';
+
+/** Errors raised by Express's body parser carry a `type`; map the ones a client can cause. */
+const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
+  'entity.parse.failed': { code: 'invalid_request', message: 'The body is not valid JSON.' },
+  'entity.too.large': { code: 'payload_too_large', message: 'The request body is too large.' },
+  'encoding.unsupported': { code: 'unsupported_media_type', message: 'The body encoding is not supported.' },
+  'charset.unsupported': { code: 'unsupported_media_type', message: 'The body charset is not supported.' },
+  'request.aborted': { code: 'invalid_request', message: 'The request was aborted.' },
+  'request.size.invalid': { code: 'invalid_request', message: 'The request body size does not match Content-Length.' },
+  'stream.encoding.set': { code: 'internal_error', message: 'Internal server error.' },
+};
+
+export function sendError(res: Response, error: JtsError, clock: Clock): void {
+  if (error.retryAfter !== undefined) res.set('Retry-After', String(error.retryAfter));
+  if (error.status === 401) res.set('WWW-Authenticate', `Bearer error="${error.key}"`);
+  res.status(error.status).json(error.toBody(clock.now()));
+}
+
+/** Unknown routes answer with the JSON error shape, never Express's HTML page. */
+export function notFound(): RequestHandler {
+  return function routeNotFound() {
+    throw new JtsError('not_found', { message: 'No such endpoint.' });
+  };
+}
+
+/**
+ * The one final handler: protocol errors become the JTS body; anything else is a generic 500
+ * whose details go only to the log.
+ */
+export function errorHandler(options: { logger: Logger; clock: Clock }): ErrorRequestHandler {
+  const { logger, clock } = options;
+  return function handleError(error: unknown, req, res, next) {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const jtsError = toJtsError(error);
+    if (jtsError.status >= 500) {
+      const log = (req as { log?: Logger }).log ?? logger;
+      log.error({ err: error, code: jtsError.code }, 'request failed');
+    }
+    sendError(res, jtsError, clock);
+  };
+}
+
+function toJtsError(error: unknown): JtsError {
+  if (error instanceof JtsError) return error;
+  if (typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string') {
+    const mapped = BODY_PARSER_ERRORS[error.type];
+    if (mapped) return new JtsError(mapped.code, { message: mapped.message, cause: error });
+  }
+  return new JtsError('internal_error', { cause: error });
+}

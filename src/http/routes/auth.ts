@@ -1,0 +1,92 @@
+import { Router, type Request, type Response } from 'express';
+import type { ClientContext, IssuedCredentials, JTSAuthServer } from '../../auth/auth-server.js';
+import { JtsError } from '../../jts/errors.js';
+import { parseBody, loginBody, registerBody, changePasswordBody } from '../body.js';
+import { clearStateProofCookie, setStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
+import { bearerOf } from '../middleware/authenticate.js';
+import type { RequestHandler } from 'express';
+
+export interface AuthRouteDeps {
+  authServer: JTSAuthServer;
+  cookies: CookieSettings;
+  csrf: RequestHandler;
+  authenticate: RequestHandler;
+  /** Extra middleware per route (rate limits), keyed by route name. */
+  limits: Partial<Record<'login' | 'register' | 'renew' | 'password', RequestHandler[]>>;
+}
+
+const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** POST /jts/login, /jts/register, /jts/renew, /jts/logout, /jts/password. */
+export function authRoutes(deps: AuthRouteDeps): Router {
+  const { authServer, cookies, csrf, limits } = deps;
+  const router = Router();
+
+  router.post('/login', csrf, ...(limits.login ?? []), async (req, res) => {
+    const { email, password } = parseBody(req, loginBody);
+    const issued = await authServer.login(email, password, clientOf(req));
+    sendCredentials(req, res, issued, 200, cookies);
+  });
+
+  router.post('/register', csrf, ...(limits.register ?? []), async (req, res) => {
+    const input = parseBody(req, registerBody);
+    const issued = await authServer.register(input, clientOf(req));
+    sendCredentials(req, res, issued, 201, cookies);
+  });
+
+  router.post('/renew', csrf, ...(limits.renew ?? []), async (req, res) => {
+    const stateProof = stateProofOf(req);
+    if (stateProof === undefined) throw new JtsError('JTS-401-03', { message: 'No StateProof was presented.' });
+    try {
+      const renewed = await authServer.renew(stateProof, clientOf(req));
+      sendCredentials(req, res, renewed, 200, cookies);
+    } catch (error) {
+      // A dead session's cookie is useless to the browser: clear it along with the error.
+      if (error instanceof JtsError && error.status === 401) clearStateProofCookie(res, cookies);
+      throw error;
+    }
+  });
+
+  router.post('/logout', csrf, async (req, res) => {
+    await authServer.logout(stateProofOf(req));
+    clearStateProofCookie(res, cookies);
+    res.set('Cache-Control', 'no-store').json({ success: true });
+  });
+
+  router.post('/password', csrf, deps.authenticate, ...(limits.password ?? []), async (req, res) => {
+    const { payload } = bearerOf(req);
+    const { currentPassword, newPassword } = parseBody(req, changePasswordBody);
+    const { revoked } = await authServer.changePassword(payload.prn, payload.aid, currentPassword, newPassword);
+    res.json({ success: true, revokedSessions: revoked });
+  });
+
+  return router;
+}
+
+function clientOf(req: Request): ClientContext {
+  const deviceId = req.get('x-jts-device-id');
+  if (deviceId !== undefined && !DEVICE_ID.test(deviceId)) {
+    throw new JtsError('invalid_request', { message: 'X-JTS-Device-ID must be 1 to 128 printable ASCII characters.' });
+  }
+  return { userAgent: req.get('user-agent'), ip: req.ip, deviceId };
+}
+
+/**
+ * The BearerPass goes in the body, the StateProof in the HttpOnly cookie. Native clients (those
+ * that send X-JTS-Device-ID or X-JTS-StateProof) get the StateProof in the body too, since they
+ * keep it themselves.
+ */
+function sendCredentials(req: Request, res: Response, issued: IssuedCredentials, status: number, cookies: CookieSettings): void {
+  setStateProofCookie(res, issued.stateProof, issued.stateProofMaxAge, cookies);
+  const native = req.get('x-jts-device-id') !== undefined || req.get(STATE_PROOF_HEADER) !== undefined;
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .set('Pragma', 'no-cache')
+    .json({
+      bearerPass: issued.bearerPass,
+      expiresIn: issued.expiresIn,
+      tokenType: 'Bearer',
+      ...(native ? { stateProof: issued.stateProof } : {}),
+    });
+}

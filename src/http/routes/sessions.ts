@@ -1,0 +1,32 @@
+import { Router, type RequestHandler } from 'express';
+import type { JTSAuthServer } from '../../auth/auth-server.js';
+import { JtsError } from '../../jts/errors.js';
+import { bearerOf } from '../middleware/authenticate.js';
+
+/** GET /jts/sessions, DELETE /jts/sessions/:aid, POST /jts/sessions/revoke-others. */
+export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: RequestHandler; csrf: RequestHandler }): Router {
+  const { authServer, authenticate, csrf } = deps;
+  const router = Router();
+
+  router.get('/', authenticate, async (req, res) => {
+    const { payload } = bearerOf(req);
+    res.set('Cache-Control', 'no-store').json({ sessions: await authServer.listSessions(payload.prn, payload.aid) });
+  });
+
+  router.post('/revoke-others', csrf, authenticate, async (req, res) => {
+    const { payload } = bearerOf(req);
+    const ended = await authServer.revokeOtherSessions(payload.prn, payload.aid);
+    res.json({ success: true, revoked: ended.length });
+  });
+
+  router.delete('/:aid', csrf, authenticate, async (req, res) => {
+    const { payload } = bearerOf(req);
+    // The lookup is scoped to the caller's own sessions: another user's aid is simply not found.
+    const aid = String(req.params.aid);
+    const ended = await authServer.revokeSession(payload.prn, aid);
+    if (!ended) throw new JtsError('not_found', { message: 'No such session.' });
+    res.json({ success: true, current: aid === payload.aid });
+  });
+
+  return router;
+}

@@ -1,0 +1,76 @@
+/** BearerPass JOSE header and claims (JTS.md, "BearerPass"). */
+
+export const JTS_TYP = 'JTS-S/v1';
+
+/** JTS.md: a `grc` above this is treated as this. */
+export const MAX_GRACE_SECONDS = 60;
+
+export type SessionPolicyName = 'allow_all' | 'single' | 'notify' | `max:${number}`;
+
+export interface BearerPassHeader {
+  alg: string;
+  typ: typeof JTS_TYP;
+  kid: string;
+}
+
+export interface BearerPassClaims {
+  /** Principal: the user id. */
+  prn: string;
+  /** Anchor id: the session. */
+  aid: string;
+  /** Unique id of this token. */
+  tkn_id: string;
+  iat: number;
+  exp: number;
+  iss?: string;
+  aud?: string | string[];
+  perm?: string[];
+  grc?: number;
+  org?: string;
+  atm?: string;
+  ath?: number;
+  spl?: string;
+  dfp?: string;
+}
+
+type ClaimCheck = (value: unknown) => boolean;
+
+const isNonEmptyString: ClaimCheck = (v) => typeof v === 'string' && v.length > 0 && v.length <= 256;
+const isNumericDate: ClaimCheck = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isStringArray: ClaimCheck = (v) => Array.isArray(v) && v.length <= 256 && v.every((p) => typeof p === 'string');
+const isAudience: ClaimCheck = (v) => isNonEmptyString(v) || (isStringArray(v) && (v as unknown[]).length > 0);
+
+const REQUIRED: Record<string, ClaimCheck> = {
+  prn: isNonEmptyString,
+  aid: isNonEmptyString,
+  tkn_id: isNonEmptyString,
+  iat: isNumericDate,
+  exp: isNumericDate,
+};
+
+const OPTIONAL: Record<string, ClaimCheck> = {
+  iss: isNonEmptyString,
+  aud: isAudience,
+  perm: isStringArray,
+  grc: isNumericDate,
+  org: isNonEmptyString,
+  atm: isNonEmptyString,
+  ath: isNumericDate,
+  spl: isNonEmptyString,
+  dfp: isNonEmptyString,
+};
+
+/** Returns the name of the first required claim that is missing or mistyped, else undefined. */
+export function findBadClaim(payload: Record<string, unknown>): string | undefined {
+  for (const [name, check] of Object.entries(REQUIRED)) {
+    if (!check(payload[name])) return name;
+  }
+  for (const [name, check] of Object.entries(OPTIONAL)) {
+    if (payload[name] !== undefined && !check(payload[name])) return name;
+  }
+  return undefined;
+}
+
+export function effectiveGrace(claims: Pick<BearerPassClaims, 'grc'>): number {
+  return Math.min(claims.grc ?? 0, MAX_GRACE_SECONDS);
+}

@@ -1,0 +1,97 @@
+import { randomBytes, createPrivateKey, createPublicKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import type { JtsAlgorithm } from '../jts/algorithms.js';
+import { KeyRing, type KeyInput } from '../jts/key-ring.js';
+import { MIN_SECRET_BYTES } from '../jts/state-proof.js';
+import { generatePemKeyPair } from './generate.js';
+
+export class KeyFileError extends Error {
+  override readonly name = 'KeyFileError';
+}
+
+export interface KeyFiles {
+  algorithm: JtsAlgorithm;
+  privateKeyPath: string;
+  publicKeyPath: string;
+  previousPublicKeys: readonly { alg: JtsAlgorithm; path: string }[];
+}
+
+/** Writes a key pair; the private key is readable by its owner only. Refuses to overwrite unless `force`. */
+export async function writeKeyPair(files: Pick<KeyFiles, 'privateKeyPath' | 'publicKeyPath'>, alg: JtsAlgorithm, options: { force: boolean; rsaBits?: number }): Promise<void> {
+  for (const path of [files.privateKeyPath, files.publicKeyPath]) {
+    if (!options.force && existsSync(path)) throw new KeyFileError(`${path} exists; pass --force to replace it`);
+  }
+  const pair = await generatePemKeyPair(alg, options.rsaBits);
+  await mkdir(dirname(files.privateKeyPath), { recursive: true });
+  await mkdir(dirname(files.publicKeyPath), { recursive: true });
+  await writeFile(files.privateKeyPath, pair.privateKeyPem, { mode: 0o600 });
+  await writeFile(files.publicKeyPath, pair.publicKeyPem, { mode: 0o644 });
+}
+
+/**
+ * Loads the signing key and any retiring public keys into a key ring. Outside production a
+ * missing signing key is generated (with a warning) so that `npm start` works on a bare machine;
+ * in production it is fatal.
+ */
+export async function loadKeyRing(files: KeyFiles, options: { production: boolean; logger: Logger }): Promise<KeyRing> {
+  const missing = !existsSync(files.privateKeyPath);
+  if (missing) {
+    if (options.production) {
+      throw new KeyFileError(`JTS_PRIVATE_KEY_PATH=${files.privateKeyPath}: no signing key there; create one with "npm run keygen" and mount it`);
+    }
+    options.logger.warn({ path: files.privateKeyPath, alg: files.algorithm }, 'no signing key found: generating a development key (never do this in production)');
+    await writeKeyPair(files, files.algorithm, { force: true });
+  }
+  const privateKey = createPrivateKey(await readKeyFile(files.privateKeyPath, 'JTS_PRIVATE_KEY_PATH'));
+  const publicKey = existsSync(files.publicKeyPath) ? createPublicKey(await readKeyFile(files.publicKeyPath, 'JTS_PUBLIC_KEY_PATH')) : createPublicKey(privateKey);
+  const inputs: KeyInput[] = [{ alg: files.algorithm, privateKey, publicKey }];
+  for (const previous of files.previousPublicKeys) {
+    inputs.push({ alg: previous.alg, publicKey: createPublicKey(await readKeyFile(previous.path, 'JTS_PREVIOUS_PUBLIC_KEYS')) });
+  }
+  try {
+    return await KeyRing.from(inputs);
+  } catch (error) {
+    throw new KeyFileError(`the signing keys cannot be used: ${(error as Error).message}`);
+  }
+}
+
+async function readKeyFile(path: string, variable: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new KeyFileError(`${variable}=${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/**
+ * The StateProof secret: JTS_STATE_PROOF_SECRET (base64/base64url, ≥ 32 bytes) or the file at
+ * JTS_STATE_PROOF_SECRET_PATH. Outside production a missing file is generated.
+ */
+export async function loadStateProofSecret(source: { value: string | undefined; path: string }, options: { production: boolean; logger: Logger }): Promise<Buffer> {
+  if (source.value !== undefined) return decodeSecret(source.value, 'JTS_STATE_PROOF_SECRET');
+  if (!existsSync(source.path)) {
+    if (options.production) {
+      throw new KeyFileError(`JTS_STATE_PROOF_SECRET is unset and ${source.path} does not exist; create one with "npm run keygen -- --secret"`);
+    }
+    options.logger.warn({ path: source.path }, 'no StateProof secret found: generating a development secret');
+    await writeSecretFile(source.path, { force: true });
+  }
+  return decodeSecret((await readFile(source.path, 'utf8')).trim(), 'JTS_STATE_PROOF_SECRET_PATH');
+}
+
+export async function writeSecretFile(path: string, options: { force: boolean }): Promise<void> {
+  if (!options.force && existsSync(path)) throw new KeyFileError(`${path} exists; pass --force to replace it`);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+}
+
+function decodeSecret(value: string, variable: string): Buffer {
+  const bytes = Buffer.from(value, /^[A-Za-z0-9_-]+$/.test(value) ? 'base64url' : 'base64');
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new KeyFileError(`${variable}: the StateProof secret must decode to at least ${MIN_SECRET_BYTES} bytes (got ${bytes.length}); generate one with "npm run keygen -- --secret"`);
+  }
+  return bytes;
+}

@@ -1,0 +1,36 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * Paths that may carry a credential. pino-http logs `req.headers` and `res.headers`; bodies
+ * are never logged, but the paths are listed anyway in case a caller logs one.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-jts-stateproof"]',
+  'req.headers["x-jts-device-id"]',
+  'req.headers["x-metrics-token"]',
+  'res.headers["set-cookie"]',
+  'password',
+  'currentPassword',
+  'newPassword',
+  'bearerPass',
+  'stateProof',
+  '*.password',
+  '*.bearerPass',
+  '*.stateProof',
+];
+
+export interface LoggerOptions {
+  level: string;
+  pretty: boolean;
+  /** Where lines go; tests pass a stream to read them back. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const base: pino.LoggerOptions = { level: options.level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'jts-auth-server' } };
+  if (options.destination) return pino(base, options.destination);
+  if (options.pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } });
+  return pino(base);
+}

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis, Result } from 'ioredis';
+
+/** Lua files are named `<verb>-<numKeys>.lua` (BullMQ's habit); they are read once at start-up. */
+const SCRIPT_DIR = join(__dirname, '..', 'sessions', 'lua');
+
+const SCRIPTS = {
+  jtsCreateSession: 'create-2.lua',
+  jtsRotateSession: 'rotate-3.lua',
+  jtsListSessions: 'list-1.lua',
+  jtsRevokeSession: 'revoke-3.lua',
+  jtsRevokeAllSessions: 'revoke-all-1.lua',
+} as const;
+
+type ScriptArg = string | number;
+type Reply = string | number | null | Reply[];
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    jtsCreateSession(...args: ScriptArg[]): Result<string[], Context>;
+    jtsRotateSession(...args: ScriptArg[]): Result<Reply[], Context>;
+    jtsListSessions(...args: ScriptArg[]): Result<string[], Context>;
+    jtsRevokeSession(...args: ScriptArg[]): Result<number, Context>;
+    jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[], Context>;
+  }
+}
+
+const defined = new WeakSet<Redis>();
+
+/** Registers the session scripts on a client (idempotent). */
+export function defineSessionScripts(client: Redis): void {
+  if (defined.has(client)) return;
+  for (const [name, file] of Object.entries(SCRIPTS)) {
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+    client.defineCommand(name, { numberOfKeys, lua: readFileSync(join(SCRIPT_DIR, file), 'utf8') });
+  }
+  defined.add(client);
+}

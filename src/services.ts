@@ -1,0 +1,114 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AppDeps } from './app.js';
+import { JTSAuthServer } from './auth/auth-server.js';
+import type { AuditSink } from './auth/audit.js';
+import { JTSResourceServer } from './auth/resource-server.js';
+import type { Config } from './config/load.js';
+import { createBearerPassIssuer } from './jts/bearer-pass/mint.js';
+import { createBearerPassVerifier } from './jts/bearer-pass/verify.js';
+import type { Clock } from './jts/clock.js';
+import type { KeyRing } from './jts/key-ring.js';
+import { StateProofCodec } from './jts/state-proof.js';
+import { MemorySessionStore } from './sessions/memory-store.js';
+import { redisKeys } from './sessions/redis-keys.js';
+import { RedisSessionStore } from './sessions/redis-store.js';
+import type { SessionStore } from './sessions/types.js';
+import { MemoryUserStore } from './users/memory-store.js';
+import { createPasswordHasher, type PasswordHasher } from './users/password.js';
+import { RedisUserStore } from './users/redis-store.js';
+import type { UserStore } from './users/types.js';
+
+export interface ServiceInputs {
+  config: Config;
+  keyRing: KeyRing;
+  stateProofSecret: Buffer;
+  clock: Clock;
+  logger: Logger;
+  /** Present when sessions and users live in Redis; absent means the in-memory stores. */
+  redis?: Redis;
+  audit: AuditSink;
+  /** Extra readiness conditions (e.g. "not shutting down"). */
+  isShuttingDown?: () => boolean;
+}
+
+export interface Services extends AppDeps {
+  sessions: SessionStore;
+  hasher: PasswordHasher;
+}
+
+/** Wires the protocol core, the stores and the two JTS halves from a validated configuration. */
+export function buildServices(inputs: ServiceInputs): Services {
+  const { config, keyRing, clock, logger, redis, audit } = inputs;
+  const keys = redisKeys(config.redis.keyPrefix);
+  const sessions: SessionStore = redis ? new RedisSessionStore(redis, keys) : new MemorySessionStore(clock);
+  const users: UserStore = redis ? new RedisUserStore(redis, keys) : new MemoryUserStore();
+  const hasher = createPasswordHasher(config.bcryptRounds);
+  const { jts } = config;
+
+  const mint = createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.bearerPassLifetimeSeconds, issuer: jts.issuer, audience: jts.audience });
+  const verify = createBearerPassVerifier({ keyFor: (kid) => keyRing.get(kid), clock, audience: jts.audience, issuer: jts.issuer, clockSkewSeconds: jts.clockSkewSeconds });
+
+  const authServer = new JTSAuthServer({
+    users,
+    sessions,
+    hasher,
+    stateProofs: new StateProofCodec(inputs.stateProofSecret),
+    mint,
+    clock,
+    audit,
+    settings: {
+      bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,
+      stateProofLifetimeSeconds: jts.stateProofLifetimeSeconds,
+      rotationGraceSeconds: jts.rotationGraceSeconds,
+      replayRevoke: jts.replayRevoke,
+      sessionPolicy: jts.sessionPolicy,
+      allowRegistration: jts.allowRegistration,
+    },
+  });
+
+  const resourceServer = new JTSResourceServer({
+    verify,
+    sessions,
+    revocationCheck: jts.revocationCheck,
+    onStoreError: jts.revocationOnStoreError,
+    onDegraded(payload) {
+      audit({ event: 'store.unavailable', operation: 'revocation_check' });
+      logger.warn({ prn: payload.prn, aid: payload.aid }, 'session store unreachable: BearerPass accepted on its signature alone (JTS_REVOCATION_ON_STORE_ERROR=allow)');
+    },
+  });
+
+  const readiness = {
+    async check() {
+      const checks: Record<string, string> = { keys: keyRing.size > 0 ? 'ok' : 'no keys' };
+      try {
+        await sessions.ping();
+        checks.store = 'ok';
+      } catch {
+        checks.store = 'unreachable';
+      }
+      if (inputs.isShuttingDown?.()) checks.lifecycle = 'shutting down';
+      return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+    },
+  };
+
+  return {
+    settings: {
+      issuer: jts.issuer,
+      cookieSecure: jts.cookieSecure,
+      corsOrigins: config.corsOrigins,
+      trustProxy: config.trustProxy,
+      bodyLimit: config.bodyLimit,
+      production: config.env === 'production',
+    },
+    keyRing,
+    authServer,
+    resourceServer,
+    users,
+    sessions,
+    hasher,
+    clock,
+    logger,
+    readiness,
+  };
+}

@@ -1,0 +1,61 @@
+--[[
+  One renewal: rotate, answer from the grace slot, or detect a replay — decided and written
+  in one atomic step, so concurrent renewals with one StateProof never fork the session.
+
+  KEYS[1] session hash     KEYS[2] grace slot of the session     KEYS[3] the user's session index
+  ARGV[1] presented generation     ARGV[2] sealed BearerPass of this rotation
+  ARGV[3] now (ms)     ARGV[4] grace (ms)     ARGV[5] lifetime (ms)     ARGV[6] tombstone (ms)
+  ARGV[7] 'session' | 'principal'   ARGV[8] session key prefix   ARGV[9] grace key prefix
+  ARGV[10] aid
+
+  Returns: {1, new generation}               rotated
+           {2, current generation, sealed}   grace: the answer of the rotation that consumed it
+           {3, revoked aid, ...}             replay: the session (or every session) is now a tombstone
+           {4}                               already compromised
+           {0}                               no such session
+]]
+local state = redis.call('HMGET', KEYS[1], 'st', 'g')
+if not state[1] then return {0} end
+if state[1] == 'c' then return {4} end
+
+local current = tonumber(state[2])
+local presented = tonumber(ARGV[1])
+
+if presented == current then
+  local nextGeneration = current + 1
+  redis.call('HSET', KEYS[1], 'g', nextGeneration, 'r', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+  if tonumber(ARGV[4]) > 0 then
+    redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
+  else
+    redis.call('DEL', KEYS[2])
+  end
+  return {1, nextGeneration}
+end
+
+if presented == current - 1 then
+  local sealed = redis.call('GET', KEYS[2])
+  if sealed then return {2, current, sealed} end
+end
+
+if presented > current then return {0} end
+
+-- An earlier StateProof after its window: token theft. Keep a small tombstone so the
+-- session's BearerPasses and StateProofs are answered with JTS-401-05 until they expire.
+local victims = { ARGV[10] }
+if ARGV[7] == 'principal' then
+  victims = redis.call('ZRANGE', KEYS[3], 0, -1)
+end
+local revoked = {3}
+for _, aid in ipairs(victims) do
+  local key = ARGV[8] .. aid
+  if redis.call('HGET', key, 'st') == 'a' then
+    redis.call('DEL', key, ARGV[9] .. aid)
+    redis.call('HSET', key, 'st', 'c')
+    redis.call('PEXPIRE', key, ARGV[6])
+    revoked[#revoked + 1] = aid
+  end
+  redis.call('ZREM', KEYS[3], aid)
+end
+return revoked

@@ -1,0 +1,113 @@
+import type { Clock } from '../jts/clock.js';
+import { sessionLimit } from './policy.js';
+import type { CreateResult, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore } from './types.js';
+
+interface Entry {
+  record: SessionRecord;
+  expiresAt: number;
+  /** Set when a replay was detected: the record is kept only to answer JTS-401-05. */
+  compromised: boolean;
+  grace: { generation: number; sealed: string; until: number } | undefined;
+}
+
+/**
+ * In-process store for development and tests: the same contract as the Redis store. Every
+ * method runs to completion without awaiting, which makes it atomic on Node's single thread.
+ */
+export class MemorySessionStore implements SessionStore {
+  private readonly users = new Map<string, Map<string, Entry>>();
+
+  constructor(private readonly clock: Clock) {}
+
+  create(session: NewSession, options: { policy: Parameters<typeof sessionLimit>[0]; lifetimeMs: number; now: number }): Promise<CreateResult> {
+    const sessions = this.live(session.prn);
+    this.users.set(session.prn, sessions);
+    const evicted: string[] = [];
+    const limit = sessionLimit(options.policy);
+    if (limit !== undefined) {
+      const active = [...sessions.values()].filter((e) => !e.compromised).sort((a, b) => a.record.createdAt - b.record.createdAt);
+      while (active.length >= limit) {
+        const oldest = active.shift() as Entry;
+        sessions.delete(oldest.record.aid);
+        evicted.push(oldest.record.aid);
+      }
+    }
+    sessions.set(session.aid, {
+      record: { ...session, generation: 1, lastActiveAt: options.now },
+      expiresAt: options.now + options.lifetimeMs,
+      compromised: false,
+      grace: undefined,
+    });
+    return Promise.resolve({ evicted });
+  }
+
+  state(prn: string, aid: string): Promise<SessionState> {
+    const entry = this.live(prn).get(aid);
+    if (!entry) return Promise.resolve({ state: 'missing' });
+    if (entry.compromised) return Promise.resolve({ state: 'compromised' });
+    return Promise.resolve({ state: 'active', generation: entry.record.generation, createdAt: entry.record.createdAt, deviceHash: entry.record.deviceHash });
+  }
+
+  rotate(request: RotateRequest): Promise<RotateResult> {
+    const sessions = this.live(request.prn);
+    const entry = sessions.get(request.aid);
+    if (!entry) return Promise.resolve({ outcome: 'missing' });
+    if (entry.compromised) return Promise.resolve({ outcome: 'compromised' });
+    const current = entry.record.generation;
+    if (request.presented === current) {
+      entry.record.generation = current + 1;
+      entry.record.lastActiveAt = request.now;
+      entry.expiresAt = request.now + request.lifetimeMs;
+      entry.grace = { generation: current + 1, sealed: request.sealedBearerPass, until: request.now + request.graceMs };
+      return Promise.resolve({ outcome: 'rotated', generation: current + 1 });
+    }
+    if (request.presented === current - 1 && entry.grace && request.now <= entry.grace.until) {
+      return Promise.resolve({ outcome: 'grace', generation: current, sealedBearerPass: entry.grace.sealed });
+    }
+    if (request.presented > current) return Promise.resolve({ outcome: 'missing' });
+    const victims = request.replayRevoke === 'principal' ? [...sessions.values()].filter((e) => !e.compromised) : [entry];
+    for (const victim of victims) {
+      victim.compromised = true;
+      victim.grace = undefined;
+      victim.expiresAt = request.now + request.tombstoneMs;
+    }
+    return Promise.resolve({ outcome: 'replay', revoked: victims.map((v) => v.record.aid) });
+  }
+
+  list(prn: string): Promise<SessionRecord[]> {
+    const records = [...this.live(prn).values()].filter((e) => !e.compromised).map((e) => ({ ...e.record }));
+    return Promise.resolve(records.sort((a, b) => a.createdAt - b.createdAt));
+  }
+
+  revoke(prn: string, aid: string): Promise<boolean> {
+    const sessions = this.live(prn);
+    const entry = sessions.get(aid);
+    if (!entry || entry.compromised) return Promise.resolve(false);
+    sessions.delete(aid);
+    return Promise.resolve(true);
+  }
+
+  revokeAll(prn: string, keepAid?: string): Promise<string[]> {
+    const sessions = this.live(prn);
+    const ended: string[] = [];
+    for (const [aid, entry] of sessions) {
+      if (aid === keepAid || entry.compromised) continue;
+      sessions.delete(aid);
+      ended.push(aid);
+    }
+    return Promise.resolve(ended);
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The user's sessions with expired ones swept out, as Redis TTLs would. */
+  private live(prn: string): Map<string, Entry> {
+    const sessions = this.users.get(prn) ?? new Map<string, Entry>();
+    const now = this.clock.now();
+    for (const [aid, entry] of sessions) if (entry.expiresAt <= now) sessions.delete(aid);
+    if (sessions.size === 0) this.users.delete(prn);
+    return sessions;
+  }
+}

@@ -1,0 +1,31 @@
+export interface User {
+  id: string;
+  /** Normalised: trimmed and lower-cased (see normaliseEmail). */
+  email: string;
+  name: string;
+  passwordHash: string;
+  permissions: string[];
+  disabled: boolean;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled'>>;
+
+/**
+ * User storage. Expected outcomes ("no such user", "email taken") are values; backing-store
+ * failures are thrown as `JtsError('service_unavailable')`.
+ */
+export interface UserStore {
+  /** 'email_taken' when another user has the (normalised) email. */
+  create(user: User): Promise<'created' | 'email_taken'>;
+  get(id: string): Promise<User | undefined>;
+  findByEmail(email: string): Promise<User | undefined>;
+  update(id: string, patch: UserPatch, now: number): Promise<User | undefined>;
+  list(): Promise<User[]>;
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
