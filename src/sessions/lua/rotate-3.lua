@@ -26,8 +26,11 @@ if presented == current then
   redis.call('HSET', KEYS[1], 'g', nextGeneration, 'r', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   redis.call('PEXPIRE', KEYS[3], ARGV[5])
-  if tonumber(ARGV[4]) > 0 then
-    redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
+  local grace = tonumber(ARGV[4])
+  if grace > 0 then
+    -- The window is judged by the caller's clock ("until|sealed"); the TTL only cleans up.
+    local untilMs = string.format('%.0f', tonumber(ARGV[3]) + grace)
+    redis.call('SET', KEYS[2], untilMs .. '|' .. ARGV[2], 'PX', grace + 1000)
   else
     redis.call('DEL', KEYS[2])
   end
@@ -35,8 +38,13 @@ if presented == current then
 end
 
 if presented == current - 1 then
-  local sealed = redis.call('GET', KEYS[2])
-  if sealed then return {2, current, sealed} end
+  local slot = redis.call('GET', KEYS[2])
+  if slot then
+    local sep = string.find(slot, '|', 1, true)
+    if tonumber(ARGV[3]) <= tonumber(string.sub(slot, 1, sep - 1)) then
+      return {2, current, string.sub(slot, sep + 1)}
+    end
+  end
 end
 
 if presented > current then return {0} end

@@ -1,0 +1,47 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake on the command line: reported with a pointer to --help rather than as a failure. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * `parseArgs` in strict mode, with its errors (unknown option, missing value) turned into
+ * UsageErrors so that the runner prints them as one line.
+ */
+export function parseOptions<const O extends Options>(args: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error));
+  }
+}
+
+/**
+ * Runs a CLI entry point. Any failure becomes exit code 1 and a single line on stderr: an operator
+ * needs the reason, and a stack trace would bury it (and could leak paths or values into logs).
+ */
+export function runCli(program: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${program}: ${describeError(error)}\n`);
+    process.exitCode = 1;
+  });
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return oneLine(String(error));
+  let message = error.message;
+  // Store errors wrap the Redis failure; the operator needs the underlying reason too.
+  if (error.cause instanceof Error && error.cause.message && !message.includes(error.cause.message)) {
+    message = `${message} (${error.cause.message})`;
+  }
+  if (error instanceof UsageError) message = `${message} (see --help)`;
+  return oneLine(message);
+}
+
+function oneLine(text: string): string {
+  // ConfigError lists one variable per line after a heading ending in ':'.
+  return text.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ').trim();
+}

@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { ManualClock } from '../../src/jts/clock';
+import type { SessionPolicy } from '../../src/sessions/policy';
+import type { NewSession, RotateRequest, SessionStore } from '../../src/sessions/types';
+
+const HOUR = 3_600_000;
+
+export interface ContractContext {
+  store: SessionStore;
+  clock: ManualClock;
+  /** Moves the injected clock forward (the grace window follows it in every store). */
+  advance(ms: number): Promise<void>;
+  /** Waits until the store has forgotten what expired `ms` ago (Redis TTLs run on real time). */
+  expire(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The behaviour every SessionStore must have; run against the memory and the Redis store. */
+export function sessionStoreContract(name: string, open: () => Promise<ContractContext>): void {
+  describe(`${name} session store contract`, () => {
+    let ctx: ContractContext;
+    beforeEach(async () => {
+      ctx = await open();
+    });
+    afterEach(async () => {
+      await ctx.close();
+    });
+
+    const id = () => randomBytes(16).toString('base64url');
+    const policy: SessionPolicy = { kind: 'allow_all' };
+    const newSession = (prn: string, overrides: Partial<NewSession> = {}): NewSession => ({
+      prn,
+      aid: id(),
+      createdAt: ctx.clock.now(),
+      device: 'Firefox on Linux',
+      ipPrefix: '203.0.113.x',
+      deviceHash: undefined,
+      ...overrides,
+    });
+    const rotate = (session: NewSession, presented: number, extra: Partial<RotateRequest> = {}) =>
+      ctx.store.rotate({
+        prn: session.prn,
+        aid: session.aid,
+        presented,
+        sealedBearerPass: `sealed-${presented}`,
+        now: ctx.clock.now(),
+        graceMs: 10_000,
+        lifetimeMs: HOUR,
+        tombstoneMs: 60_000,
+        replayRevoke: 'session',
+        ...extra,
+      });
+    const create = (session: NewSession, p: SessionPolicy = policy) => ctx.store.create(session, { policy: p, lifetimeMs: HOUR, now: ctx.clock.now() });
+
+    it('creates a session at generation 1 and reports it active', async () => {
+      const session = newSession(id());
+      await create(session);
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined });
+    });
+
+    it('reports an unknown session as missing', async () => {
+      await expect(ctx.store.state(id(), id())).resolves.toEqual({ state: 'missing' });
+      await expect(rotate(newSession(id()), 1)).resolves.toEqual({ outcome: 'missing' });
+    });
+
+    it('rotates the current generation and only the current one', async () => {
+      const session = newSession(id());
+      await create(session);
+      await expect(rotate(session, 1)).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+      await expect(rotate(session, 2)).resolves.toEqual({ outcome: 'rotated', generation: 3 });
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ state: 'active', generation: 3 });
+    });
+
+    it('answers the just-consumed generation from the grace slot inside the window', async () => {
+      const session = newSession(id());
+      await create(session);
+      await rotate(session, 1, { sealedBearerPass: 'first-answer' });
+      await ctx.advance(5_000);
+      await expect(rotate(session, 1, { sealedBearerPass: 'second-mint' })).resolves.toEqual({ outcome: 'grace', generation: 2, sealedBearerPass: 'first-answer' });
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ generation: 2 });
+    });
+
+    it('treats a generation two behind as a replay even inside the window', async () => {
+      const session = newSession(id());
+      await create(session);
+      await rotate(session, 1);
+      await rotate(session, 2);
+      const result = await rotate(session, 1);
+      expect(result).toEqual({ outcome: 'replay', revoked: [session.aid] });
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'compromised' });
+    });
+
+    it('treats the consumed generation after the window as a replay and kills the session', async () => {
+      const session = newSession(id());
+      await create(session);
+      await rotate(session, 1);
+      await ctx.advance(11_000);
+      await expect(rotate(session, 1)).resolves.toEqual({ outcome: 'replay', revoked: [session.aid] });
+      await expect(rotate(session, 2)).resolves.toEqual({ outcome: 'compromised' });
+    });
+
+    it('revokes every session of the principal on replay when asked to', async () => {
+      const prn = id();
+      const victim = newSession(prn);
+      const sibling = newSession(prn);
+      await create(victim);
+      await create(sibling);
+      await rotate(victim, 1);
+      await rotate(victim, 2);
+      const result = await rotate(victim, 1, { replayRevoke: 'principal' });
+      expect(result.outcome).toBe('replay');
+      expect(result.outcome === 'replay' && [...result.revoked].sort()).toEqual([victim.aid, sibling.aid].sort());
+      await expect(ctx.store.state(prn, sibling.aid)).resolves.toEqual({ state: 'compromised' });
+      await expect(ctx.store.list(prn, ctx.clock.now())).resolves.toEqual([]);
+    });
+
+    it('lists live sessions with their details, oldest first', async () => {
+      const prn = id();
+      const first = newSession(prn);
+      await create(first);
+      await ctx.advance(1_000);
+      const second = newSession(prn, { createdAt: ctx.clock.now(), deviceHash: 'abc' });
+      await create(second);
+      const list = await ctx.store.list(prn, ctx.clock.now());
+      expect(list.map((s) => s.aid)).toEqual([first.aid, second.aid]);
+      expect(list[1]).toMatchObject({ prn, device: 'Firefox on Linux', ipPrefix: '203.0.113.x', deviceHash: 'abc', generation: 1 });
+    });
+
+    it('revokes one session, and says so only once', async () => {
+      const session = newSession(id());
+      await create(session);
+      await expect(ctx.store.revoke(session.prn, session.aid)).resolves.toBe(true);
+      await expect(ctx.store.revoke(session.prn, session.aid)).resolves.toBe(false);
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'missing' });
+    });
+
+    it('cannot revoke a session through another principal', async () => {
+      const session = newSession(id());
+      await create(session);
+      await expect(ctx.store.revoke(id(), session.aid)).resolves.toBe(false);
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ state: 'active' });
+    });
+
+    it('revokes all other sessions of a user', async () => {
+      const prn = id();
+      const keep = newSession(prn);
+      const others = [newSession(prn), newSession(prn)];
+      for (const s of [keep, ...others]) await create(s);
+      const ended = await ctx.store.revokeAll(prn, keep.aid);
+      expect([...ended].sort()).toEqual(others.map((s) => s.aid).sort());
+      await expect(ctx.store.list(prn, ctx.clock.now())).resolves.toEqual([expect.objectContaining({ aid: keep.aid })]);
+    });
+
+    it('evicts every other session under the single policy', async () => {
+      const prn = id();
+      const old = newSession(prn);
+      await create(old, { kind: 'single' });
+      const fresh = newSession(prn);
+      await expect(create(fresh, { kind: 'single' })).resolves.toEqual({ evicted: [old.aid] });
+      await expect(ctx.store.state(prn, old.aid)).resolves.toEqual({ state: 'missing' });
+    });
+
+    it('evicts the oldest session past max:N', async () => {
+      const prn = id();
+      const sessions = [newSession(prn), newSession(prn), newSession(prn)];
+      const evicted: string[] = [];
+      for (const s of sessions) {
+        evicted.push(...(await create(s, { kind: 'max', max: 2 })).evicted);
+        await ctx.advance(10);
+      }
+      expect(evicted).toEqual([sessions[0]!.aid]);
+      expect((await ctx.store.list(prn, ctx.clock.now())).map((s) => s.aid)).toEqual([sessions[1]!.aid, sessions[2]!.aid]);
+    });
+
+    it('forgets a session after its lifetime', async () => {
+      const session = newSession(id());
+      await ctx.store.create(session, { policy, lifetimeMs: 100, now: ctx.clock.now() });
+      await ctx.expire(150);
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'missing' });
+      await expect(ctx.store.list(session.prn, ctx.clock.now())).resolves.toEqual([]);
+    });
+
+    it('answers ping', async () => {
+      await expect(ctx.store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
