@@ -31,7 +31,7 @@ if limit > 0 then
   end
 end
 
-redis.call('HSET', KEYS[1], 'st', 'a', 'g', 1, 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8])
+redis.call('HSET', KEYS[1], 'st', 'a', 'g', string.format('%015d', 1), 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8])
 if ARGV[9] ~= '' then
   redis.call('HSET', KEYS[1], 'dh', ARGV[9])
 end

@@ -23,7 +23,9 @@ local presented = tonumber(ARGV[1])
 
 if presented == current then
   local nextGeneration = current + 1
-  redis.call('HSET', KEYS[1], 'g', nextGeneration, 'r', ARGV[3])
+  -- Zero-padded to a fixed width: Redis would store a small integer in fewer bytes, and the
+  -- session must take the same memory after its 500th renewal as after its first.
+  redis.call('HSET', KEYS[1], 'g', string.format('%015d', nextGeneration), 'r', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   redis.call('PEXPIRE', KEYS[3], ARGV[5])
   local grace = tonumber(ARGV[4])

@@ -1,0 +1,168 @@
+import request from 'supertest';
+import type { Redis } from 'ioredis';
+import { buildTestApp, createUser, type TestApp } from '../support/test-app';
+import { CSRF, login, renew, renewOk, stateProofFrom } from '../support/http';
+import { PrivateRedis } from '../support/redis-server';
+
+/** Every key under the test's prefix (SCAN, never KEYS). */
+async function keysOf(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+/** Everything Redis holds under the prefix, as text. */
+async function dump(redis: Redis, prefix: string): Promise<string> {
+  const parts: string[] = [];
+  for (const key of await keysOf(redis, prefix)) {
+    parts.push(key);
+    const type = await redis.type(key);
+    if (type === 'string') parts.push((await redis.get(key)) ?? '');
+    if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
+    if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES')));
+    if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
+  }
+  return parts.join('\n');
+}
+
+describe('Redis store invariants', () => {
+  let t: TestApp;
+  let redis: Redis;
+  let user: Awaited<ReturnType<typeof createUser>>;
+
+  beforeEach(async () => {
+    t = await buildTestApp({ store: 'redis' });
+    redis = t.redis!;
+    user = await createUser(t);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('never forks a session: 20 concurrent renewals with one StateProof get one rotation', async () => {
+    const { stateProof } = await login(t.app, user.email, user.password);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => renew(t.app, stateProof)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(new Set(answers.map((a) => stateProofFrom(a))).size).toBe(1);
+    expect(new Set(answers.map((a) => (a.body as { bearerPass: string }).bearerPass)).size).toBe(1);
+    expect(t.audits.filter((e) => e.event === 'renew')).toHaveLength(1);
+    const next = stateProofFrom(answers[0]!)!;
+    await expect(renewOk(t.app, next)).resolves.toBeDefined();
+  });
+
+  it('uses the same keys and bytes per session after 500 renewals as after 1', async () => {
+    const prefix = t.config.redis.keyPrefix;
+    let { stateProof } = await login(t.app, user.email, user.password);
+    stateProof = (await renewOk(t.app, stateProof)).stateProof;
+    const measure = async () => {
+      const keys = (await keysOf(redis, prefix)).filter((key) => !key.endsWith(':user') && !key.includes('email:') && !key.endsWith('users'));
+      let bytes = 0;
+      for (const key of keys) bytes += (await redis.memory('USAGE', key)) ?? 0;
+      return { keys: keys.length, bytes };
+    };
+    const afterOne = await measure();
+    for (let i = 0; i < 499; i++) stateProof = (await renewOk(t.app, stateProof)).stateProof;
+    const afterMany = await measure();
+    expect(afterMany).toEqual(afterOne);
+    expect(afterOne.keys).toBe(3); // session hash, grace slot, the user's session index
+  });
+
+  it('keeps nothing usable at rest: no StateProof, mac or BearerPass appears in any key or value', async () => {
+    const issued: string[] = [];
+    let creds = await login(t.app, user.email, user.password);
+    issued.push(creds.stateProof, creds.bearerPass);
+    for (let i = 0; i < 5; i++) {
+      creds = await renewOk(t.app, creds.stateProof);
+      issued.push(creds.stateProof, creds.bearerPass);
+    }
+    const everything = await dump(redis, t.config.redis.keyPrefix);
+    expect(everything.length).toBeGreaterThan(0);
+    for (const secret of issued) {
+      expect(everything).not.toContain(secret);
+      // The last part of either artefact (the mac, the signature) is what makes it usable.
+      expect(everything).not.toContain(secret.split('.').pop()!);
+    }
+  });
+
+  it('rejects garbage and forged StateProofs without a Redis round trip', async () => {
+    const { stateProof } = await login(t.app, user.email, user.password);
+    const parts = stateProof.split('.');
+    const forged = [...parts.slice(0, 4), 'A'.repeat(43)].join('.');
+    const otherGeneration = [...parts.slice(0, 3), '7', parts[4]].join('.');
+    const sent = jest.spyOn(redis, 'sendCommand');
+    for (const value of ['garbage', 'sp1.a.b.c.d', forged, otherGeneration, `${stateProof}x`]) {
+      const res = await renew(t.app, value);
+      expect(res.body).toMatchObject({ error_code: 'JTS-401-03' });
+    }
+    expect(sent).not.toHaveBeenCalled();
+    sent.mockRestore();
+  });
+
+  it('costs an unknown email the same time as a wrong password (medians within 25%)', async () => {
+    const timed = await buildTestApp({ store: 'redis', env: { BCRYPT_ROUNDS: '8' } });
+    const u = await createUser(timed);
+    const time = async (email: string) => {
+      const start = process.hrtime.bigint();
+      const res = await request(timed.app).post('/jts/login').set(CSRF).send({ email, password: 'not the password' });
+      expect(res.status).toBe(401);
+      return Number(process.hrtime.bigint() - start) / 1e6;
+    };
+    await time(u.email); // warm-up: the dummy hash and connections
+    const unknown: number[] = [];
+    const wrong: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      unknown.push(await time(`missing-${i}@example.com`));
+      wrong.push(await time(u.email));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const ratio = median(unknown) / median(wrong);
+    expect(ratio).toBeGreaterThan(0.75);
+    expect(ratio).toBeLessThan(1.25);
+    await timed.close();
+  });
+});
+
+describe('when Redis goes away', () => {
+  let server: PrivateRedis;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    server = await PrivateRedis.start();
+  });
+  afterAll(async () => {
+    await t.close();
+    await server.destroy();
+  });
+
+  it('answers 503 service_unavailable with retry_after, stays up, and recovers by itself', async () => {
+    t = await buildTestApp({ store: 'redis', redisUrl: server.url, env: { REDIS_COMMAND_TIMEOUT: '500' } });
+    const user = await createUser(t);
+    const creds = await login(t.app, user.email, user.password);
+
+    await server.stop();
+    const loginDown = await request(t.app).post('/jts/login').set(CSRF).send({ email: user.email, password: user.password });
+    expect(loginDown.status).toBe(503);
+    expect(loginDown.body).toMatchObject({ error: 'service_unavailable', action: 'retry', retry_after: expect.any(Number) });
+    expect(loginDown.headers['retry-after']).toBeDefined();
+    const renewDown = await renew(t.app, creds.stateProof);
+    expect(renewDown.status).toBe(503);
+    expect(renewDown.body).toMatchObject({ error: 'service_unavailable' });
+    const profileDown = await request(t.app).get('/api/profile').set('Authorization', `Bearer ${creds.bearerPass}`);
+    expect(profileDown.status).toBe(503);
+    await expect(request(t.app).get('/readyz')).resolves.toMatchObject({ status: 503 });
+    await expect(request(t.app).get('/healthz')).resolves.toMatchObject({ status: 200 });
+
+    // The memory of the emptied Redis is gone with it; the user comes back through the store.
+    await server.start();
+    const deadline = Date.now() + 5_000;
+    while (t.redis!.status !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await expect(request(t.app).get('/readyz')).resolves.toMatchObject({ status: 200 });
+    const again = await createUser(t);
+    await expect(login(t.app, again.email, again.password)).resolves.toBeDefined();
+  });
+});
