@@ -88,7 +88,7 @@ export class JTSAuthServer {
   }
 
   async register(input: { email: string; password: string; name: string }, client: ClientContext): Promise<IssuedCredentials> {
-    const { users, hasher, clock, audit, settings } = this.deps;
+    const { users, hasher, clock, settings } = this.deps;
     if (!settings.allowRegistration) throw new JtsError('registration_closed');
     const problem = passwordProblem(input.password);
     if (problem !== undefined) throw new JtsError('invalid_request', { message: problem });

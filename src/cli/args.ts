@@ -11,9 +11,9 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * `parseArgs` in strict mode, with its errors (unknown option, missing value) turned into
  * UsageErrors so that the runner prints them as one line.
  */
-export function parseOptions<const O extends Options>(args: string[], options: O, allowPositionals = false) {
+export function parseOptions<const O extends Options>(args: string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true }>> {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals });
+    return parseArgs({ args, options, strict: true });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error));
   }

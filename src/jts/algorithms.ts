@@ -45,9 +45,9 @@ export function assertKeyFitsAlgorithm(alg: JtsAlgorithm, key: KeyObject): void 
     }
     return;
   }
-  // PS* keys may be plain RSA keys (RFC 7518 §3.5); RS* must be plain RSA.
-  const typeOk = key.asymmetricKeyType === 'rsa' || (spec.family === 'RSA-PSS' && key.asymmetricKeyType === 'rsa-pss');
-  if (!typeOk) throw new Error(`${alg} needs an RSA key, got ${describeKey(key)}`);
+  // Plain RSA keys serve RS* and PS* alike (RFC 7518 §3.5). RSA-PSS-only keys are refused: they
+  // cannot be published as a JWK.
+  if (key.asymmetricKeyType !== 'rsa') throw new Error(`${alg} needs an RSA key, got ${describeKey(key)}`);
   if ((details?.modulusLength ?? 0) < MIN_RSA_BITS) {
     throw new Error(`${alg} needs an RSA key of at least ${MIN_RSA_BITS} bits, got ${details?.modulusLength ?? 0}`);
   }
@@ -59,7 +59,7 @@ function describeKey(key: KeyObject): string {
 }
 
 /** node:crypto options that make `sign`/`verify` produce and accept JWS signatures for `alg`. */
-export function cryptoKeyInput<K extends KeyObject>(alg: JtsAlgorithm, key: K): SignKeyObjectInput & VerifyKeyObjectInput {
+export function cryptoKeyInput(alg: JtsAlgorithm, key: KeyObject): SignKeyObjectInput & VerifyKeyObjectInput {
   const spec = SPECS[alg];
   switch (spec.family) {
     case 'EC':

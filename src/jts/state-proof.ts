@@ -48,7 +48,10 @@ export class StateProofCodec {
     const parts = { prn, aid, generation: Number(generation) };
     const presented = Buffer.from(mac, 'base64url');
     const expected = this.mac(parts);
-    return presented.length === expected.length && timingSafeEqual(presented, expected) ? parts : undefined;
+    // The 43rd character carries 2 unused bits; only the canonical spelling is accepted, so
+    // one StateProof has exactly one string form.
+    const canonical = presented.toString('base64url') === mac;
+    return canonical && presented.length === expected.length && timingSafeEqual(presented, expected) ? parts : undefined;
   }
 
   /**

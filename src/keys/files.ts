@@ -1,6 +1,6 @@
 import { randomBytes, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { JtsAlgorithm } from '../jts/algorithms.js';
@@ -28,6 +28,8 @@ export async function writeKeyPair(files: Pick<KeyFiles, 'privateKeyPath' | 'pub
   await mkdir(dirname(files.privateKeyPath), { recursive: true });
   await mkdir(dirname(files.publicKeyPath), { recursive: true });
   await writeFile(files.privateKeyPath, pair.privateKeyPem, { mode: 0o600 });
+  // `mode` applies only when the file is created; an overwritten file keeps its old mode.
+  await chmod(files.privateKeyPath, 0o600);
   await writeFile(files.publicKeyPath, pair.publicKeyPem, { mode: 0o644 });
 }
 
@@ -86,6 +88,7 @@ export async function writeSecretFile(path: string, options: { force: boolean })
   if (!options.force && existsSync(path)) throw new KeyFileError(`${path} exists; pass --force to replace it`);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  await chmod(path, 0o600);
 }
 
 function decodeSecret(value: string, variable: string): Buffer {

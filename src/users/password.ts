@@ -11,7 +11,8 @@ export const MAX_PASSWORD_BYTES = 72;
 
 /** Returns why a password is unacceptable as a new password, or undefined when it is fine. */
 export function passwordProblem(password: string): string | undefined {
-  if ([...password].length < MIN_PASSWORD_LENGTH) return `The password needs at least ${MIN_PASSWORD_LENGTH} characters.`;
+  // Counted in code points, so "ééééé" is five characters, not ten bytes.
+  if (Array.from(password).length < MIN_PASSWORD_LENGTH) return `The password needs at least ${MIN_PASSWORD_LENGTH} characters.`;
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return `The password may be at most ${MAX_PASSWORD_BYTES} bytes (UTF-8).`;
   if (password.includes('\0')) return 'The password may not contain NUL characters.';
   return undefined;

@@ -10,7 +10,7 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
 
   beforeEach(async () => {
     t = await buildTestApp({ store });
-    clock = t.clock as ManualClock;
+    clock = t.clock;
     user = await createUser(t);
   });
   afterEach(async () => {
@@ -180,7 +180,7 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
       const stolenFrom = await login(strict.app, u.email, u.password);
       const other = await login(strict.app, u.email, u.password);
       await renewOk(strict.app, stolenFrom.stateProof);
-      (strict.clock as ManualClock).advance(11_000);
+      strict.clock.advance(11_000);
       await expect(renew(strict.app, stolenFrom.stateProof)).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-05' } });
       await expect(renew(strict.app, other.stateProof)).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-05' } });
       await strict.close();

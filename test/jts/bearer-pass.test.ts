@@ -37,7 +37,7 @@ function outcome(result: VerifyResult): Outcome {
 
 /** Short printable form of a claim value for test names. */
 function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value);
   return text.length > 40 ? `a ${text.length}-character string` : text;
 }
 

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
 import { loadConfig, type Config } from '../../src/config/load';
-import { ManualClock, type Clock } from '../../src/jts/clock';
+import { ManualClock } from '../../src/jts/clock';
 import { KeyRing } from '../../src/jts/key-ring';
 import { createRedisClient } from '../../src/redis/connect';
 import { buildServices, type Services } from '../../src/services';
@@ -16,7 +16,7 @@ export interface TestAppOptions {
   store?: StoreKind;
   /** Environment overrides on top of the test defaults. */
   env?: Record<string, string>;
-  clock?: Clock;
+  clock?: ManualClock;
   /** Use this Redis URL instead of the shared test server. */
   redisUrl?: string;
   keyRing?: KeyRing;
@@ -25,7 +25,7 @@ export interface TestAppOptions {
 export interface TestApp extends Services {
   app: ReturnType<typeof createApp>;
   config: Config;
-  clock: Clock;
+  clock: ManualClock;
   redis: Redis | undefined;
   audits: AuditEvent[];
   logLines: string[];
@@ -53,6 +53,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     NODE_ENV: 'test',
     BCRYPT_ROUNDS: '4',
     JTS_DEMO_USERS: 'false',
+    // Suites log in many times from one address; test/ops turns the limits on where it tests them.
+    RATE_LIMIT_ENABLED: 'false',
     REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
     ...(store === 'redis' ? { REDIS_URL: options.redisUrl ?? testRedisUrl() } : {}),
     ...options.env,
@@ -97,8 +99,9 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     redis,
     audits,
     logLines,
-    async close() {
+    close() {
       redis?.disconnect();
+      return Promise.resolve();
     },
   };
 }

@@ -53,5 +53,9 @@ function toJtsError(error: unknown): JtsError {
     const mapped = BODY_PARSER_ERRORS[error.type];
     if (mapped) return new JtsError(mapped.code, { message: mapped.message, cause: error });
   }
+  // The router reports an undecodable path parameter (bad percent-encoding) as a plain 400.
+  if (typeof error === 'object' && error !== null && 'status' in error && error.status === 400) {
+    return new JtsError('invalid_request', { message: 'The request URL is malformed.', cause: error });
+  }
   return new JtsError('internal_error', { cause: error });
 }

@@ -1,0 +1,13 @@
+/**
+ * The library surface for other Node services: verify BearerPasses knowing only the JWKS URL.
+ *
+ *     import { createVerifier, requireBearerPass } from 'jts-auth-server';
+ *     const verifier = createVerifier({ jwksUrl: 'https://auth.example.com/.well-known/jts-jwks', audience: 'https://api.example.com' });
+ *     app.get('/orders', requireBearerPass(verifier), handler);
+ */
+export { createVerifier, type Verifier, type VerifierOptions } from './jts/remote-verifier.js';
+export { requireBearerPass } from './verifier/express.js';
+export { createBearerPassVerifier, type VerifyResult } from './jts/bearer-pass/verify.js';
+export type { BearerPassClaims, BearerPassHeader } from './jts/bearer-pass/claims.js';
+export { JtsError, isJtsCode, type ErrorCode, type JtsCode, type ErrorBody } from './jts/errors.js';
+export { requirePermissions, requireAnyPermission, requireOrg } from './http/middleware/guards.js';

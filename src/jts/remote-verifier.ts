@@ -1,0 +1,119 @@
+import { createPublicKey } from 'node:crypto';
+import type { JWK } from 'jose';
+import { assertKeyFitsAlgorithm, isJtsAlgorithm } from './algorithms.js';
+import { createBearerPassVerifier, type VerifyResult } from './bearer-pass/verify.js';
+import { systemClock, type Clock } from './clock.js';
+import { JtsError } from './errors.js';
+import type { RingKey } from './key-ring.js';
+
+export interface VerifierOptions {
+  /** The issuer's JWKS, e.g. https://auth.example.com/.well-known/jts-jwks. */
+  jwksUrl?: string | URL;
+  /** Or a fixed key set (no fetching). */
+  keys?: readonly JWK[];
+  audience?: string;
+  issuer?: string;
+  clockSkewSeconds?: number;
+  /** Keys are refetched after this long even when every kid is known (default 10 min). */
+  cacheMaxAgeMs?: number;
+  /** At most one refetch per this interval when an unknown kid shows up (default 30 s). */
+  unknownKidCooldownMs?: number;
+  clock?: Clock;
+  fetch?: typeof fetch;
+}
+
+export interface Verifier {
+  /** Never throws for a bad token: the result says why. */
+  verify(token: unknown): Promise<VerifyResult>;
+}
+
+/**
+ * BearerPass verification for services other than the auth server: they know only the JWKS URL.
+ * Same rules as the server's own check, minus revocation: such a service cannot know that a
+ * session was ended before its BearerPass expires (that is why BearerPasses are short-lived).
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (!options.jwksUrl === !options.keys) throw new Error('createVerifier needs exactly one of jwksUrl or keys');
+  const clock = options.clock ?? systemClock;
+  const cacheMaxAgeMs = options.cacheMaxAgeMs ?? 600_000;
+  const cooldownMs = options.unknownKidCooldownMs ?? 30_000;
+  const doFetch = options.fetch ?? fetch;
+
+  let keys = new Map<string, RingKey>(options.keys ? toRingKeys(options.keys) : []);
+  let fetchedAt = options.keys ? Infinity : -Infinity;
+  let lastAttempt = -Infinity;
+  let inFlight: Promise<void> | undefined;
+
+  const verifyWith = createBearerPassVerifier({
+    keyFor: (kid) => keys.get(kid),
+    clock,
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    ...(options.clockSkewSeconds === undefined ? {} : { clockSkewSeconds: options.clockSkewSeconds }),
+  });
+
+  async function refresh(): Promise<void> {
+    if (!options.jwksUrl) return;
+    // Concurrent requests share one fetch.
+    inFlight ??= (async () => {
+      lastAttempt = clock.now();
+      try {
+        const response = await doFetch(options.jwksUrl as string | URL, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
+        if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+        const body = (await response.json()) as { keys?: unknown };
+        if (!Array.isArray(body.keys)) throw new Error('JWKS has no keys array');
+        keys = new Map(toRingKeys(body.keys as JWK[]));
+        fetchedAt = clock.now();
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  }
+
+  return {
+    async verify(token) {
+      const kid = peekKid(token);
+      const now = clock.now();
+      const stale = now - fetchedAt > cacheMaxAgeMs;
+      const unknown = kid !== undefined && !keys.has(kid) && now - lastAttempt >= cooldownMs;
+      if (options.jwksUrl && (stale || unknown || keys.size === 0)) {
+        try {
+          await refresh();
+        } catch (error) {
+          // Keep serving with the keys we have; with none at all the failure is ours, not the token's.
+          if (keys.size === 0) return { ok: false, error: new JtsError('JTS-500-01', { cause: error }) };
+        }
+      }
+      return verifyWith(token);
+    },
+  };
+}
+
+function toRingKeys(jwks: readonly JWK[]): [string, RingKey][] {
+  const out: [string, RingKey][] = [];
+  for (const jwk of jwks) {
+    // Keys without a kid or a JTS algorithm cannot be selected safely; skip them.
+    if (typeof jwk.kid !== 'string' || !isJtsAlgorithm(jwk.alg) || jwk.use === 'enc') continue;
+    try {
+      const publicKey = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, n: jwk.n, e: jwk.e } as import('node:crypto').JsonWebKey, format: 'jwk' });
+      assertKeyFitsAlgorithm(jwk.alg, publicKey);
+      out.push([jwk.kid, { kid: jwk.kid, alg: jwk.alg, publicKey, privateKey: undefined, jwk }]);
+    } catch {
+      continue;
+    }
+  }
+  return out;
+}
+
+function peekKid(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  const dot = token.indexOf('.');
+  if (dot <= 0 || dot > 2048) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}

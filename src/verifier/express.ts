@@ -1,0 +1,25 @@
+import type { RequestHandler } from 'express';
+import { JtsError } from '../jts/errors.js';
+import type { Verifier } from '../jts/remote-verifier.js';
+import '../http/request-context.js';
+
+const BEARER = /^Bearer +([^ ]+) *$/i;
+
+/**
+ * Express middleware for another service: verifies the BearerPass with a `createVerifier()`
+ * and sets `req.jts`, or answers with the JTS error body. It cannot see revocations: a
+ * BearerPass stays valid here until it expires.
+ */
+export function requireBearerPass(verifier: Verifier): RequestHandler {
+  return async function verifyBearerPass(req, res, next) {
+    const match = BEARER.exec(req.get('authorization') ?? '');
+    const token = match?.[1];
+    const result = token === undefined ? { ok: false as const, error: new JtsError('JTS-401-03', { message: 'A BearerPass is required.' }) } : await verifier.verify(token);
+    if (!result.ok) {
+      res.status(result.error.status).json(result.error.toBody());
+      return;
+    }
+    req.jts = { payload: result.payload, header: result.header, bearerPass: token ?? '' };
+    next();
+  };
+}

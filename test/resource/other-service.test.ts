@@ -1,0 +1,114 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { KeyRing } from '../../src/jts/key-ring';
+import { createVerifier } from '../../src/jts/remote-verifier';
+import { requireBearerPass } from '../../src/verifier/express';
+import { requirePermissions } from '../../src/http/middleware/guards';
+import { buildTestApp, createUser, type TestApp } from '../support/test-app';
+import { login } from '../support/http';
+
+const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+function listen(app: express.Express, port = 0): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = app.listen(port, '127.0.0.1', () => {
+      resolve(server);
+    });
+  });
+}
+
+const close = (server: Server) => new Promise<void>((resolve) => server.close(() => { resolve(); }));
+
+/** A second service that knows nothing but the auth server's JWKS URL. */
+function otherService(jwksUrl: string) {
+  const verifier = createVerifier({ jwksUrl, audience: 'http://localhost:3000', issuer: 'http://localhost:3000', unknownKidCooldownMs: 0 });
+  const app = express();
+  app.get('/orders', requireBearerPass(verifier), (req, res) => {
+    res.json({ orders: [], for: req.jts?.payload.prn });
+  });
+  app.get('/admin', requireBearerPass(verifier), requirePermissions(['admin:access']), (_req, res) => {
+    res.json({ ok: true });
+  });
+  return { app, verifier };
+}
+
+describe('a service verifying with only the JWKS URL', () => {
+  const firstKey = ec();
+  let auth: TestApp;
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    auth = await buildTestApp({ keyRing: await KeyRing.from([{ alg: 'ES256', privateKey: firstKey.privateKey }]) });
+    server = await listen(auth.app);
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await close(server);
+  });
+
+  it('accepts the auth server’s BearerPasses and rejects tampered ones', async () => {
+    const user = await createUser(auth);
+    const { bearerPass } = await login(auth.app, user.email, user.password);
+    const { app } = otherService(`http://127.0.0.1:${port}/.well-known/jts-jwks`);
+    await expect(request(app).get('/orders').set('Authorization', `Bearer ${bearerPass}`)).resolves.toMatchObject({ status: 200, body: { for: user.id } });
+
+    const [h, p, s] = bearerPass.split('.');
+    const claims = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, perm: ['admin:access'] })).toString('base64url')}.${s}`;
+    const res = await request(app).get('/admin').set('Authorization', `Bearer ${tampered}`);
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error_code: 'JTS-401-02' });
+    await expect(request(app).get('/orders')).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-03' } });
+  });
+
+  it('cannot see a logout: the BearerPass stays valid there until it expires (the protocol’s trade)', async () => {
+    const user = await createUser(auth);
+    const creds = await login(auth.app, user.email, user.password);
+    await request(auth.app).post('/jts/logout').set('x-jts-request', '1').set('Cookie', `jts_state_proof=${creds.stateProof}`).expect(200);
+    const { app } = otherService(`http://127.0.0.1:${port}/.well-known/jts-jwks`);
+    await request(app).get('/orders').set('Authorization', `Bearer ${creds.bearerPass}`).expect(200);
+    await request(auth.app).get('/api/profile').set('Authorization', `Bearer ${creds.bearerPass}`).expect(401);
+  });
+
+  it('picks up a rotated key when the JWKS changes, and still accepts tokens of the previous key', async () => {
+    const user = await createUser(auth);
+    const old = await login(auth.app, user.email, user.password);
+    const { app } = otherService(`http://127.0.0.1:${port}/.well-known/jts-jwks`);
+    await request(app).get('/orders').set('Authorization', `Bearer ${old.bearerPass}`).expect(200);
+
+    // Roll the auth server over to a new signer that still publishes the old public key.
+    await close(server);
+    const rotated = await buildTestApp({
+      keyRing: await KeyRing.from([
+        { alg: 'ES256', privateKey: ec().privateKey },
+        { alg: 'ES256', publicKey: firstKey.publicKey },
+      ]),
+    });
+    server = await listen(rotated.app, port);
+    const rotatedUser = await createUser(rotated);
+    const fresh = await login(rotated.app, rotatedUser.email, rotatedUser.password);
+    expect(fresh.bearerPass.split('.')[0]).not.toBe(old.bearerPass.split('.')[0]);
+
+    await request(app).get('/orders').set('Authorization', `Bearer ${fresh.bearerPass}`).expect(200);
+    await request(app).get('/orders').set('Authorization', `Bearer ${old.bearerPass}`).expect(200);
+  });
+
+  it('answers JTS-500-01 (retry) when it has never been able to reach the key set', async () => {
+    const { app } = otherService('http://127.0.0.1:1/.well-known/jts-jwks');
+    const res = await request(app).get('/orders').set('Authorization', 'Bearer a.b.c');
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ error: 'key_unavailable', error_code: 'JTS-500-01', action: 'retry' });
+  });
+
+  it('works from a fixed key set too, without fetching', async () => {
+    const user = await createUser(auth);
+    const { bearerPass } = await login(auth.app, user.email, user.password);
+    const verifier = createVerifier({ keys: auth.keyRing.jwks().keys, audience: 'http://localhost:3000' });
+    await expect(verifier.verify(bearerPass)).resolves.toMatchObject({ ok: true, payload: { prn: user.id } });
+    await expect(verifier.verify('nope')).resolves.toMatchObject({ ok: false, error: { code: 'JTS-400-01' } });
+  });
+});
