@@ -1,4 +1,5 @@
-// `npm start` on a fresh clone: build first when dist/ is missing or older than the sources.
+// `npm start` on a fresh clone: install dependencies and build first when needed, so that one
+// command starts the server on a machine with nothing but Node.js.
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +13,12 @@ function newest(dir) {
   return latest;
 }
 
+if (!existsSync('node_modules/.package-lock.json')) {
+  process.stderr.write('installing dependencies (npm ci)…\n');
+  execSync('npm ci', { stdio: 'inherit' });
+}
 const entry = 'dist/server.js';
-if (!existsSync(entry) || statSync(entry).mtimeMs < newest('src')) {
+if (existsSync('src') && (!existsSync(entry) || statSync(entry).mtimeMs < newest('src'))) {
   process.stderr.write('building (dist/ is missing or stale)…\n');
   execSync('npm run build', { stdio: 'inherit' });
 }

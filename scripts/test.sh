@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): lint, typecheck, unit + integration tests against a
+# private redis-server, then the browser tests in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${missing[*]} with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "the tests need: ${missing[*]} (Debian: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+[ -d node_modules ] || npm ci
+
+npm run lint
+npm run typecheck
+npx jest
+npm run test:e2e
