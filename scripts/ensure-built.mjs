@@ -18,7 +18,8 @@ if (!existsSync('node_modules/.package-lock.json')) {
   execSync('npm ci', { stdio: 'inherit' });
 }
 const entry = 'dist/server.js';
-if (existsSync('src') && (!existsSync(entry) || statSync(entry).mtimeMs < newest('src'))) {
+const stale = () => !existsSync(entry) || !existsSync('public/assets/jts-client.js') || statSync(entry).mtimeMs < newest('src');
+if (existsSync('src') && stale()) {
   process.stderr.write('building (dist/ is missing or stale)…\n');
   execSync('npm run build', { stdio: 'inherit' });
 }

@@ -1,21 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { AuditSink } from './auth/audit.js';
 import type { JTSAuthServer } from './auth/auth-server.js';
 import type { JTSResourceServer } from './auth/resource-server.js';
 import type { Clock } from './jts/clock.js';
+import type { RateLimitSettings } from './config/load.js';
 import type { KeyRing } from './jts/key-ring.js';
 import { authenticate } from './http/middleware/authenticate.js';
+import { corsPolicy } from './http/middleware/cors.js';
 import { requireCsrf } from './http/middleware/csrf.js';
 import { errorHandler, notFound } from './http/middleware/errors.js';
+import { knownDevices } from './http/middleware/known-device.js';
+import { authRateLimits } from './http/middleware/rate-limit.js';
+import { requestMetrics } from './http/middleware/request-metrics.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
+import { auditStoreOutages } from './http/middleware/store-outage.js';
+import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
 import { apiRoutes } from './http/routes/api.js';
 import { authRoutes } from './http/routes/auth.js';
-import { describeServer, opsRoutes, type Readiness } from './http/routes/ops.js';
+import { openApiRoutes } from './http/routes/openapi.js';
+import { homeRoutes } from './http/routes/home.js';
+import { opsRoutes, type Readiness } from './http/routes/ops.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 import { wellKnownRoutes } from './http/routes/well-known.js';
+import type { Metrics } from './observability/metrics.js';
+import type { RateLimitStoreFactory } from './redis/rate-limit-store.js';
 import type { UserStore } from './users/types.js';
 
 export interface AppSettings {
@@ -25,6 +37,9 @@ export interface AppSettings {
   trustProxy: boolean | number | string;
   bodyLimit: string;
   production: boolean;
+  corsMaxAgeSeconds: number;
+  rateLimits: RateLimitSettings;
+  metricsToken: string | undefined;
 }
 
 export interface AppDeps {
@@ -36,19 +51,30 @@ export interface AppDeps {
   clock: Clock;
   logger: Logger;
   readiness: Readiness;
+  /** Security events; already counted in `metrics` when built by buildServices. */
+  audit: AuditSink;
+  metrics: Metrics;
+  /** Where rate-limit counters live: Redis when configured, else memory. */
+  rateLimitStores: RateLimitStoreFactory;
+  /** Signs the known-device cookie that exempts an owner's browser from others' login failures. */
+  knownDeviceKey: Buffer;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the Express application from its collaborators; `server.ts` does the listening. */
 export function createApp(deps: AppDeps): Express {
-  const { settings, logger, clock } = deps;
+  const { settings, logger, clock, metrics } = deps;
   const app = express();
+  // Route templates for metric labels, read from the router once every route is registered.
+  let matchRoute: ((path: string) => string | undefined) | undefined;
+  const routeOf = (path: string) => (matchRoute ??= routeTemplateMatcher(listRoutes(app)))(path);
   app.disable('x-powered-by');
   // Express's automatic ETags mean nothing on no-store responses; the JWKS sets its own.
   app.set('etag', false);
   app.set('trust proxy', settings.trustProxy);
 
+  app.use(requestMetrics({ histogram: metrics.httpDuration, routeOf }));
   app.use(
     pinoHttp({
       logger,
@@ -58,35 +84,43 @@ export function createApp(deps: AppDeps): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      // 503 is an expected operational state (store down, draining) already reported at warn.
+      customLogLevel: (_req, res, error) => (res.statusCode === 503 ? 'warn' : error || res.statusCode >= 500 ? 'error' : 'info'),
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }),
+        // No headers and no query string: they are where credentials travel. `ip` honours TRUST_PROXY.
+        req: (req: { id: string; method: string; url: string; raw: { ip?: string } }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0], ip: req.raw.ip }),
+        // Response headers carry Set-Cookie (the StateProof): log the status only.
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );
-  app.use(
-    helmet({
-      hsts: settings.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-      crossOriginResourcePolicy: { policy: 'same-site' },
-    }),
-  );
+  app.use(securityHeaders({ production: settings.production }));
   app.use(cookieParser());
   app.use(express.json({ limit: settings.bodyLimit, strict: true }));
 
   const csrf = requireCsrf({ allowedOrigins: settings.corsOrigins });
   const requireBearer = authenticate(deps.resourceServer);
   const cookies = { secure: settings.cookieSecure };
-
-  app.get('/', (_req, res) => {
-    res.json(describeServer());
+  const limits = authRateLimits({
+    rules: settings.rateLimits,
+    stores: deps.rateLimitStores,
+    audit: deps.audit,
+    logger,
+    knownDevices: knownDevices({ key: deps.knownDeviceKey, secure: settings.cookieSecure }),
   });
-  app.use(opsRoutes({ readiness: deps.readiness }));
+
+  app.use(homeRoutes());
+  app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
+  app.use(openApiRoutes({ issuer: settings.issuer, corsMaxAgeSeconds: settings.corsMaxAgeSeconds }));
+  // Public documents answer every origin themselves; the credentialed policy applies after them.
   app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
+  app.use(corsPolicy({ allowedOrigins: settings.corsOrigins, maxAgeSeconds: settings.corsMaxAgeSeconds }));
   app.use('/jts/sessions', sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf }));
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, authenticate: requireBearer, limits: {} }));
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, authenticate: requireBearer, limits }));
   app.use('/api', apiRoutes({ users: deps.users, authenticate: requireBearer, clock }));
 
   app.use(notFound());
+  app.use(auditStoreOutages({ audit: deps.audit, routeOf }));
   app.use(errorHandler({ logger, clock }));
   return app;
 }

@@ -1,31 +1,29 @@
 import 'dotenv/config';
-import type { Server } from 'node:http';
-import type { Redis } from 'ioredis';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { systemClock } from './jts/clock.js';
 import { loadKeyRing, loadStateProofSecret, KeyFileError } from './keys/files.js';
+import { auditLog } from './observability/audit-log.js';
 import { createLogger } from './observability/logger.js';
-import { createRedisClient, waitForReady } from './redis/connect.js';
+import { connectRedis, describeRedis, waitForReady, type RedisClient } from './redis/connect.js';
 import { buildServices } from './services.js';
 import { seedDemoUsers } from './users/demo-users.js';
-import type { AuditEvent } from './auth/audit.js';
-
-/** How long SIGTERM waits for in-flight requests before cutting connections. */
-const SHUTDOWN_TIMEOUT_MS = Number(process.env.SHUTDOWN_TIMEOUT ?? 10_000);
 
 export interface RunningServer {
   server: Server;
   config: Config;
-  shutdown(signal: string): Promise<void>;
+  /** Resolves true when every in-flight request finished before SHUTDOWN_TIMEOUT. */
+  shutdown(signal: string): Promise<boolean>;
 }
 
 export async function start(config: Config, logger: Logger): Promise<RunningServer> {
   const production = config.env === 'production';
-  let redis: Redis | undefined;
-  if (config.redis.url) {
-    redis = createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs });
+  // REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (+ REDIS_SENTINEL_NAME); every command bounded.
+  const redis: RedisClient | undefined = connectRedis(config.redis);
+  if (redis) {
+    logger.info({ redis: describeRedis(config.redis) }, 'connecting to redis');
     redis.on('error', (error: Error) => {
       logger.warn({ err: { message: error.message } }, 'redis connection problem');
     });
@@ -34,7 +32,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
       logger.error({ err: error }, 'redis is not reachable yet; serving 503 until it is');
     });
   } else {
-    logger.warn('REDIS_URL is not set: sessions and users live in memory and vanish on restart (development only)');
+    logger.warn('REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is not set: sessions and users live in memory and vanish on restart (development only)');
   }
 
   const keyRing = await loadKeyRing(
@@ -49,9 +47,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
   const stateProofSecret = await loadStateProofSecret({ value: config.jts.stateProofSecret, path: config.jts.stateProofSecretPath }, { production, logger });
 
   let shuttingDown = false;
-  const audit = (event: AuditEvent) => {
-    logger[event.event === 'replay.detected' || event.event === 'store.unavailable' ? 'warn' : 'info'](event, event.event);
-  };
+  const audit = auditLog(logger);
   const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), isShuttingDown: () => shuttingDown });
   if (config.jts.demoUsers) {
     await seedDemoUsers(services.users, services.hasher, { now: Date.now(), logger }).catch((error: unknown) => {
@@ -59,27 +55,46 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     });
   }
 
+  if (production && config.metricsToken === undefined) logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port');
+  if (!config.rateLimits.enabled) logger.warn('RATE_LIMIT_ENABLED=false: login, register, renew and password change are not rate limited');
+
   const app = createApp(services);
-  const server = app.listen(config.port, config.host);
+  // Deliberate limits: a slow client cannot hold a socket for ever (requestTimeout, headersTimeout),
+  // and idle keep-alive sockets outlive a typical load balancer's 60 s idle timeout, so the
+  // balancer never reuses a socket the server has just closed. Header size: Node's 16 KiB default.
+  const server = createServer(
+    { requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs, keepAliveTimeout: config.http.keepAliveTimeoutMs },
+    app,
+  );
+  // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
+  // Prepended: it must run before the app, which may answer synchronously.
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (shuttingDown) res.setHeader('Connection', 'close');
+  });
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  // Deliberate limits: a slow client cannot hold a socket for ever, and idle keep-alive sockets
-  // outlive a typical load balancer's 60 s idle timeout so it never reuses a closed one.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 15_000;
-  server.keepAliveTimeout = 61_000;
   logger.info({ port: config.port, kid: keyRing.signer.kid, alg: keyRing.signer.alg, store: redis ? 'redis' : 'memory' }, 'jts auth server listening');
 
-  async function shutdown(signal: string): Promise<void> {
-    if (shuttingDown) return;
+  /**
+   * SIGTERM: /readyz turns 503 at once; after SHUTDOWN_DELAY (time for the load balancer to
+   * notice) the listener closes; in-flight requests finish, bounded by SHUTDOWN_TIMEOUT; then
+   * Redis closes. Resolves true when every request finished, false when some had to be cut.
+   */
+  async function shutdown(signal: string): Promise<boolean> {
+    if (shuttingDown) return true;
     shuttingDown = true;
-    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    logger.info({ signal, delayMs: config.shutdown.delayMs }, 'shutting down: readiness is now 503');
+    if (config.shutdown.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
+    logger.info('closing the listener; draining in-flight requests');
+    let drained = true;
     const forced = setTimeout(() => {
-      logger.warn('shutdown timeout reached: closing remaining connections');
+      drained = false;
+      logger.warn({ timeoutMs: config.shutdown.timeoutMs }, 'shutdown timeout reached: closing remaining connections');
       server.closeAllConnections();
-    }, SHUTDOWN_TIMEOUT_MS);
+    }, config.shutdown.timeoutMs);
     forced.unref();
     await new Promise<void>((resolve) => {
       server.close(() => {
@@ -89,7 +104,8 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     });
     clearTimeout(forced);
     await redis?.quit().catch(() => undefined);
-    logger.info('shutdown complete');
+    logger.info({ drained }, 'shutdown complete');
+    return drained;
   }
 
   return { server, config, shutdown };
@@ -114,7 +130,8 @@ async function main(): Promise<void> {
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void running.shutdown(signal).then(() => process.exit(0));
+      // Exit 1 only when requests had to be cut, so an orchestrator's logs show it.
+      void running.shutdown(signal).then((drained) => process.exit(drained ? 0 : 1));
     });
   }
 }

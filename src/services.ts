@@ -1,15 +1,18 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
 import { JTSAuthServer } from './auth/auth-server.js';
 import type { AuditSink } from './auth/audit.js';
 import { JTSResourceServer } from './auth/resource-server.js';
 import type { Config } from './config/load.js';
+import { deriveKnownDeviceKey } from './http/middleware/known-device.js';
 import { createBearerPassIssuer } from './jts/bearer-pass/mint.js';
 import { createBearerPassVerifier } from './jts/bearer-pass/verify.js';
 import type { Clock } from './jts/clock.js';
 import type { KeyRing } from './jts/key-ring.js';
 import { StateProofCodec } from './jts/state-proof.js';
+import { countingAudit, createMetrics } from './observability/metrics.js';
+import type { RedisClient } from './redis/connect.js';
+import { memoryRateLimitStores, redisRateLimitStores } from './redis/rate-limit-store.js';
 import { MemorySessionStore } from './sessions/memory-store.js';
 import { redisKeys } from './sessions/redis-keys.js';
 import { RedisSessionStore } from './sessions/redis-store.js';
@@ -26,7 +29,7 @@ export interface ServiceInputs {
   clock: Clock;
   logger: Logger;
   /** Present when sessions and users live in Redis; absent means the in-memory stores. */
-  redis?: Redis;
+  redis?: RedisClient;
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
@@ -39,8 +42,16 @@ export interface Services extends AppDeps {
 
 /** Wires the protocol core, the stores and the two JTS halves from a validated configuration. */
 export function buildServices(inputs: ServiceInputs): Services {
-  const { config, keyRing, clock, logger, redis, audit } = inputs;
+  const { config, keyRing, clock, logger, redis } = inputs;
+  const metrics = createMetrics();
+  // Every audit event is also counted, so metrics and the audit log never disagree.
+  const audit = countingAudit(inputs.audit, metrics);
   const keys = redisKeys(config.redis.keyPrefix);
+  const rateLimitStores = redis
+    ? redisRateLimitStores(redis, keys.rateLimitPrefix(), (limiter) => {
+        audit({ event: 'store.unavailable', operation: `rate_limit:${limiter}` });
+      })
+    : memoryRateLimitStores();
   const sessions: SessionStore = redis ? new RedisSessionStore(redis, keys) : new MemorySessionStore(clock);
   const users: UserStore = redis ? new RedisUserStore(redis, keys) : new MemoryUserStore();
   const hasher = createPasswordHasher(config.bcryptRounds);
@@ -100,6 +111,9 @@ export function buildServices(inputs: ServiceInputs): Services {
       trustProxy: config.trustProxy,
       bodyLimit: config.bodyLimit,
       production: config.env === 'production',
+      corsMaxAgeSeconds: config.corsMaxAgeSeconds,
+      rateLimits: config.rateLimits,
+      metricsToken: config.metricsToken,
     },
     keyRing,
     authServer,
@@ -110,5 +124,9 @@ export function buildServices(inputs: ServiceInputs): Services {
     clock,
     logger,
     readiness,
+    audit,
+    metrics,
+    rateLimitStores,
+    knownDeviceKey: deriveKnownDeviceKey(inputs.stateProofSecret),
   };
 }

@@ -29,11 +29,42 @@ export interface Config {
     cookieSecure: boolean;
     demoUsers: boolean;
   };
-  redis: { url: string | undefined; keyPrefix: string; commandTimeoutMs: number };
+  /** At most one of `url`, `clusterNodes`, `sentinels` is set; none means the memory stores. */
+  redis: {
+    url: string | undefined;
+    clusterNodes: { host: string; port: number }[];
+    sentinels: { host: string; port: number }[];
+    sentinelName: string | undefined;
+    password: string | undefined;
+    keyPrefix: string;
+    commandTimeoutMs: number;
+  };
   bcryptRounds: number;
   corsOrigins: string[];
   trustProxy: boolean | number | string;
   bodyLimit: string;
+  corsMaxAgeSeconds: number;
+  rateLimits: RateLimitSettings;
+  /** When set, GET /metrics needs it (Bearer or X-Metrics-Token). */
+  metricsToken: string | undefined;
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** `delayMs`: how long /readyz says 503 before the listener closes; `timeoutMs`: drain bound. */
+  shutdown: { delayMs: number; timeoutMs: number };
+}
+
+export interface RateLimitRule {
+  limit: number;
+  windowMs: number;
+}
+
+export interface RateLimitSettings {
+  enabled: boolean;
+  loginIp: RateLimitRule;
+  /** Failed logins per account (normalised email), whatever the client address. */
+  loginAccount: RateLimitRule;
+  register: RateLimitRule;
+  renew: RateLimitRule;
+  password: RateLimitRule;
 }
 
 export class ConfigError extends Error {
@@ -76,10 +107,30 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (production) {
     if (!cookieSecure) problems.push('  JTS_COOKIE_SECURE="false": production cookies must be Secure');
     if (env.BCRYPT_ROUNDS < 12) problems.push(`  BCRYPT_ROUNDS=${JSON.stringify(source.BCRYPT_ROUNDS)}: production needs at least 12`);
-    if (!env.REDIS_URL) problems.push('  REDIS_URL="": production needs Redis; the memory store loses every session on restart and cannot be shared');
+    if (!env.REDIS_URL && env.REDIS_CLUSTER_NODES.length === 0 && env.REDIS_SENTINELS.length === 0) {
+      problems.push('  REDIS_URL="": production needs Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); the memory store loses every session on restart and cannot be shared');
+    }
     if (env.JTS_DEMO_USERS === 'true') problems.push('  JTS_DEMO_USERS="true": demo users with known passwords are refused in production');
     if (env.CORS_ORIGINS.includes('*')) problems.push('  CORS_ORIGINS="*": credentials are never shared with every origin; list the origins');
+    if (env.CORS_ORIGINS.length === 0 && originOf(env.JTS_AUDIENCE) !== originOf(env.JTS_ISSUER ?? env.JTS_AUDIENCE)) {
+      problems.push(
+        '  CORS_ORIGINS="": JTS_AUDIENCE is on another origin than the issuer, so browser clients call /jts/* cross-origin; list their origins, or set CORS_ORIGINS=none if no browser client runs on another origin',
+      );
+    }
   }
+  for (const origin of env.CORS_ORIGINS) {
+    // An Origin header is compared as an exact string: no path, no trailing slash, no wildcard.
+    if (origin !== '*' && origin !== 'none' && (originOf(origin) !== origin || origin.includes('*'))) {
+      problems.push(`  CORS_ORIGINS=${JSON.stringify(origin)}: expected an exact origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)`);
+    }
+  }
+  if (env.CORS_ORIGINS.includes('none') && env.CORS_ORIGINS.length > 1) problems.push('  CORS_ORIGINS: "none" cannot be combined with origins');
+  if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT) {
+    problems.push(`  HTTP_HEADERS_TIMEOUT=${JSON.stringify(source.HTTP_HEADERS_TIMEOUT)}: must not exceed HTTP_REQUEST_TIMEOUT (${env.HTTP_REQUEST_TIMEOUT} ms)`);
+  }
+  const redisModes = [env.REDIS_URL ? 'REDIS_URL' : '', env.REDIS_CLUSTER_NODES.length > 0 ? 'REDIS_CLUSTER_NODES' : '', env.REDIS_SENTINELS.length > 0 ? 'REDIS_SENTINELS' : ''].filter((name) => name !== '');
+  if (redisModes.length > 1) problems.push(`  ${redisModes.join(', ')}: set only one way to reach Redis (a URL, a Cluster, or Sentinels)`);
+  if (env.REDIS_SENTINELS.length > 0 && env.REDIS_SENTINEL_NAME === undefined) problems.push('  REDIS_SENTINEL_NAME="": Sentinel mode needs the name of the master group (e.g. mymaster)');
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 
   let sessionPolicy: SessionPolicy;
@@ -115,12 +166,42 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cookieSecure,
       demoUsers: env.JTS_DEMO_USERS === 'auto' ? !production : env.JTS_DEMO_USERS === 'true',
     },
-    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT },
+    redis: {
+      url: env.REDIS_URL,
+      clusterNodes: env.REDIS_CLUSTER_NODES,
+      sentinels: env.REDIS_SENTINELS,
+      sentinelName: env.REDIS_SENTINEL_NAME,
+      password: env.REDIS_PASSWORD,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT,
+    },
     bcryptRounds: env.BCRYPT_ROUNDS,
-    corsOrigins: env.CORS_ORIGINS,
+    corsOrigins: env.CORS_ORIGINS.filter((origin) => origin !== 'none'),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimit: env.BODY_LIMIT,
+    corsMaxAgeSeconds: env.CORS_MAX_AGE,
+    rateLimits: {
+      enabled: env.RATE_LIMIT_ENABLED,
+      loginIp: env.RATE_LIMIT_LOGIN_IP,
+      loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
+      register: env.RATE_LIMIT_REGISTER,
+      renew: env.RATE_LIMIT_RENEW,
+      password: env.RATE_LIMIT_PASSWORD,
+    },
+    metricsToken: env.METRICS_TOKEN,
+    http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },
+    shutdown: { delayMs: env.SHUTDOWN_DELAY, timeoutMs: env.SHUTDOWN_TIMEOUT },
   };
+}
+
+/** `scheme://host[:port]` of a URL, or undefined when it is not one. */
+function originOf(value: string): string | undefined {
+  try {
+    const { origin } = new URL(value);
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Express accepts a boolean, a hop count, or a list of addresses/subnets. */

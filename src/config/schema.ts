@@ -26,6 +26,31 @@ const list = z
   .default('')
   .transform((v) => v.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
 
+/** `<count>/<window>` with the window's unit in the value, e.g. `20/1m`, `5/15m`, `10/1h`. */
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => /^[1-9][0-9]{0,5}\/[1-9][0-9]{0,3}[smh]$/.test(v), 'expected <count>/<window>, e.g. 20/1m (window in s, m or h)')
+    .transform((v) => {
+      const [limit = '', window = ''] = v.split('/');
+      return { limit: Number(limit), windowMs: Number(window.slice(0, -1)) * UNIT_MS[window.slice(-1) as keyof typeof UNIT_MS] };
+    });
+
+/** `host:port,host:port` (IPv6 hosts in brackets: `[::1]:7000`). */
+const hostPortList = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((item) => item.trim()).filter((item) => item.length > 0))
+  .refine((items) => items.every((item) => /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[1-9][0-9]{0,4}$/.test(item) && Number(item.slice(item.lastIndexOf(':') + 1)) <= 65535), 'expected host:port,host:port')
+  .transform((items) =>
+    items.map((item) => {
+      const at = item.lastIndexOf(':');
+      return { host: item.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(item.slice(at + 1)) };
+    }),
+  );
+
 const optionalString = z
   .string()
   .optional()
@@ -60,11 +85,34 @@ export const envSchema = z.object({
   REDIS_URL: optionalString,
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'expected up to 32 letters, digits, ":", "_" or "-"').default('jts:'),
   REDIS_COMMAND_TIMEOUT: milliseconds(1000, 50, 60_000),
+  /** host:port,host:port — a Redis Cluster (some of its nodes; the rest are discovered). */
+  REDIS_CLUSTER_NODES: hostPortList,
+  /** host:port,host:port — Sentinels that know the master named REDIS_SENTINEL_NAME. */
+  REDIS_SENTINELS: hostPortList,
+  REDIS_SENTINEL_NAME: optionalString,
+  /** Password of the Redis data nodes in Cluster or Sentinel mode (a REDIS_URL carries its own). */
+  REDIS_PASSWORD: optionalString,
 
   BCRYPT_ROUNDS: count(12, 4, 17),
   CORS_ORIGINS: list,
   TRUST_PROXY: z.string().default('false'),
   BODY_LIMIT: z.string().regex(/^[1-9][0-9]*(b|kb|mb)$/i, 'expected a size such as 16kb').default('16kb'),
+  CORS_MAX_AGE: seconds(600, 0, 86_400),
+
+  RATE_LIMIT_ENABLED: bool(true),
+  RATE_LIMIT_LOGIN_IP: rateLimit('20/1m'),
+  RATE_LIMIT_LOGIN_ACCOUNT: rateLimit('5/15m'),
+  RATE_LIMIT_REGISTER: rateLimit('10/1h'),
+  RATE_LIMIT_RENEW: rateLimit('120/1m'),
+  RATE_LIMIT_PASSWORD: rateLimit('10/15m'),
+
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'expected at least 16 characters (or leave empty for an open /metrics)'),
+
+  HTTP_REQUEST_TIMEOUT: milliseconds(30_000, 1000, 600_000),
+  HTTP_HEADERS_TIMEOUT: milliseconds(15_000, 1000, 600_000),
+  HTTP_KEEP_ALIVE_TIMEOUT: milliseconds(61_000, 0, 600_000),
+  SHUTDOWN_TIMEOUT: milliseconds(10_000, 0, 600_000),
+  SHUTDOWN_DELAY: milliseconds(0, 0, 60_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './connect.js';
 
-/** Lua files are named `<verb>-<numKeys>.lua` (BullMQ's habit); they are read once at start-up. */
+/**
+ * Lua files are named `<verb>-<numKeys>.lua` (BullMQ's habit); they are read once at start-up.
+ *
+ * Redis Cluster runs a script on the node of its first key and refuses any key of another slot.
+ * Every script gets keys (and key prefixes in ARGV) built by redis-keys.ts from one principal's
+ * `{u:<prn>}` hash tag only, so each one runs whole on one node; test/reliability/cluster.test.ts
+ * runs them all on a 3-master cluster.
+ */
 const SCRIPT_DIR = join(__dirname, '..', 'sessions', 'lua');
 
 const SCRIPTS = {
@@ -26,10 +34,10 @@ declare module 'ioredis' {
   }
 }
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
-/** Registers the session scripts on a client (idempotent). */
-export function defineSessionScripts(client: Redis): void {
+/** Registers the session scripts on a client, single or cluster (idempotent). */
+export function defineSessionScripts(client: RedisClient): void {
   if (defined.has(client)) return;
   for (const [name, file] of Object.entries(SCRIPTS)) {
     const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts } from '../redis/scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
@@ -11,7 +11,7 @@ import type { CreateResult, NewSession, RotateRequest, RotateResult, SessionReco
  */
 export class RedisSessionStore implements SessionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {
     defineSessionScripts(redis);

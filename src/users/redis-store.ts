@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import type { RedisKeys } from '../sessions/redis-keys.js';
 import { normaliseEmail, type User, type UserPatch, type UserStore } from './types.js';
@@ -6,7 +6,7 @@ import { normaliseEmail, type User, type UserPatch, type UserStore } from './typ
 /** Users as Redis hashes in their own `{u:<id>}` slot, plus an email -> id pointer. */
 export class RedisUserStore implements UserStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

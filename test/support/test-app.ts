@@ -1,14 +1,14 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
 import { loadConfig, type Config } from '../../src/config/load';
 import { ManualClock } from '../../src/jts/clock';
 import { KeyRing } from '../../src/jts/key-ring';
-import { createRedisClient } from '../../src/redis/connect';
+import { createRedisClient, type RedisClient } from '../../src/redis/connect';
 import { buildServices, type Services } from '../../src/services';
+import { createLogger } from '../../src/observability/logger';
 
 export type StoreKind = 'memory' | 'redis';
 
@@ -20,13 +20,25 @@ export interface TestAppOptions {
   /** Use this Redis URL instead of the shared test server. */
   redisUrl?: string;
   keyRing?: KeyRing;
+  /**
+   * Use this client (e.g. a Redis Cluster) for the Redis stores; implies `store: 'redis'`. The
+   * caller owns it: `close()` leaves it open.
+   */
+  redis?: RedisClient;
+  /** Use this StateProof secret instead of a random one (e.g. to share it with another app). */
+  stateProofSecret?: Buffer;
+  /** Readiness input: /readyz answers 503 while this returns true. */
+  isShuttingDown?: () => boolean;
 }
 
 export interface TestApp extends Services {
   app: ReturnType<typeof createApp>;
   config: Config;
   clock: ManualClock;
+  /** The single-Redis client the stores use (undefined for memory stores and for an injected Cluster). */
   redis: Redis | undefined;
+  /** Whatever client the Redis stores use, single or Cluster. */
+  redisClient: RedisClient | undefined;
   audits: AuditEvent[];
   logLines: string[];
   close(): Promise<void>;
@@ -48,7 +60,7 @@ export function testRedisUrl(): string {
 
 /** Builds the real app with real stores; Redis keys get a random prefix so tests never collide. */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const store = options.store ?? 'memory';
+  const store = options.redis ? 'redis' : (options.store ?? 'memory');
   const config = loadConfig({
     NODE_ENV: 'test',
     BCRYPT_ROUNDS: '4',
@@ -56,33 +68,37 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     // Suites log in many times from one address; test/ops turns the limits on where it tests them.
     RATE_LIMIT_ENABLED: 'false',
     REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
-    ...(store === 'redis' ? { REDIS_URL: options.redisUrl ?? testRedisUrl() } : {}),
+    ...(store === 'redis' && !options.redis ? { REDIS_URL: options.redisUrl ?? testRedisUrl() } : {}),
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock(Date.now());
-  const redis = store === 'redis' && config.redis.url ? createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined;
-  if (redis) {
-    redis.on('error', () => undefined);
+  const ownRedis = options.redis === undefined && store === 'redis' && config.redis.url ? createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined;
+  const redis: RedisClient | undefined = options.redis ?? ownRedis;
+  if (ownRedis) {
+    const own = ownRedis;
+    own.on('error', () => undefined);
     await new Promise<void>((resolve) => {
-      if (redis.status === 'ready') resolve();
-      else redis.once('ready', () => { resolve(); });
+      if (own.status === 'ready') resolve();
+      else own.once('ready', () => { resolve(); });
     });
   }
   const logLines: string[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
+  // The production logger (with its redaction), writing to memory.
+  const logger = createLogger({
+    level: 'info',
+    pretty: false,
+    destination: new Writable({
       write(chunk: Buffer, _encoding, callback) {
         logLines.push(chunk.toString());
         callback();
       },
     }),
-  );
+  });
   const audits: AuditEvent[] = [];
   const services = buildServices({
     config,
     keyRing: options.keyRing ?? (await testKeyRing()),
-    stateProofSecret: randomBytes(32),
+    stateProofSecret: options.stateProofSecret ?? randomBytes(32),
     clock,
     logger,
     audit: (event) => {
@@ -90,17 +106,19 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       logger.info(event, event.event);
     },
     ...(redis ? { redis } : {}),
+    ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
   });
   return {
     ...services,
     app: createApp(services),
     config,
     clock,
-    redis,
+    redis: redis instanceof Redis ? redis : undefined,
+    redisClient: redis,
     audits,
     logLines,
     close() {
-      redis?.disconnect();
+      ownRedis?.disconnect();
       return Promise.resolve();
     },
   };

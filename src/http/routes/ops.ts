@@ -1,13 +1,21 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
 import { packageInfo } from '../../version.js';
+import { requireMetricsToken } from '../middleware/metrics-token.js';
 
 export interface Readiness {
   /** Resolves when the server can serve: store reachable, keys loaded, not shutting down. */
-  check(): Promise<{ ready: boolean; checks: Record<string, 'ok' | string> }>;
+  check(): Promise<{ ready: boolean; /** `ok`, or what is wrong. */ checks: Record<string, string> }>;
 }
 
-/** GET /healthz (process alive) and /readyz (able to serve). */
-export function opsRoutes(deps: { readiness: Readiness }): Router {
+export interface OpsRouteDeps {
+  readiness: Readiness;
+  /** Absent: no /metrics route. */
+  metrics?: { registry: Registry; token: string | undefined };
+}
+
+/** GET /healthz (process alive), /readyz (able to serve) and /metrics (Prometheus). */
+export function opsRoutes(deps: OpsRouteDeps): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -18,6 +26,15 @@ export function opsRoutes(deps: { readiness: Readiness }): Router {
     const { ready, checks } = await deps.readiness.check();
     res.set('Cache-Control', 'no-store').status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
+
+  if (deps.metrics) {
+    const { registry, token } = deps.metrics;
+    const guard: RequestHandler[] = token === undefined ? [] : [requireMetricsToken(token)];
+    router.get('/metrics', ...guard, async (_req, res) => {
+      const body = await registry.metrics();
+      res.set('Cache-Control', 'no-store').type(registry.contentType).send(body);
+    });
+  }
 
   return router;
 }

@@ -16,6 +16,14 @@ export interface BearerPassVerifierOptions {
   issuer?: string;
   /** Allowance for clocks that disagree a little. */
   clockSkewSeconds?: number;
+  /**
+   * How many accepted tokens to remember (default 10,000; 0 turns this off). A remembered token
+   * skips decoding and the signature check — pure functions of its exact bytes, its key and the
+   * options above — but every call still re-runs the time checks and requires `keyFor` to return
+   * the very key that verified it. Only accepted tokens are remembered: anything else pays the
+   * full price every time. Oldest first out.
+   */
+  cacheSize?: number;
 }
 
 export type VerifyResult =
@@ -30,6 +38,10 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** JTS.md: never honoured. `crit` names extensions we do not understand, so its presence is a refusal (RFC 7515 §4.1.11). */
 const REFUSED_HEADERS = ['crit'];
 const DEFAULT_SKEW_SECONDS = 5;
+/** ~1 KB each (the token string and its frozen claims): about 10 MB at most. */
+const DEFAULT_CACHE_SIZE = 10_000;
+
+type Accepted = Extract<VerifyResult, { ok: true }>;
 
 const fail = (code: JtsCode, message?: string): VerifyResult => ({ ok: false, error: new JtsError(code, message === undefined ? {} : { message }) });
 
@@ -39,15 +51,38 @@ const fail = (code: JtsCode, message?: string): VerifyResult => ({ ok: false, er
  * header's alone; `jku`, `x5u`, `jwk` and friends are ignored; `typ` must be JTS-S/v1.
  *
  * Runs node:crypto's synchronous verify with a cached `KeyObject`: ~0.1 ms for ES256, cheaper
- * than a hop to the libuv pool, which bcrypt may be saturating during a login burst.
+ * than a hop to the libuv pool, which bcrypt may be saturating during a login burst. A client
+ * presents the same BearerPass on every request for its whole life, so accepted tokens are
+ * remembered (see `cacheSize`): a repeat costs a map lookup and the time checks.
  */
 export function createBearerPassVerifier(options: BearerPassVerifierOptions): BearerPassVerifier {
   const { keyFor, clock, audience, issuer } = options;
   const skew = options.clockSkewSeconds ?? DEFAULT_SKEW_SECONDS;
+  const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+  const accepted = new Map<string, Accepted>();
+
+  /** The checks that depend on the time of the call, never remembered. */
+  function checkTimes(result: Accepted): VerifyResult {
+    const { payload } = result;
+    const now = seconds(clock.now());
+    if (payload.iat > now + skew) return fail('JTS-400-02', 'The token was issued in the future.');
+    if (now > payload.exp + effectiveGrace(payload) + skew) return fail('JTS-401-01');
+    return result;
+  }
 
   return function verifyBearerPass(token) {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       return fail('JTS-400-01');
+    }
+    const known = accepted.get(token);
+    if (known !== undefined) {
+      // The ring may have dropped or replaced the key since: then the token is checked afresh.
+      if (keyFor(known.key.kid) === known.key) {
+        const result = checkTimes(known);
+        if (!result.ok) accepted.delete(token);
+        return result;
+      }
+      accepted.delete(token);
     }
     const parts = token.split('.');
     if (parts.length !== 3) return fail('JTS-400-01');
@@ -81,12 +116,20 @@ export function createBearerPassVerifier(options: BearerPassVerifierOptions): Be
     if (issuer !== undefined && claims.iss !== issuer) return fail('JTS-401-02', 'The token was issued by someone else.');
     if (audience !== undefined && !hasAudience(claims.aud, audience)) return fail('JTS-403-01');
 
-    const now = seconds(clock.now());
-    if (claims.iat > now + skew) return fail('JTS-400-02', 'The token was issued in the future.');
-    if (now > claims.exp + effectiveGrace(claims) + skew) return fail('JTS-401-01');
-
-    return { ok: true, header: { alg: key.alg, typ: JTS_TYP, kid: key.kid }, payload: claims, key };
+    // Frozen: a remembered result is shared by every request that presents this token.
+    const result: Accepted = Object.freeze({ ok: true, header: Object.freeze({ alg: key.alg, typ: JTS_TYP, kid: key.kid }), payload: deepFreeze(claims), key });
+    const timed = checkTimes(result);
+    if (timed.ok && cacheSize > 0) {
+      if (accepted.size >= cacheSize) accepted.delete(accepted.keys().next().value as string);
+      accepted.set(token, result);
+    }
+    return timed;
   };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member as object);
+  return Object.freeze(value);
 }
 
 function parseJsonObject(encoded: string): Record<string, unknown> | undefined {

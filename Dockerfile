@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# JTS auth server. Build: docker build -t jts-auth-server .
+# Keys are mounted at run time (see docker-compose.yml), never baked into the image.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- build: full dependencies, compile TypeScript (server, and the demo page's client) ----------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
+COPY scripts ./scripts
+COPY src ./src
+COPY public ./public
+RUN npm run build
+
+# --- runtime: production dependencies only, non-root ------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0
+WORKDIR /app
+COPY package.json package-lock.json ./
+# bcrypt ships prebuilt binaries for linux x64/arm64 (glibc), so no compiler is needed here.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/public ./public
+# The server only reads /app/keys (mounted read-only); nothing in /app is writable by it.
+USER node
+EXPOSE 3000
+# Slim images have no curl: ask /healthz with node itself.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.PORT,path:'/healthz',timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
+# node as PID 1 receives SIGTERM directly and drains (see SHUTDOWN_DELAY / SHUTDOWN_TIMEOUT).
+CMD ["node", "dist/server.js"]

@@ -1,0 +1,43 @@
+import type { RequestHandler } from 'express';
+import cors, { type CorsOptions } from 'cors';
+
+export interface CorsPolicyOptions {
+  /** Exact origins (`https://app.example.com`); `*` (refused in production) opens reads to all, without credentials. */
+  allowedOrigins: readonly string[];
+  /** How long a browser may cache a preflight answer. */
+  maxAgeSeconds: number;
+}
+
+const BASE: CorsOptions = {
+  methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+  allowedHeaders: ['Authorization', 'Content-Type', 'X-JTS-Request', 'X-JTS-StateProof', 'X-JTS-Device-ID', 'X-Request-Id'],
+  exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'WWW-Authenticate'],
+};
+
+/**
+ * CORS for the API and /jts: a listed origin is echoed back with credentials (cookies) allowed;
+ * any other origin gets no CORS header at all, so the browser keeps the response from its
+ * script. `*` never goes together with credentials. The JWKS and discovery documents are
+ * mounted before this and answer every origin without credentials.
+ */
+export function corsPolicy(options: CorsPolicyOptions): RequestHandler {
+  const base: CorsOptions = { ...BASE, maxAge: options.maxAgeSeconds };
+  const open = options.allowedOrigins.includes('*');
+  const allowed = new Set(options.allowedOrigins);
+  const middleware = open
+    ? cors({ ...base, origin: '*', credentials: false })
+    : cors((req, callback) => {
+        const origin = req.headers.origin;
+        callback(null, origin !== undefined && allowed.has(origin) ? { ...base, origin, credentials: true } : { origin: false });
+      });
+  return function applyCorsPolicy(req, res, next) {
+    // The answer depends on Origin whether or not it is allowed; caches must key on it.
+    if (!open) res.vary('Origin');
+    middleware(req, res, next);
+  };
+}
+
+/** For public documents (OpenAPI): every origin may read, never with credentials. */
+export function corsOpen(maxAgeSeconds: number): RequestHandler {
+  return cors({ origin: '*', credentials: false, methods: ['GET', 'HEAD'], maxAge: maxAgeSeconds });
+}

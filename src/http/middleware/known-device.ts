@@ -1,0 +1,66 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import onHeaders from 'on-headers';
+import { normaliseEmail } from '../../users/types.js';
+
+/**
+ * "Device cookies" (OWASP, Slow Down Online Guessing Attacks with Device Cookies): a browser that
+ * has logged in to an account gets a signed cookie naming that account. The per-account failure
+ * limit then counts that browser's failures apart from everyone else's, so somebody hammering
+ * the account from elsewhere throttles only unknown clients and never its owner's own browser.
+ *
+ * The cookie proves nothing about identity and grants nothing but that separate counter; it is
+ * HttpOnly, sent only to /jts/login, and signed with a key derived from the StateProof secret so
+ * every instance recognises it. Value: `<nonce>.<HMAC(key, email|nonce)>`.
+ */
+export const KNOWN_DEVICE_COOKIE = 'jts_known_device';
+const COOKIE_PATH = '/jts/login';
+const MAX_AGE_MS = 365 * 24 * 3600 * 1000;
+const NONCE = /^[A-Za-z0-9_-]{22}$/;
+
+export interface KnownDevices {
+  /** The device nonce when the request carries a valid cookie for `email`; undefined otherwise. */
+  recognise(req: Request, email: string): string | undefined;
+  /** Sets (or renews) the cookie when the login it guards answers 200. */
+  remember: RequestHandler;
+}
+
+export function knownDevices(options: { key: Buffer; secure: boolean }): KnownDevices {
+  if (options.key.length < 32) throw new Error('knownDevices needs a key of at least 32 bytes');
+  const { key, secure } = options;
+  const mac = (email: string, nonce: string) => createHmac('sha256', key).update(`${normaliseEmail(email)}|${nonce}`).digest();
+
+  function recognise(req: Request, email: string): string | undefined {
+    const raw = (req.cookies as Record<string, unknown> | undefined)?.[KNOWN_DEVICE_COOKIE];
+    if (typeof raw !== 'string') return undefined;
+    const [nonce = '', signature = ''] = raw.split('.');
+    if (!NONCE.test(nonce)) return undefined;
+    const given = Buffer.from(signature, 'base64url');
+    const expected = mac(email, nonce);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? nonce : undefined;
+  }
+
+  return {
+    recognise,
+    remember: function rememberKnownDevice(req, res, next) {
+      onHeaders(res, () => {
+        const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
+        if (res.statusCode !== 200 || typeof email !== 'string') return;
+        const nonce = recognise(req, email) ?? randomBytes(16).toString('base64url');
+        res.cookie(KNOWN_DEVICE_COOKIE, `${nonce}.${mac(email, nonce).toString('base64url')}`, {
+          httpOnly: true,
+          secure,
+          sameSite: 'strict',
+          path: COOKIE_PATH,
+          maxAge: MAX_AGE_MS,
+        });
+      });
+      next();
+    },
+  };
+}
+
+/** The cookie key, derived so the StateProof secret itself is never used for two purposes. */
+export function deriveKnownDeviceKey(stateProofSecret: Buffer): Buffer {
+  return createHmac('sha256', stateProofSecret).update('jts-known-device-cookie/v1').digest();
+}

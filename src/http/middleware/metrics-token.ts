@@ -1,0 +1,25 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { JtsError } from '../../jts/errors.js';
+
+const BEARER = /^Bearer +([^ ]+) *$/i;
+
+/**
+ * Guards /metrics with METRICS_TOKEN, given as `Authorization: Bearer <token>` or
+ * `X-Metrics-Token: <token>`. Both sides are hashed before `timingSafeEqual`, so the comparison
+ * takes the same time whatever the length or content of the guess.
+ */
+export function requireMetricsToken(token: string): RequestHandler {
+  const expected = digest(token);
+  return function checkMetricsToken(req, _res, next) {
+    const given = BEARER.exec(req.get('authorization') ?? '')?.[1] ?? req.get('x-metrics-token');
+    if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+      throw new JtsError('invalid_credentials', { message: 'A metrics token is required: Authorization: Bearer <METRICS_TOKEN>.' });
+    }
+    next();
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { rateLimit, type AugmentedRequest, type Options } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import type { AuditSink } from '../../auth/audit.js';
+import type { RateLimitRule, RateLimitSettings } from '../../config/load.js';
+import { JtsError } from '../../jts/errors.js';
+import type { RateLimitStoreFactory } from '../../redis/rate-limit-store.js';
+import { normaliseEmail } from '../../users/types.js';
+import type { AuthRouteDeps } from '../routes/auth.js';
+import type { KnownDevices } from './known-device.js';
+
+export interface RateLimitDeps {
+  rules: RateLimitSettings;
+  stores: RateLimitStoreFactory;
+  audit: AuditSink;
+  logger: Logger;
+  /** When given, a browser that logged in to the account before has its own failure counter. */
+  knownDevices?: KnownDevices;
+}
+
+/**
+ * The per-route limits of /jts: login per IP and per account, register, renew and password
+ * change per IP. Throttling, not lockout: every counter is a fixed window that simply expires,
+ * and the per-account one counts only failed logins (401), so nothing ever needs unlocking.
+ */
+export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
+  if (!deps.rules.enabled) return {};
+  const { rules, knownDevices } = deps;
+  const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
+
+  const loginAccount = limiter('login-account', rules.loginAccount, {
+    // Only wrong credentials count: a 400, a 429 from another limiter or a 503 is not a guess.
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    skip: (req) => emailOf(req) === undefined,
+    keyGenerator(req) {
+      const email = emailOf(req) ?? '';
+      // Hashed: counter keys in Redis name no account.
+      const account = createHash('sha256').update(normaliseEmail(email)).digest('base64url').slice(0, 32);
+      const device = knownDevices?.recognise(req, email);
+      return device === undefined ? account : `${account}:d:${device}`;
+    },
+  });
+
+  return {
+    login: [limiter('login-ip', rules.loginIp), loginAccount, ...(knownDevices ? [knownDevices.remember] : [])],
+    register: [limiter('register-ip', rules.register)],
+    renew: [limiter('renew-ip', rules.renew)],
+    password: [limiter('password-ip', rules.password)],
+  };
+}
+
+function createLimiter(name: string, rule: RateLimitRule, deps: RateLimitDeps, extra: Partial<Options>): RequestHandler {
+  const { audit, logger } = deps;
+  return rateLimit({
+    windowMs: rule.windowMs,
+    limit: rule.limit,
+    // draft-8 names each policy and appends, so a route behind two limiters reports both.
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: name,
+    store: deps.stores(name),
+    // Counters are a brake, not a lock: when their store is down the request goes on (logged);
+    // the session store itself still fails closed.
+    passOnStoreError: true,
+    logger: {
+      warn: (error, message) => {
+        logger.warn({ err: error, limiter: name }, message ?? 'rate limiter warning');
+      },
+      error: (error, message) => {
+        logger.warn({ err: error, limiter: name }, message ?? 'rate limiter error');
+      },
+    },
+    handler(req, _res, next) {
+      audit({ event: 'rate_limited', limiter: name });
+      next(new JtsError('rate_limited', { retryAfter: retryAfterSeconds(req, rule), message: 'Too many requests; try again later.' }));
+    },
+    ...extra,
+  });
+}
+
+function retryAfterSeconds(req: Request, rule: RateLimitRule): number {
+  const reset = (req as AugmentedRequest).rateLimit?.resetTime;
+  const ms = reset === undefined ? rule.windowMs : reset.getTime() - Date.now();
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+function emailOf(req: Request): string | undefined {
+  const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' && email.trim() !== '' && email.length <= 254 ? email : undefined;
+}

@@ -1,0 +1,134 @@
+import { errorTable, isJtsCode } from '../../jts/errors.js';
+
+/**
+ * Reusable parts of the OpenAPI document: schemas, shared parameters, error responses and
+ * security schemes. The Error schema mirrors `ErrorBody` in src/jts/errors.ts and takes its enums
+ * from the error table itself, so the two cannot drift apart.
+ */
+
+type Json = Record<string, unknown>;
+
+const table = errorTable();
+const jtsCodes = table.filter((row) => isJtsCode(row.code)).map((row) => row.code);
+const errorKeys = [...new Set(table.map((row) => row.key))];
+
+const describe = (status: number) =>
+  table
+    .filter((row) => row.status === status)
+    .map((row) => `\`${row.key}\`${isJtsCode(row.code) ? ` (${row.code})` : ''}`)
+    .join(', ');
+
+const errorResponse = (status: number, summary: string): Json => ({
+  description: `${summary}. Possible \`error\` values: ${describe(status)}.`,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+export const ERROR_RESPONSES = {
+  BadRequest: errorResponse(400, 'The request body or a header is invalid'),
+  Unauthorized: errorResponse(401, 'No valid credential'),
+  Forbidden: errorResponse(403, 'CSRF check failed, or not allowed'),
+  NotFound: errorResponse(404, 'Not found'),
+  Conflict: errorResponse(409, 'Conflict'),
+  PayloadTooLarge: errorResponse(413, 'The body exceeds BODY_LIMIT'),
+  UnsupportedMediaType: errorResponse(415, 'The body is not JSON'),
+  TooManyRequests: {
+    ...errorResponse(429, 'A rate limit was reached; `retry_after` says when to try again'),
+    headers: {
+      'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' },
+      RateLimit: { schema: { type: 'string' }, description: 'IETF draft-8 RateLimit header, one item per limiter.' },
+      'RateLimit-Policy': { schema: { type: 'string' }, description: 'IETF draft-8 RateLimit-Policy header.' },
+    },
+  },
+  InternalError: errorResponse(500, 'Unexpected failure (details only in the server log)'),
+  ServiceUnavailable: {
+    ...errorResponse(503, 'A backing store is unreachable; nothing was written; retry after `retry_after` seconds'),
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
+} as const;
+
+export type ErrorResponseName = keyof typeof ERROR_RESPONSES;
+
+export const SCHEMAS: Json = {
+  Error: {
+    type: 'object',
+    description: 'The body of every error response (JTS.md, "Errors").',
+    required: ['error', 'message', 'action', 'timestamp'],
+    properties: {
+      error: { type: 'string', enum: errorKeys },
+      error_code: { type: 'string', enum: jtsCodes, description: 'Present for the JTS error table only.' },
+      message: { type: 'string' },
+      action: { type: 'string', enum: ['reauth', 'renew', 'retry', 'none'] },
+      retry_after: { type: 'integer', minimum: 0, description: 'Seconds; on 429 and 503.' },
+      timestamp: { type: 'integer', description: 'Seconds since the epoch.' },
+    },
+    additionalProperties: false,
+  },
+  LoginRequest: {
+    type: 'object',
+    required: ['email', 'password'],
+    properties: { email: { type: 'string', format: 'email', maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+  },
+  RegisterRequest: {
+    type: 'object',
+    required: ['email', 'password', 'name'],
+    properties: {
+      email: { type: 'string', format: 'email', maxLength: 254 },
+      password: { type: 'string', minLength: 8, description: '8 to 72 bytes of UTF-8, no NUL.' },
+      name: { type: 'string', minLength: 1, maxLength: 100 },
+    },
+  },
+  ChangePasswordRequest: {
+    type: 'object',
+    required: ['currentPassword', 'newPassword'],
+    properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 1024 }, newPassword: { type: 'string', minLength: 8 } },
+  },
+  Credentials: {
+    type: 'object',
+    description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',
+    required: ['bearerPass', 'expiresIn', 'tokenType'],
+    properties: {
+      bearerPass: { type: 'string', description: 'Compact JWS, typ JTS-S/v1.' },
+      expiresIn: { type: 'integer', description: 'Seconds.' },
+      tokenType: { type: 'string', const: 'Bearer' },
+      stateProof: { type: 'string' },
+    },
+  },
+  Success: { type: 'object', required: ['success'], properties: { success: { type: 'boolean', const: true } } },
+  Session: {
+    type: 'object',
+    required: ['aid', 'device', 'ip_prefix', 'created_at', 'last_active', 'current'],
+    properties: {
+      aid: { type: 'string' },
+      device: { type: 'string' },
+      ip_prefix: { type: 'string', description: 'Masked address: IPv4 as a.b.c.x, IPv6 as its first three groups ::/48.' },
+      created_at: { type: 'string', format: 'date-time' },
+      last_active: { type: 'string', format: 'date-time' },
+      current: { type: 'boolean' },
+    },
+  },
+  Jwks: {
+    type: 'object',
+    required: ['keys'],
+    properties: { keys: { type: 'array', items: { type: 'object', required: ['kty', 'kid', 'alg', 'use'], properties: { kty: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' }, use: { type: 'string', const: 'sig' } } } } },
+  },
+  Readiness: {
+    type: 'object',
+    required: ['status', 'checks'],
+    properties: { status: { type: 'string', enum: ['ready', 'not_ready'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+  },
+};
+
+export const PARAMETERS: Json = {
+  Csrf: { name: 'X-JTS-Request', in: 'header', required: true, schema: { type: 'string', const: '1' }, description: 'CSRF guard (JTS.md, "Cookie and CSRF").' },
+  DeviceId: { name: 'X-JTS-Device-ID', in: 'header', required: false, schema: { type: 'string', maxLength: 128 }, description: 'Native clients: binds the session to this device.' },
+  StateProofHeader: { name: 'X-JTS-StateProof', in: 'header', required: false, schema: { type: 'string' }, description: 'Native clients: the StateProof instead of the cookie.' },
+  StateProofCookie: { name: 'jts_state_proof', in: 'cookie', required: false, schema: { type: 'string' } },
+  RequestId: { name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, description: 'Echoed back; generated when absent.' },
+};
+
+export const SECURITY_SCHEMES: Json = {
+  bearerPass: { type: 'http', scheme: 'bearer', bearerFormat: 'JTS-S/v1 JWS' },
+  stateProofCookie: { type: 'apiKey', in: 'cookie', name: 'jts_state_proof' },
+  stateProofHeader: { type: 'apiKey', in: 'header', name: 'X-JTS-StateProof' },
+  metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when configured (or the X-Metrics-Token header).' },
+};

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import express, { Router, type RequestHandler } from 'express';
+import { describeServer } from './ops.js';
+
+/** public/ at the repository root: three levels up from both src/http/routes and dist/http/routes. */
+export const PUBLIC_DIR = join(__dirname, '..', '..', '..', 'public');
+
+/**
+ * Un-fingerprinted file names: a cached copy must be revalidated (a cheap 304 with the ETag) so
+ * that the page and the client module it imports never come from two different releases.
+ */
+const REVALIDATE = 'no-cache';
+
+/**
+ * GET / is the demo page for browsers and the JSON server description for everything else: a
+ * browser's Accept prefers text/html, while curl (which accepts any type), a missing Accept or
+ * `application/json` get JSON. /assets/ serves the page's script, styles and icon.
+ */
+export function homeRoutes(options: { publicDir?: string } = {}): Router {
+  const publicDir = options.publicDir ?? PUBLIC_DIR;
+  const indexFile = join(publicDir, 'index.html');
+  const router = Router();
+
+  const home: RequestHandler = function homePage(req, res, next) {
+    res.vary('Accept');
+    if (req.accepts(['json', 'html']) !== 'html') {
+      res.json(describeServer());
+      return;
+    }
+    res.set('Cache-Control', REVALIDATE);
+    res.sendFile(indexFile, { dotfiles: 'deny' }, (error) => {
+      if (error) next(error);
+    });
+  };
+  router.get('/', home);
+
+  // Mounted under /assets, so API requests never pay for a file-system lookup.
+  router.use(
+    '/assets',
+    express.static(join(publicDir, 'assets'), {
+      index: false,
+      redirect: false,
+      fallthrough: true,
+      cacheControl: false,
+      setHeaders(res) {
+        res.setHeader('Cache-Control', REVALIDATE);
+      },
+    }),
+  );
+  return router;
+}

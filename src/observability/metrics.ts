@@ -1,0 +1,110 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditEvent, AuditSink } from '../auth/audit.js';
+
+/**
+ * The Prometheus metrics of one app instance. Each instance owns its registry (never prom-client's
+ * global one), so tests can build many apps in one process and two servers never mix counts.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Counts what an audit event says happened; audit events are the single source of truth. */
+  observe(event: AuditEvent): void;
+}
+
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event-loop lag, GC); off in tests that build many apps. */
+  defaultMetrics?: boolean;
+}
+
+/** Buckets in seconds: bcrypt at cost 12 takes ~250 ms, so the upper buckets matter for login. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route template and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const logins = new Counter({ name: 'jts_logins_total', help: 'Password logins by result.', labelNames: ['result'] as const, registers: [registry] });
+  const registrations = new Counter({ name: 'jts_registrations_total', help: 'Accounts created through /jts/register.', registers: [registry] });
+  const renewals = new Counter({
+    name: 'jts_renewals_total',
+    help: 'StateProof renewals by outcome: rotated, grace (same answer inside the window), replay (session revoked), invalid.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const revocations = new Counter({
+    name: 'jts_session_revocations_total',
+    help: 'Sessions ended other than by expiry, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: 'jts_store_errors_total',
+    help: 'Requests that met an unreachable session/user/rate-limit store, by operation.',
+    labelNames: ['operation'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({ name: 'jts_rate_limited_total', help: 'Requests refused with 429, by limiter.', labelNames: ['limiter'] as const, registers: [registry] });
+
+  // Pre-set the label values a dashboard expects, so a rate() over them exists from the first scrape.
+  for (const result of ['ok', 'failed']) logins.inc({ result }, 0);
+  for (const outcome of ['rotated', 'grace', 'replay', 'invalid']) renewals.inc({ outcome }, 0);
+
+  function observe(event: AuditEvent): void {
+    switch (event.event) {
+      case 'login.succeeded':
+        logins.inc({ result: 'ok' });
+        return;
+      case 'login.failed':
+        logins.inc({ result: 'failed' });
+        return;
+      case 'register':
+        registrations.inc();
+        return;
+      case 'renew':
+        renewals.inc({ outcome: 'rotated' });
+        return;
+      case 'renew.grace':
+        renewals.inc({ outcome: 'grace' });
+        return;
+      case 'renew.rejected':
+        renewals.inc({ outcome: 'invalid' });
+        return;
+      case 'replay.detected':
+        renewals.inc({ outcome: 'replay' });
+        revocations.inc({ reason: 'replay' }, event.revoked.length);
+        return;
+      case 'logout':
+        if (event.ended) revocations.inc({ reason: 'logout' });
+        return;
+      case 'session.revoked':
+        if (event.aids.length > 0) revocations.inc({ reason: event.reason }, event.aids.length);
+        return;
+      case 'password.changed':
+        return;
+      case 'rate_limited':
+        rateLimited.inc({ limiter: event.limiter });
+        return;
+      case 'store.unavailable':
+        storeErrors.inc({ operation: event.operation });
+        return;
+    }
+  }
+
+  return { registry, httpDuration, observe };
+}
+
+/** An audit sink that also counts each event. */
+export function countingAudit(sink: AuditSink, metrics: Metrics): AuditSink {
+  return function auditAndCount(event) {
+    metrics.observe(event);
+    sink(event);
+  };
+}

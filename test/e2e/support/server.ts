@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PrivateRedis, freePort, waitFor } from '../../support/redis-server';
+
+export const ROOT = resolve(__dirname, '..', '..', '..');
+export const OUTPUT_DIR = join(ROOT, 'test-output', 'e2e');
+
+export interface E2eServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the built server (`node dist/server.js`, as in production) on a free port with its own
+ * redis-server and a throw-away key directory. Its output goes to test-output/e2e/<name>.server.log.
+ */
+export async function startServer(name: string, env: Record<string, string> = {}): Promise<E2eServer> {
+  const entry = join(ROOT, 'dist', 'server.js');
+  if (!existsSync(entry)) throw new Error('dist/server.js is missing: run `npm run test:e2e` (it builds first) or `npm run build`');
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  const redis = await PrivateRedis.start();
+  const keys = mkdtempSync(join(tmpdir(), 'jts-e2e-keys-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const log = createWriteStream(join(OUTPUT_DIR, `${name}.server.log`));
+
+  const child: ChildProcess = spawn(process.execPath, [entry], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      REDIS_URL: redis.url,
+      JTS_AUDIENCE: url,
+      JTS_PRIVATE_KEY_PATH: join(keys, 'signing-key.pem'),
+      JTS_PUBLIC_KEY_PATH: join(keys, 'signing-key.pub.pem'),
+      JTS_STATE_PROOF_SECRET_PATH: join(keys, 'state-proof.secret'),
+      JTS_DEMO_USERS: 'true',
+      BCRYPT_ROUNDS: '10',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    log.end();
+    await redis.destroy();
+    rmSync(keys, { recursive: true, force: true });
+  };
+
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}; see test-output/e2e/${name}.server.log`);
+      try {
+        return (await fetch(`${url}/readyz`)).ok;
+      } catch {
+        return false;
+      }
+    }, 20_000, 100);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, stop };
+}

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import type { Cluster } from 'ioredis';
+import request from 'supertest';
+import { ManualClock } from '../../src/jts/clock';
+import { createClusterClient, waitForReady } from '../../src/redis/connect';
+import { redisKeys } from '../../src/sessions/redis-keys';
+import { RedisSessionStore } from '../../src/sessions/redis-store';
+import { sessionStoreContract } from '../sessions/contract';
+import { CSRF, login, profile, renew, renewOk, stateProofFrom } from '../support/http';
+import { buildTestApp, createUser, type TestApp } from '../support/test-app';
+import { RedisClusterProcesses, redisBinariesPresent } from './support/processes';
+
+/**
+ * The same stores and scripts on a real 3-master Redis Cluster (redis-server --cluster-enabled,
+ * made with redis-cli --cluster create). Redis refuses a script that touches a key of another
+ * slot, so every test here that passes also proves "one user, one slot".
+ */
+const present = redisBinariesPresent();
+if (!present) console.warn('SKIPPED test/reliability/cluster.test.ts: redis-server/redis-cli are not installed (apt-get install redis-server)');
+const describeWithRedis = present ? describe : describe.skip;
+
+describeWithRedis('Redis Cluster (3 masters)', () => {
+  let cluster: RedisClusterProcesses;
+  let client: Cluster;
+
+  beforeAll(async () => {
+    cluster = await RedisClusterProcesses.start(3);
+    client = createClusterClient(cluster.addresses, { commandTimeoutMs: 2000 });
+    client.on('error', () => undefined);
+    await waitForReady(client, 10_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await client.quit();
+    await cluster.destroy();
+  });
+
+  sessionStoreContract('redis cluster', () => {
+    const clock = new ManualClock(Date.now());
+    const store = new RedisSessionStore(client, redisKeys(`t${randomBytes(4).toString('hex')}:`));
+    return Promise.resolve({
+      store,
+      clock,
+      advance(ms: number) {
+        clock.advance(ms);
+        return Promise.resolve();
+      },
+      async expire(ms: number) {
+        clock.advance(ms);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+      },
+      close: () => Promise.resolve(),
+    });
+  });
+
+  /** Every key under `prefix`, by the master that holds it (SCAN on each node). */
+  async function keysByNode(prefix: string): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const node of client.nodes('master')) {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      out.set(`${node.options.host ?? ''}:${node.options.port ?? 0}`, keys);
+    }
+    return out;
+  }
+
+  describe('the HTTP flow on a cluster', () => {
+    let t: TestApp;
+    beforeEach(async () => {
+      t = await buildTestApp({ redis: client });
+    });
+    afterEach(async () => {
+      await t.close();
+    });
+
+    it('logs in, renews, answers a replay with JTS-401-05, and logs out', async () => {
+      const user = await createUser(t);
+      const first = await login(t.app, user.email, user.password);
+      expect((await profile(t.app, first.bearerPass)).status).toBe(200);
+      const second = await renewOk(t.app, first.stateProof);
+      const third = await renewOk(t.app, second.stateProof);
+      expect((await profile(t.app, third.bearerPass)).status).toBe(200);
+
+      t.clock.advance(11_000);
+      const replay = await renew(t.app, first.stateProof);
+      expect(replay.status).toBe(401);
+      expect(replay.body).toMatchObject({ error_code: 'JTS-401-05' });
+      expect((await profile(t.app, third.bearerPass)).body).toMatchObject({ error_code: 'JTS-401-05' });
+
+      const again = await login(t.app, user.email, user.password);
+      const logout = await request(t.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${again.stateProof}`);
+      expect(logout.status).toBe(200);
+      expect((await profile(t.app, again.bearerPass)).body).toMatchObject({ error_code: 'JTS-401-04' });
+      expect((await renew(t.app, again.stateProof)).body).toMatchObject({ error_code: 'JTS-401-04' });
+    });
+
+    it('never forks a session: concurrent renewals with one StateProof rotate once', async () => {
+      const user = await createUser(t);
+      const { stateProof } = await login(t.app, user.email, user.password);
+      const answers = await Promise.all(Array.from({ length: 16 }, () => renew(t.app, stateProof)));
+      expect(answers.map((a) => a.status)).toEqual(Array(16).fill(200));
+      expect(new Set(answers.map((a) => stateProofFrom(a))).size).toBe(1);
+    });
+
+    it('keeps all of a user\'s session keys on one node, and spreads users over the masters', async () => {
+      const prefix = t.config.redis.keyPrefix;
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const user = await createUser(t);
+        ids.push(user.id);
+        const creds = await login(t.app, user.email, user.password);
+        await renewOk(t.app, creds.stateProof);
+        await login(t.app, user.email, user.password);
+      }
+      const byNode = await keysByNode(prefix);
+      for (const id of ids) {
+        const holders = [...byNode.entries()].filter(([, keys]) => keys.some((key) => key.startsWith(`${prefix}{u:${id}}`)));
+        expect(holders).toHaveLength(1);
+        // user hash, 2 session hashes, 1 grace slot, the session index
+        expect(holders[0]![1].filter((key) => key.startsWith(`${prefix}{u:${id}}`))).toHaveLength(5);
+      }
+      expect([...byNode.values()].filter((keys) => keys.length > 0).length).toBeGreaterThan(1);
+    });
+
+    it('revokes every session of the principal on replay, atomically, in one slot', async () => {
+      const p = await buildTestApp({ redis: client, env: { JTS_REPLAY_REVOKE: 'principal' } });
+      const user = await createUser(p);
+      const victim = await login(p.app, user.email, user.password);
+      const sibling = await login(p.app, user.email, user.password);
+      await renewOk(p.app, victim.stateProof);
+      p.clock.advance(11_000);
+      expect((await renew(p.app, victim.stateProof)).body).toMatchObject({ error_code: 'JTS-401-05' });
+      expect((await profile(p.app, sibling.bearerPass)).body).toMatchObject({ error_code: 'JTS-401-05' });
+      await p.close();
+    });
+
+    it('counts rate limits in the cluster (the counter script is loaded on every master)', async () => {
+      const limited = await buildTestApp({ redis: client, env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_LOGIN_ACCOUNT: '3/15m', RATE_LIMIT_LOGIN_IP: '100000/1m' } });
+      // Several accounts, so the counters land in different slots (and on different masters).
+      for (let i = 0; i < 6; i++) {
+        const email = `rl${i}-${randomBytes(4).toString('hex')}@example.com`;
+        const statuses: number[] = [];
+        for (let j = 0; j < 4; j++) {
+          statuses.push((await request(limited.app).post('/jts/login').set(CSRF).send({ email, password: 'wrong password' })).status);
+        }
+        expect(statuses).toEqual([401, 401, 401, 429]);
+      }
+      expect(limited.logLines.join('')).not.toMatch(/NOSCRIPT/);
+      await limited.close();
+    });
+  });
+});
