@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { writeKeyPair, writeSecretFile } from '../src/keys/files.js';
@@ -226,6 +226,8 @@ interface Row {
   rssMiB: number;
   redisMiB: number;
   redisKeys: number;
+  /** The machine's 1-minute load average: other work on the machine shows up in p99. */
+  load1: number;
 }
 
 async function main(): Promise<void> {
@@ -366,6 +368,7 @@ async function main(): Promise<void> {
           rssMiB: rssKiB(pid) / 1024,
           redisMiB: usedMemory / 1024 / 1024,
           redisKeys: await redis.dbsize(),
+          load1: loadavg()[0] ?? 0,
         };
         rows.push(row);
         console.log(
@@ -419,9 +422,9 @@ async function main(): Promise<void> {
       '',
       `## Every ${options.sampleSeconds} s`,
       '',
-      '| elapsed (s) | req/s | p50 (ms) | p99 (ms) | errors | server RSS (MiB) | Redis used_memory (MiB) | Redis keys |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...rows.map((r) => `| ${r.elapsedS} | ${r.rps} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.rssMiB.toFixed(1)} | ${r.redisMiB.toFixed(2)} | ${r.redisKeys} |`),
+      '| elapsed (s) | req/s | p50 (ms) | p99 (ms) | errors | server RSS (MiB) | Redis used_memory (MiB) | Redis keys | machine load (1 min) |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...rows.map((r) => `| ${r.elapsedS} | ${r.rps} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.rssMiB.toFixed(1)} | ${r.redisMiB.toFixed(2)} | ${r.redisKeys} | ${r.load1.toFixed(2)} |`),
       '',
       ...(serverErrors.trim() === '' ? [] : ['## Server stderr (last lines)', '', '```', serverErrors.trim().split('\n').slice(-20).join('\n'), '```', '']),
     ];
