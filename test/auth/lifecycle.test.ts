@@ -210,6 +210,14 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
       expect((res.body as { stateProof: string }).stateProof).toBe(stateProofFrom(res));
     });
 
+    it('never puts a cookie’s StateProof in a response body, whatever headers a page script adds', async () => {
+      const first = await login(t.app, user.email, user.password);
+      const res = await request(t.app).post('/jts/renew').set(CSRF).set('X-JTS-Device-ID', 'anything').set('Cookie', `jts_state_proof=${first.stateProof}`);
+      expect(res.status).toBe(200);
+      expect(res.body).not.toHaveProperty('stateProof');
+      expect(JSON.stringify(res.body)).not.toContain('sp1.');
+    });
+
     it('binds a session to X-JTS-Device-ID: another device gets JTS-401-06', async () => {
       const res = await request(t.app).post('/jts/login').set(CSRF).set('X-JTS-Device-ID', 'device-1').send({ email: user.email, password: user.password });
       const sp = (res.body as { stateProof: string }).stateProof;

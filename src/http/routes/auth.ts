@@ -24,14 +24,16 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.post('/login', csrf, ...(limits.login ?? []), async (req, res) => {
     const { email, password } = parseBody(req, loginBody);
-    const issued = await authServer.login(email, password, clientOf(req));
-    sendCredentials(req, res, issued, 200, cookies);
+    const client = clientOf(req);
+    const issued = await authServer.login(email, password, client);
+    sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
   });
 
   router.post('/register', csrf, ...(limits.register ?? []), async (req, res) => {
     const input = parseBody(req, registerBody);
-    const issued = await authServer.register(input, clientOf(req));
-    sendCredentials(req, res, issued, 201, cookies);
+    const client = clientOf(req);
+    const issued = await authServer.register(input, client);
+    sendCredentials(res, issued, 201, cookies, client.deviceId !== undefined);
   });
 
   router.post('/renew', csrf, ...(limits.renew ?? []), async (req, res) => {
@@ -39,7 +41,9 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     if (stateProof === undefined) throw new JtsError('JTS-401-03', { message: 'No StateProof was presented.' });
     try {
       const renewed = await authServer.renew(stateProof, clientOf(req));
-      sendCredentials(req, res, renewed, 200, cookies);
+      // Only a client that itself presented the StateProof in a header gets the next one in the
+      // body: a cookie's StateProof must never become readable to page scripts.
+      sendCredentials(res, renewed, 200, cookies, req.get(STATE_PROOF_HEADER) !== undefined);
     } catch (error) {
       // A dead session's cookie is useless to the browser: clear it along with the error.
       if (error instanceof JtsError && error.status === 401) clearStateProofCookie(res, cookies);
@@ -72,13 +76,12 @@ function clientOf(req: Request): ClientContext {
 }
 
 /**
- * The BearerPass goes in the body, the StateProof in the HttpOnly cookie. Native clients (those
- * that send X-JTS-Device-ID or X-JTS-StateProof) get the StateProof in the body too, since they
- * keep it themselves.
+ * The BearerPass goes in the body, the StateProof in the HttpOnly cookie. Native clients keep the
+ * StateProof themselves, so `stateProofInBody` adds it to the body for them: at login when they
+ * bind a device (X-JTS-Device-ID), at renewal when they presented it in X-JTS-StateProof.
  */
-function sendCredentials(req: Request, res: Response, issued: IssuedCredentials, status: number, cookies: CookieSettings): void {
+function sendCredentials(res: Response, issued: IssuedCredentials, status: number, cookies: CookieSettings, stateProofInBody: boolean): void {
   setStateProofCookie(res, issued.stateProof, issued.stateProofMaxAge, cookies);
-  const native = req.get('x-jts-device-id') !== undefined || req.get(STATE_PROOF_HEADER) !== undefined;
   res
     .status(status)
     .set('Cache-Control', 'no-store')
@@ -87,6 +90,6 @@ function sendCredentials(req: Request, res: Response, issued: IssuedCredentials,
       bearerPass: issued.bearerPass,
       expiresIn: issued.expiresIn,
       tokenType: 'Bearer',
-      ...(native ? { stateProof: issued.stateProof } : {}),
+      ...(stateProofInBody ? { stateProof: issued.stateProof } : {}),
     });
 }
