@@ -86,6 +86,15 @@ describe.each<StoreKind>(['memory', 'redis'])('rate limits (%s counters)', (stor
       expect((await loginFrom(t, '198.51.100.1', other.email, other.password)).status).toBe(200);
     });
 
+    it('cannot be dodged by padding the email beyond its length limit', async () => {
+      const t = await app({ RATE_LIMIT_LOGIN_ACCOUNT: '2/15m' });
+      const user = await createUser(t);
+      const padded = `${user.email}${' '.repeat(300)}`;
+      expect((await loginFrom(t, '198.51.100.20', padded, 'wrong password')).status).toBe(401);
+      expect((await loginFrom(t, '198.51.100.21', padded, 'wrong password')).status).toBe(401);
+      expect429(await loginFrom(t, '198.51.100.22', padded, user.password), 'login-account');
+    });
+
     it('does not count successful logins', async () => {
       const t = await app({ RATE_LIMIT_LOGIN_ACCOUNT: '2/15m' });
       const user = await createUser(t);

@@ -88,5 +88,9 @@ function retryAfterSeconds(req: Request, rule: RateLimitRule): number {
 
 function emailOf(req: Request): string | undefined {
   const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
-  return typeof email === 'string' && email.trim() !== '' && email.length <= 254 ? email : undefined;
+  if (typeof email !== 'string') return undefined;
+  // Normalised exactly as the login route and the store will see it, so padding or case cannot
+  // give one account several counters. Longer values are refused by the body schema (400).
+  const normalised = normaliseEmail(email);
+  return normalised !== '' && normalised.length <= 254 ? normalised : undefined;
 }
