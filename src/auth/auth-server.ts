@@ -84,6 +84,7 @@ export class JTSAuthServer {
       throw new JtsError('invalid_credentials');
     }
     const issued = await this.openSession(user, client);
+    await this.assertCredentialsStillValid(user, issued);
     return issued;
   }
 
@@ -213,6 +214,19 @@ export class JTSAuthServer {
     audit({ event: 'password.changed', prn });
     if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: 'password_change' });
     return { revoked: ended.length };
+  }
+
+  /**
+   * A password change or a disable that lands while this login was inside bcrypt ends every
+   * session that exists at that moment — but not one created just after. Reading the user again
+   * once the session exists closes that gap: either the change's revocation sees our session, or
+   * we see the change (both steps are atomic in the store, so one of the two must happen).
+   */
+  private async assertCredentialsStillValid(user: User, issued: IssuedCredentials): Promise<void> {
+    const now = await this.deps.users.get(user.id);
+    if (now && !now.disabled && now.passwordHash === user.passwordHash) return;
+    await this.deps.sessions.revoke(issued.prn, issued.aid);
+    throw new JtsError('invalid_credentials');
   }
 
   private async openSession(user: User, client: ClientContext, event: 'login.succeeded' | 'register' = 'login.succeeded'): Promise<IssuedCredentials> {
