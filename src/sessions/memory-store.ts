@@ -24,13 +24,11 @@ export class MemorySessionStore implements SessionStore {
     this.users.set(session.prn, sessions);
     const evicted: string[] = [];
     const limit = sessionLimit(options.policy);
-    if (limit !== undefined) {
-      const active = [...sessions.values()].filter((e) => !e.compromised).sort((a, b) => a.record.createdAt - b.record.createdAt);
-      while (active.length >= limit) {
-        const oldest = active.shift() as Entry;
-        sessions.delete(oldest.record.aid);
-        evicted.push(oldest.record.aid);
-      }
+    const active = [...sessions.values()].filter((e) => !e.compromised).sort((a, b) => a.record.createdAt - b.record.createdAt);
+    while (active.length >= limit) {
+      const oldest = active.shift() as Entry;
+      sessions.delete(oldest.record.aid);
+      evicted.push(oldest.record.aid);
     }
     sessions.set(session.aid, {
       record: { ...session, generation: 1, lastActiveAt: options.now },

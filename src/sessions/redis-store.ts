@@ -26,7 +26,7 @@ export class RedisSessionStore implements SessionStore {
         session.aid,
         options.now,
         options.lifetimeMs,
-        sessionLimit(options.policy) ?? 0,
+        sessionLimit(options.policy),
         keys.sessionPrefix(session.prn),
         keys.gracePrefix(session.prn),
         session.device,

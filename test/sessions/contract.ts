@@ -172,6 +172,18 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       expect((await ctx.store.list(prn, ctx.clock.now())).map((s) => s.aid)).toEqual([sessions[1]!.aid, sessions[2]!.aid]);
     });
 
+    it('keeps at most 100 live sessions per user even under allow_all, evicting the oldest', async () => {
+      const prn = id();
+      const first = newSession(prn);
+      await create(first);
+      for (let i = 0; i < 100; i++) {
+        await ctx.advance(1);
+        const result = await create(newSession(prn, { createdAt: ctx.clock.now() }));
+        expect(result.evicted).toEqual(i === 99 ? [first.aid] : []);
+      }
+      expect(await ctx.store.list(prn, ctx.clock.now())).toHaveLength(100);
+    });
+
     it('forgets a session after its lifetime', async () => {
       const session = newSession(id());
       await ctx.store.create(session, { policy, lifetimeMs: 100, now: ctx.clock.now() });

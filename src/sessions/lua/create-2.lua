@@ -4,7 +4,7 @@
 
   KEYS[1] session hash            KEYS[2] the user's session index (zset aid -> created ms)
   ARGV[1] aid        ARGV[2] now (ms)          ARGV[3] lifetime (ms)
-  ARGV[4] limit (0 = none)         ARGV[5] session key prefix   ARGV[6] grace key prefix
+  ARGV[4] limit (live sessions the user may keep, the new one included)         ARGV[5] session key prefix   ARGV[6] grace key prefix
   ARGV[7] device     ARGV[8] ip prefix         ARGV[9] device hash ('' = none)
 
   Returns: the list of evicted aids (oldest first).
@@ -22,13 +22,11 @@ end
 
 local evicted = {}
 local limit = tonumber(ARGV[4])
-if limit > 0 then
-  while #live >= limit do
-    local victim = table.remove(live, 1)
-    redis.call('DEL', ARGV[5] .. victim, ARGV[6] .. victim)
-    redis.call('ZREM', KEYS[2], victim)
-    evicted[#evicted + 1] = victim
-  end
+while #live >= limit do
+  local victim = table.remove(live, 1)
+  redis.call('DEL', ARGV[5] .. victim, ARGV[6] .. victim)
+  redis.call('ZREM', KEYS[2], victim)
+  evicted[#evicted + 1] = victim
 end
 
 redis.call('HSET', KEYS[1], 'st', 'a', 'g', string.format('%015d', 1), 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8])
