@@ -2,9 +2,12 @@ import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import { assertKeyFitsAlgorithm, isJtsAlgorithm } from './algorithms.js';
 import { createBearerPassVerifier, type VerifyResult } from './bearer-pass/verify.js';
-import { systemClock, type Clock } from './clock.js';
+import { seconds, systemClock, type Clock } from './clock.js';
 import { JtsError } from './errors.js';
-import type { RingKey } from './key-ring.js';
+import type { PublishedJwk, RingKey } from './key-ring.js';
+
+/** A JWKS is a few keys; anything far larger is not one. */
+const MAX_JWKS_BYTES = 256 * 1024;
 
 export interface VerifierOptions {
   /** The issuer's JWKS, e.g. https://auth.example.com/.well-known/jts-jwks. */
@@ -39,7 +42,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const cooldownMs = options.unknownKidCooldownMs ?? 30_000;
   const doFetch = options.fetch ?? fetch;
 
-  let keys = new Map<string, RingKey>(options.keys ? toRingKeys(options.keys) : []);
+  let keys = new Map<string, RingKey>(options.keys ? toRingKeys(options.keys, seconds(clock.now())) : []);
   let fetchedAt = options.keys ? Infinity : -Infinity;
   let lastAttempt = -Infinity;
   let inFlight: Promise<void> | undefined;
@@ -58,11 +61,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     inFlight ??= (async () => {
       lastAttempt = clock.now();
       try {
-        const response = await doFetch(options.jwksUrl as string | URL, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
+        const response = await doFetch(options.jwksUrl as string | URL, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(5000) });
         if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
-        const body = (await response.json()) as { keys?: unknown };
+        const text = await response.text();
+        if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS is too large');
+        const body = JSON.parse(text) as { keys?: unknown };
         if (!Array.isArray(body.keys)) throw new Error('JWKS has no keys array');
-        keys = new Map(toRingKeys(body.keys as JWK[]));
+        const fresh = new Map(toRingKeys(body.keys as PublishedJwk[], seconds(clock.now())));
+        // An empty or unusable answer never wipes out keys that work.
+        if (fresh.size === 0 && keys.size > 0) throw new Error('JWKS has no usable key');
+        keys = fresh;
         fetchedAt = clock.now();
       } finally {
         inFlight = undefined;
@@ -73,28 +81,38 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return {
     async verify(token) {
-      const kid = peekKid(token);
       const now = clock.now();
-      const stale = now - fetchedAt > cacheMaxAgeMs;
-      const unknown = kid !== undefined && !keys.has(kid) && now - lastAttempt >= cooldownMs;
-      if (options.jwksUrl && (stale || unknown || keys.size === 0)) {
-        try {
-          await refresh();
-        } catch (error) {
-          // Keep serving with the keys we have; with none at all the failure is ours, not the token's.
-          if (keys.size === 0) return { ok: false, error: new JtsError('JTS-500-01', { cause: error }) };
+      // Every refetch, whatever its reason, waits out the cooldown: no token can make this
+      // service hammer the issuer, even while the issuer is down.
+      const mayFetch = options.jwksUrl !== undefined && now - lastAttempt >= cooldownMs;
+      if (mayFetch) {
+        const kid = peekKid(token);
+        const unknown = kid !== undefined && !keys.has(kid);
+        if (keys.size === 0 || unknown) {
+          try {
+            await refresh();
+          } catch (error) {
+            // With no key at all the failure is ours, not the token's.
+            if (keys.size === 0) return { ok: false, error: new JtsError('JTS-500-01', { cause: error }) };
+          }
+        } else if (now - fetchedAt > cacheMaxAgeMs) {
+          // Stale but usable: refresh in the background, answer from the cache now.
+          refresh().catch(() => undefined);
         }
+      } else if (keys.size === 0) {
+        return { ok: false, error: new JtsError('JTS-500-01') };
       }
       return verifyWith(token);
     },
   };
 }
 
-function toRingKeys(jwks: readonly JWK[]): [string, RingKey][] {
+function toRingKeys(jwks: readonly PublishedJwk[], nowSeconds: number): [string, RingKey][] {
   const out: [string, RingKey][] = [];
   for (const jwk of jwks) {
-    // Keys without a kid or a JTS algorithm cannot be selected safely; skip them.
+    // Keys without a kid or a JTS algorithm cannot be selected safely; retired keys are not used.
     if (typeof jwk.kid !== 'string' || !isJtsAlgorithm(jwk.alg) || jwk.use === 'enc') continue;
+    if (typeof jwk.exp === 'number' && jwk.exp <= nowSeconds) continue;
     try {
       const publicKey = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, n: jwk.n, e: jwk.e } as import('node:crypto').JsonWebKey, format: 'jwk' });
       assertKeyFitsAlgorithm(jwk.alg, publicKey);

@@ -111,4 +111,29 @@ describe('a service verifying with only the JWKS URL', () => {
     await expect(verifier.verify(bearerPass)).resolves.toMatchObject({ ok: true, payload: { prn: user.id } });
     await expect(verifier.verify('nope')).resolves.toMatchObject({ ok: false, error: { code: 'JTS-400-01' } });
   });
+
+  it('fetches at most once per cooldown, whatever the tokens, even while the key set is unreachable', async () => {
+    let fetches = 0;
+    const failing: typeof fetch = () => {
+      fetches += 1;
+      return Promise.reject(new Error('connection refused'));
+    };
+    const verifier = createVerifier({ jwksUrl: 'http://127.0.0.1:1/jwks', fetch: failing, unknownKidCooldownMs: 60_000 });
+    for (let i = 0; i < 20; i++) await expect(verifier.verify(`garbage-${i}`)).resolves.toMatchObject({ ok: false, error: { code: 'JTS-500-01' } });
+    expect(fetches).toBe(1);
+  });
+
+  it('keeps working keys when the key set later answers empty', async () => {
+    const user = await createUser(auth);
+    const { bearerPass } = await login(auth.app, user.email, user.password);
+    let body: unknown = auth.keyRing.jwks();
+    const serve: typeof fetch = () => Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+    const verifier = createVerifier({ jwksUrl: 'http://jwks.test/keys', fetch: serve, unknownKidCooldownMs: 0, audience: 'http://localhost:3000' });
+    await expect(verifier.verify(bearerPass)).resolves.toMatchObject({ ok: true });
+    body = { keys: [] };
+    const [h, p] = bearerPass.split('.');
+    const foreignKid = `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h!, 'base64url').toString()) as object, kid: 'unknown' })).toString('base64url')}.${p}.sig`;
+    await verifier.verify(foreignKid);
+    await expect(verifier.verify(bearerPass)).resolves.toMatchObject({ ok: true });
+  });
 });
