@@ -5,7 +5,7 @@ const BROWSERS: [RegExp, string][] = [
   [/OPR\/|Opera/, 'Opera'],
   [/Firefox\//, 'Firefox'],
   [/Chrom(e|ium)\//, 'Chrome'],
-  [/Version\/[\d.]+.*Safari\//, 'Safari'],
+  [/Version\/[\d.]+ .*?Safari\//, 'Safari'],
   [/^curl\//, 'curl'],
   [/^node|undici|axios|node-fetch/i, 'Node.js client'],
   [/^python-requests|aiohttp|httpx/i, 'Python client'],
@@ -21,8 +21,10 @@ const SYSTEMS: [RegExp, string][] = [
 ];
 
 /** "Chrome on macOS", "curl", "Unknown client": enough for a person to recognise a session. */
-export function describeDevice(userAgent: string | undefined): string {
-  if (!userAgent) return 'Unknown client';
+export function describeDevice(header: string | undefined): string {
+  if (!header) return 'Unknown client';
+  // Real User-Agents are far shorter; the cap keeps the patterns' work bounded for hostile ones.
+  const userAgent = header.slice(0, 512);
   const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
   const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
   if (browser && system) return `${browser} on ${system}`;

@@ -1,6 +1,7 @@
 import type { BearerPassVerifier } from '../jts/bearer-pass/verify.js';
 import type { BearerPassClaims, BearerPassHeader } from '../jts/bearer-pass/claims.js';
 import { JtsError } from '../jts/errors.js';
+import { ID_PATTERN } from '../jts/state-proof.js';
 import type { SessionStore } from '../sessions/types.js';
 
 export interface AuthenticatedBearerPass {
@@ -37,6 +38,8 @@ export class JTSResourceServer {
   }
 
   private async assertSessionAlive(payload: BearerPassClaims): Promise<void> {
+    // Ids this server never issues cannot name a live session; they never reach a store key.
+    if (!ID_PATTERN.test(payload.prn) || !ID_PATTERN.test(payload.aid)) throw new JtsError('JTS-401-04');
     let state;
     try {
       state = await this.options.sessions.state(payload.prn, payload.aid);

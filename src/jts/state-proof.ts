@@ -20,6 +20,8 @@ export interface StateProofParts {
 
 const PREFIX = 'sp1';
 const ID = '[A-Za-z0-9_-]{1,64}';
+/** The shape of every id this server issues (users, sessions); anything else is not ours. */
+export const ID_PATTERN = new RegExp(`^${ID}$`);
 const FORMAT = new RegExp(`^${PREFIX}\\.(${ID})\\.(${ID})\\.([1-9][0-9]{0,14})\\.([A-Za-z0-9_-]{43})$`);
 const MAX_LENGTH = 256;
 export const MIN_SECRET_BYTES = 32;

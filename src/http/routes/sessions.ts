@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { JTSAuthServer } from '../../auth/auth-server.js';
 import { JtsError } from '../../jts/errors.js';
+import { ID_PATTERN } from '../../jts/state-proof.js';
 import { bearerOf } from '../middleware/authenticate.js';
 
 /** GET /jts/sessions, DELETE /jts/sessions/:aid, POST /jts/sessions/revoke-others. */
@@ -23,7 +24,7 @@ export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: R
     const { payload } = bearerOf(req);
     // The lookup is scoped to the caller's own sessions: another user's aid is simply not found.
     const aid = String(req.params.aid);
-    const ended = await authServer.revokeSession(payload.prn, aid);
+    const ended = ID_PATTERN.test(aid) && (await authServer.revokeSession(payload.prn, aid));
     if (!ended) throw new JtsError('not_found', { message: 'No such session.' });
     res.json({ success: true, current: aid === payload.aid });
   });
