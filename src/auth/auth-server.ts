@@ -146,7 +146,6 @@ export class JTSAuthServer {
       sealedBearerPass: stateProofs.seal(parts, minted.token),
       now,
       graceMs: settings.rotationGraceSeconds * 1000,
-      lifetimeMs: settings.stateProofLifetimeSeconds * 1000,
       tombstoneMs: this.tombstoneMs(),
       replayRevoke: settings.replayRevoke,
     });
@@ -154,12 +153,12 @@ export class JTSAuthServer {
     switch (result.outcome) {
       case 'rotated':
         audit({ event: 'renew', prn, aid, generation: result.generation });
-        return this.credentials(parts, result.generation, minted.token, minted.expiresIn, 'rotated');
+        return { ...this.credentials(parts, result.generation, minted.token, minted.expiresIn, state.createdAt), outcome: 'rotated' };
       case 'grace': {
         const token = stateProofs.open(parts, result.sealedBearerPass);
         if (token === undefined) throw new JtsError('JTS-401-03');
         audit({ event: 'renew.grace', prn, aid, generation: result.generation });
-        return this.credentials(parts, result.generation, token, expiresInOf(token, now), 'grace');
+        return { ...this.credentials(parts, result.generation, token, expiresInOf(token, now), state.createdAt), outcome: 'grace' };
       }
       case 'replay':
         audit({ event: 'replay.detected', prn, aid, presented: parts.generation, revoked: result.revoked });
@@ -242,7 +241,7 @@ export class JTSAuthServer {
     else audit({ event, prn: user.id, aid, evicted });
     if (evicted.length > 0) audit({ event: 'session.revoked', prn: user.id, aids: evicted, reason: 'policy' });
     const minted = mint(this.subject(user, aid, now, deviceHash));
-    return this.credentials({ prn: user.id, aid }, 1, minted.token, minted.expiresIn);
+    return this.credentials({ prn: user.id, aid }, 1, minted.token, minted.expiresIn, now);
   }
 
   private subject(user: User, aid: string, authenticatedAt: number, deviceHash: string | undefined): BearerPassSubject {
@@ -257,13 +256,12 @@ export class JTSAuthServer {
     };
   }
 
-  private credentials(parts: Pick<StateProofParts, 'prn' | 'aid'>, generation: number, bearerPass: string, expiresIn: number): IssuedCredentials;
-  private credentials(parts: Pick<StateProofParts, 'prn' | 'aid'>, generation: number, bearerPass: string, expiresIn: number, outcome: 'rotated' | 'grace'): RenewedCredentials;
-  private credentials(parts: Pick<StateProofParts, 'prn' | 'aid'>, generation: number, bearerPass: string, expiresIn: number, outcome?: 'rotated' | 'grace'): IssuedCredentials | RenewedCredentials {
+  /** The cookie lives exactly as long as the session: its lifetime from login, not from now. */
+  private credentials(parts: Pick<StateProofParts, 'prn' | 'aid'>, generation: number, bearerPass: string, expiresIn: number, sessionCreatedAt: number): IssuedCredentials {
     const { prn, aid } = parts;
-    const stateProof = this.deps.stateProofs.issue({ prn, aid, generation });
-    const base = { bearerPass, expiresIn, stateProof, stateProofMaxAge: this.deps.settings.stateProofLifetimeSeconds, prn, aid };
-    return outcome === undefined ? base : { ...base, outcome };
+    const { settings, stateProofs, clock } = this.deps;
+    const stateProofMaxAge = Math.max(0, seconds(sessionCreatedAt + settings.stateProofLifetimeSeconds * 1000 - clock.now()));
+    return { bearerPass, expiresIn, stateProof: stateProofs.issue({ prn, aid, generation }), stateProofMaxAge, prn, aid };
   }
 
   /** A compromised session is remembered while any of its BearerPasses could still be presented. */

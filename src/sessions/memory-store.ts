@@ -55,7 +55,6 @@ export class MemorySessionStore implements SessionStore {
     if (request.presented === current) {
       entry.record.generation = current + 1;
       entry.record.lastActiveAt = request.now;
-      entry.expiresAt = request.now + request.lifetimeMs;
       entry.grace = { generation: current + 1, sealed: request.sealedBearerPass, until: request.now + request.graceMs };
       return Promise.resolve({ outcome: 'rotated', generation: current + 1 });
     }

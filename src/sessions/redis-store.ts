@@ -58,7 +58,6 @@ export class RedisSessionStore implements SessionStore {
         request.sealedBearerPass,
         request.now,
         request.graceMs,
-        request.lifetimeMs,
         request.tombstoneMs,
         request.replayRevoke,
         keys.sessionPrefix(prn),

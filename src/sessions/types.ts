@@ -33,7 +33,6 @@ export interface RotateRequest {
   sealedBearerPass: string;
   now: number;
   graceMs: number;
-  lifetimeMs: number;
   /** How long a compromised session is remembered (so its BearerPasses get JTS-401-05). */
   tombstoneMs: number;
   replayRevoke: 'session' | 'principal';

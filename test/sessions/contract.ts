@@ -45,7 +45,6 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         sealedBearerPass: `sealed-${presented}`,
         now: ctx.clock.now(),
         graceMs: 10_000,
-        lifetimeMs: HOUR,
         tombstoneMs: 60_000,
         replayRevoke: 'session',
         ...extra,
@@ -190,6 +189,16 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       await ctx.expire(150);
       await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'missing' });
       await expect(ctx.store.list(session.prn, ctx.clock.now())).resolves.toEqual([]);
+    });
+
+    it('ends a session at its lifetime from creation, however often it renews', async () => {
+      const session = newSession(id());
+      await ctx.store.create(session, { policy, lifetimeMs: 300, now: ctx.clock.now() });
+      await rotate(session, 1);
+      await ctx.expire(200);
+      await rotate(session, 2);
+      await ctx.expire(150);
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'missing' });
     });
 
     it('answers ping', async () => {

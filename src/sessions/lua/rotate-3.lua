@@ -4,9 +4,9 @@
 
   KEYS[1] session hash     KEYS[2] grace slot of the session     KEYS[3] the user's session index
   ARGV[1] presented generation     ARGV[2] sealed BearerPass of this rotation
-  ARGV[3] now (ms)     ARGV[4] grace (ms)     ARGV[5] lifetime (ms)     ARGV[6] tombstone (ms)
-  ARGV[7] 'session' | 'principal'   ARGV[8] session key prefix   ARGV[9] grace key prefix
-  ARGV[10] aid
+  ARGV[3] now (ms)     ARGV[4] grace (ms)     ARGV[5] tombstone (ms)
+  ARGV[6] 'session' | 'principal'   ARGV[7] session key prefix   ARGV[8] grace key prefix
+  ARGV[9] aid
 
   Returns: {1, new generation}               rotated
            {2, current generation, sealed}   grace: the answer of the rotation that consumed it
@@ -26,8 +26,7 @@ if presented == current then
   -- Zero-padded to a fixed width: Redis would store a small integer in fewer bytes, and the
   -- session must take the same memory after its 500th renewal as after its first.
   redis.call('HSET', KEYS[1], 'g', string.format('%015d', nextGeneration), 'r', ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+  -- No PEXPIRE: a session lives at most its lifetime from login, however often it renews.
   local grace = tonumber(ARGV[4])
   if grace > 0 then
     -- The window is judged by the caller's clock ("until|sealed"); the TTL only cleans up.
@@ -53,17 +52,17 @@ if presented > current then return {0} end
 
 -- An earlier StateProof after its window: token theft. Keep a small tombstone so the
 -- session's BearerPasses and StateProofs are answered with JTS-401-05 until they expire.
-local victims = { ARGV[10] }
-if ARGV[7] == 'principal' then
+local victims = { ARGV[9] }
+if ARGV[6] == 'principal' then
   victims = redis.call('ZRANGE', KEYS[3], 0, -1)
 end
 local revoked = {3}
 for _, aid in ipairs(victims) do
-  local key = ARGV[8] .. aid
+  local key = ARGV[7] .. aid
   if redis.call('HGET', key, 'st') == 'a' then
-    redis.call('DEL', key, ARGV[9] .. aid)
+    redis.call('DEL', key, ARGV[8] .. aid)
     redis.call('HSET', key, 'st', 'c')
-    redis.call('PEXPIRE', key, ARGV[6])
+    redis.call('PEXPIRE', key, ARGV[5])
     revoked[#revoked + 1] = aid
   end
   redis.call('ZREM', KEYS[3], aid)
