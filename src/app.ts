@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(express.json({ limit: settings.bodyLimit, strict: true }));
 
-  const csrf = requireCsrf({ allowedOrigins: settings.corsOrigins });
+  const csrf = requireCsrf({ allowedOrigins: [new URL(settings.issuer).origin, ...settings.corsOrigins], allowRequestHost: !settings.production });
   const requireBearer = authenticate(deps.resourceServer);
   const cookies = { secure: settings.cookieSecure };
   const limits = authRateLimits({

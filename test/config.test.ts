@@ -72,6 +72,7 @@ describe('configuration', () => {
       ['bcrypt below 12', { BCRYPT_ROUNDS: '10' }, /BCRYPT_ROUNDS/],
       ['demo users', { JTS_DEMO_USERS: 'true' }, /JTS_DEMO_USERS/],
       ['wildcard CORS', { CORS_ORIGINS: '*' }, /CORS_ORIGINS/],
+      ['trusting every proxy', { TRUST_PROXY: 'true' }, /TRUST_PROXY/],
     ])('refuses %s', (_name, overrides, message) => {
       expect(() => loadConfig({ ...production, ...overrides })).toThrow(message);
     });

@@ -110,6 +110,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (!env.REDIS_URL && env.REDIS_CLUSTER_NODES.length === 0 && env.REDIS_SENTINELS.length === 0) {
       problems.push('  REDIS_URL="": production needs Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); the memory store loses every session on restart and cannot be shared');
     }
+    if (env.TRUST_PROXY === 'true') {
+      problems.push('  TRUST_PROXY="true": any client could then forge X-Forwarded-For; give the hop count (1) or the proxies\' addresses');
+    }
     if (env.JTS_DEMO_USERS === 'true') problems.push('  JTS_DEMO_USERS="true": demo users with known passwords are refused in production');
     if (env.CORS_ORIGINS.includes('*')) problems.push('  CORS_ORIGINS="*": credentials are never shared with every origin; list the origins');
     if (env.CORS_ORIGINS.length === 0 && originOf(env.JTS_AUDIENCE) !== originOf(env.JTS_ISSUER ?? env.JTS_AUDIENCE)) {

@@ -286,6 +286,16 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
       expect(res.body).toMatchObject({ error: 'csrf_origin' });
     });
 
+    it('does not trust the Host header for the origin check in production', async () => {
+      const prod = await buildTestApp({ store: 'redis', env: { NODE_ENV: 'production', BCRYPT_ROUNDS: '12', JTS_COOKIE_SECURE: 'true', JTS_ISSUER: 'https://auth.example', JTS_AUDIENCE: 'https://auth.example' } });
+      const rebound = await request(prod.app).post('/jts/login').set(CSRF).set('Host', 'evil.example').set('Origin', 'http://evil.example').send({ email: 'a@example.com', password: 'whatever' });
+      expect(rebound.status).toBe(403);
+      expect(rebound.body).toMatchObject({ error: 'csrf_origin' });
+      const own = await request(prod.app).post('/jts/login').set(CSRF).set('Origin', 'https://auth.example').send({ email: 'a@example.com', password: 'whatever' });
+      expect(own.status).toBe(401);
+      await prod.close();
+    });
+
     it('accepts the server’s own origin and listed origins', async () => {
       const res = await request(t.app).post('/jts/login').set(CSRF).set('Host', 'auth.test').set('Origin', 'http://auth.test').send({ email: user.email, password: user.password });
       expect(res.status).toBe(200);
