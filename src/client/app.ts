@@ -326,7 +326,7 @@ async function signOut(): Promise<void> {
   try {
     await client.logout();
   } catch {
-    announce('Signed out in this browser; the server could not be told.', 'error');
+    announce('Sign-out failed: the server could not be reached. You are still signed in; try again.', 'error');
   }
 }
 

@@ -76,6 +76,17 @@ type ChannelMessage =
   | { type: 'renewed'; bearer: Bearer; at: number }
   | { type: 'signed-out'; reason: SignOutReason; at: number };
 
+/** Anything on the channel is checked before use; only this client's own messages are acted on. */
+function isChannelMessage(value: unknown): value is ChannelMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as Partial<Record<string, unknown>>;
+  if (typeof message.at !== 'number') return false;
+  if (message.type === 'signed-out') return typeof message.reason === 'string';
+  if (message.type !== 'signed-in' && message.type !== 'renewed') return false;
+  const bearer = message.bearer as Partial<Record<string, unknown>> | undefined;
+  return typeof bearer?.token === 'string' && typeof bearer.expiresAt === 'number' && typeof bearer.renewAt === 'number';
+}
+
 interface CredentialsBody {
   bearerPass: string;
   expiresIn: number;
@@ -107,8 +118,8 @@ export class JtsClient {
     this.serverOrigin = new URL(this.baseUrl || '/', location.href).origin;
     this.apiOrigins = new Set(options.apiOrigins ?? [this.serverOrigin]);
     this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('jts') : undefined;
-    this.channel?.addEventListener('message', (event: MessageEvent<ChannelMessage>) => {
-      this.onSiblingMessage(event.data);
+    this.channel?.addEventListener('message', (event: MessageEvent<unknown>) => {
+      if (isChannelMessage(event.data)) this.onSiblingMessage(event.data);
     });
     // Timers are throttled in hidden tabs; catch up as soon as the tab is seen again.
     document.addEventListener('visibilitychange', () => {
@@ -164,12 +175,11 @@ export class JtsClient {
   /** Ends the session on the server and in every tab. Local state is cleared even if the server cannot be reached. */
   async logout(): Promise<void> {
     await this.exclusive(async () => {
-      try {
-        const res = await this.post('/jts/logout');
-        if (!res.ok) throw await this.errorOf(res);
-      } finally {
-        this.end('logout', 'self');
-      }
+      // Signed out locally only once the server has ended the session: otherwise the HttpOnly
+      // cookie would survive and the next page load would silently sign back in.
+      const res = await this.post('/jts/logout');
+      if (!res.ok) throw await this.errorOf(res);
+      this.end('logout', 'self');
     });
   }
 
