@@ -115,6 +115,12 @@ export function createApp(deps: AppDeps): Express {
   // Public documents answer every origin themselves; the credentialed policy applies after them.
   app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
   app.use(corsPolicy({ allowedOrigins: settings.corsOrigins, maxAgeSeconds: settings.corsMaxAgeSeconds }));
+  // A plain OPTIONS (not a preflight, which corsPolicy answered) would otherwise get Express's
+  // automatic text/plain method list; every API answer is JSON or empty.
+  app.use(function answerPlainOptions(req, res, next) {
+    if (req.method === 'OPTIONS') res.status(204).end();
+    else next();
+  });
   app.use('/jts/sessions', sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf }));
   app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, authenticate: requireBearer, limits }));
   app.use('/api', apiRoutes({ users: deps.users, authenticate: requireBearer, clock }));

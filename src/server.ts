@@ -10,6 +10,7 @@ import { createLogger } from './observability/logger.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from './redis/connect.js';
 import { buildServices } from './services.js';
 import { seedDemoUsers } from './users/demo-users.js';
+import { lowerThreadPoolPriority, THREAD_POOL_NICENESS } from './thread-pool.js';
 
 export interface RunningServer {
   server: Server;
@@ -20,6 +21,9 @@ export interface RunningServer {
 
 export async function start(config: Config, logger: Logger): Promise<RunningServer> {
   const production = config.env === 'production';
+  // First, before anything uses libuv's pool: bcrypt's threads there must yield to the event loop.
+  const reniced = await lowerThreadPoolPriority();
+  if (reniced > 0) logger.debug({ threads: reniced, niceness: THREAD_POOL_NICENESS }, 'thread pool runs below the event loop');
   // REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (+ REDIS_SENTINEL_NAME); every command bounded.
   const redis: RedisClient | undefined = connectRedis(config.redis);
   if (redis) {

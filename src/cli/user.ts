@@ -1,9 +1,8 @@
 import 'dotenv/config';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config/load.js';
 import { randomId } from '../jts/state-proof.js';
-import { createRedisClient, waitForReady } from '../redis/connect.js';
+import { connectRedis, describeRedis, waitForReady, type RedisClient } from '../redis/connect.js';
 import { redisKeys } from '../sessions/redis-keys.js';
 import { RedisSessionStore } from '../sessions/redis-store.js';
 import { createPasswordHasher, passwordProblem } from '../users/password.js';
@@ -30,7 +29,7 @@ Commands:
 neither in shell history nor in the process list:
   printf '%s\\n' "$PASSWORD" | npm run user -- add --email a@example.com --password-stdin
 
-Users live in Redis: REDIS_URL (required), REDIS_KEY_PREFIX and BCRYPT_ROUNDS must match the
+Users live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS), REDIS_KEY_PREFIX and BCRYPT_ROUNDS must match the
 server's. Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
 `;
 
@@ -71,12 +70,12 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig();
-  if (!config.redis.url) {
-    throw new Error('REDIS_URL is not set: without Redis the server keeps users in memory, inside its own process, where this CLI cannot reach them; point REDIS_URL (and REDIS_KEY_PREFIX) at the Redis the server uses');
+  if (describeRedis(config.redis) === 'none') {
+    throw new Error('REDIS_URL is not set: without Redis the server keeps users in memory, inside its own process, where this CLI cannot reach them; point REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS, and REDIS_KEY_PREFIX) at the Redis the server uses');
   }
   // Everything is checked before connecting, so a typo costs no Redis round trip.
   const run = await prepare(command, rest, config);
-  const redis = await connect(config.redis.url, config.redis.commandTimeoutMs);
+  const redis = await connect(config);
   try {
     const keys = redisKeys(config.redis.keyPrefix);
     await run({ config, users: new RedisUserStore(redis, keys), sessions: new RedisSessionStore(redis, keys) });
@@ -219,8 +218,9 @@ function printable(value: string): string {
   return value.replace(/[\p{Cc}\p{Cf}]/gu, '?');
 }
 
-async function connect(url: string, commandTimeoutMs: number): Promise<Redis> {
-  const redis = createRedisClient({ url, commandTimeoutMs });
+async function connect(config: Config): Promise<RedisClient> {
+  const redis = connectRedis(config.redis);
+  if (!redis) throw new Error('no Redis is configured');
   let lastError = '';
   redis.on('error', (error: Error) => {
     lastError = error.message;
@@ -229,26 +229,17 @@ async function connect(url: string, commandTimeoutMs: number): Promise<Redis> {
     await waitForReady(redis, 5000);
   } catch {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactUrl(url)}${lastError ? ` (${lastError})` : ''}`);
+    // describeRedis never includes a password.
+    throw new Error(`cannot reach Redis at ${describeRedis(config.redis)}${lastError ? ` (${lastError})` : ''}`);
   }
   return redis;
 }
 
-async function close(redis: Redis): Promise<void> {
+async function close(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') await redis.quit().catch(() => {
       redis.disconnect();
     });
   else redis.disconnect();
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable REDIS_URL)';
-  }
 }
 
 runCli('user', main);

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import request from 'supertest';
 import { ManualClock } from '../../src/jts/clock';
@@ -8,7 +10,7 @@ import { RedisSessionStore } from '../../src/sessions/redis-store';
 import { sessionStoreContract } from '../sessions/contract';
 import { CSRF, login, profile, renew, renewOk, stateProofFrom } from '../support/http';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
-import { RedisClusterProcesses, redisBinariesPresent } from './support/processes';
+import { RedisClusterProcesses, ROOT, redisBinariesPresent } from './support/processes';
 
 /**
  * The same stores and scripts on a real 3-master Redis Cluster (redis-server --cluster-enabled,
@@ -154,4 +156,24 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
       await limited.close();
     });
   });
+
+  it('lets `npm run user` manage users on a cluster (REDIS_CLUSTER_NODES)', async () => {
+    const prefix = `cli${randomBytes(3).toString('hex')}:`;
+    const t = await buildTestApp({ redis: client, env: { REDIS_KEY_PREFIX: prefix } });
+    const user = await createUser(t);
+    await t.close();
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile(
+        join(ROOT, 'node_modules', '.bin', 'tsx'),
+        [join(ROOT, 'src', 'cli', 'user.ts'), 'list'],
+        { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', REDIS_KEY_PREFIX: prefix, REDIS_CLUSTER_NODES: cluster.addresses.map((a) => `${a.host}:${a.port}`).join(',') } },
+        (error, stdout, stderr) => {
+          done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+        },
+      );
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(user.email);
+  }, 30_000);
 });

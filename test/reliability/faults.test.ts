@@ -241,10 +241,13 @@ describeWithRedis('Redis faults under load', () => {
     polling.on = false;
     await poller;
 
+    // At most two command timeouts: with auto-pipelining, ioredis holds the commands that arrive
+    // while a pipeline is stuck and sends them, as the next pipeline, when it fails (measured:
+    // the first request 503 after ~510 ms, the 19 behind it after ~1010-1035 ms).
     for (const res of [...verifies, ...renewals]) {
       expect([res.status, res.body.error]).toEqual([503, 'service_unavailable']);
       expect(res.ms).toBeGreaterThan(COMMAND_TIMEOUT_MS - 50);
-      expect(res.ms).toBeLessThan(COMMAND_TIMEOUT_MS + 1000);
+      expect(res.ms).toBeLessThan(2 * COMMAND_TIMEOUT_MS + 400);
     }
     expect(ready.status).toBe(503);
     expect(answeredWithin).toBeLessThan(pauseMs);
@@ -273,7 +276,8 @@ describeWithRedis('Redis faults under load', () => {
     const sessions = await openSessions(24, 400);
     const port = server.port;
     let killedAt = Number.POSITIVE_INFINITY;
-    const load = runLoad({ base: () => server.url, sessions, workers: 8, rate: 400, durationMs: 5000, renewShare: 1, seed: 11, timeoutMs: 2000, stop: () => Date.now() > killedAt });
+    // Closed loop (no pacing): eight renewals are in flight at any moment, so the kill cuts some.
+    const load = runLoad({ base: () => server.url, sessions, workers: 8, rate: 100_000, durationMs: 5000, renewShare: 1, seed: 11, timeoutMs: 2000, stop: () => Date.now() > killedAt });
     await sleep(1200);
     killedAt = Date.now();
     await server.kill('SIGKILL');

@@ -252,13 +252,7 @@ describe.each<StoreKind>(['memory', 'redis'])('HTTP fuzz (%s store)', (store) =>
     await expect(login(t.app, other.email, other.password)).resolves.toBeDefined();
   });
 
-  /**
-   * Known deviation, left for the owner of app.ts: on a path that has routes, an OPTIONS request
-   * that is not a CORS preflight gets Express's automatic answer, `200 text/plain` with the method
-   * list ("GET, HEAD"), the one non-JSON body the API paths send. `it.failing` keeps it visible:
-   * it turns red once fixed, to be made a plain `it`.
-   */
-  it.failing('answers a plain OPTIONS with JSON or no body (Express sends text/plain)', async () => {
+  it('answers a plain OPTIONS with no body, not Express’s text/plain method list', async () => {
     for (const path of ['/api/profile', '/jts/renew', '/jts/sessions/x']) {
       await check({ method: 'OPTIONS', path, headers: {} }, { allowAutomaticOptions: false });
     }

@@ -170,7 +170,7 @@ export class ChildServer {
     private readonly child: ChildProcess,
   ) {
     mkdirSync(LOG_DIR, { recursive: true });
-    this.log = createWriteStream(join(LOG_DIR, `${name}.log`), { flags: 'a' });
+    this.log = createWriteStream(join(LOG_DIR, `${name}.log`));
     const keep = (chunk: Buffer) => {
       const text = chunk.toString();
       // Keep the last 2 MB for assertions; the log file has everything.
