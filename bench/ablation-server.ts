@@ -8,6 +8,11 @@
  *   helmet       the security headers
  *   cors         the cors package
  *
+ * and two cheaper equivalents to measure suggestions (same headers, same log lines):
+ *
+ *   pino-lean     pino-http with wrapSerializers: false (no std request object built per request)
+ *   helmet-static each helmet(...) run once at start-up; requests get the recorded headers
+ *
  * Only for `npm run bench -- --only stack`; never a way to run the server.
  */
 import Module, { createRequire } from 'node:module';
@@ -22,32 +27,81 @@ const pass: RequestHandler = (_req, _res, next) => {
   next();
 };
 
-const STUBS: Record<string, { matches: (request: string) => boolean; exports: unknown }> = {
-  metrics: { matches: (request) => request.endsWith('/request-metrics.js'), exports: { requestMetrics: () => pass } },
+type Loader = (request: string, parent: unknown, isMain: boolean) => unknown;
+const internals = Module as unknown as { _load: Loader };
+const originalLoad = internals._load;
+const real = (request: string): unknown => originalLoad.call(Module, request, module, false);
+
+interface PinoHttpOptions {
+  serializers?: Record<string, (value: never) => unknown>;
+  [key: string]: unknown;
+}
+
+/** The request headers helmet(options) sets, recorded once on a dummy request. */
+function recordedHelmet(options: unknown): RequestHandler {
+  const helmet = (real('helmet') as { default: (options: unknown) => RequestHandler }).default(options);
+  const headers = new Map<string, string>();
+  const res = {
+    setHeader: (name: string, value: string) => headers.set(name, value),
+    removeHeader: (name: string) => headers.delete(name),
+    getHeader: (name: string) => headers.get(name),
+  };
+  helmet({ method: 'GET', url: '/', headers: {} } as never, res as never, () => undefined);
+  const entries = [...headers.entries()];
+  return function staticHelmet(_req, response, next) {
+    for (const [name, value] of entries) response.setHeader(name, value);
+    response.removeHeader('X-Powered-By');
+    next();
+  };
+}
+
+const STUBS: Record<string, { matches: (request: string) => boolean; exports: () => unknown }> = {
+  metrics: { matches: (request) => request.endsWith('/request-metrics.js'), exports: () => ({ requestMetrics: () => pass }) },
   'pino-http': {
     matches: (request) => request === 'pino-http',
-    exports: {
+    exports: () => ({
       pinoHttp: (options: { genReqId?: (req: unknown, res: unknown) => string }): RequestHandler =>
         function requestIdOnly(req, res, next) {
           (req as { id?: string }).id = options.genReqId ? options.genReqId(req, res) : randomUUID();
           next();
         },
+    }),
+  },
+  'pino-lean': {
+    matches: (request) => request === 'pino-http',
+    exports: () => {
+      const pinoHttp = (real('pino-http') as { pinoHttp: (options: PinoHttpOptions) => RequestHandler }).pinoHttp;
+      const { stdSerializers } = real('pino') as { stdSerializers: { res: (res: never) => unknown; err: (err: never) => unknown } };
+      return {
+        pinoHttp: (options: PinoHttpOptions) =>
+          pinoHttp({
+            ...options,
+            wrapSerializers: false,
+            serializers: {
+              ...options.serializers,
+              // The raw request: the same four fields app.ts logs, without building pino's std request object first.
+              req: (req: { id: string; method: string; url: string; ip?: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0], ip: req.ip }),
+              res: stdSerializers.res,
+              err: stdSerializers.err,
+            },
+          }),
+      };
     },
   },
-  helmet: { matches: (request) => request === 'helmet', exports: { __esModule: true, default: () => pass } },
-  cors: { matches: (request) => request === 'cors', exports: () => pass },
+  helmet: { matches: (request) => request === 'helmet', exports: () => ({ __esModule: true, default: () => pass }) },
+  'helmet-static': { matches: (request) => request === 'helmet', exports: () => ({ __esModule: true, default: recordedHelmet }) },
+  cors: { matches: (request) => request === 'cors', exports: () => () => pass },
 };
 
 const ablate = (process.env.ABLATE ?? '').split(',').filter((name) => name !== '');
 for (const name of ablate) if (!(name in STUBS)) throw new Error(`ABLATE: unknown layer "${name}" (known: ${Object.keys(STUBS).join(', ')})`);
-const active = ablate.map((name) => STUBS[name]!);
+const active: { matches: (request: string) => boolean; exports: () => unknown; loaded?: unknown }[] = ablate.map((name) => ({ ...STUBS[name]! }));
 
-type Loader = (request: string, parent: unknown, isMain: boolean) => unknown;
-const internals = Module as unknown as { _load: Loader };
-const originalLoad = internals._load;
 internals._load = function load(request, parent, isMain) {
   const stub = active.find((candidate) => candidate.matches(request));
-  return stub ? stub.exports : originalLoad.call(Module, request, parent, isMain);
+  if (!stub) return originalLoad.call(Module, request, parent, isMain);
+  stub.loaded ??= stub.exports();
+  return stub.loaded;
 };
 
 async function main(): Promise<void> {

@@ -102,6 +102,8 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
     const latency = new LatencyRecorder();
     const statusCounts: Record<string, number> = {};
     const started = process.hrtime.bigint();
+    let firstAt = 0n;
+    let lastAt = 0n;
     const instance = autocannon(options, (error, result) => {
       if (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
@@ -112,6 +114,7 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
         responses: latency.count,
         durationS,
         rps: latency.count / durationS,
+        steadyRps: latency.count > 1 ? ((latency.count - 1) * 1e9) / Number(lastAt - firstAt) : latency.count / durationS,
         latency: latency.summary(),
         errors: result.errors,
         timeouts: result.timeouts,
@@ -133,6 +136,8 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
     });
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       latency.record(responseTime);
+      lastAt = process.hrtime.bigint();
+      if (firstAt === 0n) firstAt = lastAt;
       const key = String(statusCode);
       statusCounts[key] = (statusCounts[key] ?? 0) + 1;
     });

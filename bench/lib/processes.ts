@@ -105,7 +105,11 @@ export class BenchRedis {
   static async start(name: string, cpu: number | undefined): Promise<BenchRedis> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'jts-bench-redis-'));
-    const child = launch(name, cpu, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { ...process.env });
+    const child = launch(name, cpu, 'redis-server', [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      // The slow log keeps the arguments of slow commands (on a busy machine, any command): memory the sessions did not use.
+      ...['--slowlog-log-slower-than', '-1'],
+    ], { ...process.env });
     const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
     client.on('error', () => undefined);
     await waitFor(

@@ -31,6 +31,8 @@ export interface LoadResult {
   durationS: number;
   /** Responses per second. */
   rps: number;
+  /** (responses − 1) / (last response − first response): the rate without the ramp-up, for slow requests (login). */
+  steadyRps: number;
   /** Latency of every response, any status, in ms (autocannon's own histogram keeps 2xx only, in whole ms). */
   latency: LatencySummary;
   /** Connection errors and timeouts (autocannon's count). */
