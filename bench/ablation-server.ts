@@ -4,13 +4,12 @@
  * named modules are swapped when it requires them). ABLATE is a comma list of:
  *
  *   metrics      http/middleware/request-metrics.js: the prom-client duration histogram
- *   pino-http    the per-request logger (request id and X-Request-Id are still set)
+ *   request-log  observability/request-log.js: the per-request log line (X-Request-Id still set)
  *   helmet       the security headers
  *   cors         the cors package
  *
- * and two cheaper equivalents to measure suggestions (same headers, same log lines):
+ * and a cheaper equivalent to measure a suggestion (same headers):
  *
- *   pino-lean     pino-http with wrapSerializers: false (no std request object built per request)
  *   helmet-static each helmet(...) run once at start-up; requests get the recorded headers
  *
  * Only for `npm run bench -- --only stack`; never a way to run the server.
@@ -32,11 +31,6 @@ const internals = Module as unknown as { _load: Loader };
 const originalLoad = internals._load;
 const real = (request: string): unknown => originalLoad.call(Module, request, module, false);
 
-interface PinoHttpOptions {
-  serializers?: Record<string, (value: never) => unknown>;
-  [key: string]: unknown;
-}
-
 /** The request headers helmet(options) sets, recorded once on a dummy request. */
 function recordedHelmet(options: unknown): RequestHandler {
   const helmet = (real('helmet') as { default: (options: unknown) => RequestHandler }).default(options);
@@ -57,36 +51,16 @@ function recordedHelmet(options: unknown): RequestHandler {
 
 const STUBS: Record<string, { matches: (request: string) => boolean; exports: () => unknown }> = {
   metrics: { matches: (request) => request.endsWith('/request-metrics.js'), exports: () => ({ requestMetrics: () => pass }) },
-  'pino-http': {
-    matches: (request) => request === 'pino-http',
+  'request-log': {
+    matches: (request) => request.endsWith('/request-log.js'),
     exports: () => ({
-      pinoHttp: (options: { genReqId?: (req: unknown, res: unknown) => string }): RequestHandler =>
-        function requestIdOnly(req, res, next) {
-          (req as { id?: string }).id = options.genReqId ? options.genReqId(req, res) : randomUUID();
+      requestLog: (): RequestHandler =>
+        function requestIdOnly(_req, res, next) {
+          res.setHeader('X-Request-Id', randomUUID());
           next();
         },
+      requestIdOf: () => undefined,
     }),
-  },
-  'pino-lean': {
-    matches: (request) => request === 'pino-http',
-    exports: () => {
-      const pinoHttp = (real('pino-http') as { pinoHttp: (options: PinoHttpOptions) => RequestHandler }).pinoHttp;
-      const { stdSerializers } = real('pino') as { stdSerializers: { res: (res: never) => unknown; err: (err: never) => unknown } };
-      return {
-        pinoHttp: (options: PinoHttpOptions) =>
-          pinoHttp({
-            ...options,
-            wrapSerializers: false,
-            serializers: {
-              ...options.serializers,
-              // The raw request: the same four fields app.ts logs, without building pino's std request object first.
-              req: (req: { id: string; method: string; url: string; ip?: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0], ip: req.ip }),
-              res: stdSerializers.res,
-              err: stdSerializers.err,
-            },
-          }),
-      };
-    },
   },
   helmet: { matches: (request) => request === 'helmet', exports: () => ({ __esModule: true, default: () => pass }) },
   'helmet-static': { matches: (request) => request === 'helmet', exports: () => ({ __esModule: true, default: recordedHelmet }) },

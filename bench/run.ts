@@ -343,11 +343,10 @@ interface Case {
 const STACK_VARIANTS = [
   { name: 'full', ablate: [] },
   { name: 'no-metrics', ablate: ['metrics'] },
-  { name: 'no-pino-http', ablate: ['pino-http'] },
+  { name: 'no-request-log', ablate: ['request-log'] },
   { name: 'no-helmet', ablate: ['helmet'] },
   { name: 'no-cors', ablate: ['cors'] },
-  { name: 'none-of-these', ablate: ['metrics', 'pino-http', 'helmet', 'cors'] },
-  { name: 'pino-lean', ablate: ['pino-lean'] },
+  { name: 'none-of-these', ablate: ['metrics', 'request-log', 'helmet', 'cors'] },
   { name: 'helmet-static', ablate: ['helmet-static'] },
 ];
 

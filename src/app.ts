@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { AuditSink } from './auth/audit.js';
 import type { JTSAuthServer } from './auth/auth-server.js';
 import type { JTSResourceServer } from './auth/resource-server.js';
@@ -27,6 +25,7 @@ import { opsRoutes, type Readiness } from './http/routes/ops.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 import { wellKnownRoutes } from './http/routes/well-known.js';
 import type { Metrics } from './observability/metrics.js';
+import { requestLog } from './observability/request-log.js';
 import type { RateLimitStoreFactory } from './redis/rate-limit-store.js';
 import type { UserStore } from './users/types.js';
 
@@ -60,8 +59,6 @@ export interface AppDeps {
   knownDeviceKey: Buffer;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** Builds the Express application from its collaborators; `server.ts` does the listening. */
 export function createApp(deps: AppDeps): Express {
   const { settings, logger, clock, metrics } = deps;
@@ -75,25 +72,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', settings.trustProxy);
 
   app.use(requestMetrics({ histogram: metrics.httpDuration, routeOf }));
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId(req, res) {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // 503 is an expected operational state (store down, draining) already reported at warn.
-      customLogLevel: (_req, res, error) => (res.statusCode === 503 ? 'warn' : error || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: {
-        // No headers and no query string: they are where credentials travel. `ip` honours TRUST_PROXY.
-        req: (req: { id: string; method: string; url: string; raw: { ip?: string } }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0], ip: req.raw.ip }),
-        // Response headers carry Set-Cookie (the StateProof): log the status only.
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(logger));
   app.use(securityHeaders({ production: settings.production }));
   app.use(cookieParser());
   app.use(express.json({ limit: settings.bodyLimit, strict: true }));

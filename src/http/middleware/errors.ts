@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../../jts/clock.js';
 import { JtsError, type ErrorCode } from '../../jts/errors.js';
+import { requestIdOf } from '../../observability/request-log.js';
 
 /** Errors raised by Express's body parser carry a `type`; map the ones a client can cause. */
 const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
@@ -40,8 +41,7 @@ export function errorHandler(options: { logger: Logger; clock: Clock }): ErrorRe
     }
     const jtsError = toJtsError(error);
     if (jtsError.status >= 500) {
-      const log = (req as { log?: Logger }).log ?? logger;
-      log.error({ err: error, code: jtsError.code }, 'request failed');
+      logger.error({ err: error, code: jtsError.code, reqId: requestIdOf(res) }, 'request failed');
     }
     sendError(res, jtsError, clock);
   };
