@@ -22,7 +22,7 @@ import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { writeKeyPair, writeSecretFile } from '../src/keys/files.js';
+import { writeKeyPair, writeSecretFile } from '../src/key-files/files.js';
 
 const ROOT = resolve(__dirname, '..');
 

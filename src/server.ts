@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { systemClock } from './jts/clock.js';
-import { loadKeyRing, loadStateProofSecret, KeyFileError } from './keys/files.js';
+import { loadKeyRing, loadStateProofSecret, KeyFileError } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
 import { createLogger } from './observability/logger.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from './redis/connect.js';

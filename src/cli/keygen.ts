@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { envSchema } from '../config/schema.js';
 import { isJtsAlgorithm, JTS_ALGORITHMS, MIN_RSA_BITS, algorithmSpec, type JtsAlgorithm } from '../jts/algorithms.js';
 import { createRingKey } from '../jts/key-ring.js';
-import { writeKeyPair, writeSecretFile } from '../keys/files.js';
+import { writeKeyPair, writeSecretFile } from '../key-files/files.js';
 import { parseOptions, runCli, UsageError } from './args.js';
 
 const DEFAULT_RSA_BITS = 3072;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeKeyPair } from '../../src/keys/files';
+import { writeKeyPair } from '../../src/key-files/files';
 import { call, loginCall, newAccount, profileCall, register, renew, renewCall, sleep, type Creds } from './support/client';
 import { ChildServer, makeKeyDir, RedisProcess, redisBinariesPresent } from './support/processes';
 

@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { writeKeyPair, writeSecretFile } from '../../../src/keys/files';
+import { writeKeyPair, writeSecretFile } from '../../../src/key-files/files';
 import { freePort, waitFor } from '../../support/redis-server';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
