@@ -3,11 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import request from 'supertest';
-import { ManualClock } from '../../src/jts/clock';
 import { createClusterClient, waitForReady } from '../../src/redis/connect';
-import { redisKeys } from '../../src/sessions/redis-keys';
-import { RedisSessionStore } from '../../src/sessions/redis-store';
-import { sessionStoreContract } from '../sessions/contract';
+import { redisContractContext, sessionStoreContract } from '../sessions/contract';
 import { CSRF, login, profile, renew, renewOk, stateProofFrom } from '../support/http';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { RedisClusterProcesses, ROOT, redisBinariesPresent } from './support/processes';
@@ -37,23 +34,7 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
     await cluster.destroy();
   });
 
-  sessionStoreContract('redis cluster', () => {
-    const clock = new ManualClock(Date.now());
-    const store = new RedisSessionStore(client, redisKeys(`t${randomBytes(4).toString('hex')}:`));
-    return Promise.resolve({
-      store,
-      clock,
-      advance(ms: number) {
-        clock.advance(ms);
-        return Promise.resolve();
-      },
-      async expire(ms: number) {
-        clock.advance(ms);
-        await new Promise((resolve) => setTimeout(resolve, ms));
-      },
-      close: () => Promise.resolve(),
-    });
-  });
+  sessionStoreContract('redis cluster', () => Promise.resolve(redisContractContext(client)));
 
   /** Every key under `prefix`, by the master that holds it (SCAN on each node). */
   async function keysByNode(prefix: string): Promise<Map<string, string[]>> {

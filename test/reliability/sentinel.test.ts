@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/jts/clock';
 import { createRedisClient, waitForReady } from '../../src/redis/connect';
 import { redisKeys } from '../../src/sessions/redis-keys';
 import { RedisSessionStore } from '../../src/sessions/redis-store';
-import { sessionStoreContract } from '../sessions/contract';
+import { redisContractContext, sessionStoreContract } from '../sessions/contract';
 import { waitFor } from '../support/redis-server';
 import { RedisProcess, SentinelProcess, redisBinariesPresent } from './support/processes';
 
@@ -53,23 +53,7 @@ describeWithRedis('Redis through Sentinel', () => {
     await master.destroy();
   });
 
-  sessionStoreContract('redis via sentinel', () => {
-    const clock = new ManualClock(Date.now());
-    const store = new RedisSessionStore(client, redisKeys(`t${randomBytes(4).toString('hex')}:`));
-    return Promise.resolve({
-      store,
-      clock,
-      advance(ms: number) {
-        clock.advance(ms);
-        return Promise.resolve();
-      },
-      async expire(ms: number) {
-        clock.advance(ms);
-        await new Promise((resolve) => setTimeout(resolve, ms));
-      },
-      close: () => Promise.resolve(),
-    });
-  });
+  sessionStoreContract('redis via sentinel', () => Promise.resolve(redisContractContext(client)));
 
   it('follows a failover to the new master: sessions live on, commands in between fail fast', async () => {
     const clock = new ManualClock(Date.now());

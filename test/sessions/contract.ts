@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../../src/jts/clock';
+import type { RedisClient } from '../../src/redis/connect';
 import type { SessionPolicy } from '../../src/sessions/policy';
+import { redisKeys } from '../../src/sessions/redis-keys';
+import { RedisSessionStore } from '../../src/sessions/redis-store';
 import type { NewSession, RotateRequest, SessionStore } from '../../src/sessions/types';
 
 const HOUR = 3_600_000;
@@ -13,6 +16,27 @@ export interface ContractContext {
   /** Waits until the store has forgotten what expired `ms` ago (Redis TTLs run on real time). */
   expire(ms: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A contract context on any Redis client (single, Sentinel, Cluster) with a fresh key prefix.
+ * The grace window follows the injected clock; only TTL expiry needs a real wait.
+ */
+export function redisContractContext(client: RedisClient, close: () => Promise<void> = () => Promise.resolve()): ContractContext {
+  const clock = new ManualClock(Date.now());
+  return {
+    store: new RedisSessionStore(client, redisKeys(`t${randomBytes(4).toString('hex')}:`)),
+    clock,
+    advance(ms: number) {
+      clock.advance(ms);
+      return Promise.resolve();
+    },
+    async expire(ms: number) {
+      clock.advance(ms);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    },
+    close,
+  };
 }
 
 /** The behaviour every SessionStore must have; run against the memory and the Redis store. */
