@@ -21,6 +21,21 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** True when a Redis on loopback `port` answers PING now (one short-lived connection, no retries). */
+export async function redisAnswers(port: number): Promise<boolean> {
+  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 /** A private redis-server the tests own: they can stop and restart it to test failures. */
 export class PrivateRedis {
   private child: ChildProcess | undefined;
@@ -41,19 +56,7 @@ export class PrivateRedis {
   async start(): Promise<void> {
     if (this.child && this.child.exitCode === null) return;
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
-    await waitFor(async () => {
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        await probe.ping();
-        return true;
-      } catch {
-        return false;
-      } finally {
-        probe.disconnect();
-      }
-    }, 10_000);
+    await waitFor(() => redisAnswers(this.port), 10_000);
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { writeKeyPair, writeSecretFile } from '../../../src/key-files/files';
-import { freePort, waitFor } from '../../support/redis-server';
+import { freePort, redisAnswers, waitFor } from '../../support/redis-server';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const LOG_DIR = join(ROOT, 'test-output', 'reliability');
@@ -13,20 +13,6 @@ const TSX_LOADER = `file://${join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.m
 /** True when the Debian redis-server (and redis-cli) can be run. */
 export function redisBinariesPresent(): boolean {
   return ['redis-server', 'redis-cli'].every((bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0);
-}
-
-async function pingable(port: number): Promise<boolean> {
-  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
 }
 
 /**
@@ -61,7 +47,7 @@ export class RedisProcess {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...this.extraArgs];
     if (!this.extraArgs.includes('--appendonly')) args.push('--appendonly', 'no');
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitFor(() => pingable(this.port), 10_000);
+    await waitFor(() => redisAnswers(this.port), 10_000);
   }
 
   /** SIGKILL: the realistic crash. With AOF `appendfsync always` nothing acknowledged is lost. */
@@ -284,7 +270,7 @@ export class SentinelProcess {
       ].join('\n'),
     );
     sentinel.child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-    await waitFor(() => pingable(sentinel.port), 10_000);
+    await waitFor(() => redisAnswers(sentinel.port), 10_000);
     return sentinel;
   }
 
