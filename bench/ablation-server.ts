@@ -3,14 +3,10 @@
  * of src/app.ts costs per request without copying its wiring (the real createApp runs; only the
  * named modules are swapped when it requires them). ABLATE is a comma list of:
  *
- *   metrics      http/middleware/request-metrics.js: the prom-client duration histogram
- *   request-log  observability/request-log.js: the per-request log line (X-Request-Id still set)
- *   helmet       the security headers
+ *   observe      observability/request-observer.js: the duration metric and the log line
+ *                (X-Request-Id still set)
+ *   helmet       the security headers (helmet's output is recorded at start-up; without it, none)
  *   cors         the cors package
- *
- * and a cheaper equivalent to measure a suggestion (same headers):
- *
- *   helmet-static each helmet(...) run once at start-up; requests get the recorded headers
  *
  * Only for `npm run bench -- --only stack`; never a way to run the server.
  */
@@ -29,32 +25,11 @@ const pass: RequestHandler = (_req, _res, next) => {
 type Loader = (request: string, parent: unknown, isMain: boolean) => unknown;
 const internals = Module as unknown as { _load: Loader };
 const originalLoad = internals._load;
-const real = (request: string): unknown => originalLoad.call(Module, request, module, false);
-
-/** The request headers helmet(options) sets, recorded once on a dummy request. */
-function recordedHelmet(options: unknown): RequestHandler {
-  const helmet = (real('helmet') as { default: (options: unknown) => RequestHandler }).default(options);
-  const headers = new Map<string, string>();
-  const res = {
-    setHeader: (name: string, value: string) => headers.set(name, value),
-    removeHeader: (name: string) => headers.delete(name),
-    getHeader: (name: string) => headers.get(name),
-  };
-  helmet({ method: 'GET', url: '/', headers: {} } as never, res as never, () => undefined);
-  const entries = [...headers.entries()];
-  return function staticHelmet(_req, response, next) {
-    for (const [name, value] of entries) response.setHeader(name, value);
-    response.removeHeader('X-Powered-By');
-    next();
-  };
-}
-
 const STUBS: Record<string, { matches: (request: string) => boolean; exports: () => unknown }> = {
-  metrics: { matches: (request) => request.endsWith('/request-metrics.js'), exports: () => ({ requestMetrics: () => pass }) },
-  'request-log': {
-    matches: (request) => request.endsWith('/request-log.js'),
+  observe: {
+    matches: (request) => request.endsWith('/request-observer.js'),
     exports: () => ({
-      requestLog: (): RequestHandler =>
+      observeRequests: (): RequestHandler =>
         function requestIdOnly(_req, res, next) {
           res.setHeader('X-Request-Id', randomUUID());
           next();
@@ -63,7 +38,6 @@ const STUBS: Record<string, { matches: (request: string) => boolean; exports: ()
     }),
   },
   helmet: { matches: (request) => request === 'helmet', exports: () => ({ __esModule: true, default: () => pass }) },
-  'helmet-static': { matches: (request) => request === 'helmet', exports: () => ({ __esModule: true, default: recordedHelmet }) },
   cors: { matches: (request) => request === 'cors', exports: () => () => pass },
 };
 

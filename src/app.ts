@@ -1,4 +1,3 @@
-import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AuditSink } from './auth/audit.js';
@@ -13,7 +12,6 @@ import { requireCsrf } from './http/middleware/csrf.js';
 import { errorHandler, notFound } from './http/middleware/errors.js';
 import { knownDevices } from './http/middleware/known-device.js';
 import { authRateLimits } from './http/middleware/rate-limit.js';
-import { requestMetrics } from './http/middleware/request-metrics.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { auditStoreOutages } from './http/middleware/store-outage.js';
 import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
@@ -25,7 +23,7 @@ import { opsRoutes, type Readiness } from './http/routes/ops.js';
 import { sessionRoutes } from './http/routes/sessions.js';
 import { wellKnownRoutes } from './http/routes/well-known.js';
 import type { Metrics } from './observability/metrics.js';
-import { requestLog } from './observability/request-log.js';
+import { observeRequests } from './observability/request-observer.js';
 import type { RateLimitStoreFactory } from './redis/rate-limit-store.js';
 import type { UserStore } from './users/types.js';
 
@@ -71,11 +69,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('trust proxy', settings.trustProxy);
 
-  app.use(requestMetrics({ histogram: metrics.httpDuration, routeOf }));
-  app.use(requestLog(logger));
+  app.use(observeRequests({ logger, histogram: metrics.httpDuration, routeOf }));
   app.use(securityHeaders({ production: settings.production }));
-  app.use(cookieParser());
-  app.use(express.json({ limit: settings.bodyLimit, strict: true }));
 
   const csrf = requireCsrf({ allowedOrigins: [new URL(settings.issuer).origin, ...settings.corsOrigins], allowRequestHost: !settings.production });
   const requireBearer = authenticate(deps.resourceServer);
@@ -87,22 +82,20 @@ export function createApp(deps: AppDeps): Express {
     logger,
     knownDevices: knownDevices({ key: deps.knownDeviceKey, secure: settings.cookieSecure }),
   });
+  const cors = corsPolicy({ allowedOrigins: settings.corsOrigins, maxAgeSeconds: settings.corsMaxAgeSeconds });
+  // Only the /jts routes that take a body parse one (renew and logout take none).
+  const parseJson = express.json({ limit: settings.bodyLimit, strict: true });
 
+  // The API routers come first, each on its own prefix, so an API request walks only the
+  // middleware its route needs. The JWKS and discovery documents answer every origin themselves
+  // and come before /jts, whose routers apply the credentialed CORS policy.
+  app.use('/api', apiRoutes({ users: deps.users, resourceServer: deps.resourceServer, authenticate: requireBearer, clock, cors }));
+  app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
+  app.use('/jts/sessions', sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf, cors }));
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, parseJson, authenticate: requireBearer, limits }));
   app.use(homeRoutes());
   app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
   app.use(openApiRoutes({ issuer: settings.issuer, corsMaxAgeSeconds: settings.corsMaxAgeSeconds }));
-  // Public documents answer every origin themselves; the credentialed policy applies after them.
-  app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
-  app.use(corsPolicy({ allowedOrigins: settings.corsOrigins, maxAgeSeconds: settings.corsMaxAgeSeconds }));
-  // A plain OPTIONS (not a preflight, which corsPolicy answered) would otherwise get Express's
-  // automatic text/plain method list; every API answer is JSON or empty.
-  app.use(function answerPlainOptions(req, res, next) {
-    if (req.method === 'OPTIONS') res.status(204).end();
-    else next();
-  });
-  app.use('/jts/sessions', sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf }));
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, authenticate: requireBearer, limits }));
-  app.use('/api', apiRoutes({ users: deps.users, authenticate: requireBearer, clock }));
 
   app.use(notFound());
   app.use(auditStoreOutages({ audit: deps.audit, routeOf }));

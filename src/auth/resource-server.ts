@@ -30,14 +30,25 @@ export class JTSResourceServer {
   constructor(private readonly options: ResourceServerOptions) {}
 
   async authenticate(bearerPass: string): Promise<AuthenticatedBearerPass> {
-    const result = this.options.verify(bearerPass);
-    if (!result.ok) throw result.error;
-    const { payload, header } = result;
-    if (this.options.revocationCheck === 'strict') await this.assertSessionAlive(payload);
-    return { payload, header, bearerPass };
+    const verified = this.verify(bearerPass);
+    await this.assertSessionAlive(verified.payload);
+    return verified;
   }
 
-  private async assertSessionAlive(payload: BearerPassClaims): Promise<void> {
+  /**
+   * The first step of `authenticate()`: signature, claims and times, no I/O. A route that reads
+   * the store anyway can send its own read alongside `assertSessionAlive()` (one round trip) and
+   * answer only when both passed.
+   */
+  verify(bearerPass: string): AuthenticatedBearerPass {
+    const result = this.options.verify(bearerPass);
+    if (!result.ok) throw result.error;
+    return { payload: result.payload, header: result.header, bearerPass };
+  }
+
+  /** With revocation checking on, the token's session must still be alive. */
+  async assertSessionAlive(payload: BearerPassClaims): Promise<void> {
+    if (this.options.revocationCheck === 'off') return;
     // Ids this server never issues cannot name a live session; they never reach a store key.
     if (!ID_PATTERN.test(payload.prn) || !ID_PATTERN.test(payload.aid)) throw new JtsError('JTS-401-04');
     let state;

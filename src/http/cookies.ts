@@ -1,3 +1,4 @@
+import { parse } from 'cookie';
 import type { CookieOptions, Request, Response } from 'express';
 
 /** JTS.md, "Cookie and CSRF". */
@@ -23,16 +24,28 @@ export function clearStateProofCookie(res: Response, settings: CookieSettings): 
 }
 
 /**
- * The StateProof of a request: the cookie for browsers, the header for native clients.
- * Several `jts_state_proof` cookies (or a non-string value) are refused outright, because which
- * one a parser keeps is not something to rely on.
+ * The StateProof of a request: the header for native clients, else the cookie for browsers.
+ * Several `jts_state_proof` cookies are refused outright, because which one a parser keeps is not
+ * something to rely on. Names are compared as the parser reads them, spaces around them trimmed.
  */
-export function stateProofOf(req: Request): unknown {
+export function stateProofOf(req: Request): string | undefined {
   const header = req.get(STATE_PROOF_HEADER);
   if (header !== undefined) return header;
   const raw = req.headers.cookie ?? '';
-  const occurrences = raw.split(';').filter((part) => part.trim().startsWith(`${STATE_PROOF_COOKIE}=`)).length;
+  const occurrences = raw.split(';').filter((part) => {
+    const equals = part.indexOf('=');
+    return equals > 0 && part.slice(0, equals).trim() === STATE_PROOF_COOKIE;
+  }).length;
   if (occurrences > 1) return undefined;
-  const cookies = req.cookies as Record<string, unknown> | undefined;
-  return cookies?.[STATE_PROOF_COOKIE];
+  return cookieOf(req, STATE_PROOF_COOKIE);
+}
+
+/**
+ * One cookie of the request. Parsed where a route asks rather than for every request by
+ * cookie-parser: only /jts/renew, /jts/logout and login read cookies, and cookie-parser's
+ * per-request work showed up at ~8 µs in renew's CPU profile.
+ */
+export function cookieOf(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  return header === undefined ? undefined : parse(header)[name];
 }

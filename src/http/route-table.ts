@@ -28,9 +28,13 @@ function walk(stack: unknown[], prefix: string, out: RouteEntry[]): void {
   for (const item of stack) {
     const layer = item as LayerLike;
     if (layer.route) {
-      const path = joinPath(prefix, String(layer.route.path));
-      for (const [method, on] of Object.entries(layer.route.methods)) {
-        if (on) out.push({ method: method === '_all' ? '*' : method.toUpperCase(), path });
+      // A route may serve several paths (`router.route([...])`).
+      const paths = Array.isArray(layer.route.path) ? (layer.route.path as unknown[]) : [layer.route.path];
+      for (const routePath of paths) {
+        const path = joinPath(prefix, String(routePath));
+        for (const [method, on] of Object.entries(layer.route.methods)) {
+          if (on) out.push({ method: method === '_all' ? '*' : method.toUpperCase(), path });
+        }
       }
     } else if (Array.isArray(layer.handle?.stack)) {
       if (typeof layer.rawPath !== 'string') throw new Error(`cannot list routes under a non-string mount path: ${String(layer.rawPath)}`);
@@ -51,5 +55,21 @@ function joinPath(prefix: string, path: string): string {
  */
 export function routeTemplateMatcher(routes: readonly RouteEntry[]): (path: string) => string | undefined {
   const templates = [...new Set(routes.map((r) => r.path))].map((template) => ({ template, test: match(template, { decode: false }) }));
-  return (path) => templates.find(({ test }) => test(path) !== false)?.template;
+  // Every request asks; trying ~30 patterns each time showed up in CPU profiles. Only paths that
+  // match a route, and only short ones, are remembered, so a scanner's junk paths neither grow the
+  // cache nor push the real routes out of it; when full it starts over.
+  const known = new Map<string, string>();
+  return (path) => {
+    const cached = known.get(path);
+    if (cached !== undefined) return cached;
+    const template = templates.find(({ test }) => test(path) !== false)?.template;
+    if (template !== undefined && path.length <= ROUTE_CACHE_MAX_PATH) {
+      if (known.size >= ROUTE_CACHE_SIZE) known.clear();
+      known.set(path, template);
+    }
+    return template;
+  };
 }
+
+const ROUTE_CACHE_SIZE = 1024;
+const ROUTE_CACHE_MAX_PATH = 256;

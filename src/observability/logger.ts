@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 
 /**
- * Paths that may carry a credential. Request lines carry no headers (request-log.ts) and bodies
+ * Paths that may carry a credential. Request lines carry no headers (request-observer.ts) and bodies
  * are never logged, but the paths are listed anyway in case a caller logs one.
  */
 export const REDACTED_PATHS = [

@@ -242,9 +242,16 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
       expect(res.body).toMatchObject({ error: 'stateproof_invalid', error_code: 'JTS-401-03', action: 'reauth' });
     });
 
-    it('refuses a request carrying two jts_state_proof cookies', async () => {
+    it.each([
+      ['side by side', (a: string, b: string) => `jts_state_proof=${a}; jts_state_proof=${b}`],
+      // The cookie parser trims names, so a spaced name is the same cookie to it.
+      ['one with a space before =', (a: string, b: string) => `jts_state_proof =${a}; jts_state_proof=${b}`],
+      ['one with a tab after ;', (a: string, b: string) => `jts_state_proof=${a};\tjts_state_proof=${b}`],
+    ])('refuses a request carrying two jts_state_proof cookies (%s)', async (_name, header) => {
       const first = await login(t.app, user.email, user.password);
-      const res = await request(t.app).post('/jts/renew').set(CSRF).set('Cookie', `jts_state_proof=${first.stateProof}; jts_state_proof=${first.stateProof}`);
+      const other = await login(t.app, user.email, user.password);
+      const res = await request(t.app).post('/jts/renew').set(CSRF).set('Cookie', header(first.stateProof, other.stateProof));
+      expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ error_code: 'JTS-401-03' });
     });
   });

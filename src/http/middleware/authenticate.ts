@@ -12,11 +12,16 @@ const BEARER = /^Bearer +([^ ]+) *$/i;
  */
 export function authenticate(resourceServer: JTSResourceServer): RequestHandler {
   return async function authenticateBearerPass(req, _res, next) {
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    if (!match?.[1]) throw new JtsError('JTS-401-03', { message: 'A BearerPass is required: Authorization: Bearer <token>.' });
-    req.jts = await resourceServer.authenticate(match[1]);
+    req.jts = await resourceServer.authenticate(presentedBearerPass(req));
     next();
   };
+}
+
+/** The token in `Authorization: Bearer <token>`, unchecked; JTS-401-03 when there is none. */
+export function presentedBearerPass(req: Parameters<RequestHandler>[0]): string {
+  const match = BEARER.exec(req.get('authorization') ?? '');
+  if (!match?.[1]) throw new JtsError('JTS-401-03', { message: 'A BearerPass is required: Authorization: Bearer <token>.' });
+  return match[1];
 }
 
 /** The authenticated BearerPass of a request that passed `authenticate()`. */

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { NextFunction, RequestHandler, Response } from 'express';
 import cors, { type CorsOptions } from 'cors';
 
 export interface CorsPolicyOptions {
@@ -17,8 +17,9 @@ const BASE: CorsOptions = {
 /**
  * CORS for the API and /jts: a listed origin is echoed back with credentials (cookies) allowed;
  * any other origin gets no CORS header at all, so the browser keeps the response from its
- * script. `*` never goes together with credentials. The JWKS and discovery documents are
- * mounted before this and answer every origin without credentials.
+ * script. `*` never goes together with credentials. An OPTIONS that is not an allowed preflight
+ * gets an empty 204. The JWKS and discovery documents answer every origin themselves, without
+ * credentials.
  */
 export function corsPolicy(options: CorsPolicyOptions): RequestHandler {
   const base: CorsOptions = { ...BASE, maxAge: options.maxAgeSeconds };
@@ -30,10 +31,16 @@ export function corsPolicy(options: CorsPolicyOptions): RequestHandler {
         const origin = req.headers.origin;
         callback(null, origin !== undefined && allowed.has(origin) ? { ...base, origin, credentials: true } : { origin: false });
       });
+  // The cors package answers a preflight from an allowed origin itself; any other OPTIONS would
+  // reach Express's automatic text/plain method list, and /api and /jts answer only JSON or nothing.
+  const answerOptions = (res: Response, next: NextFunction) => (error?: unknown) => {
+    if (error !== undefined) next(error);
+    else res.status(204).end();
+  };
   return function applyCorsPolicy(req, res, next) {
     // The answer depends on Origin whether or not it is allowed; caches must key on it.
     if (!open) res.vary('Origin');
-    middleware(req, res, next);
+    middleware(req, res, req.method === 'OPTIONS' ? answerOptions(res, next) : next);
   };
 }
 

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../../jts/clock.js';
 import { JtsError, type ErrorCode } from '../../jts/errors.js';
-import { requestIdOf } from '../../observability/request-log.js';
+import { requestIdOf } from '../../observability/request-observer.js';
 
 /** Errors raised by Express's body parser carry a `type`; map the ones a client can cause. */
 const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import onHeaders from 'on-headers';
 import { normaliseEmail } from '../../users/types.js';
+import { cookieOf } from '../cookies.js';
 
 /**
  * "Device cookies" (OWASP, Slow Down Online Guessing Attacks with Device Cookies): a browser that
@@ -31,8 +32,8 @@ export function knownDevices(options: { key: Buffer; secure: boolean }): KnownDe
   const mac = (email: string, nonce: string) => createHmac('sha256', key).update(`${normaliseEmail(email)}|${nonce}`).digest();
 
   function recognise(req: Request, email: string): string | undefined {
-    const raw = (req.cookies as Record<string, unknown> | undefined)?.[KNOWN_DEVICE_COOKIE];
-    if (typeof raw !== 'string') return undefined;
+    const raw = cookieOf(req, KNOWN_DEVICE_COOKIE);
+    if (raw === undefined) return undefined;
     const [nonce = '', signature = ''] = raw.split('.');
     if (!NONCE.test(nonce)) return undefined;
     const given = Buffer.from(signature, 'base64url');

@@ -44,7 +44,8 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   });
 
   return {
-    login: [limiter('login-ip', rules.loginIp), loginAccount, ...(knownDevices ? [knownDevices.remember] : [])],
+    login: [limiter('login-ip', rules.loginIp)],
+    loginAccount: [loginAccount, ...(knownDevices ? [knownDevices.remember] : [])],
     register: [limiter('register-ip', rules.register)],
     renew: [limiter('renew-ip', rules.renew)],
     password: [limiter('password-ip', rules.password)],

@@ -11,25 +11,33 @@ export interface AuthRouteDeps {
   cookies: CookieSettings;
   csrf: RequestHandler;
   authenticate: RequestHandler;
-  /** Extra middleware per route (rate limits), keyed by route name. */
-  limits: Partial<Record<'login' | 'register' | 'renew' | 'password', RequestHandler[]>>;
+  /** The CORS policy, for every route here. */
+  cors: RequestHandler;
+  /** The JSON body parser, on the routes that take a body. */
+  parseJson: RequestHandler;
+  /**
+   * Rate limits per route. Those keyed by route run before the body is read, so a throttled
+   * client costs no parsing; `loginAccount` needs the email and runs after it.
+   */
+  limits: Partial<Record<'login' | 'loginAccount' | 'register' | 'renew' | 'password', RequestHandler[]>>;
 }
 
 const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** POST /jts/login, /jts/register, /jts/renew, /jts/logout, /jts/password. */
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { authServer, cookies, csrf, limits } = deps;
+  const { authServer, cookies, csrf, parseJson, limits } = deps;
   const router = Router();
+  router.use(deps.cors);
 
-  router.post('/login', csrf, ...(limits.login ?? []), async (req, res) => {
+  router.post('/login', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), async (req, res) => {
     const { email, password } = parseBody(req, loginBody);
     const client = clientOf(req);
     const issued = await authServer.login(email, password, client);
     sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
   });
 
-  router.post('/register', csrf, ...(limits.register ?? []), async (req, res) => {
+  router.post('/register', csrf, ...(limits.register ?? []), parseJson, async (req, res) => {
     const input = parseBody(req, registerBody);
     const client = clientOf(req);
     const issued = await authServer.register(input, client);
@@ -57,7 +65,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     res.set('Cache-Control', 'no-store').json({ success: true });
   });
 
-  router.post('/password', csrf, deps.authenticate, ...(limits.password ?? []), async (req, res) => {
+  router.post('/password', csrf, deps.authenticate, ...(limits.password ?? []), parseJson, async (req, res) => {
     const { payload } = bearerOf(req);
     const { currentPassword, newPassword } = parseBody(req, changePasswordBody);
     const { revoked } = await authServer.changePassword(payload.prn, payload.aid, currentPassword, newPassword);

@@ -5,9 +5,10 @@ import { ID_PATTERN } from '../../jts/state-proof.js';
 import { bearerOf } from '../middleware/authenticate.js';
 
 /** GET /jts/sessions, DELETE /jts/sessions/:aid, POST /jts/sessions/revoke-others. */
-export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: RequestHandler; csrf: RequestHandler }): Router {
+export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: RequestHandler; csrf: RequestHandler; cors: RequestHandler }): Router {
   const { authServer, authenticate, csrf } = deps;
   const router = Router();
+  router.use(deps.cors);
 
   router.get('/', authenticate, async (req, res) => {
     const { payload } = bearerOf(req);
