@@ -14,7 +14,8 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Credentials, Job, JobMessage, LoadResult, LoadSpec, ProbeResult, ProbeSpec, ReplyMessage, SessionBatch } from './lib/protocol.js';
-import { BenchRedis, canPin, freePort, launch, LOAD_CPU, type Managed, SERVER_CPU, sleep, waitFor } from './lib/processes.js';
+import { BenchRedis, canPin, launch, LOAD_CPU, type Managed, SERVER_CPU, sleep, waitFor } from './lib/processes.js';
+import { freePort } from '../scripts/lib/free-port.js';
 import { median, round } from './lib/stats.js';
 
 const ROOT = resolve(__dirname, '..');

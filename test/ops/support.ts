@@ -1,4 +1,4 @@
-export { freePort } from '../support/redis-server';
+export { freePort } from '../../scripts/lib/free-port';
 
 /** The shared test Redis, when the jest global setup started one. */
 export function testRedisUrlOrUndefined(): string | undefined {

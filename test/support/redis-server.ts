@@ -1,25 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
+import { freePort } from '../../scripts/lib/free-port';
 
 /** True when a Redis on loopback `port` answers PING now (one short-lived connection, no retries). */
 export async function redisAnswers(port: number): Promise<boolean> {
@@ -44,9 +28,17 @@ export class PrivateRedis {
   private constructor(readonly port: number) {}
 
   static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
-    await redis.start();
-    return redis;
+    // freePort() makes a lost port unlikely, not impossible: another listener may still take it.
+    for (let attempt = 1; ; attempt++) {
+      const redis = new PrivateRedis(await freePort());
+      try {
+        await redis.start();
+        return redis;
+      } catch (error) {
+        await redis.destroy();
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   get url(): string {
@@ -55,8 +47,14 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     if (this.child && this.child.exitCode === null) return;
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
-    await waitFor(() => redisAnswers(this.port), 10_000);
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
+    this.child = child;
+    // A redis-server that could not bind exits at once; the PING must not reach someone else's.
+    const running = () => child.exitCode === null;
+    await waitFor(async () => {
+      if (!running()) throw new Error(`redis-server on port ${this.port} exited with code ${String(child.exitCode)}`);
+      return (await redisAnswers(this.port)) && running();
+    }, 10_000);
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PrivateRedis, freePort, waitFor } from '../../support/redis-server';
+import { freePort } from '../../../scripts/lib/free-port';
+import { PrivateRedis, waitFor } from '../../support/redis-server';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const OUTPUT_DIR = join(ROOT, 'test-output', 'e2e');
@@ -20,6 +21,19 @@ export async function startServer(name: string, env: Record<string, string> = {}
   const entry = join(ROOT, 'dist', 'server.js');
   if (!existsSync(entry)) throw new Error('dist/server.js is missing: run `npm run test:e2e` (it builds first) or `npm run build`');
   mkdirSync(OUTPUT_DIR, { recursive: true });
+  // freePort() makes a lost port unlikely, not impossible: another listener may still take it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(entry, name, env);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(entry: string, name: string, env: Record<string, string>): Promise<E2eServer> {
   const redis = await PrivateRedis.start();
   const keys = mkdtempSync(join(tmpdir(), 'jts-e2e-keys-'));
   const port = await freePort();
@@ -45,8 +59,14 @@ export async function startServer(name: string, env: Record<string, string> = {}
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // The last lines are kept for the error message: CI keeps the console, not test-output/.
+  let tail = '';
+  const record = (chunk: Buffer) => {
+    log.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-2000);
+  };
+  child.stdout?.on('data', record);
+  child.stderr?.on('data', record);
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -63,7 +83,10 @@ export async function startServer(name: string, env: Record<string, string> = {}
 
   try {
     await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}; see test-output/e2e/${name}.server.log`);
+      if (child.exitCode !== null) {
+        const Failure = tail.includes('EADDRINUSE') ? PortTaken : Error;
+        throw new Failure(`the server exited with code ${child.exitCode}; its output (test-output/e2e/${name}.server.log) ends with:\n${tail}`);
+      }
       try {
         return (await fetch(`${url}/readyz`)).ok;
       } catch {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { writeKeyPair, writeSecretFile } from '../../../src/key-files/files';
-import { freePort, redisAnswers, waitFor } from '../../support/redis-server';
+import { freePort } from '../../../scripts/lib/free-port';
+import { redisAnswers, waitFor } from '../../support/redis-server';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const LOG_DIR = join(ROOT, 'test-output', 'reliability');
