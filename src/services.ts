@@ -33,6 +33,8 @@ export interface ServiceInputs {
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
+  /** See AuthServerDeps.renewFactsCapacity; tests set 0 to exercise the full renewal path. */
+  renewFactsCapacity?: number;
 }
 
 export interface Services extends AppDeps {
@@ -52,8 +54,16 @@ export function buildServices(inputs: ServiceInputs): Services {
         audit({ event: 'store.unavailable', operation: `rate_limit:${limiter}` });
       })
     : memoryRateLimitStores();
-  const sessions: SessionStore = redis ? new RedisSessionStore(redis, keys) : new MemorySessionStore(clock);
-  const users: UserStore = redis ? new RedisUserStore(redis, keys) : new MemoryUserStore();
+  let sessions: SessionStore;
+  let users: UserStore;
+  if (redis) {
+    sessions = new RedisSessionStore(redis, keys);
+    users = new RedisUserStore(redis, keys);
+  } else {
+    const memoryUsers = new MemoryUserStore();
+    sessions = new MemorySessionStore(clock, (prn) => memoryUsers.peek(prn));
+    users = memoryUsers;
+  }
   const hasher = createPasswordHasher(config.bcryptRounds);
   const { jts } = config;
 
@@ -68,6 +78,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     mint,
     clock,
     audit,
+    ...(inputs.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: inputs.renewFactsCapacity }),
     settings: {
       bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,
       stateProofLifetimeSeconds: jts.stateProofLifetimeSeconds,

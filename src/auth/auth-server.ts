@@ -10,6 +10,7 @@ import { assertCheckablePassword, passwordProblem, type PasswordHasher } from '.
 import { normaliseEmail, type User, type UserStore } from '../users/types.js';
 import type { AuditSink } from './audit.js';
 import { describeDevice, maskIp } from './client-info.js';
+import { RenewFactsCache, type RenewFacts } from './renew-facts.js';
 
 export interface AuthServerSettings {
   bearerPassLifetimeSeconds: number;
@@ -29,6 +30,8 @@ export interface AuthServerDeps {
   clock: Clock;
   audit: AuditSink;
   settings: AuthServerSettings;
+  /** Sessions whose renewal facts are remembered (see renew-facts.ts); 0 always reads the store. */
+  renewFactsCapacity?: number;
 }
 
 /** Who is asking, as far as the session list and device binding care. */
@@ -68,9 +71,11 @@ export interface SessionView {
  */
 export class JTSAuthServer {
   private readonly policyName: string;
+  private readonly renewFacts: RenewFactsCache;
 
   constructor(private readonly deps: AuthServerDeps) {
     this.policyName = policyName(deps.settings.sessionPolicy);
+    this.renewFacts = new RenewFactsCache(deps.renewFactsCapacity);
   }
 
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
@@ -110,12 +115,25 @@ export class JTSAuthServer {
   }
 
   async renew(stateProof: unknown, client: ClientContext): Promise<RenewedCredentials> {
-    const { users, sessions, stateProofs, clock, audit, settings, mint } = this.deps;
-    const parts = stateProofs.parse(stateProof);
+    const parts = this.deps.stateProofs.parse(stateProof);
     if (!parts) {
-      audit({ event: 'renew.rejected', reason: 'invalid' });
+      this.deps.audit({ event: 'renew.rejected', reason: 'invalid' });
       throw new JtsError('JTS-401-03');
     }
+    // Fast path: mint from what this instance remembers and let the store confirm it atomically.
+    // Anything it cannot confirm (or a device that does not match) takes the full path below,
+    // so every rejection keeps its exact code and order.
+    const known = this.renewFacts.get(parts.prn, parts.aid);
+    if (known && deviceAccepted(known.deviceHash, client)) {
+      const renewed = await this.rotate(parts, known, true);
+      if (renewed !== 'stale') return renewed;
+    }
+    return this.renewFromStore(parts, client);
+  }
+
+  /** Reads the session and the user, checks them in order, then rotates. */
+  private async renewFromStore(parts: StateProofParts, client: ClientContext): Promise<RenewedCredentials> {
+    const { users, sessions, audit } = this.deps;
     const { prn, aid } = parts;
     // Two independent reads; with auto-pipelining they share one round trip.
     const [state, user] = await Promise.all([sessions.state(prn, aid), users.get(prn)]);
@@ -127,18 +145,32 @@ export class JTSAuthServer {
       audit({ event: 'renew.rejected', reason: 'compromised', prn, aid });
       throw new JtsError('JTS-401-05');
     }
-    if (state.deviceHash !== undefined && state.deviceHash !== hashDeviceId(client.deviceId)) {
+    if (!deviceAccepted(state.deviceHash, client)) {
       audit({ event: 'renew.rejected', reason: 'device_mismatch', prn, aid });
       throw new JtsError('JTS-401-06');
     }
     if (!user || user.disabled) {
+      this.renewFacts.delete(prn, aid);
       await sessions.revoke(prn, aid);
       audit({ event: 'renew.rejected', reason: 'user_gone', prn, aid });
       throw new JtsError('JTS-401-04', { message: 'The account is disabled or no longer exists.' });
     }
+    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: user.permissions };
+    this.renewFacts.set(prn, aid, facts);
+    return this.rotate(parts, facts, false);
+  }
 
+  /**
+   * Mints the next BearerPass from `facts` and rotates the session. With `confirmUser`, the store
+   * rotates only if the user still matches `facts` and answers 'stale' otherwise.
+   */
+  private rotate(parts: StateProofParts, facts: RenewFacts, confirmUser: true): Promise<RenewedCredentials | 'stale'>;
+  private rotate(parts: StateProofParts, facts: RenewFacts, confirmUser: false): Promise<RenewedCredentials>;
+  private async rotate(parts: StateProofParts, facts: RenewFacts, confirmUser: boolean): Promise<RenewedCredentials | 'stale'> {
+    const { sessions, stateProofs, clock, audit, settings, mint } = this.deps;
+    const { prn, aid } = parts;
     const now = clock.now();
-    const minted = mint(this.subject(user, aid, state.createdAt, state.deviceHash));
+    const minted = mint(this.subject(prn, facts.permissions, aid, facts.createdAt, facts.deviceHash));
     const result = await sessions.rotate({
       prn,
       aid,
@@ -148,18 +180,22 @@ export class JTSAuthServer {
       graceMs: settings.rotationGraceSeconds * 1000,
       tombstoneMs: this.tombstoneMs(),
       replayRevoke: settings.replayRevoke,
+      ...(confirmUser ? { onlyIfUser: { permissions: facts.permissions } } : {}),
     });
 
+    if (result.outcome !== 'rotated' && result.outcome !== 'grace') this.renewFacts.delete(prn, aid);
     switch (result.outcome) {
       case 'rotated':
         audit({ event: 'renew', prn, aid, generation: result.generation });
-        return { ...this.credentials(parts, result.generation, minted.token, minted.expiresIn, state.createdAt), outcome: 'rotated' };
+        return { ...this.credentials(parts, result.generation, minted.token, minted.expiresIn, facts.createdAt), outcome: 'rotated' };
       case 'grace': {
         const token = stateProofs.open(parts, result.sealedBearerPass);
         if (token === undefined) throw new JtsError('JTS-401-03');
         audit({ event: 'renew.grace', prn, aid, generation: result.generation });
-        return { ...this.credentials(parts, result.generation, token, expiresInOf(token, now), state.createdAt), outcome: 'grace' };
+        return { ...this.credentials(parts, result.generation, token, expiresInOf(token, now), facts.createdAt), outcome: 'grace' };
       }
+      case 'stale':
+        return 'stale';
       case 'replay':
         audit({ event: 'replay.detected', prn, aid, presented: parts.generation, revoked: result.revoked });
         throw new JtsError('JTS-401-05');
@@ -240,15 +276,16 @@ export class JTSAuthServer {
     if (event === 'register') audit({ event, prn: user.id, aid });
     else audit({ event, prn: user.id, aid, evicted });
     if (evicted.length > 0) audit({ event: 'session.revoked', prn: user.id, aids: evicted, reason: 'policy' });
-    const minted = mint(this.subject(user, aid, now, deviceHash));
+    this.renewFacts.set(user.id, aid, { createdAt: now, deviceHash, permissions: user.permissions });
+    const minted = mint(this.subject(user.id, user.permissions, aid, now, deviceHash));
     return this.credentials({ prn: user.id, aid }, 1, minted.token, minted.expiresIn, now);
   }
 
-  private subject(user: User, aid: string, authenticatedAt: number, deviceHash: string | undefined): BearerPassSubject {
+  private subject(prn: string, permissions: string[], aid: string, authenticatedAt: number, deviceHash: string | undefined): BearerPassSubject {
     return {
-      prn: user.id,
+      prn,
       aid,
-      perm: user.permissions,
+      perm: permissions,
       atm: 'pwd',
       ath: seconds(authenticatedAt),
       spl: this.policyName,
@@ -272,6 +309,11 @@ export class JTSAuthServer {
 
 function hashDeviceId(deviceId: string | undefined): string | undefined {
   return deviceId === undefined ? undefined : createHash('sha256').update(deviceId).digest('base64url');
+}
+
+/** A session bound to a device at login renews only from that device; an unbound one from any. */
+function deviceAccepted(boundHash: string | undefined, client: ClientContext): boolean {
+  return boundHash === undefined || boundHash === hashDeviceId(client.deviceId);
 }
 
 function expiresInOf(token: string, now: number): number {

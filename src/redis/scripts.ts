@@ -15,7 +15,7 @@ const SCRIPT_DIR = join(__dirname, '..', 'sessions', 'lua');
 
 const SCRIPTS = {
   jtsCreateSession: 'create-2.lua',
-  jtsRotateSession: 'rotate-3.lua',
+  jtsRotateSession: 'rotate-4.lua',
   jtsListSessions: 'list-1.lua',
   jtsRevokeSession: 'revoke-3.lua',
   jtsRevokeAllSessions: 'revoke-all-1.lua',

@@ -2,6 +2,12 @@ import type { Clock } from '../jts/clock.js';
 import { sessionLimit } from './policy.js';
 import type { CreateResult, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore } from './types.js';
 
+/** What a rotation with `onlyIfUser` checks. */
+export interface UserFacts {
+  permissions: readonly string[];
+  disabled: boolean;
+}
+
 interface Entry {
   record: SessionRecord;
   expiresAt: number;
@@ -17,7 +23,14 @@ interface Entry {
 export class MemorySessionStore implements SessionStore {
   private readonly users = new Map<string, Map<string, Entry>>();
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * `userOf` reads the user store synchronously, which keeps a rotation with `onlyIfUser` atomic;
+   * without it such a rotation is always 'stale' (the caller then reads the user itself).
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly userOf?: (prn: string) => UserFacts | undefined,
+  ) {}
 
   create(session: NewSession, options: { policy: Parameters<typeof sessionLimit>[0]; lifetimeMs: number; now: number }): Promise<CreateResult> {
     const sessions = this.live(session.prn);
@@ -47,6 +60,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   rotate(request: RotateRequest): Promise<RotateResult> {
+    if (request.onlyIfUser && !this.userMatches(request.prn, request.onlyIfUser.permissions)) return Promise.resolve({ outcome: 'stale' });
     const sessions = this.live(request.prn);
     const entry = sessions.get(request.aid);
     if (!entry) return Promise.resolve({ outcome: 'missing' });
@@ -97,6 +111,11 @@ export class MemorySessionStore implements SessionStore {
 
   ping(): Promise<void> {
     return Promise.resolve();
+  }
+
+  private userMatches(prn: string, permissions: readonly string[]): boolean {
+    const user = this.userOf?.(prn);
+    return user !== undefined && !user.disabled && user.permissions.length === permissions.length && user.permissions.every((p, i) => p === permissions[i]);
   }
 
   /** The user's sessions with expired ones swept out, as Redis TTLs would. */

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts } from '../redis/scripts.js';
+import { encodePermissions } from '../users/redis-store.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { CreateResult, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore } from './types.js';
@@ -54,6 +55,7 @@ export class RedisSessionStore implements SessionStore {
         keys.session(prn, aid),
         keys.grace(prn, aid),
         keys.sessionIndex(prn),
+        keys.user(prn),
         request.presented,
         request.sealedBearerPass,
         request.now,
@@ -63,6 +65,7 @@ export class RedisSessionStore implements SessionStore {
         keys.sessionPrefix(prn),
         keys.gracePrefix(prn),
         aid,
+        request.onlyIfUser ? encodePermissions(request.onlyIfUser.permissions) : '',
       );
       return toRotateResult(reply);
     });
@@ -120,6 +123,8 @@ function toRotateResult(reply: unknown[]): RotateResult {
       return { outcome: 'replay', revoked: reply.slice(1).map(String) };
     case 4:
       return { outcome: 'compromised' };
+    case 5:
+      return { outcome: 'stale' };
     case 0:
       return { outcome: 'missing' };
     default:

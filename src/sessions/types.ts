@@ -36,6 +36,12 @@ export interface RotateRequest {
   /** How long a compromised session is remembered (so its BearerPasses get JTS-401-05). */
   tombstoneMs: number;
   replayRevoke: 'session' | 'principal';
+  /**
+   * Rotate only while the user exists, is enabled and holds exactly these permissions: the ones
+   * the BearerPass was minted with when the caller did not read the user first. Otherwise the
+   * outcome is 'stale' and nothing is written.
+   */
+  onlyIfUser?: { permissions: readonly string[] };
 }
 
 export type RotateResult =
@@ -44,6 +50,8 @@ export type RotateResult =
   | { outcome: 'grace'; generation: number; sealedBearerPass: string }
   | { outcome: 'replay'; revoked: string[] }
   | { outcome: 'compromised' }
+  /** Only with `onlyIfUser`, when the user no longer matches it. */
+  | { outcome: 'stale' }
   | { outcome: 'missing' };
 
 export interface CreateResult {

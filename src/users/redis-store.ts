@@ -46,7 +46,7 @@ export class RedisUserStore implements UserStore {
       const fields: Record<string, string> = { updatedAt: String(now) };
       if (patch.name !== undefined) fields.name = patch.name;
       if (patch.passwordHash !== undefined) fields.passwordHash = patch.passwordHash;
-      if (patch.permissions !== undefined) fields.permissions = JSON.stringify(patch.permissions);
+      if (patch.permissions !== undefined) fields.permissions = encodePermissions(patch.permissions);
       if (patch.disabled !== undefined) fields.disabled = patch.disabled ? '1' : '0';
       await this.redis.hset(key, fields);
       return fromHash(id, await this.redis.hgetall(key));
@@ -62,12 +62,17 @@ export class RedisUserStore implements UserStore {
   }
 }
 
+/** As stored in the user hash; the rotate script compares it byte for byte (sessions/lua). */
+export function encodePermissions(permissions: readonly string[]): string {
+  return JSON.stringify(permissions);
+}
+
 function toHash(user: User): Record<string, string> {
   return {
     email: user.email,
     name: user.name,
     passwordHash: user.passwordHash,
-    permissions: JSON.stringify(user.permissions),
+    permissions: encodePermissions(user.permissions),
     disabled: user.disabled ? '1' : '0',
     createdAt: String(user.createdAt),
     updatedAt: String(user.updatedAt),

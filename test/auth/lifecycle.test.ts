@@ -1,15 +1,24 @@
 import request from 'supertest';
 import type { ManualClock } from '../../src/jts/clock';
-import { buildTestApp, createUser, type StoreKind, type TestApp } from '../support/test-app';
+import { buildTestApp, createUser, type TestApp, type TestAppOptions } from '../support/test-app';
 import { CSRF, login, profile, renew, renewOk, stateProofFrom } from '../support/http';
 
-describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (store) => {
+// A renewal on the instance that issued the session (or renewed it last) mints from what it
+// remembers and lets the store confirm; any other instance reads the store first. Both paths
+// must behave the same, so the Redis store runs twice, once with nothing remembered.
+const variants: [string, Pick<TestAppOptions, 'store' | 'renewFactsCapacity'>][] = [
+  ['memory store', { store: 'memory' }],
+  ['redis store', { store: 'redis' }],
+  ['redis store, every renewal reads the store', { store: 'redis', renewFactsCapacity: 0 }],
+];
+
+describe.each(variants)('session lifecycle (%s)', (_name, variant) => {
   let t: TestApp;
   let clock: ManualClock;
   let user: Awaited<ReturnType<typeof createUser>>;
 
   beforeEach(async () => {
-    t = await buildTestApp({ store });
+    t = await buildTestApp(variant);
     clock = t.clock;
     user = await createUser(t);
   });
@@ -29,7 +38,7 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
     });
 
     it('sets the Secure attribute when configured', async () => {
-      const secure = await buildTestApp({ store, env: { JTS_COOKIE_SECURE: 'true' } });
+      const secure = await buildTestApp({ ...variant, env: { JTS_COOKIE_SECURE: 'true' } });
       const u = await createUser(secure);
       const res = await request(secure.app).post('/jts/login').set(CSRF).send({ email: u.email, password: u.password });
       expect(([] as string[]).concat(res.headers['set-cookie'] ?? [])[0]).toContain('; Secure');
@@ -111,7 +120,7 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
     });
 
     it('is refused with 403 when registration is turned off', async () => {
-      const closed = await buildTestApp({ store, env: { JTS_ALLOW_REGISTRATION: 'false' } });
+      const closed = await buildTestApp({ ...variant, env: { JTS_ALLOW_REGISTRATION: 'false' } });
       const res = await request(closed.app).post('/jts/register').set(CSRF).send(body());
       expect(res.status).toBe(403);
       expect(res.body).toMatchObject({ error: 'registration_closed' });
@@ -175,7 +184,7 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
     });
 
     it('revokes every session of the user on replay with JTS_REPLAY_REVOKE=principal', async () => {
-      const strict = await buildTestApp({ store, env: { JTS_REPLAY_REVOKE: 'principal' } });
+      const strict = await buildTestApp({ ...variant, env: { JTS_REPLAY_REVOKE: 'principal' } });
       const u = await createUser(strict);
       const stolenFrom = await login(strict.app, u.email, u.password);
       const other = await login(strict.app, u.email, u.password);
@@ -306,7 +315,7 @@ describe.each<StoreKind>(['memory', 'redis'])('session lifecycle (%s store)', (s
     it('accepts the server’s own origin and listed origins', async () => {
       const res = await request(t.app).post('/jts/login').set(CSRF).set('Host', 'auth.test').set('Origin', 'http://auth.test').send({ email: user.email, password: user.password });
       expect(res.status).toBe(200);
-      const listed = await buildTestApp({ store, env: { CORS_ORIGINS: 'https://app.example' } });
+      const listed = await buildTestApp({ ...variant, env: { CORS_ORIGINS: 'https://app.example' } });
       const u = await createUser(listed);
       const ok = await request(listed.app).post('/jts/login').set(CSRF).set('Origin', 'https://app.example').send({ email: u.email, password: u.password });
       expect(ok.status).toBe(200);

@@ -167,3 +167,53 @@ describe('when Redis goes away', () => {
     await expect(login(t.app, again.email, again.password)).resolves.toBeDefined();
   });
 });
+
+describe('Redis commands per renewal', () => {
+  let server: PrivateRedis;
+  const apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    server = await PrivateRedis.start();
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await server.destroy();
+  });
+
+  /**
+   * The commands clients sent while `step` ran (MONITOR; a script's own calls left out). EVAL and
+   * EVALSHA both count as `script`: which one ioredis sends depends on what it loaded before.
+   */
+  async function commandsOf(redis: Redis, step: () => Promise<unknown>): Promise<Record<string, number>> {
+    const monitor = await redis.monitor();
+    const sent: Record<string, number> = {};
+    const flush = { seen: false };
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const name = String(args[0]).toLowerCase();
+      const command = name === 'eval' || name === 'evalsha' ? 'script' : name;
+      if (name === 'echo' && args[1] === 'flush') flush.seen = true;
+      else if (source !== 'lua') sent[command] = (sent[command] ?? 0) + 1;
+    });
+    await step();
+    // MONITOR reports in order: once it reports this marker, it has reported everything before.
+    await redis.echo('flush');
+    while (!flush.seen) await new Promise((resolve) => setTimeout(resolve, 5));
+    monitor.disconnect();
+    return sent;
+  }
+
+  it('is one script call where the session was issued or last renewed, and a read first anywhere else', async () => {
+    const shared = { store: 'redis' as const, redisUrl: server.url, stateProofSecret: Buffer.alloc(32, 7), env: { REDIS_KEY_PREFIX: 'rt:' } };
+    const issuer = await buildTestApp(shared);
+    const other = await buildTestApp(shared);
+    apps.push(issuer, other);
+    const user = await createUser(issuer);
+    let creds = await login(issuer.app, user.email, user.password);
+
+    await expect(commandsOf(issuer.redis!, async () => (creds = await renewOk(issuer.app, creds.stateProof)))).resolves.toEqual({ script: 1 });
+    await expect(commandsOf(issuer.redis!, async () => (creds = await renewOk(other.app, creds.stateProof)))).resolves.toEqual({ hmget: 1, hgetall: 1, script: 1 });
+    await expect(commandsOf(issuer.redis!, async () => (creds = await renewOk(other.app, creds.stateProof)))).resolves.toEqual({ script: 1 });
+    // What an instance remembers holds no generation, so the issuer's memory is still good.
+    await expect(commandsOf(issuer.redis!, async () => (creds = await renewOk(issuer.app, creds.stateProof)))).resolves.toEqual({ script: 1 });
+  });
+});

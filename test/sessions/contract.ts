@@ -5,11 +5,15 @@ import type { SessionPolicy } from '../../src/sessions/policy';
 import { redisKeys } from '../../src/sessions/redis-keys';
 import { RedisSessionStore } from '../../src/sessions/redis-store';
 import type { NewSession, RotateRequest, SessionStore } from '../../src/sessions/types';
+import { RedisUserStore } from '../../src/users/redis-store';
+import type { User, UserStore } from '../../src/users/types';
 
 const HOUR = 3_600_000;
 
 export interface ContractContext {
   store: SessionStore;
+  /** The users a rotation with `onlyIfUser` is checked against. */
+  users: UserStore;
   clock: ManualClock;
   /** Moves the injected clock forward (the grace window follows it in every store). */
   advance(ms: number): Promise<void>;
@@ -24,8 +28,10 @@ export interface ContractContext {
  */
 export function redisContractContext(client: RedisClient, close: () => Promise<void> = () => Promise.resolve()): ContractContext {
   const clock = new ManualClock(Date.now());
+  const keys = redisKeys(`t${randomBytes(4).toString('hex')}:`);
   return {
-    store: new RedisSessionStore(client, redisKeys(`t${randomBytes(4).toString('hex')}:`)),
+    store: new RedisSessionStore(client, keys),
+    users: new RedisUserStore(client, keys),
     clock,
     advance(ms: number) {
       clock.advance(ms);
@@ -101,6 +107,56 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       await ctx.advance(5_000);
       await expect(rotate(session, 1, { sealedBearerPass: 'second-mint' })).resolves.toEqual({ outcome: 'grace', generation: 2, sealedBearerPass: 'first-answer' });
       await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ generation: 2 });
+    });
+
+    describe('a rotation that must confirm the user (onlyIfUser)', () => {
+      const withUser = async (overrides: Partial<User> = {}) => {
+        const now = ctx.clock.now();
+        const user: User = { id: id(), email: `${id()}@example.com`, name: 'Ada', passwordHash: '$2b$04$x', permissions: ['read:profile', 'write:notes'], disabled: false, createdAt: now, updatedAt: now, ...overrides };
+        await ctx.users.create(user);
+        const session = newSession(user.id);
+        await create(session);
+        return { user, session };
+      };
+      const expectUntouched = async (session: NewSession) => {
+        // Still generation 1 with no grace slot: presenting 1 again rotates rather than answering from grace.
+        await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ state: 'active', generation: 1 });
+        await expect(rotate(session, 1, { sealedBearerPass: 'after' })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+      };
+
+      it('rotates while the user holds exactly those permissions', async () => {
+        const { session } = await withUser();
+        await expect(rotate(session, 1, { onlyIfUser: { permissions: ['read:profile', 'write:notes'] } })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+        await expect(rotate(session, 2, { onlyIfUser: { permissions: ['read:profile', 'write:notes'] } })).resolves.toEqual({ outcome: 'rotated', generation: 3 });
+      });
+
+      it.each<[string, (u: User) => Promise<unknown>]>([
+        ['a permission was granted', (u) => ctx.users.update(u.id, { permissions: [...u.permissions, 'admin:access'] }, ctx.clock.now())],
+        ['a permission was withdrawn', (u) => ctx.users.update(u.id, { permissions: ['read:profile'] }, ctx.clock.now())],
+        ['the permissions were reordered', (u) => ctx.users.update(u.id, { permissions: [...u.permissions].reverse() }, ctx.clock.now())],
+        ['the user was disabled', (u) => ctx.users.update(u.id, { disabled: true }, ctx.clock.now())],
+      ])('answers stale and writes nothing when %s', async (_change, change) => {
+        const { user, session } = await withUser();
+        await change(user);
+        await expect(rotate(session, 1, { onlyIfUser: { permissions: user.permissions } })).resolves.toEqual({ outcome: 'stale' });
+        await expectUntouched(session);
+      });
+
+      it('answers stale for a user that does not exist', async () => {
+        const session = newSession(id());
+        await create(session);
+        await expect(rotate(session, 1, { onlyIfUser: { permissions: [] } })).resolves.toEqual({ outcome: 'stale' });
+        await expectUntouched(session);
+      });
+
+      it('answers stale before judging the generation, so a stale replay kills nothing', async () => {
+        const { user, session } = await withUser();
+        await rotate(session, 1);
+        await ctx.advance(11_000);
+        await ctx.users.update(user.id, { disabled: true }, ctx.clock.now());
+        await expect(rotate(session, 1, { onlyIfUser: { permissions: user.permissions } })).resolves.toEqual({ outcome: 'stale' });
+        await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ state: 'active', generation: 2 });
+      });
     });
 
     it('treats a generation two behind as a replay even inside the window', async () => {

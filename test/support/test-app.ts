@@ -29,6 +29,8 @@ export interface TestAppOptions {
   stateProofSecret?: Buffer;
   /** Readiness input: /readyz answers 503 while this returns true. */
   isShuttingDown?: () => boolean;
+  /** Sessions whose renewal facts the auth server remembers; 0 makes every renewal read the store. */
+  renewFactsCapacity?: number;
 }
 
 export interface TestApp extends Services {
@@ -107,6 +109,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     ...(redis ? { redis } : {}),
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
+    ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),
   });
   return {
     ...services,

@@ -3,17 +3,26 @@
   in one atomic step, so concurrent renewals with one StateProof never fork the session.
 
   KEYS[1] session hash     KEYS[2] grace slot of the session     KEYS[3] the user's session index
+  KEYS[4] the user hash
   ARGV[1] presented generation     ARGV[2] sealed BearerPass of this rotation
   ARGV[3] now (ms)     ARGV[4] grace (ms)     ARGV[5] tombstone (ms)
   ARGV[6] 'session' | 'principal'   ARGV[7] session key prefix   ARGV[8] grace key prefix
   ARGV[9] aid
+  ARGV[10] '' or the user's permissions (as stored) the BearerPass was minted with: then the
+           user must exist, be enabled and hold exactly those, or nothing happens
 
   Returns: {1, new generation}               rotated
            {2, current generation, sealed}   grace: the answer of the rotation that consumed it
            {3, revoked aid, ...}             replay: the session (or every session) is now a tombstone
            {4}                               already compromised
+           {5}                               stale: the user is not as ARGV[10] says; nothing written
            {0}                               no such session
 ]]
+if ARGV[10] ~= '' then
+  local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled')
+  if user[1] ~= ARGV[10] or user[2] ~= '0' then return {5} end
+end
+
 local state = redis.call('HMGET', KEYS[1], 'st', 'g')
 if not state[1] then return {0} end
 if state[1] == 'c' then return {4} end

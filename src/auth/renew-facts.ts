@@ -1,0 +1,56 @@
+/**
+ * What a renewal mints its BearerPass from, remembered per session so the next renewal can skip
+ * reading the session and the user and go straight to the rotate step (one Redis round trip, not
+ * two). Nothing here is trusted on its own:
+ * - createdAt and deviceHash never change for an aid, and aids are never reused;
+ * - permissions can change, so the rotation is made conditional on them (`onlyIfUser`), and the
+ *   store refuses it atomically when the user changed, was disabled or is gone.
+ */
+export interface RenewFacts {
+  createdAt: number;
+  deviceHash: string | undefined;
+  permissions: string[];
+}
+
+/** Enough for every session renewing on one instance; ~200 bytes each. */
+export const RENEW_FACTS_CAPACITY = 10_000;
+
+/** A bounded map, least recently used out first. Capacity 0 turns it off. */
+export class RenewFactsCache {
+  private readonly entries = new Map<string, RenewFacts>();
+
+  constructor(private readonly capacity = RENEW_FACTS_CAPACITY) {}
+
+  get(prn: string, aid: string): RenewFacts | undefined {
+    const key = keyOf(prn, aid);
+    const facts = this.entries.get(key);
+    if (facts) {
+      // Re-inserted so Map order is recency order.
+      this.entries.delete(key);
+      this.entries.set(key, facts);
+    }
+    return facts;
+  }
+
+  set(prn: string, aid: string, facts: RenewFacts): void {
+    if (this.capacity === 0) return;
+    const key = keyOf(prn, aid);
+    this.entries.delete(key);
+    if (this.entries.size >= this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, facts);
+  }
+
+  delete(prn: string, aid: string): void {
+    this.entries.delete(keyOf(prn, aid));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+// Neither part can contain a space: both are base64url ids the server issued (StateProof parse).
+const keyOf = (prn: string, aid: string) => `${prn} ${aid}`;
