@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { randomBase64url, randomBuffer } from './random.js';
 
 /**
  * StateProof format (JTS.md leaves it opaque; this is ours):
@@ -62,7 +63,7 @@ export class StateProofCodec {
    * of the store learns nothing usable. The key is bound to the consumed StateProof's identity.
    */
   seal(consumed: StateProofParts, plaintext: string): string {
-    const iv = randomBytes(12);
+    const iv = randomBuffer(12);
     const cipher = createCipheriv('aes-256-gcm', this.sealKeyFor(consumed), iv);
     cipher.setAAD(Buffer.from(label(consumed)));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -97,5 +98,5 @@ function label(parts: StateProofParts): string {
 
 /** Ids used in StateProofs, session keys and BearerPasses: 128 random bits, base64url. */
 export function randomId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBase64url(16);
 }

@@ -1,8 +1,9 @@
-import { randomBytes, sign } from 'node:crypto';
+import { sign } from 'node:crypto';
 import { algorithmSpec, cryptoKeyInput } from '../algorithms.js';
 import type { Clock } from '../clock.js';
 import { seconds } from '../clock.js';
 import type { KeyRing } from '../key-ring.js';
+import { randomBase64url } from '../random.js';
 import { JTS_TYP, MAX_GRACE_SECONDS, type BearerPassClaims } from './claims.js';
 
 export interface BearerPassIssuerOptions {
@@ -45,7 +46,7 @@ export function createBearerPassIssuer(options: BearerPassIssuerOptions): Bearer
     const claims: BearerPassClaims = {
       prn: subject.prn,
       aid: subject.aid,
-      tkn_id: randomBytes(16).toString('base64url'),
+      tkn_id: randomBase64url(16),
       iat,
       exp: iat + lifetimeSeconds,
       ...(issuer === undefined ? {} : { iss: issuer }),
