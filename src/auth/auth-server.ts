@@ -125,7 +125,7 @@ export class JTSAuthServer {
     // so every rejection keeps its exact code and order.
     const known = this.renewFacts.get(parts.prn, parts.aid);
     if (known && deviceAccepted(known.deviceHash, client)) {
-      const renewed = await this.rotate(parts, known, true);
+      const renewed = await this.rotate(parts, known, 'store-confirms-user');
       if (renewed !== 'stale') return renewed;
     }
     return this.renewFromStore(parts, client);
@@ -157,16 +157,16 @@ export class JTSAuthServer {
     }
     const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: user.permissions };
     this.renewFacts.set(prn, aid, facts);
-    return this.rotate(parts, facts, false);
+    return this.rotate(parts, facts, 'user-was-read');
   }
 
   /**
-   * Mints the next BearerPass from `facts` and rotates the session. With `confirmUser`, the store
-   * rotates only if the user still matches `facts` and answers 'stale' otherwise.
+   * Mints the next BearerPass from `facts` and rotates the session. When the user was not read
+   * for this renewal, the store rotates only if the user still matches `facts` ('stale' if not).
    */
-  private rotate(parts: StateProofParts, facts: RenewFacts, confirmUser: true): Promise<RenewedCredentials | 'stale'>;
-  private rotate(parts: StateProofParts, facts: RenewFacts, confirmUser: false): Promise<RenewedCredentials>;
-  private async rotate(parts: StateProofParts, facts: RenewFacts, confirmUser: boolean): Promise<RenewedCredentials | 'stale'> {
+  private rotate(parts: StateProofParts, facts: RenewFacts, user: 'store-confirms-user'): Promise<RenewedCredentials | 'stale'>;
+  private rotate(parts: StateProofParts, facts: RenewFacts, user: 'user-was-read'): Promise<RenewedCredentials>;
+  private async rotate(parts: StateProofParts, facts: RenewFacts, user: 'store-confirms-user' | 'user-was-read'): Promise<RenewedCredentials | 'stale'> {
     const { sessions, stateProofs, clock, audit, settings, mint } = this.deps;
     const { prn, aid } = parts;
     const now = clock.now();
@@ -180,7 +180,7 @@ export class JTSAuthServer {
       graceMs: settings.rotationGraceSeconds * 1000,
       tombstoneMs: this.tombstoneMs(),
       replayRevoke: settings.replayRevoke,
-      ...(confirmUser ? { onlyIfUser: { permissions: facts.permissions } } : {}),
+      ...(user === 'store-confirms-user' ? { onlyIfUser: { permissions: facts.permissions } } : {}),
     });
 
     if (result.outcome !== 'rotated' && result.outcome !== 'grace') this.renewFacts.delete(prn, aid);
@@ -199,9 +199,12 @@ export class JTSAuthServer {
       case 'replay':
         audit({ event: 'replay.detected', prn, aid, presented: parts.generation, revoked: result.revoked });
         throw new JtsError('JTS-401-05');
+      // Also what a renewal from remembered facts learns instead of the full path's read.
       case 'compromised':
+        audit({ event: 'renew.rejected', reason: 'compromised', prn, aid });
         throw new JtsError('JTS-401-05');
       case 'missing':
+        audit({ event: 'renew.rejected', reason: 'missing', prn, aid });
         throw new JtsError('JTS-401-04');
     }
   }
@@ -210,6 +213,7 @@ export class JTSAuthServer {
   async logout(stateProof: unknown): Promise<{ ended: boolean }> {
     const parts = this.deps.stateProofs.parse(stateProof);
     if (!parts) return { ended: false };
+    this.renewFacts.delete(parts.prn, parts.aid);
     const ended = await this.deps.sessions.revoke(parts.prn, parts.aid);
     this.deps.audit({ event: 'logout', prn: parts.prn, aid: parts.aid, ended });
     return { ended };
@@ -222,6 +226,7 @@ export class JTSAuthServer {
 
   /** False when the aid is not a live session of this user (someone else's looks the same: 404). */
   async revokeSession(prn: string, aid: string): Promise<boolean> {
+    this.renewFacts.delete(prn, aid);
     const ended = await this.deps.sessions.revoke(prn, aid);
     if (ended) this.deps.audit({ event: 'session.revoked', prn, aids: [aid], reason: 'user' });
     return ended;
@@ -229,6 +234,7 @@ export class JTSAuthServer {
 
   async revokeOtherSessions(prn: string, keepAid: string): Promise<string[]> {
     const ended = await this.deps.sessions.revokeAll(prn, keepAid);
+    this.forget(prn, ended);
     this.deps.audit({ event: 'session.revoked', prn, aids: ended, reason: 'others' });
     return ended;
   }
@@ -246,6 +252,7 @@ export class JTSAuthServer {
     }
     await users.update(prn, { passwordHash: await hasher.hash(newPassword) }, clock.now());
     const ended = await sessions.revokeAll(prn, currentAid);
+    this.forget(prn, ended);
     audit({ event: 'password.changed', prn });
     if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: 'password_change' });
     return { revoked: ended.length };
@@ -260,6 +267,7 @@ export class JTSAuthServer {
   private async assertCredentialsStillValid(user: User, issued: IssuedCredentials): Promise<void> {
     const now = await this.deps.users.get(user.id);
     if (now && !now.disabled && now.passwordHash === user.passwordHash) return;
+    this.renewFacts.delete(issued.prn, issued.aid);
     await this.deps.sessions.revoke(issued.prn, issued.aid);
     throw new JtsError('invalid_credentials');
   }
@@ -275,6 +283,7 @@ export class JTSAuthServer {
     );
     if (event === 'register') audit({ event, prn: user.id, aid });
     else audit({ event, prn: user.id, aid, evicted });
+    this.forget(user.id, evicted);
     if (evicted.length > 0) audit({ event: 'session.revoked', prn: user.id, aids: evicted, reason: 'policy' });
     this.renewFacts.set(user.id, aid, { createdAt: now, deviceHash, permissions: user.permissions });
     const minted = mint(this.subject(user.id, user.permissions, aid, now, deviceHash));
@@ -299,6 +308,14 @@ export class JTSAuthServer {
     const { settings, stateProofs, clock } = this.deps;
     const stateProofMaxAge = Math.max(0, seconds(sessionCreatedAt + settings.stateProofLifetimeSeconds * 1000 - clock.now()));
     return { bearerPass, expiresIn, stateProof: stateProofs.issue({ prn, aid, generation }), stateProofMaxAge, prn, aid };
+  }
+
+  /**
+   * Sessions this instance ended need no renewal facts. Only an optimisation: another instance
+   * may end a session too, and then the store refuses the renewal all the same.
+   */
+  private forget(prn: string, aids: readonly string[]): void {
+    for (const aid of aids) this.renewFacts.delete(prn, aid);
   }
 
   /** A compromised session is remembered while any of its BearerPasses could still be presented. */

@@ -12,7 +12,7 @@ export interface RenewFacts {
   permissions: string[];
 }
 
-/** Enough for every session renewing on one instance; ~200 bytes each. */
+/** About 2 MB. Past it, the least recently renewed sessions simply take the full path. */
 export const RENEW_FACTS_CAPACITY = 10_000;
 
 /** A bounded map, least recently used out first. Capacity 0 turns it off. */

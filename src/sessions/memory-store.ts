@@ -23,13 +23,10 @@ interface Entry {
 export class MemorySessionStore implements SessionStore {
   private readonly users = new Map<string, Map<string, Entry>>();
 
-  /**
-   * `userOf` reads the user store synchronously, which keeps a rotation with `onlyIfUser` atomic;
-   * without it such a rotation is always 'stale' (the caller then reads the user itself).
-   */
+  /** `userOf` reads the user store synchronously, which keeps a rotation with `onlyIfUser` atomic. */
   constructor(
     private readonly clock: Clock,
-    private readonly userOf?: (prn: string) => UserFacts | undefined,
+    private readonly userOf: (prn: string) => UserFacts | undefined,
   ) {}
 
   create(session: NewSession, options: { policy: Parameters<typeof sessionLimit>[0]; lifetimeMs: number; now: number }): Promise<CreateResult> {
@@ -114,7 +111,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   private userMatches(prn: string, permissions: readonly string[]): boolean {
-    const user = this.userOf?.(prn);
+    const user = this.userOf(prn);
     return user !== undefined && !user.disabled && user.permissions.length === permissions.length && user.permissions.every((p, i) => p === permissions[i]);
   }
 

@@ -62,7 +62,12 @@ export class RedisUserStore implements UserStore {
   }
 }
 
-/** As stored in the user hash; the rotate script compares it byte for byte (sessions/lua). */
+/**
+ * As stored in the user hash. The rotate script (sessions/lua/rotate-4.lua) reads the hash's
+ * permissions, disabled, email and passwordHash fields and compares the permissions byte for byte
+ * with this encoding: a hash written by anything but this store makes every renewal take the
+ * full path (still correct, only slower).
+ */
 export function encodePermissions(permissions: readonly string[]): string {
   return JSON.stringify(permissions);
 }

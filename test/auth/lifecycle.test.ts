@@ -3,12 +3,16 @@ import type { ManualClock } from '../../src/jts/clock';
 import { buildTestApp, createUser, type TestApp, type TestAppOptions } from '../support/test-app';
 import { CSRF, login, profile, renew, renewOk, stateProofFrom } from '../support/http';
 
+/** sp1.<prn>.<aid>.<generation>.<mac> */
+const aidOf = (stateProof: string) => stateProof.split('.')[2]!;
+
 // A renewal on the instance that issued the session (or renewed it last) mints from what it
 // remembers and lets the store confirm; any other instance reads the store first. Both paths
 // must behave the same, so the Redis store runs twice, once with nothing remembered.
 const variants: [string, Pick<TestAppOptions, 'store' | 'renewFactsCapacity'>][] = [
   ['memory store', { store: 'memory' }],
   ['redis store', { store: 'redis' }],
+  ['memory store, every renewal reads the store', { store: 'memory', renewFactsCapacity: 0 }],
   ['redis store, every renewal reads the store', { store: 'redis', renewFactsCapacity: 0 }],
 ];
 
@@ -192,7 +196,15 @@ describe.each(variants)('session lifecycle (%s)', (_name, variant) => {
       strict.clock.advance(11_000);
       await expect(renew(strict.app, stolenFrom.stateProof)).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-05' } });
       await expect(renew(strict.app, other.stateProof)).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-05' } });
+      expect(strict.audits).toContainEqual({ event: 'renew.rejected', reason: 'compromised', prn: u.id, aid: aidOf(other.stateProof) });
       await strict.close();
+    });
+
+    it('audits a renewal of a session ended elsewhere (another instance, the admin CLI) as missing', async () => {
+      const creds = await login(t.app, user.email, user.password);
+      await t.sessions.revoke(user.id, aidOf(creds.stateProof));
+      await expect(renew(t.app, creds.stateProof)).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-04' } });
+      expect(t.audits).toContainEqual({ event: 'renew.rejected', reason: 'missing', prn: user.id, aid: aidOf(creds.stateProof) });
     });
 
     it('reads the user again: new permissions appear in the next BearerPass', async () => {

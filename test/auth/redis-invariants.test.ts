@@ -215,5 +215,25 @@ describe('Redis commands per renewal', () => {
     await expect(commandsOf(issuer.redis!, async () => (creds = await renewOk(other.app, creds.stateProof)))).resolves.toEqual({ script: 1 });
     // What an instance remembers holds no generation, so the issuer's memory is still good.
     await expect(commandsOf(issuer.redis!, async () => (creds = await renewOk(issuer.app, creds.stateProof)))).resolves.toEqual({ script: 1 });
+    // A user changed since: the script refuses without writing, and the renewal reads the store.
+    await issuer.users.update(user.id, { permissions: ['read:profile', 'write:notes'] }, Date.now());
+    await expect(commandsOf(issuer.redis!, async () => (creds = await renewOk(issuer.app, creds.stateProof)))).resolves.toEqual({ script: 2, hmget: 1, hgetall: 1 });
+    const claims = JSON.parse(Buffer.from(creds.bearerPass.split('.')[1]!, 'base64url').toString()) as { perm: string[] };
+    expect(claims.perm).toEqual(['read:profile', 'write:notes']);
+  });
+
+  it('refuses, and audits, a renewal on the issuer of a session another instance logged out', async () => {
+    const shared = { store: 'redis' as const, redisUrl: server.url, stateProofSecret: Buffer.alloc(32, 9), env: { REDIS_KEY_PREFIX: 'lo:' } };
+    const issuer = await buildTestApp(shared);
+    const other = await buildTestApp(shared);
+    apps.push(issuer, other);
+    const user = await createUser(issuer);
+    const creds = await login(issuer.app, user.email, user.password);
+    await request(other.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${creds.stateProof}`).expect(200);
+    const answer = await commandsOf(issuer.redis!, async () => {
+      await expect(renew(issuer.app, creds.stateProof)).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-04' } });
+    });
+    expect(answer).toEqual({ script: 1 });
+    expect(issuer.audits).toContainEqual(expect.objectContaining({ event: 'renew.rejected', reason: 'missing', prn: user.id }));
   });
 });

@@ -26,10 +26,12 @@ export interface ContractContext {
  * A contract context on any Redis client (single, Sentinel, Cluster) with a fresh key prefix.
  * The grace window follows the injected clock; only TTL expiry needs a real wait.
  */
-export function redisContractContext(client: RedisClient, close: () => Promise<void> = () => Promise.resolve()): ContractContext {
+export function redisContractContext(client: RedisClient, close: () => Promise<void> = () => Promise.resolve()): ContractContext & { prefix: string } {
   const clock = new ManualClock(Date.now());
-  const keys = redisKeys(`t${randomBytes(4).toString('hex')}:`);
+  const prefix = `t${randomBytes(4).toString('hex')}:`;
+  const keys = redisKeys(prefix);
   return {
+    prefix,
     store: new RedisSessionStore(client, keys),
     users: new RedisUserStore(client, keys),
     clock,

@@ -20,6 +20,18 @@ export async function redisAnswers(port: number): Promise<boolean> {
   }
 }
 
+async function redisProcessId(port: number): Promise<number | undefined> {
+  const probe = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  probe.on('error', () => undefined);
+  try {
+    return Number(/^process_id:(\d+)/m.exec(await probe.info('server'))?.[1]);
+  } catch {
+    return undefined;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 /** A private redis-server the tests own: they can stop and restart it to test failures. */
 export class PrivateRedis {
   private child: ChildProcess | undefined;
@@ -53,8 +65,10 @@ export class PrivateRedis {
     const running = () => child.exitCode === null;
     await waitFor(async () => {
       if (!running()) throw new Error(`redis-server on port ${this.port} exited with code ${String(child.exitCode)}`);
-      return (await redisAnswers(this.port)) && running();
+      return redisAnswers(this.port);
     }, 10_000);
+    // A redis-server that could not bind may not have exited yet: the one answering must be ours.
+    if ((await redisProcessId(this.port)) !== child.pid) throw new Error(`another redis-server answers on port ${this.port}`);
   }
 
   async stop(): Promise<void> {

@@ -19,8 +19,9 @@
            {0}                               no such session
 ]]
 if ARGV[10] ~= '' then
-  local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled')
-  if user[1] ~= ARGV[10] or user[2] ~= '0' then return {5} end
+  -- A user exists when email and passwordHash do, as for the user store (users/redis-store.ts).
+  local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled', 'email', 'passwordHash')
+  if user[1] ~= ARGV[10] or user[2] ~= '0' or not user[3] or not user[4] then return {5} end
 end
 
 local state = redis.call('HMGET', KEYS[1], 'st', 'g')
