@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../jts/clock.js';
 import { JtsError, type ErrorCode } from '../../jts/errors.js';
 import { requestIdOf } from '../../observability/request-observer.js';
+import { sendJson } from '../send-json.js';
 
 /** Errors raised by Express's body parser carry a `type`; map the ones a client can cause. */
 const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
@@ -18,7 +19,7 @@ const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> =
 export function sendError(res: Response, error: JtsError, clock: Clock): void {
   if (error.retryAfter !== undefined) res.set('Retry-After', String(error.retryAfter));
   if (error.status === 401) res.set('WWW-Authenticate', `Bearer error="${error.key}"`);
-  res.status(error.status).json(error.toBody(clock.now()));
+  sendJson(res, error.status, error.toBody(clock.now()));
 }
 
 /** Unknown routes answer with the JSON error shape, never Express's HTML page. */

@@ -5,6 +5,7 @@ import { JtsError } from '../../jts/errors.js';
 import type { UserStore } from '../../users/types.js';
 import { bearerOf, presentedBearerPass } from '../middleware/authenticate.js';
 import { requirePermissions } from '../middleware/guards.js';
+import { NO_STORE, sendJson } from '../send-json.js';
 
 /** The demo API the first clients call: /api/public, /api/health, /api/profile, /api/admin. */
 export function apiRoutes(deps: { users: UserStore; resourceServer: JTSResourceServer; authenticate: RequestHandler; clock: Clock; cors: RequestHandler }): Router {
@@ -14,11 +15,11 @@ export function apiRoutes(deps: { users: UserStore; resourceServer: JTSResourceS
   router.use(deps.cors);
 
   router.get('/public', (_req, res) => {
-    res.json({ message: 'This endpoint is public.', timestamp: new Date(clock.now()).toISOString() });
+    sendJson(res, 200, { message: 'This endpoint is public.', timestamp: new Date(clock.now()).toISOString() });
   });
 
   router.get('/health', (_req, res) => {
-    res.json({ status: 'ok', timestamp: new Date(clock.now()).toISOString() });
+    sendJson(res, 200, { status: 'ok', timestamp: new Date(clock.now()).toISOString() });
   });
 
   router.get('/profile', async (req, res) => {
@@ -28,16 +29,17 @@ export function apiRoutes(deps: { users: UserStore; resourceServer: JTSResourceS
     // both succeed.
     const [, user] = await Promise.all([resourceServer.assertSessionAlive(payload), users.get(payload.prn)]);
     if (!user) throw new JtsError('JTS-401-04', { message: 'The account no longer exists.' });
-    res.set('Cache-Control', 'no-store').json({ id: user.id, email: user.email, name: user.name, permissions: payload.perm ?? [] });
+    sendJson(res, 200, { id: user.id, email: user.email, name: user.name, permissions: payload.perm ?? [] }, NO_STORE);
   });
 
   router.get('/admin', authenticate, requirePermissions(['admin:access']), (req, res) => {
     const { payload } = bearerOf(req);
-    res.set('Cache-Control', 'no-store').json({
-      message: 'Welcome, administrator.',
-      user: { id: payload.prn, permissions: payload.perm ?? [] },
-      timestamp: new Date(clock.now()).toISOString(),
-    });
+    sendJson(
+      res,
+      200,
+      { message: 'Welcome, administrator.', user: { id: payload.prn, permissions: payload.perm ?? [] }, timestamp: new Date(clock.now()).toISOString() },
+      NO_STORE,
+    );
   });
 
   return router;

@@ -4,6 +4,7 @@ import { JtsError } from '../../jts/errors.js';
 import { parseBody, loginBody, registerBody, changePasswordBody } from '../body.js';
 import { clearStateProofCookie, setStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
 import { bearerOf } from '../middleware/authenticate.js';
+import { NO_STORE, sendJson } from '../send-json.js';
 import type { RequestHandler } from 'express';
 
 export interface AuthRouteDeps {
@@ -62,14 +63,14 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   router.post('/logout', csrf, async (req, res) => {
     await authServer.logout(stateProofOf(req));
     clearStateProofCookie(res, cookies);
-    res.set('Cache-Control', 'no-store').json({ success: true });
+    sendJson(res, 200, { success: true }, NO_STORE);
   });
 
   router.post('/password', csrf, deps.authenticate, ...(limits.password ?? []), parseJson, async (req, res) => {
     const { payload } = bearerOf(req);
     const { currentPassword, newPassword } = parseBody(req, changePasswordBody);
     const { revoked } = await authServer.changePassword(payload.prn, payload.aid, currentPassword, newPassword);
-    res.json({ success: true, revokedSessions: revoked });
+    sendJson(res, 200, { success: true, revokedSessions: revoked });
   });
 
   return router;
@@ -88,16 +89,20 @@ function clientOf(req: Request): ClientContext {
  * StateProof themselves, so `stateProofInBody` adds it to the body for them: at login when they
  * bind a device (X-JTS-Device-ID), at renewal when they presented it in X-JTS-StateProof.
  */
+/** Credentials: never stored, by HTTP/1.1 caches or HTTP/1.0 ones. */
+const CREDENTIALS_HEADERS = { ...NO_STORE, Pragma: 'no-cache' };
+
 function sendCredentials(res: Response, issued: IssuedCredentials, status: number, cookies: CookieSettings, stateProofInBody: boolean): void {
   setStateProofCookie(res, issued.stateProof, issued.stateProofMaxAge, cookies);
-  res
-    .status(status)
-    .set('Cache-Control', 'no-store')
-    .set('Pragma', 'no-cache')
-    .json({
+  sendJson(
+    res,
+    status,
+    {
       bearerPass: issued.bearerPass,
       expiresIn: issued.expiresIn,
       tokenType: 'Bearer',
       ...(stateProofInBody ? { stateProof: issued.stateProof } : {}),
-    });
+    },
+    CREDENTIALS_HEADERS,
+  );
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import { describeServer } from './ops.js';
+import { sendJson } from '../send-json.js';
 
 /** public/ at the repository root: three levels up from both src/http/routes and dist/http/routes. */
 export const PUBLIC_DIR = join(__dirname, '..', '..', '..', 'public');
@@ -24,7 +25,7 @@ export function homeRoutes(options: { publicDir?: string } = {}): Router {
   const home: RequestHandler = function homePage(req, res, next) {
     res.vary('Accept');
     if (req.accepts(['json', 'html']) !== 'html') {
-      res.json(describeServer());
+      sendJson(res, 200, describeServer());
       return;
     }
     res.set('Cache-Control', REVALIDATE);

@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { packageInfo } from '../../version.js';
 import { requireMetricsToken } from '../middleware/metrics-token.js';
+import { NO_STORE, sendJson } from '../send-json.js';
 
 export interface Readiness {
   /** Resolves when the server can serve: store reachable, keys loaded, not shutting down. */
@@ -19,12 +20,12 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+    sendJson(res, 200, { status: 'ok' }, NO_STORE);
   });
 
   router.get('/readyz', async (_req, res) => {
     const { ready, checks } = await deps.readiness.check();
-    res.set('Cache-Control', 'no-store').status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks }, NO_STORE);
   });
 
   if (deps.metrics) {

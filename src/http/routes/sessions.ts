@@ -3,6 +3,7 @@ import type { JTSAuthServer } from '../../auth/auth-server.js';
 import { JtsError } from '../../jts/errors.js';
 import { ID_PATTERN } from '../../jts/state-proof.js';
 import { bearerOf } from '../middleware/authenticate.js';
+import { NO_STORE, sendJson } from '../send-json.js';
 
 /** GET /jts/sessions, DELETE /jts/sessions/:aid, POST /jts/sessions/revoke-others. */
 export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: RequestHandler; csrf: RequestHandler; cors: RequestHandler }): Router {
@@ -12,13 +13,13 @@ export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: R
 
   router.get('/', authenticate, async (req, res) => {
     const { payload } = bearerOf(req);
-    res.set('Cache-Control', 'no-store').json({ sessions: await authServer.listSessions(payload.prn, payload.aid) });
+    sendJson(res, 200, { sessions: await authServer.listSessions(payload.prn, payload.aid) }, NO_STORE);
   });
 
   router.post('/revoke-others', csrf, authenticate, async (req, res) => {
     const { payload } = bearerOf(req);
     const ended = await authServer.revokeOtherSessions(payload.prn, payload.aid);
-    res.json({ success: true, revoked: ended.length });
+    sendJson(res, 200, { success: true, revoked: ended.length });
   });
 
   router.delete('/:aid', csrf, authenticate, async (req, res) => {
@@ -27,7 +28,7 @@ export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: R
     const aid = String(req.params.aid);
     const ended = ID_PATTERN.test(aid) && (await authServer.revokeSession(payload.prn, aid));
     if (!ended) throw new JtsError('not_found', { message: 'No such session.' });
-    res.json({ success: true, current: aid === payload.aid });
+    sendJson(res, 200, { success: true, current: aid === payload.aid });
   });
 
   return router;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import type { KeyRing } from '../../jts/key-ring.js';
 import { JTS_ALGORITHMS } from '../../jts/algorithms.js';
+import { sendJson } from '../send-json.js';
 
 export const JWKS_PATHS = ['/.well-known/jts-jwks', '/jts/.well-known/jwks.json', '/.well-known/jwks.json'] as const;
 
@@ -56,7 +57,7 @@ export function wellKnownRoutes(deps: { keyRing: KeyRing; issuer: string }): Rou
     .route('/.well-known/jts-configuration')
     .options(openToEveryOrigin)
     .get(openToEveryOrigin, (_req, res) => {
-      res.set('Cache-Control', 'public, max-age=3600').json(configuration);
+      sendJson(res, 200, configuration, { 'Cache-Control': 'public, max-age=3600' });
     });
   return router;
 }
