@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 const LOWEST = 10_000;
 
 /** The first port of Linux's ephemeral range, or undefined when it cannot be read. */
-function ephemeralStart(): number | undefined {
+function readEphemeralStart(): number | undefined {
   try {
     const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(first) ? first : undefined;
@@ -20,31 +20,21 @@ function ephemeralStart(): number | undefined {
   }
 }
 
-function canListen(port: number): Promise<boolean> {
+const EPHEMERAL_START = readEphemeralStart();
+
+/** Listens on `port` (0: the kernel picks) and closes again; the port it got, or undefined when taken. */
+function listenOnce(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.unref();
     probe.once('error', () => {
-      resolve(false);
+      resolve(undefined);
     });
     probe.listen(port, '127.0.0.1', () => {
-      probe.close(() => {
-        resolve(true);
-      });
-    });
-  });
-}
-
-function kernelChosenPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
+      const bound = typeof address === 'object' && address ? address.port : undefined;
       probe.close(() => {
-        resolve(port);
+        resolve(bound);
       });
     });
   });
@@ -52,12 +42,13 @@ function kernelChosenPort(): Promise<number> {
 
 /** A loopback TCP port that is free now and that no outgoing connection will take. */
 export async function freePort(): Promise<number> {
-  const end = ephemeralStart();
-  if (end !== undefined && end - LOWEST >= 1000) {
+  if (EPHEMERAL_START !== undefined && EPHEMERAL_START - LOWEST >= 1000) {
     for (let attempt = 0; attempt < 100; attempt++) {
-      const port = randomInt(LOWEST, end);
-      if (await canListen(port)) return port;
+      const port = await listenOnce(randomInt(LOWEST, EPHEMERAL_START));
+      if (port !== undefined) return port;
     }
   }
-  return kernelChosenPort();
+  const port = await listenOnce(0);
+  if (port === undefined) throw new Error('no free TCP port on 127.0.0.1');
+  return port;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { Redis } from 'ioredis';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
@@ -202,11 +203,16 @@ describe('Redis commands per renewal', () => {
     return sent;
   }
 
+  /** Two server instances on the private Redis, as behind a load balancer: same keys and secret. */
+  async function twoInstances(keyPrefix: string): Promise<[TestApp, TestApp]> {
+    const shared = { store: 'redis' as const, redisUrl: server.url, stateProofSecret: randomBytes(32), env: { REDIS_KEY_PREFIX: keyPrefix } };
+    const pair: [TestApp, TestApp] = [await buildTestApp(shared), await buildTestApp(shared)];
+    apps.push(...pair);
+    return pair;
+  }
+
   it('is one script call where the session was issued or last renewed, and a read first anywhere else', async () => {
-    const shared = { store: 'redis' as const, redisUrl: server.url, stateProofSecret: Buffer.alloc(32, 7), env: { REDIS_KEY_PREFIX: 'rt:' } };
-    const issuer = await buildTestApp(shared);
-    const other = await buildTestApp(shared);
-    apps.push(issuer, other);
+    const [issuer, other] = await twoInstances('rt:');
     const user = await createUser(issuer);
     let creds = await login(issuer.app, user.email, user.password);
 
@@ -223,10 +229,7 @@ describe('Redis commands per renewal', () => {
   });
 
   it('refuses, and audits, a renewal on the issuer of a session another instance logged out', async () => {
-    const shared = { store: 'redis' as const, redisUrl: server.url, stateProofSecret: Buffer.alloc(32, 9), env: { REDIS_KEY_PREFIX: 'lo:' } };
-    const issuer = await buildTestApp(shared);
-    const other = await buildTestApp(shared);
-    apps.push(issuer, other);
+    const [issuer, other] = await twoInstances('lo:');
     const user = await createUser(issuer);
     const creds = await login(issuer.app, user.email, user.password);
     await request(other.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${creds.stateProof}`).expect(200);

@@ -5,31 +5,27 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../scripts/lib/free-port';
 
-/** True when a Redis on loopback `port` answers PING now (one short-lived connection, no retries). */
-export async function redisAnswers(port: number): Promise<boolean> {
+/** One short-lived connection to a Redis on loopback `port`, no retries; undefined when it does not answer. */
+async function askRedis<T>(port: number, ask: (redis: Redis) => Promise<T>): Promise<T | undefined> {
   const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function redisProcessId(port: number): Promise<number | undefined> {
-  const probe = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
-  probe.on('error', () => undefined);
-  try {
-    return Number(/^process_id:(\d+)/m.exec(await probe.info('server'))?.[1]);
+    return await ask(probe);
   } catch {
     return undefined;
   } finally {
     probe.disconnect();
   }
+}
+
+/** True when a Redis on loopback `port` answers PING now. */
+export async function redisAnswers(port: number): Promise<boolean> {
+  return (await askRedis(port, (redis) => redis.ping())) !== undefined;
+}
+
+function redisProcessId(port: number): Promise<number | undefined> {
+  return askRedis(port, async (redis) => Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]));
 }
 
 /** A private redis-server the tests own: they can stop and restart it to test failures. */
