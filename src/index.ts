@@ -9,5 +9,5 @@ export { createVerifier, type Verifier, type VerifierOptions } from './jts/remot
 export { requireBearerPass } from './verifier/express.js';
 export { createBearerPassVerifier, type VerifyResult } from './jts/bearer-pass/verify.js';
 export type { BearerPassClaims, BearerPassHeader } from './jts/bearer-pass/claims.js';
-export { JtsError, isJtsCode, type ErrorCode, type JtsCode, type ErrorBody } from './jts/errors.js';
+export { CodedError, JtsError, isJtsCode, type JtsCode, type ErrorBody, type JtsAction } from './jts/errors.js';
 export { requirePermissions, requireAnyPermission, requireOrg } from './http/middleware/guards.js';

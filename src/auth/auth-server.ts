@@ -6,11 +6,13 @@ import { JtsError } from '../jts/errors.js';
 import { randomId, type StateProofCodec, type StateProofParts } from '../jts/state-proof.js';
 import { policyName, type SessionPolicy } from '../sessions/policy.js';
 import type { SessionRecord, SessionStore } from '../sessions/types.js';
-import { assertCheckablePassword, passwordProblem, type PasswordHasher } from '../users/password.js';
+import type { PasswordHasher } from '../users/password.js';
+import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
 import { normaliseEmail, type User, type UserStore } from '../users/types.js';
 import type { AuditSink } from './audit.js';
 import { describeDevice, maskIp } from './client-info.js';
 import { RenewFactsCache, type RenewFacts } from './renew-facts.js';
+import { AuthError } from './errors.js';
 
 export interface AuthServerSettings {
   bearerPassLifetimeSeconds: number;
@@ -86,7 +88,7 @@ export class JTSAuthServer {
     const matches = await hasher.verify(password, user?.passwordHash);
     if (!user || !matches || user.disabled) {
       audit({ event: 'login.failed', reason: !user ? 'unknown_email' : !matches ? 'wrong_password' : 'disabled' });
-      throw new JtsError('invalid_credentials');
+      throw new AuthError('invalid_credentials');
     }
     const issued = await this.openSession(user, client);
     await this.assertCredentialsStillValid(user, issued);
@@ -95,9 +97,8 @@ export class JTSAuthServer {
 
   async register(input: { email: string; password: string; name: string }, client: ClientContext): Promise<IssuedCredentials> {
     const { users, hasher, clock, settings } = this.deps;
-    if (!settings.allowRegistration) throw new JtsError('registration_closed');
-    const problem = passwordProblem(input.password);
-    if (problem !== undefined) throw new JtsError('invalid_request', { message: problem });
+    if (!settings.allowRegistration) throw new AuthError('registration_closed');
+    assertAcceptablePassword(input.password);
     const now = clock.now();
     const user: User = {
       id: randomId(),
@@ -109,7 +110,7 @@ export class JTSAuthServer {
       createdAt: now,
       updatedAt: now,
     };
-    if ((await users.create(user)) === 'email_taken') throw new JtsError('email_taken');
+    if ((await users.create(user)) === 'email_taken') throw new AuthError('email_taken');
     const issued = await this.openSession(user, client, 'register');
     return issued;
   }
@@ -243,12 +244,11 @@ export class JTSAuthServer {
   async changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revoked: number }> {
     const { users, hasher, sessions, clock, audit } = this.deps;
     assertCheckablePassword(currentPassword);
-    const problem = passwordProblem(newPassword);
-    if (problem !== undefined) throw new JtsError('invalid_request', { message: problem });
+    assertAcceptablePassword(newPassword);
     const user = await users.get(prn);
     if (!user || user.disabled) throw new JtsError('JTS-401-04');
     if (!(await hasher.verify(currentPassword, user.passwordHash))) {
-      throw new JtsError('invalid_credentials', { message: 'The current password is incorrect.' });
+      throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
     }
     await users.update(prn, { passwordHash: await hasher.hash(newPassword) }, clock.now());
     const ended = await sessions.revokeAll(prn, currentAid);
@@ -269,7 +269,7 @@ export class JTSAuthServer {
     if (now && !now.disabled && now.passwordHash === user.passwordHash) return;
     this.renewFacts.delete(issued.prn, issued.aid);
     await this.deps.sessions.revoke(issued.prn, issued.aid);
-    throw new JtsError('invalid_credentials');
+    throw new AuthError('invalid_credentials');
   }
 
   private async openSession(user: User, client: ClientContext, event: 'login.succeeded' | 'register' = 'login.succeeded'): Promise<IssuedCredentials> {

@@ -3,6 +3,7 @@ import type { BearerPassClaims, BearerPassHeader } from '../jts/bearer-pass/clai
 import { JtsError } from '../jts/errors.js';
 import { ID_PATTERN } from '../jts/state-proof.js';
 import type { SessionStore } from '../sessions/types.js';
+import { StoreError } from '../redis/guard.js';
 
 export interface AuthenticatedBearerPass {
   payload: BearerPassClaims;
@@ -18,7 +19,7 @@ export interface ResourceServerOptions {
   /** What `strict` does when the store cannot answer. */
   onStoreError: 'deny' | 'allow';
   /** Called when a request is let through on its signature alone because the store failed. */
-  onDegraded: (payload: BearerPassClaims, error: JtsError) => void;
+  onDegraded: (payload: BearerPassClaims, error: StoreError) => void;
 }
 
 /**
@@ -55,7 +56,7 @@ export class JTSResourceServer {
     try {
       state = await this.options.sessions.state(payload.prn, payload.aid);
     } catch (error) {
-      if (!(error instanceof JtsError) || error.code !== 'service_unavailable' || this.options.onStoreError === 'deny') throw error;
+      if (!(error instanceof StoreError) || this.options.onStoreError === 'deny') throw error;
       // Failing open is an explicit, configured choice (JTS_REVOCATION_ON_STORE_ERROR=allow), never silent.
       this.options.onDegraded(payload, error);
       return;

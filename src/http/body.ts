@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { JtsError } from '../jts/errors.js';
+import { HttpError } from './errors.js';
 
 /** Parses `req.body` with `schema`; any problem is a 400 naming the first bad field. */
 export function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
@@ -9,7 +9,7 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer
   const issue = result.error.issues[0];
   const field = issue?.path.join('.') ?? '';
   const message = field === '' ? 'The body must be a JSON object.' : `${field}: ${issue?.message ?? 'invalid'}`;
-  throw new JtsError('invalid_request', { message });
+  throw new HttpError('invalid_request', { message });
 }
 
 const email = z.string({ error: 'expected a string' }).trim().max(254, 'at most 254 characters').pipe(z.email({ error: 'expected an email address' }));

@@ -1,98 +1,75 @@
 /**
- * The one error type of the protocol. Every failure a client may see carries a stable `code`
- * (the JTS table, or one of this project's plain codes) and is turned into the documented JSON
- * body by {@link JtsError.toBody}; callers branch on `code`, never on `message`.
+ * The error envelope of JTS.md ("Errors") and the protocol's own code table.
+ *
+ * Every layer of the server has one error class with stable codes (this file's {@link JtsError},
+ * `StoreError`, `AuthError`, `HttpError`); all of them extend {@link CodedError}, whose table row
+ * says the HTTP status, the client `action`, the default message and whether that message may be
+ * shown (`expose`, as in node-oidc-provider). Callers branch on `code`, never on `message`.
+ * Other services import this file through the verifier package, so it holds only the protocol's
+ * codes; the server's own codes live with the layer that raises them.
  */
 
 export type JtsAction = 'reauth' | 'renew' | 'retry' | 'none';
 
-interface CodeInfo {
+/** One row of an error table. */
+export interface ErrorInfo {
+  /** HTTP status of the answer. */
   readonly status: number;
+  /** The body's `error` field: the JTS key, or a plain key for the server's own codes. */
   readonly key: string;
   readonly action: JtsAction;
+  /** Default message; also what a client sees when `expose` is false. */
   readonly message: string;
+  /** Whether a message passed at the throw site may reach the client (false: the default is sent). */
+  readonly expose: boolean;
 }
 
-/** The JTS error table (JTS.md, "Errors"). */
-const JTS_CODES = {
-  'JTS-400-01': { status: 400, key: 'malformed_token', action: 'reauth', message: 'The token cannot be parsed.' },
-  'JTS-400-02': { status: 400, key: 'missing_claims', action: 'reauth', message: 'A required claim is missing or has the wrong type.' },
-  'JTS-401-01': { status: 401, key: 'bearer_expired', action: 'renew', message: 'The BearerPass has expired.' },
-  'JTS-401-02': { status: 401, key: 'signature_invalid', action: 'reauth', message: 'The BearerPass signature is invalid.' },
-  'JTS-401-03': { status: 401, key: 'stateproof_invalid', action: 'reauth', message: 'No valid credential was presented.' },
-  'JTS-401-04': { status: 401, key: 'session_terminated', action: 'reauth', message: 'The session has ended.' },
-  'JTS-401-05': { status: 401, key: 'session_compromised', action: 'reauth', message: 'A StateProof was replayed; the session has been revoked.' },
-  'JTS-401-06': { status: 401, key: 'device_mismatch', action: 'reauth', message: 'The device does not match the one bound to the session.' },
-  'JTS-403-01': { status: 403, key: 'audience_mismatch', action: 'none', message: 'The BearerPass is not meant for this audience.' },
-  'JTS-403-02': { status: 403, key: 'permission_denied', action: 'none', message: 'A required permission is missing.' },
-  'JTS-403-03': { status: 403, key: 'org_mismatch', action: 'none', message: 'The BearerPass belongs to another organisation.' },
-  'JTS-500-01': { status: 500, key: 'key_unavailable', action: 'retry', message: 'The verification key set cannot be reached.' },
-} as const satisfies Record<string, CodeInfo>;
-
-/** Errors that are not token errors; their `error` key is the code itself (JTS.md allows this). */
-const PLAIN_CODES = {
-  invalid_request: { status: 400, key: 'invalid_request', action: 'none', message: 'The request is invalid.' },
-  invalid_credentials: { status: 401, key: 'invalid_credentials', action: 'none', message: 'Email or password is incorrect.' },
-  csrf_missing: { status: 403, key: 'csrf_missing', action: 'none', message: 'The X-JTS-Request: 1 header is required.' },
-  csrf_origin: { status: 403, key: 'csrf_origin', action: 'none', message: 'The request origin is not allowed.' },
-  registration_closed: { status: 403, key: 'registration_closed', action: 'none', message: 'Registration is turned off.' },
-  not_found: { status: 404, key: 'not_found', action: 'none', message: 'Not found.' },
-  method_not_allowed: { status: 405, key: 'method_not_allowed', action: 'none', message: 'Method not allowed.' },
-  email_taken: { status: 409, key: 'email_taken', action: 'none', message: 'An account with this email already exists.' },
-  payload_too_large: { status: 413, key: 'payload_too_large', action: 'none', message: 'The request body is too large.' },
-  unsupported_media_type: { status: 415, key: 'unsupported_media_type', action: 'none', message: 'The body must be application/json.' },
-  rate_limited: { status: 429, key: 'rate_limited', action: 'retry', message: 'Too many requests.' },
-  internal_error: { status: 500, key: 'internal_error', action: 'retry', message: 'Internal server error.' },
-  service_unavailable: { status: 503, key: 'service_unavailable', action: 'retry', message: 'A backing service is unavailable.' },
-} as const satisfies Record<string, CodeInfo>;
-
-export type JtsCode = keyof typeof JTS_CODES;
-export type PlainCode = keyof typeof PLAIN_CODES;
-export type ErrorCode = JtsCode | PlainCode;
-
-const ALL_CODES: Record<ErrorCode, CodeInfo> = { ...JTS_CODES, ...PLAIN_CODES };
-
-/** The JSON body of every error response. */
+/** The JSON body of every error response (JTS.md, "Errors"). */
 export interface ErrorBody {
   error: string;
+  /** Only for the JTS table's codes. */
   error_code?: JtsCode;
   message: string;
   action: JtsAction;
+  /** Seconds; on 429 and 503 answers. */
   retry_after?: number;
+  /** Seconds since the epoch. */
   timestamp: number;
 }
 
-export interface JtsErrorOptions {
+export interface CodedErrorOptions {
   message?: string;
+  /** Seconds the client should wait (also sent as `Retry-After`). */
   retryAfter?: number;
   cause?: unknown;
 }
 
-export class JtsError extends Error {
-  override readonly name = 'JtsError';
-  readonly code: ErrorCode;
+/** The base of every error a client may see. Subclasses bind a code table. */
+export abstract class CodedError<Code extends string = string> extends Error {
+  readonly code: Code;
   readonly status: number;
   readonly key: string;
   readonly action: JtsAction;
-  readonly retryAfter: number | undefined;
-  /** 5xx messages are never shown to clients; the handler logs them instead. */
   readonly expose: boolean;
+  readonly retryAfter: number | undefined;
+  private readonly defaultMessage: string;
 
-  constructor(code: ErrorCode, options: JtsErrorOptions = {}) {
-    const info = ALL_CODES[code];
+  protected constructor(code: Code, info: ErrorInfo, options: CodedErrorOptions = {}) {
     super(options.message ?? info.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = info.status;
     this.key = info.key;
     this.action = info.action;
+    this.expose = info.expose;
     this.retryAfter = options.retryAfter;
-    this.expose = info.status < 500 || code === 'service_unavailable' || code === 'JTS-500-01';
+    this.defaultMessage = info.message;
   }
 
+  /** The JSON body; `now` in milliseconds since the epoch. */
   toBody(now: number = Date.now()): ErrorBody {
     const body: ErrorBody = {
       error: this.key,
-      message: this.expose ? this.message : ALL_CODES[this.code].message,
+      message: this.expose ? this.message : this.defaultMessage,
       action: this.action,
       timestamp: Math.floor(now / 1000),
     };
@@ -102,11 +79,50 @@ export class JtsError extends Error {
   }
 }
 
+/** True for an error of any layer that carries a code (the HTTP layer answers it as it says). */
+export function isCodedError(error: unknown): error is CodedError {
+  return error instanceof CodedError;
+}
+
+/** The JTS error table (JTS.md, "Errors"). */
+const JTS_CODES = {
+  'JTS-400-01': { status: 400, key: 'malformed_token', action: 'reauth', message: 'The token cannot be parsed.', expose: true },
+  'JTS-400-02': { status: 400, key: 'missing_claims', action: 'reauth', message: 'A required claim is missing or has the wrong type.', expose: true },
+  'JTS-401-01': { status: 401, key: 'bearer_expired', action: 'renew', message: 'The BearerPass has expired.', expose: true },
+  'JTS-401-02': { status: 401, key: 'signature_invalid', action: 'reauth', message: 'The BearerPass signature is invalid.', expose: true },
+  'JTS-401-03': { status: 401, key: 'stateproof_invalid', action: 'reauth', message: 'No valid credential was presented.', expose: true },
+  'JTS-401-04': { status: 401, key: 'session_terminated', action: 'reauth', message: 'The session has ended.', expose: true },
+  'JTS-401-05': { status: 401, key: 'session_compromised', action: 'reauth', message: 'A StateProof was replayed; the session has been revoked.', expose: true },
+  'JTS-401-06': { status: 401, key: 'device_mismatch', action: 'reauth', message: 'The device does not match the one bound to the session.', expose: true },
+  'JTS-403-01': { status: 403, key: 'audience_mismatch', action: 'none', message: 'The BearerPass is not meant for this audience.', expose: true },
+  'JTS-403-02': { status: 403, key: 'permission_denied', action: 'none', message: 'A required permission is missing.', expose: true },
+  'JTS-403-03': { status: 403, key: 'org_mismatch', action: 'none', message: 'The BearerPass belongs to another organisation.', expose: true },
+  'JTS-500-01': { status: 500, key: 'key_unavailable', action: 'retry', message: 'The verification key set cannot be reached.', expose: true },
+} as const satisfies Record<string, ErrorInfo>;
+
+export type JtsCode = keyof typeof JTS_CODES;
+
+/** A failure of the protocol itself: a token or StateProof problem, with its JTS code. */
+export class JtsError extends CodedError<JtsCode> {
+  override readonly name = 'JtsError';
+
+  constructor(code: JtsCode, options: CodedErrorOptions = {}) {
+    super(code, JTS_CODES[code], options);
+  }
+}
+
 export function isJtsCode(code: string): code is JtsCode {
   return Object.hasOwn(JTS_CODES, code);
 }
 
-/** For the README and the OpenAPI document: the table as data. */
-export function errorTable(): { code: ErrorCode; status: number; key: string; action: JtsAction; message: string }[] {
-  return (Object.keys(ALL_CODES) as ErrorCode[]).map((code) => ({ code, ...ALL_CODES[code] }));
+/** A code table as rows, for the README and the OpenAPI document. */
+export type ErrorRow<Code extends string = string> = ErrorInfo & { code: Code };
+
+export function tableRows<Code extends string>(table: Readonly<Record<Code, ErrorInfo>>): ErrorRow<Code>[] {
+  return (Object.keys(table) as Code[]).map((code) => ({ code, ...table[code] }));
+}
+
+/** The JTS table as rows. */
+export function jtsErrorTable(): ErrorRow<JtsCode>[] {
+  return tableRows(JTS_CODES);
 }

@@ -1,5 +1,4 @@
 import bcrypt from 'bcrypt';
-import { JtsError } from '../jts/errors.js';
 
 /** NIST SP 800-63B: at least 8 characters, no composition rules. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -18,11 +17,12 @@ export function passwordProblem(password: string): string | undefined {
   return undefined;
 }
 
-/** For a login attempt: a password bcrypt could not check exactly is refused outright. */
-export function assertCheckablePassword(password: string): void {
+/** Why bcrypt could not check a presented password exactly, or undefined when it can. */
+export function uncheckablePasswordProblem(password: string): string | undefined {
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES || password.includes('\0')) {
-    throw new JtsError('invalid_request', { message: `The password may be at most ${MAX_PASSWORD_BYTES} bytes and may not contain NUL characters.` });
+    return `The password may be at most ${MAX_PASSWORD_BYTES} bytes and may not contain NUL characters.`;
   }
+  return undefined;
 }
 
 export interface PasswordHasher {

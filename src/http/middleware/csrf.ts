@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { JtsError } from '../../jts/errors.js';
+import { HttpError } from '../errors.js';
 
 /**
  * JTS.md, "Cookie and CSRF": every state-changing /jts call needs `X-JTS-Request: 1` (a custom
@@ -12,10 +12,10 @@ export function requireCsrf(options: { allowedOrigins: readonly string[]; allowR
   const allowed = new Set(options.allowedOrigins);
   const { allowRequestHost } = options;
   return function csrfCheck(req, _res, next) {
-    if (req.get('x-jts-request') !== '1') throw new JtsError('csrf_missing');
+    if (req.get('x-jts-request') !== '1') throw new HttpError('csrf_missing');
     const origin = req.get('origin');
     if (origin !== undefined && !allowed.has(origin) && !(allowRequestHost && origin === `${req.protocol}://${req.get('host') ?? ''}`)) {
-      throw new JtsError('csrf_origin');
+      throw new HttpError('csrf_origin');
     }
     next();
   };

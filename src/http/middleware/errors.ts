@@ -1,12 +1,13 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../../jts/clock.js';
-import { JtsError, type ErrorCode } from '../../jts/errors.js';
+import { isCodedError, type CodedError } from '../../jts/errors.js';
 import { requestIdOf } from '../../observability/request-observer.js';
+import { HttpError, type HttpCode } from '../errors.js';
 import { sendJson } from '../send-json.js';
 
 /** Errors raised by Express's body parser carry a `type`; map the ones a client can cause. */
-const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
+const BODY_PARSER_ERRORS: Record<string, { code: HttpCode; message: string }> = {
   'entity.parse.failed': { code: 'invalid_request', message: 'The body is not valid JSON.' },
   'entity.too.large': { code: 'payload_too_large', message: 'The request body is too large.' },
   'encoding.unsupported': { code: 'unsupported_media_type', message: 'The body encoding is not supported.' },
@@ -16,7 +17,8 @@ const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> =
   'stream.encoding.set': { code: 'internal_error', message: 'Internal server error.' },
 };
 
-export function sendError(res: Response, error: JtsError, clock: Clock): void {
+/** Writes a coded error of any layer as the JSON body of JTS.md, with its headers. */
+export function sendError(res: Response, error: CodedError, clock: Clock): void {
   if (error.retryAfter !== undefined) res.set('Retry-After', String(error.retryAfter));
   if (error.status === 401) res.set('WWW-Authenticate', `Bearer error="${error.key}"`);
   sendJson(res, error.status, error.toBody(clock.now()));
@@ -25,13 +27,13 @@ export function sendError(res: Response, error: JtsError, clock: Clock): void {
 /** Unknown routes answer with the JSON error shape, never Express's HTML page. */
 export function notFound(): RequestHandler {
   return function routeNotFound() {
-    throw new JtsError('not_found', { message: 'No such endpoint.' });
+    throw new HttpError('not_found', { message: 'No such endpoint.' });
   };
 }
 
 /**
- * The one final handler: protocol errors become the JTS body; anything else is a generic 500
- * whose details go only to the log.
+ * The one final handler: a coded error of any layer becomes its JSON body; anything else is a
+ * bug, answered as a generic 500 whose details (and stack) go only to the log.
  */
 export function errorHandler(options: { logger: Logger; clock: Clock }): ErrorRequestHandler {
   const { logger, clock } = options;
@@ -40,23 +42,23 @@ export function errorHandler(options: { logger: Logger; clock: Clock }): ErrorRe
       next(error);
       return;
     }
-    const jtsError = toJtsError(error);
-    if (jtsError.status >= 500) {
-      logger.error({ err: error, code: jtsError.code, reqId: requestIdOf(res) }, 'request failed');
-    }
-    sendError(res, jtsError, clock);
+    const coded = toCodedError(error);
+    // A bug is logged with its stack; an outage is already an audit line (store.unavailable).
+    if (!coded.expose) logger.error({ err: error, code: coded.code, reqId: requestIdOf(res) }, 'request failed');
+    else if (coded.status >= 500) logger.warn({ code: coded.code, reqId: requestIdOf(res) }, 'request failed: a backing service is unavailable');
+    sendError(res, coded, clock);
   };
 }
 
-function toJtsError(error: unknown): JtsError {
-  if (error instanceof JtsError) return error;
+function toCodedError(error: unknown): CodedError {
+  if (isCodedError(error)) return error;
   if (typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string') {
     const mapped = BODY_PARSER_ERRORS[error.type];
-    if (mapped) return new JtsError(mapped.code, { message: mapped.message, cause: error });
+    if (mapped) return new HttpError(mapped.code, { message: mapped.message, cause: error });
   }
   // The router reports an undecodable path parameter (bad percent-encoding) as a plain 400.
   if (typeof error === 'object' && error !== null && 'status' in error && error.status === 400) {
-    return new JtsError('invalid_request', { message: 'The request URL is malformed.', cause: error });
+    return new HttpError('invalid_request', { message: 'The request URL is malformed.', cause: error });
   }
-  return new JtsError('internal_error', { cause: error });
+  return new HttpError('internal_error', { cause: error });
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { JtsError } from '../../jts/errors.js';
+import { HttpError } from '../errors.js';
 
 const BEARER = /^Bearer +([^ ]+) *$/i;
 
@@ -14,7 +14,7 @@ export function requireMetricsToken(token: string): RequestHandler {
   return function checkMetricsToken(req, _res, next) {
     const given = BEARER.exec(req.get('authorization') ?? '')?.[1] ?? req.get('x-metrics-token');
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
-      throw new JtsError('invalid_credentials', { message: 'A metrics token is required: Authorization: Bearer <METRICS_TOKEN>.' });
+      throw new HttpError('metrics_token_invalid', { message: 'A metrics token is required: Authorization: Bearer <METRICS_TOKEN>.' });
     }
     next();
   };

@@ -4,11 +4,11 @@ import { rateLimit, type AugmentedRequest, type Options } from 'express-rate-lim
 import type { Logger } from 'pino';
 import type { AuditSink } from '../../auth/audit.js';
 import type { RateLimitRule, RateLimitSettings } from '../../config/load.js';
-import { JtsError } from '../../jts/errors.js';
 import type { RateLimitStoreFactory } from '../../redis/rate-limit-store.js';
 import { normaliseEmail } from '../../users/types.js';
 import type { AuthRouteDeps } from '../routes/auth.js';
 import type { KnownDevices } from './known-device.js';
+import { HttpError } from '../errors.js';
 
 export interface RateLimitDeps {
   rules: RateLimitSettings;
@@ -75,7 +75,7 @@ function createLimiter(name: string, rule: RateLimitRule, deps: RateLimitDeps, e
     },
     handler(req, _res, next) {
       audit({ event: 'rate_limited', limiter: name });
-      next(new JtsError('rate_limited', { retryAfter: retryAfterSeconds(req, rule), message: 'Too many requests; try again later.' }));
+      next(new HttpError('rate_limited', { retryAfter: retryAfterSeconds(req, rule), message: 'Too many requests; try again later.' }));
     },
     ...extra,
   });

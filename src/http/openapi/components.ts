@@ -1,22 +1,20 @@
-import { errorTable, isJtsCode } from '../../jts/errors.js';
+import { isJtsCode } from '../../jts/errors.js';
+import { errorCatalog } from '../errors.js';
 
 /**
  * Reusable parts of the OpenAPI document: schemas, shared parameters, error responses and
  * security schemes. The Error schema mirrors `ErrorBody` in src/jts/errors.ts and takes its enums
- * from the error table itself, so the two cannot drift apart.
+ * from every layer's error table (`errorCatalog`), so the two cannot drift apart.
  */
 
 type Json = Record<string, unknown>;
 
-const table = errorTable();
+const table = errorCatalog();
 const jtsCodes = table.filter((row) => isJtsCode(row.code)).map((row) => row.code);
 const errorKeys = [...new Set(table.map((row) => row.key))];
 
-const describe = (status: number) =>
-  table
-    .filter((row) => row.status === status)
-    .map((row) => `\`${row.key}\`${isJtsCode(row.code) ? ` (${row.code})` : ''}`)
-    .join(', ');
+// Two layers may answer with one key (`invalid_request` for a bad field and a refused password).
+const describe = (status: number) => [...new Set(table.filter((row) => row.status === status).map((row) => `\`${row.key}\`${isJtsCode(row.code) ? ` (${row.code})` : ''}`))].join(', ');
 
 const errorResponse = (status: number, summary: string): Json => ({
   description: `${summary}. Possible \`error\` values: ${describe(status)}.`,

@@ -6,6 +6,7 @@ import { clearStateProofCookie, setStateProofCookie, stateProofOf, STATE_PROOF_H
 import { bearerOf } from '../middleware/authenticate.js';
 import { NO_STORE, sendJson } from '../send-json.js';
 import type { RequestHandler } from 'express';
+import { HttpError } from '../errors.js';
 
 export interface AuthRouteDeps {
   authServer: JTSAuthServer;
@@ -79,7 +80,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 function clientOf(req: Request): ClientContext {
   const deviceId = req.get('x-jts-device-id');
   if (deviceId !== undefined && !DEVICE_ID.test(deviceId)) {
-    throw new JtsError('invalid_request', { message: 'X-JTS-Device-ID must be 1 to 128 printable ASCII characters.' });
+    throw new HttpError('invalid_request', { message: 'X-JTS-Device-ID must be 1 to 128 printable ASCII characters.' });
   }
   return { userAgent: req.get('user-agent'), ip: req.ip, deviceId };
 }

@@ -1,9 +1,9 @@
 import { Router, type RequestHandler } from 'express';
 import type { JTSAuthServer } from '../../auth/auth-server.js';
-import { JtsError } from '../../jts/errors.js';
 import { ID_PATTERN } from '../../jts/state-proof.js';
 import { bearerOf } from '../middleware/authenticate.js';
 import { NO_STORE, sendJson } from '../send-json.js';
+import { HttpError } from '../errors.js';
 
 /** GET /jts/sessions, DELETE /jts/sessions/:aid, POST /jts/sessions/revoke-others. */
 export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: RequestHandler; csrf: RequestHandler; cors: RequestHandler }): Router {
@@ -27,7 +27,7 @@ export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: R
     // The lookup is scoped to the caller's own sessions: another user's aid is simply not found.
     const aid = String(req.params.aid);
     const ended = ID_PATTERN.test(aid) && (await authServer.revokeSession(payload.prn, aid));
-    if (!ended) throw new JtsError('not_found', { message: 'No such session.' });
+    if (!ended) throw new HttpError('not_found', { message: 'No such session.' });
     sendJson(res, 200, { success: true, current: aid === payload.aid });
   });
 

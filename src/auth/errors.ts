@@ -1,0 +1,26 @@
+import { CodedError, tableRows, type CodedErrorOptions, type ErrorInfo } from '../jts/errors.js';
+
+/** Outcomes of the auth use cases that are not token errors (those are `JtsError`s). */
+const AUTH_CODES = {
+  invalid_credentials: { status: 401, key: 'invalid_credentials', action: 'none', message: 'Email or password is incorrect.', expose: true },
+  /** A password the policy refuses, or one bcrypt could not check exactly (over 72 bytes, NUL). */
+  password_rejected: { status: 400, key: 'invalid_request', action: 'none', message: 'The password is not acceptable.', expose: true },
+  registration_closed: { status: 403, key: 'registration_closed', action: 'none', message: 'Registration is turned off.', expose: true },
+  email_taken: { status: 409, key: 'email_taken', action: 'none', message: 'An account with this email already exists.', expose: true },
+} as const satisfies Record<string, ErrorInfo>;
+
+export type AuthCode = keyof typeof AUTH_CODES;
+
+/** The auth layer's error (sign-in, registration, password change). */
+export class AuthError extends CodedError<AuthCode> {
+  override readonly name = 'AuthError';
+
+  constructor(code: AuthCode, options: CodedErrorOptions = {}) {
+    super(code, AUTH_CODES[code], options);
+  }
+}
+
+/** The auth layer's codes as rows, for the README and the OpenAPI document. */
+export function authErrorTable() {
+  return tableRows(AUTH_CODES);
+}

@@ -1,0 +1,34 @@
+import { authErrorTable } from '../auth/errors.js';
+import { CodedError, jtsErrorTable, tableRows, type CodedErrorOptions, type ErrorInfo, type ErrorRow } from '../jts/errors.js';
+import { storeErrorTable } from '../redis/guard.js';
+
+/** The HTTP layer's own codes: malformed requests, CSRF, routing, limits, and the catch-all 500. */
+const HTTP_CODES = {
+  invalid_request: { status: 400, key: 'invalid_request', action: 'none', message: 'The request is invalid.', expose: true },
+  /** /metrics with METRICS_TOKEN set and a missing or wrong token. */
+  metrics_token_invalid: { status: 401, key: 'invalid_credentials', action: 'none', message: 'A metrics token is required.', expose: true },
+  csrf_missing: { status: 403, key: 'csrf_missing', action: 'none', message: 'The X-JTS-Request: 1 header is required.', expose: true },
+  csrf_origin: { status: 403, key: 'csrf_origin', action: 'none', message: 'The request origin is not allowed.', expose: true },
+  not_found: { status: 404, key: 'not_found', action: 'none', message: 'Not found.', expose: true },
+  payload_too_large: { status: 413, key: 'payload_too_large', action: 'none', message: 'The request body is too large.', expose: true },
+  unsupported_media_type: { status: 415, key: 'unsupported_media_type', action: 'none', message: 'The body must be application/json.', expose: true },
+  rate_limited: { status: 429, key: 'rate_limited', action: 'retry', message: 'Too many requests.', expose: true },
+  /** A bug: details go to the log only. */
+  internal_error: { status: 500, key: 'internal_error', action: 'retry', message: 'Internal server error.', expose: false },
+} as const satisfies Record<string, ErrorInfo>;
+
+export type HttpCode = keyof typeof HTTP_CODES;
+
+/** The HTTP layer's error. */
+export class HttpError extends CodedError<HttpCode> {
+  override readonly name = 'HttpError';
+
+  constructor(code: HttpCode, options: CodedErrorOptions = {}) {
+    super(code, HTTP_CODES[code], options);
+  }
+}
+
+/** Every code a client can receive, from every layer: the README's table and OpenAPI's enums. */
+export function errorCatalog(): ErrorRow[] {
+  return [...jtsErrorTable(), ...tableRows(HTTP_CODES), ...authErrorTable(), ...storeErrorTable()];
+}
