@@ -5,6 +5,9 @@ import { createRedisClient } from '../../src/redis/connect';
 import { guardStore, isRedisOutage, StoreError, STORE_RETRY_AFTER_SECONDS } from '../../src/redis/guard';
 import { testRedisUrl } from '../support/test-app';
 
+// ioredis re-exports redis-errors' ReplyError untyped (`any`); this is its real constructor.
+const NewReplyError = ReplyError as unknown as new (message: string) => Error;
+
 /** The error a real command rejects with. */
 async function failureOf(command: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -116,13 +119,13 @@ describe('isRedisOutage tells an outage from a bug', () => {
     "OOM command not allowed when used memory > 'maxmemory'.",
     'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk.',
   ])('takes the "not now" reply %j as an outage', (message) => {
-    expect(isRedisOutage(new ReplyError(message))).toBe(true);
+    expect(isRedisOutage(new NewReplyError(message))).toBe(true);
   });
 
   it.each(['WRONGTYPE Operation against a key holding the wrong kind of value', 'ERR wrong number of arguments', 'NOSCRIPT No matching script.'])(
     'takes the reply %j as a bug',
     (message) => {
-      expect(isRedisOutage(new ReplyError(message))).toBe(false);
+      expect(isRedisOutage(new NewReplyError(message))).toBe(false);
     },
   );
 });
