@@ -2,6 +2,7 @@ import { JtsError } from '../jts/errors.js';
 import { assertCheckablePassword, passwordProblem } from '../users/password.js';
 import type { AuthContext } from './context.js';
 
+/** What account changes read. */
 export type AccountDeps = Pick<AuthContext, 'users' | 'hasher' | 'sessions' | 'clock' | 'audit' | 'renewFacts'>;
 
 /** What a signed-in user changes about their own account. */

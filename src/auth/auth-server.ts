@@ -33,14 +33,17 @@ export class JTSAuthServer {
     this.ownSessions = new OwnSessions(context);
   }
 
+  /** Signs in with email and password (errors: {@link SignIn.login}). */
   login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
     return this.signIn.login(email, password, client);
   }
 
+  /** Creates an account and signs it in (errors: {@link SignIn.register}). */
   register(input: RegistrationInput, client: ClientContext): Promise<IssuedCredentials> {
     return this.signIn.register(input, client);
   }
 
+  /** The next BearerPass and StateProof for a StateProof (errors: {@link Renewal.renew}). */
   renew(stateProof: unknown, client: ClientContext): Promise<RenewedCredentials> {
     return this.renewal.renew(stateProof, client);
   }
@@ -50,6 +53,7 @@ export class JTSAuthServer {
     return this.ownSessions.logout(stateProof);
   }
 
+  /** The user's live sessions, the caller's (`currentAid`) marked current. */
   listSessions(prn: string, currentAid: string): Promise<SessionView[]> {
     return this.ownSessions.list(prn, currentAid);
   }
@@ -59,11 +63,12 @@ export class JTSAuthServer {
     return this.ownSessions.revoke(prn, aid);
   }
 
+  /** Ends every session of the user but `keepAid`; resolves to the ended aids. */
   revokeOtherSessions(prn: string, keepAid: string): Promise<string[]> {
     return this.ownSessions.revokeOthers(prn, keepAid);
   }
 
-  /** Changes the password and ends every other session of the user. */
+  /** Changes the password and ends every other session of the user (errors: {@link Account.changePassword}). */
   changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revoked: number }> {
     return this.account.changePassword(prn, currentAid, currentPassword, newPassword);
   }

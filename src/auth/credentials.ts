@@ -24,10 +24,12 @@ export interface IssuedCredentials {
  */
 export type RenewedCredentials = IssuedCredentials;
 
+/** The signer, the StateProof codec and the two settings every credential depends on. */
 export interface CredentialMinterOptions {
   mint: BearerPassIssuer;
   stateProofs: StateProofCodec;
   clock: Clock;
+  /** A session's whole life, from its sign-in; the cookie's Max-Age counts down from it. */
   stateProofLifetimeSeconds: number;
   /** Named in every BearerPass's `spl`. */
   sessionPolicy: SessionPolicy;

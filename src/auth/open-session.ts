@@ -6,6 +6,7 @@ import type { IssuedCredentials } from './credentials.js';
 import { hashDeviceId } from './device-binding.js';
 import type { RenewFacts } from './renew-facts.js';
 
+/** What opening a session reads: the session store, the policy and the cookie life (seconds). */
 export interface OpenSessionDeps extends Pick<AuthContext, 'sessions' | 'clock' | 'audit' | 'renewFacts' | 'credentials'> {
   settings: Pick<AuthServerSettings, 'sessionPolicy' | 'stateProofLifetimeSeconds'>;
 }

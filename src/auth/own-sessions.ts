@@ -1,6 +1,7 @@
 import type { SessionRecord } from '../sessions/types.js';
 import type { AuthContext } from './context.js';
 
+/** What the own-sessions use cases read. */
 export type OwnSessionsDeps = Pick<AuthContext, 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts'>;
 
 /** One session as GET /jts/sessions lists it (JTS.md, "Sessions and policies"). */

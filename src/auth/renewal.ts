@@ -8,6 +8,7 @@ import type { RenewedCredentials } from './credentials.js';
 import { deviceAccepted } from './device-binding.js';
 import type { RenewFacts } from './renew-facts.js';
 
+/** What renewal reads; the durations are in seconds. */
 export interface RenewalDeps extends Pick<AuthContext, 'users' | 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts' | 'credentials'> {
   settings: Pick<AuthServerSettings, 'bearerPassLifetimeSeconds' | 'rotationGraceSeconds' | 'replayRevoke'>;
 }

@@ -7,6 +7,7 @@ import type { AuthContext, AuthServerSettings } from './context.js';
 import type { IssuedCredentials } from './credentials.js';
 import { openSession, type OpenSessionDeps } from './open-session.js';
 
+/** What sign-in reads: the user store and hasher, plus what opening a session needs. */
 export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' | 'hasher'> {
   settings: Pick<AuthServerSettings, 'sessionPolicy' | 'stateProofLifetimeSeconds' | 'allowRegistration'>;
 }
