@@ -91,8 +91,8 @@ export async function createAccount(deps: Pick<SignInDeps, 'users' | 'hasher' | 
  * When we see it, the new session is revoked and the login answers `invalid_credentials`.
  */
 export async function confirmCredentialsStillValid(deps: Pick<SignInDeps, 'users' | 'sessions' | 'renewFacts'>, user: User, issued: IssuedCredentials): Promise<void> {
-  const now = await deps.users.get(user.id);
-  if (now && !now.disabled && now.passwordHash === user.passwordHash) return;
+  const latest = await deps.users.get(user.id);
+  if (latest && !latest.disabled && latest.passwordHash === user.passwordHash) return;
   deps.renewFacts.delete(issued.prn, issued.aid);
   await deps.sessions.revoke(issued.prn, issued.aid);
   throw new JtsError('invalid_credentials');
