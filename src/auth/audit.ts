@@ -17,5 +17,3 @@ export type AuditEvent =
   | { event: 'store.unavailable'; operation: string };
 
 export type AuditSink = (event: AuditEvent) => void;
-
-export const discardAudit: AuditSink = () => undefined;

@@ -1,5 +1,13 @@
 import { isIP } from 'node:net';
 
+/** Who is asking, as far as the session list and device binding care (from the HTTP request). */
+export interface ClientContext {
+  userAgent?: string | undefined;
+  ip?: string | undefined;
+  /** X-JTS-Device-ID of native apps; bound to the session at login (see device-binding.ts). */
+  deviceId?: string | undefined;
+}
+
 const BROWSERS: [RegExp, string][] = [
   [/Edg\//, 'Edge'],
   [/OPR\/|Opera/, 'Opera'],

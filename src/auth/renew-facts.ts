@@ -47,6 +47,14 @@ export class RenewFactsCache {
     this.entries.delete(keyOf(prn, aid));
   }
 
+  /**
+   * Drops the sessions `aids` of `prn`, for sessions this instance ended. Only an optimisation:
+   * another instance may end a session too, and then the store refuses the renewal all the same.
+   */
+  forget(prn: string, aids: readonly string[]): void {
+    for (const aid of aids) this.entries.delete(keyOf(prn, aid));
+  }
+
   get size(): number {
     return this.entries.size;
   }

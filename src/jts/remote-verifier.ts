@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import { assertKeyFitsAlgorithm, isJtsAlgorithm } from './algorithms.js';
+import { decodeSegment } from './bearer-pass/decode.js';
 import { createBearerPassVerifier, type VerifyResult } from './bearer-pass/verify.js';
 import { seconds, systemClock, type Clock } from './clock.js';
 import { JtsError } from './errors.js';
@@ -128,10 +129,6 @@ function peekKid(token: unknown): string | undefined {
   if (typeof token !== 'string') return undefined;
   const dot = token.indexOf('.');
   if (dot <= 0 || dot > 2048) return undefined;
-  try {
-    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
+  const kid = decodeSegment(token.slice(0, dot))?.kid;
+  return typeof kid === 'string' ? kid : undefined;
 }

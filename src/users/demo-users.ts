@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { randomId } from '../jts/state-proof.js';
+import { newUser } from './new-user.js';
 import type { PasswordHasher } from './password.js';
 import type { UserStore } from './types.js';
 
@@ -12,16 +12,7 @@ export const DEMO_USERS = [
 export async function seedDemoUsers(users: UserStore, hasher: PasswordHasher, options: { now: number; logger: Logger }): Promise<void> {
   for (const demo of DEMO_USERS) {
     if (await users.findByEmail(demo.email)) continue;
-    await users.create({
-      id: randomId(),
-      email: demo.email,
-      name: demo.name,
-      passwordHash: await hasher.hash(demo.password),
-      permissions: [...demo.permissions],
-      disabled: false,
-      createdAt: options.now,
-      updatedAt: options.now,
-    });
+    await users.create(newUser({ email: demo.email, name: demo.name, passwordHash: await hasher.hash(demo.password), permissions: demo.permissions }, options.now));
     options.logger.warn({ email: demo.email }, 'created a demo user with a well-known password (JTS_DEMO_USERS)');
   }
 }

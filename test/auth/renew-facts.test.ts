@@ -40,6 +40,18 @@ describe('RenewFactsCache', () => {
     expect(cache.get('p', 'a')).toBeUndefined();
   });
 
+  it('forgets the listed sessions of one principal only', () => {
+    const cache = new RenewFactsCache(10);
+    for (const aid of ['a', 'b', 'c']) cache.set('p', aid, facts(1));
+    cache.set('q', 'a', facts(2));
+    cache.forget('p', ['a', 'c', 'never-seen']);
+    expect(cache.get('p', 'a')).toBeUndefined();
+    expect(cache.get('p', 'c')).toBeUndefined();
+    expect(cache.get('p', 'b')?.createdAt).toBe(1);
+    expect(cache.get('q', 'a')?.createdAt).toBe(2);
+    expect(cache.size).toBe(2);
+  });
+
   it('remembers nothing at capacity 0', () => {
     const cache = new RenewFactsCache(0);
     cache.set('p', 'a', facts(1));

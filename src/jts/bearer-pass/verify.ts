@@ -5,6 +5,7 @@ import { seconds } from '../clock.js';
 import { JtsError, type JtsCode } from '../errors.js';
 import type { RingKey } from '../key-ring.js';
 import { effectiveGrace, findBadClaim, JTS_TYP, type BearerPassClaims, type BearerPassHeader } from './claims.js';
+import { decodeSegment } from './decode.js';
 
 export interface BearerPassVerifierOptions {
   /** Finds a verification key by `kid`; undefined means the kid is unknown (a forged or foreign token). */
@@ -90,7 +91,7 @@ export function createBearerPassVerifier(options: BearerPassVerifierOptions): Be
     if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload)) return fail('JTS-400-01');
     if (encodedSignature.length === 0 || !BASE64URL.test(encodedSignature)) return fail('JTS-401-02', 'The BearerPass carries no valid signature.');
 
-    const header = parseJsonObject(encodedHeader);
+    const header = decodeSegment(encodedHeader);
     if (!header) return fail('JTS-400-01');
     if (header.typ !== JTS_TYP) return fail('JTS-400-01', `The token type must be ${JTS_TYP}.`);
     if (typeof header.kid !== 'string' || header.kid.length === 0) return fail('JTS-400-01', 'The token has no key id.');
@@ -107,7 +108,7 @@ export function createBearerPassVerifier(options: BearerPassVerifierOptions): Be
     const valid = verifySignature(hash, Buffer.from(`${encodedHeader}.${encodedPayload}`), cryptoKeyInput(key.alg, key.publicKey), signature);
     if (!valid) return fail('JTS-401-02');
 
-    const payload = parseJsonObject(encodedPayload);
+    const payload = decodeSegment(encodedPayload);
     if (!payload) return fail('JTS-400-01');
     const badClaim = findBadClaim(payload);
     if (badClaim !== undefined) return fail('JTS-400-02', `The claim "${badClaim}" is missing or has the wrong type.`);
@@ -130,15 +131,6 @@ export function createBearerPassVerifier(options: BearerPassVerifierOptions): Be
 function deepFreeze<T extends object>(value: T): T {
   for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member as object);
   return Object.freeze(value);
-}
-
-function parseJsonObject(encoded: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function hasAudience(aud: BearerPassClaims['aud'], expected: string): boolean {

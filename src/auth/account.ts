@@ -1,0 +1,37 @@
+import { JtsError } from '../jts/errors.js';
+import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
+import type { AuthContext } from './context.js';
+import { AuthError } from './errors.js';
+
+/** What account changes read. */
+export type AccountDeps = Pick<AuthContext, 'users' | 'hasher' | 'sessions' | 'clock' | 'audit' | 'renewFacts'>;
+
+/** What a signed-in user changes about their own account. */
+export class Account {
+  constructor(private readonly deps: AccountDeps) {}
+
+  /**
+   * Changes the password of `prn` after checking `currentPassword`, then ends every other
+   * session of the user (the one calling, `currentAid`, stays). Resolves to how many ended.
+   *
+   * Errors, in this order: `invalid_request` (a current password bcrypt cannot check, then the
+   * new password's problem), `JTS-401-04` (the user is disabled or gone), `invalid_credentials`
+   * (wrong current password), `service_unavailable`.
+   */
+  async changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revoked: number }> {
+    const { users, hasher, sessions, clock, audit, renewFacts } = this.deps;
+    assertCheckablePassword(currentPassword);
+    assertAcceptablePassword(newPassword);
+    const user = await users.get(prn);
+    if (!user || user.disabled) throw new JtsError('JTS-401-04');
+    if (!(await hasher.verify(currentPassword, user.passwordHash))) {
+      throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
+    }
+    await users.update(prn, { passwordHash: await hasher.hash(newPassword) }, clock.now());
+    const ended = await sessions.revokeAll(prn, currentAid);
+    renewFacts.forget(prn, ended);
+    audit({ event: 'password.changed', prn });
+    if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: 'password_change' });
+    return { revoked: ended.length };
+  }
+}

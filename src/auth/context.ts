@@ -1,0 +1,57 @@
+import type { BearerPassIssuer } from '../jts/bearer-pass/mint.js';
+import type { Clock } from '../jts/clock.js';
+import type { StateProofCodec } from '../jts/state-proof.js';
+import type { SessionPolicy } from '../sessions/policy.js';
+import type { SessionStore } from '../sessions/types.js';
+import type { PasswordHasher } from '../users/password.js';
+import type { UserStore } from '../users/types.js';
+import type { AuditSink } from './audit.js';
+import { CredentialMinter } from './credentials.js';
+import { RenewFactsCache } from './renew-facts.js';
+
+/** The auth server's part of the configuration (durations in seconds). */
+export interface AuthServerSettings {
+  bearerPassLifetimeSeconds: number;
+  stateProofLifetimeSeconds: number;
+  rotationGraceSeconds: number;
+  /** What a detected replay revokes: the session, or every session of its user. */
+  replayRevoke: 'session' | 'principal';
+  sessionPolicy: SessionPolicy;
+  allowRegistration: boolean;
+}
+
+/** What JTSAuthServer is built from (see services.ts). */
+export interface AuthServerDeps {
+  users: UserStore;
+  sessions: SessionStore;
+  hasher: PasswordHasher;
+  stateProofs: StateProofCodec;
+  mint: BearerPassIssuer;
+  clock: Clock;
+  audit: AuditSink;
+  settings: AuthServerSettings;
+  /** Sessions whose renewal facts are remembered (see renew-facts.ts); 0 always reads the store. */
+  renewFactsCapacity?: number;
+}
+
+/**
+ * What the use cases (sign-in, renewal, account, own sessions) are built from: the deps plus
+ * the two pieces they share, made once per server. Each use case declares the members it reads
+ * as a `Pick` of this, so its tests build only those.
+ */
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity'> {
+  /** Shared because every use case that ends a session must forget its facts. */
+  renewFacts: RenewFactsCache;
+  credentials: CredentialMinter;
+}
+
+/** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
+export function createAuthContext(deps: AuthServerDeps): AuthContext {
+  const { renewFactsCapacity, ...shared } = deps;
+  const { mint, stateProofs, clock, settings } = deps;
+  return {
+    ...shared,
+    renewFacts: new RenewFactsCache(renewFactsCapacity),
+    credentials: new CredentialMinter({ mint, stateProofs, clock, stateProofLifetimeSeconds: settings.stateProofLifetimeSeconds, sessionPolicy: settings.sessionPolicy }),
+  };
+}

@@ -1,0 +1,79 @@
+import type { BearerPassIssuer, MintedBearerPass } from '../jts/bearer-pass/mint.js';
+import { seconds, type Clock } from '../jts/clock.js';
+import type { StateProofCodec, StateProofParts } from '../jts/state-proof.js';
+import { policyName, type SessionPolicy } from '../sessions/policy.js';
+import type { RenewFacts } from './renew-facts.js';
+
+/** What a sign-in or a renewal hands to the client (the HTTP layer turns it into a body and a cookie). */
+export interface IssuedCredentials {
+  /** Compact JWS, for `Authorization: Bearer`. */
+  bearerPass: string;
+  /** Seconds until the BearerPass expires. */
+  expiresIn: number;
+  /** `sp1.<prn>.<aid>.<generation>.<mac>` (see jts/state-proof.ts). */
+  stateProof: string;
+  /** Seconds the StateProof cookie should live. */
+  stateProofMaxAge: number;
+  prn: string;
+  aid: string;
+}
+
+/**
+ * A renewal's answer: the same shape as a sign-in's. Whether it rotated or repeated the grace
+ * window's answer is audited (`renew` / `renew.grace`), not returned.
+ */
+export type RenewedCredentials = IssuedCredentials;
+
+/** The signer, the StateProof codec and the two settings every credential depends on. */
+export interface CredentialMinterOptions {
+  mint: BearerPassIssuer;
+  stateProofs: StateProofCodec;
+  clock: Clock;
+  /** A session's whole life, from its sign-in; the cookie's Max-Age counts down from it. */
+  stateProofLifetimeSeconds: number;
+  /** Named in every BearerPass's `spl`. */
+  sessionPolicy: SessionPolicy;
+}
+
+/**
+ * Mints a session's credentials, the same way at sign-in and at every renewal: the BearerPass
+ * from the session's facts, the StateProof of a generation, and the cookie's life. Pure apart
+ * from the clock and the signer; never touches a store.
+ */
+export class CredentialMinter {
+  private readonly spl: string;
+  private readonly lifetimeMs: number;
+
+  constructor(private readonly options: CredentialMinterOptions) {
+    this.spl = policyName(options.sessionPolicy);
+    this.lifetimeMs = options.stateProofLifetimeSeconds * 1000;
+  }
+
+  /**
+   * Signs a BearerPass for session `aid` of `prn`. `ath` is the session's creation (the sign-in
+   * it came from, not this renewal); `dfp` is present only for a device-bound session.
+   */
+  bearerPass(prn: string, aid: string, facts: RenewFacts): MintedBearerPass {
+    return this.options.mint({
+      prn,
+      aid,
+      perm: facts.permissions,
+      atm: 'pwd',
+      ath: seconds(facts.createdAt),
+      spl: this.spl,
+      ...(facts.deviceHash === undefined ? {} : { dfp: facts.deviceHash }),
+    });
+  }
+
+  /**
+   * The credentials of `generation` of the session: issues its StateProof and sizes the cookie.
+   * The cookie lives exactly as long as the session, counted from `sessionCreatedAt` (ms since
+   * the epoch), not from now; 0 once that is past.
+   */
+  issue(session: Pick<StateProofParts, 'prn' | 'aid'>, generation: number, bearerPass: string, expiresIn: number, sessionCreatedAt: number): IssuedCredentials {
+    const { prn, aid } = session;
+    const { stateProofs, clock } = this.options;
+    const stateProofMaxAge = Math.max(0, seconds(sessionCreatedAt + this.lifetimeMs - clock.now()));
+    return { bearerPass, expiresIn, stateProof: stateProofs.issue({ prn, aid, generation }), stateProofMaxAge, prn, aid };
+  }
+}

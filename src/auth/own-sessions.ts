@@ -1,0 +1,76 @@
+import type { SessionRecord } from '../sessions/types.js';
+import type { AuthContext } from './context.js';
+
+/** What the own-sessions use cases read. */
+export type OwnSessionsDeps = Pick<AuthContext, 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts'>;
+
+/** One session as GET /jts/sessions lists it (JTS.md, "Sessions and policies"). */
+export interface SessionView {
+  aid: string;
+  /** E.g. "Firefox on Linux" (see client-info.ts). */
+  device: string;
+  /** E.g. "203.0.113.x". */
+  ip_prefix: string;
+  /** ISO 8601. */
+  created_at: string;
+  /** ISO 8601: the last login or renewal. */
+  last_active: string;
+  /** The session of the BearerPass that asked. */
+  current: boolean;
+}
+
+/**
+ * A user's own sessions: list them, end one, end all the others, and log out (end the one a
+ * StateProof belongs to). Every session ended here is also forgotten by the renewal facts.
+ * Only `service_unavailable` is thrown; "no such session" is a value.
+ */
+export class OwnSessions {
+  constructor(private readonly deps: OwnSessionsDeps) {}
+
+  /** The live sessions of `prn`, with `currentAid` marked as current. */
+  async list(prn: string, currentAid: string): Promise<SessionView[]> {
+    const records = await this.deps.sessions.list(prn, this.deps.clock.now());
+    return records.map((record) => toView(record, currentAid));
+  }
+
+  /** False when the aid is not a live session of this user (someone else's looks the same: 404). */
+  async revoke(prn: string, aid: string): Promise<boolean> {
+    this.deps.renewFacts.delete(prn, aid);
+    const ended = await this.deps.sessions.revoke(prn, aid);
+    if (ended) this.deps.audit({ event: 'session.revoked', prn, aids: [aid], reason: 'user' });
+    return ended;
+  }
+
+  /** Ends every session of `prn` except `keepAid`; resolves to the ended aids (audited even when none). */
+  async revokeOthers(prn: string, keepAid: string): Promise<string[]> {
+    const ended = await this.deps.sessions.revokeAll(prn, keepAid);
+    this.deps.renewFacts.forget(prn, ended);
+    this.deps.audit({ event: 'session.revoked', prn, aids: ended, reason: 'others' });
+    return ended;
+  }
+
+  /**
+   * Ends the StateProof's session; any earlier StateProof of the session will do. Idempotent:
+   * a StateProof that is not ours, or whose session already ended, is `{ ended: false }`, and a
+   * garbage one costs no store round trip.
+   */
+  async logout(stateProof: unknown): Promise<{ ended: boolean }> {
+    const parts = this.deps.stateProofs.parse(stateProof);
+    if (!parts) return { ended: false };
+    this.deps.renewFacts.delete(parts.prn, parts.aid);
+    const ended = await this.deps.sessions.revoke(parts.prn, parts.aid);
+    this.deps.audit({ event: 'logout', prn: parts.prn, aid: parts.aid, ended });
+    return { ended };
+  }
+}
+
+function toView(record: SessionRecord, currentAid: string): SessionView {
+  return {
+    aid: record.aid,
+    device: record.device,
+    ip_prefix: record.ipPrefix,
+    created_at: new Date(record.createdAt).toISOString(),
+    last_active: new Date(record.lastActiveAt).toISOString(),
+    current: record.aid === currentAid,
+  };
+}

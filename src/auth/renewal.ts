@@ -1,0 +1,142 @@
+import { decodeSegment } from '../jts/bearer-pass/decode.js';
+import { seconds } from '../jts/clock.js';
+import { JtsError } from '../jts/errors.js';
+import type { StateProofParts } from '../jts/state-proof.js';
+import type { ClientContext } from './client-info.js';
+import type { AuthContext, AuthServerSettings } from './context.js';
+import type { RenewedCredentials } from './credentials.js';
+import { deviceAccepted } from './device-binding.js';
+import type { RenewFacts } from './renew-facts.js';
+
+/** What renewal reads; the durations are in seconds. */
+export interface RenewalDeps extends Pick<AuthContext, 'users' | 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts' | 'credentials'> {
+  settings: Pick<AuthServerSettings, 'bearerPassLifetimeSeconds' | 'rotationGraceSeconds' | 'replayRevoke'>;
+}
+
+/**
+ * Renewal (JTS.md, "StateProof lifecycle"): a StateProof buys the next BearerPass and the next
+ * StateProof, once. The rotation itself, the grace window and replay detection are one atomic
+ * step of the session store; this module decides what to mint and maps the store's outcome to
+ * an answer, an audit event and an error code.
+ */
+export class Renewal {
+  private readonly graceMs: number;
+  /** A compromised session is remembered while any of its BearerPasses could still be presented. */
+  private readonly tombstoneMs: number;
+
+  constructor(private readonly deps: RenewalDeps) {
+    this.graceMs = deps.settings.rotationGraceSeconds * 1000;
+    this.tombstoneMs = (deps.settings.bearerPassLifetimeSeconds + 120) * 1000;
+  }
+
+  /**
+   * Errors: `JTS-401-03` (not a StateProof of ours: no store round trip), `JTS-401-04` (session
+   * ended, or its user disabled or gone), `JTS-401-05` (replay, or a session already
+   * compromised), `JTS-401-06` (another device than the one bound), `service_unavailable`.
+   */
+  async renew(stateProof: unknown, client: ClientContext): Promise<RenewedCredentials> {
+    const parts = this.deps.stateProofs.parse(stateProof);
+    if (!parts) {
+      this.deps.audit({ event: 'renew.rejected', reason: 'invalid' });
+      throw new JtsError('JTS-401-03');
+    }
+    // Fast path: mint from what this instance remembers and let the store confirm it atomically.
+    // Anything it cannot confirm (or a device that does not match) takes the full path below,
+    // so every rejection keeps its exact code and order.
+    const known = this.deps.renewFacts.get(parts.prn, parts.aid);
+    if (known && deviceAccepted(known.deviceHash, client.deviceId)) {
+      const renewed = await this.rotate(parts, known, 'store-confirms-user');
+      if (renewed !== 'stale') return renewed;
+    }
+    return this.renewFromStore(parts, client);
+  }
+
+  /** Reads the session and the user, checks them in order, then rotates. */
+  private async renewFromStore(parts: StateProofParts, client: ClientContext): Promise<RenewedCredentials> {
+    const { users, sessions, audit, renewFacts } = this.deps;
+    const { prn, aid } = parts;
+    // Two independent reads; with auto-pipelining they share one round trip.
+    const [state, user] = await Promise.all([sessions.state(prn, aid), users.get(prn)]);
+    if (state.state === 'missing') {
+      audit({ event: 'renew.rejected', reason: 'missing', prn, aid });
+      throw new JtsError('JTS-401-04');
+    }
+    if (state.state === 'compromised') {
+      audit({ event: 'renew.rejected', reason: 'compromised', prn, aid });
+      throw new JtsError('JTS-401-05');
+    }
+    if (!deviceAccepted(state.deviceHash, client.deviceId)) {
+      audit({ event: 'renew.rejected', reason: 'device_mismatch', prn, aid });
+      throw new JtsError('JTS-401-06');
+    }
+    if (!user || user.disabled) {
+      renewFacts.delete(prn, aid);
+      await sessions.revoke(prn, aid);
+      audit({ event: 'renew.rejected', reason: 'user_gone', prn, aid });
+      throw new JtsError('JTS-401-04', { message: 'The account is disabled or no longer exists.' });
+    }
+    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: user.permissions };
+    renewFacts.set(prn, aid, facts);
+    return this.rotate(parts, facts, 'user-was-read');
+  }
+
+  /**
+   * Mints the next BearerPass from `facts` and rotates the session. When the user was not read
+   * for this renewal, the store rotates only if the user still matches `facts` ('stale' if not).
+   */
+  private rotate(parts: StateProofParts, facts: RenewFacts, user: 'store-confirms-user'): Promise<RenewedCredentials | 'stale'>;
+  private rotate(parts: StateProofParts, facts: RenewFacts, user: 'user-was-read'): Promise<RenewedCredentials>;
+  private async rotate(parts: StateProofParts, facts: RenewFacts, user: 'store-confirms-user' | 'user-was-read'): Promise<RenewedCredentials | 'stale'> {
+    const { sessions, stateProofs, clock, audit, settings, credentials, renewFacts } = this.deps;
+    const { prn, aid } = parts;
+    const now = clock.now();
+    const minted = credentials.bearerPass(prn, aid, facts);
+    const result = await sessions.rotate({
+      prn,
+      aid,
+      presented: parts.generation,
+      sealedBearerPass: stateProofs.seal(parts, minted.token),
+      now,
+      graceMs: this.graceMs,
+      tombstoneMs: this.tombstoneMs,
+      replayRevoke: settings.replayRevoke,
+      ...(user === 'store-confirms-user' ? { onlyIfUser: { permissions: facts.permissions } } : {}),
+    });
+
+    if (result.outcome !== 'rotated' && result.outcome !== 'grace') renewFacts.delete(prn, aid);
+    switch (result.outcome) {
+      case 'rotated':
+        audit({ event: 'renew', prn, aid, generation: result.generation });
+        return credentials.issue(parts, result.generation, minted.token, minted.expiresIn, facts.createdAt);
+      case 'grace': {
+        const token = stateProofs.open(parts, result.sealedBearerPass);
+        if (token === undefined) throw new JtsError('JTS-401-03');
+        audit({ event: 'renew.grace', prn, aid, generation: result.generation });
+        return credentials.issue(parts, result.generation, token, expiresInOf(token, now), facts.createdAt);
+      }
+      case 'stale':
+        return 'stale';
+      case 'replay':
+        audit({ event: 'replay.detected', prn, aid, presented: parts.generation, revoked: result.revoked });
+        throw new JtsError('JTS-401-05');
+      // Also what a renewal from remembered facts learns instead of the full path's read.
+      case 'compromised':
+        audit({ event: 'renew.rejected', reason: 'compromised', prn, aid });
+        throw new JtsError('JTS-401-05');
+      case 'missing':
+        audit({ event: 'renew.rejected', reason: 'missing', prn, aid });
+        throw new JtsError('JTS-401-04');
+    }
+  }
+}
+
+/**
+ * Seconds the grace window's BearerPass has left at `now` (ms), from its own `exp`. The token
+ * was sealed by this server (AES-GCM), so one without a readable `exp` is a bug, not a client's
+ * doing: it throws a plain Error (answered 500), never a client's error code.
+ */
+function expiresInOf(token: string, now: number): number {
+  const exp = decodeSegment(token.split('.')[1] ?? '')?.exp;
+  if (typeof exp !== 'number') throw new Error('the sealed BearerPass has no readable exp');
+  return Math.max(0, exp - seconds(now));
+}

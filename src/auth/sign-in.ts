@@ -1,0 +1,98 @@
+import { newUser } from '../users/new-user.js';
+import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
+import type { User } from '../users/types.js';
+import type { ClientContext } from './client-info.js';
+import type { AuthContext, AuthServerSettings } from './context.js';
+import type { IssuedCredentials } from './credentials.js';
+import { openSession, type OpenSessionDeps } from './open-session.js';
+import { AuthError } from './errors.js';
+
+/** What sign-in reads: the user store and hasher, plus what opening a session needs. */
+export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' | 'hasher'> {
+  settings: Pick<AuthServerSettings, 'sessionPolicy' | 'stateProofLifetimeSeconds' | 'allowRegistration'>;
+}
+
+/** A registration as the HTTP layer validated it (lengths, email shape); the password is checked here. */
+export interface RegistrationInput {
+  email: string;
+  password: string;
+  name: string;
+}
+
+/** What a new account may do until an administrator grants more. */
+const NEW_ACCOUNT_PERMISSIONS = ['read:profile'] as const;
+
+/**
+ * Sign-in, as a short sequence of steps, each a function below or in open-session.ts:
+ *
+ *     login:     verifyPassword → openSession → confirmCredentialsStillValid
+ *     register:  createAccount → openSession
+ *
+ * A step that must stand between a verified password and a session (an emailed code, a second
+ * factor) is one more function called between the first two; renewal never sees it.
+ */
+export class SignIn {
+  constructor(private readonly deps: SignInDeps) {}
+
+  /** Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`, `service_unavailable`. */
+  async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
+    const user = await verifyPassword(this.deps, email, password);
+    const issued = await openSession(this.deps, user, client, 'login.succeeded');
+    await confirmCredentialsStillValid(this.deps, user, issued);
+    return issued;
+  }
+
+  /** Errors: `registration_closed`, `invalid_request` (the password's problem), `email_taken`, `service_unavailable`. */
+  async register(input: RegistrationInput, client: ClientContext): Promise<IssuedCredentials> {
+    const user = await createAccount(this.deps, input);
+    return openSession(this.deps, user, client, 'register');
+  }
+}
+
+/**
+ * Finds the user by email and checks the password: always one bcrypt comparison, whether or
+ * not the email exists (invariant 9). Unknown email, wrong password and disabled account are the
+ * same `invalid_credentials` to the client and differ only in the `login.failed` audit.
+ * A password bcrypt could check only truncated is `invalid_request` before any lookup.
+ */
+export async function verifyPassword(deps: Pick<SignInDeps, 'users' | 'hasher' | 'audit'>, email: string, password: string): Promise<User> {
+  const { users, hasher, audit } = deps;
+  assertCheckablePassword(password);
+  const user = await users.findByEmail(email);
+  const matches = await hasher.verify(password, user?.passwordHash);
+  if (!user || !matches || user.disabled) {
+    audit({ event: 'login.failed', reason: !user ? 'unknown_email' : !matches ? 'wrong_password' : 'disabled' });
+    throw new AuthError('invalid_credentials');
+  }
+  return user;
+}
+
+/**
+ * Stores a new account (see newUser) when registration is open and the password acceptable.
+ * Errors, in this order: `registration_closed`, `invalid_request` with the password's problem,
+ * `email_taken` (checked by the store, whatever the email's case).
+ */
+export async function createAccount(deps: Pick<SignInDeps, 'users' | 'hasher' | 'clock' | 'settings'>, input: RegistrationInput): Promise<User> {
+  const { users, hasher, clock, settings } = deps;
+  if (!settings.allowRegistration) throw new AuthError('registration_closed');
+  assertAcceptablePassword(input.password);
+  const now = clock.now();
+  const user = newUser({ email: input.email, name: input.name, passwordHash: await hasher.hash(input.password), permissions: NEW_ACCOUNT_PERMISSIONS }, now);
+  if ((await users.create(user)) === 'email_taken') throw new AuthError('email_taken');
+  return user;
+}
+
+/**
+ * A password change or a disable that lands while this login was inside bcrypt ends every
+ * session that exists at that moment — but not one created just after. Reading the user again
+ * once the session exists closes that gap: either the change's revocation sees our session, or
+ * we see the change (both steps are atomic in the store, so one of the two must happen).
+ * When we see it, the new session is revoked and the login answers `invalid_credentials`.
+ */
+export async function confirmCredentialsStillValid(deps: Pick<SignInDeps, 'users' | 'sessions' | 'renewFacts'>, user: User, issued: IssuedCredentials): Promise<void> {
+  const latest = await deps.users.get(user.id);
+  if (latest && !latest.disabled && latest.passwordHash === user.passwordHash) return;
+  deps.renewFacts.delete(issued.prn, issued.aid);
+  await deps.sessions.revoke(issued.prn, issued.aid);
+  throw new AuthError('invalid_credentials');
+}

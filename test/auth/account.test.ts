@@ -1,0 +1,74 @@
+import { Account } from '../../src/auth/account';
+import { openSession } from '../../src/auth/open-session';
+import { verifyPassword } from '../../src/auth/sign-in';
+import { authFixture, type AuthFixture } from './support/fixture';
+
+describe('Account.changePassword', () => {
+  let f: AuthFixture;
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await f.close();
+  });
+
+  async function signedIn(sessions = 3) {
+    f = await authFixture();
+    const { user, password } = await f.addUser();
+    const opened = [];
+    for (let i = 0; i < sessions; i++) opened.push(await openSession(f.context, user, {}, 'login.succeeded'));
+    f.audits.length = 0;
+    return { user, password, current: opened[0]!, others: opened.slice(1) };
+  }
+
+  it('changes the password and ends every other session, keeping the caller’s', async () => {
+    const { user, password, current, others } = await signedIn();
+    f.clock.advance(5_000);
+    await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'the new password')).resolves.toEqual({ revoked: 2 });
+    expect(f.audits).toEqual([
+      { event: 'password.changed', prn: user.id },
+      { event: 'session.revoked', prn: user.id, aids: expect.arrayContaining(others.map((o) => o.aid)), reason: 'password_change' },
+    ]);
+
+    await expect(verifyPassword(f.context, user.email, password)).rejects.toMatchObject({ code: 'invalid_credentials' });
+    await expect(verifyPassword(f.context, user.email, 'the new password')).resolves.toMatchObject({ id: user.id, updatedAt: f.clock.now() });
+    expect((await f.sessions.list(user.id, f.clock.now())).map((s) => s.aid)).toEqual([current.aid]);
+    for (const other of others) expect(f.context.renewFacts.get(user.id, other.aid)).toBeUndefined();
+    expect(f.context.renewFacts.get(user.id, current.aid)).toBeDefined();
+  });
+
+  it('audits no revocation when the caller had no other session', async () => {
+    const { user, password, current } = await signedIn(1);
+    await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'the new password')).resolves.toEqual({ revoked: 0 });
+    expect(f.audits).toEqual([{ event: 'password.changed', prn: user.id }]);
+  });
+
+  it('refuses a wrong current password with invalid_credentials and changes nothing', async () => {
+    const { user, password, current } = await signedIn();
+    await expect(new Account(f.context).changePassword(user.id, current.aid, 'not the password', 'the new password')).rejects.toMatchObject({
+      code: 'invalid_credentials',
+      message: 'The current password is incorrect.',
+    });
+    await expect(verifyPassword(f.context, user.email, password)).resolves.toMatchObject({ id: user.id });
+    await expect(f.sessions.list(user.id, f.clock.now())).resolves.toHaveLength(3);
+    expect(f.audits).toEqual([]);
+  });
+
+  it('refuses an unacceptable new password with password_rejected (invalid_request) before reading the user', async () => {
+    const { user, password, current } = await signedIn();
+    const get = jest.spyOn(f.users, 'get');
+    await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'short')).rejects.toMatchObject({ code: 'password_rejected', key: 'invalid_request', message: 'The password needs at least 8 characters.' });
+    expect(get).not.toHaveBeenCalled();
+  });
+
+  it('refuses a current password bcrypt cannot check with password_rejected (invalid_request)', async () => {
+    const { user, current } = await signedIn();
+    await expect(new Account(f.context).changePassword(user.id, current.aid, 'x\0y', 'the new password')).rejects.toMatchObject({ code: 'password_rejected', key: 'invalid_request' });
+  });
+
+  it('answers JTS-401-04 for a disabled or unknown user', async () => {
+    const { user, password, current } = await signedIn();
+    await f.users.update(user.id, { disabled: true }, f.clock.now());
+    const account = new Account(f.context);
+    await expect(account.changePassword(user.id, current.aid, password, 'the new password')).rejects.toMatchObject({ code: 'JTS-401-04' });
+    await expect(account.changePassword('no-such-user', current.aid, password, 'the new password')).rejects.toMatchObject({ code: 'JTS-401-04' });
+  });
+});

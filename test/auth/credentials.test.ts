@@ -1,0 +1,62 @@
+import { CredentialMinter } from '../../src/auth/credentials';
+import { createBearerPassIssuer } from '../../src/jts/bearer-pass/mint';
+import { createBearerPassVerifier } from '../../src/jts/bearer-pass/verify';
+import { ManualClock, seconds } from '../../src/jts/clock';
+import { StateProofCodec } from '../../src/jts/state-proof';
+import { randomBytes } from 'node:crypto';
+import { testKeyRing } from '../support/test-app';
+
+const WEEK = 604_800;
+const CREATED = Date.UTC(2026, 0, 1, 12);
+
+async function minter() {
+  const clock = new ManualClock(CREATED);
+  const keyRing = await testKeyRing();
+  const stateProofs = new StateProofCodec(randomBytes(32));
+  const credentials = new CredentialMinter({
+    mint: createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: 300 }),
+    stateProofs,
+    clock,
+    stateProofLifetimeSeconds: WEEK,
+    sessionPolicy: { kind: 'max', max: 3 },
+  });
+  const verify = createBearerPassVerifier({ keyFor: (kid) => keyRing.get(kid), clock });
+  return { clock, stateProofs, credentials, verify };
+}
+
+describe('CredentialMinter', () => {
+  it('mints a BearerPass from the session’s facts: permissions, sign-in time and policy', async () => {
+    const { clock, credentials, verify } = await minter();
+    clock.advance(3_600_000);
+    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: undefined, permissions: ['read:profile', 'admin:access'] });
+    const result = verify(minted.token);
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.payload).toMatchObject({ prn: 'p1', aid: 'a1', perm: ['read:profile', 'admin:access'], atm: 'pwd', ath: seconds(CREATED), spl: 'max:3', iat: seconds(clock.now()) });
+    expect(result.ok && result.payload).not.toHaveProperty('dfp');
+    expect(minted.expiresIn).toBe(300);
+  });
+
+  it('puts the device hash in `dfp` for a device-bound session', async () => {
+    const { credentials, verify } = await minter();
+    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: 'hash-of-device', permissions: [] });
+    const result = verify(minted.token);
+    expect(result.ok && result.payload.dfp).toBe('hash-of-device');
+  });
+
+  it('issues the StateProof of the given generation with the BearerPass it is handed', async () => {
+    const { credentials, stateProofs } = await minter();
+    const issued = credentials.issue({ prn: 'p1', aid: 'a1' }, 7, 'the-bearer-pass', 123, CREATED);
+    expect(issued).toMatchObject({ bearerPass: 'the-bearer-pass', expiresIn: 123, prn: 'p1', aid: 'a1' });
+    expect(stateProofs.parse(issued.stateProof)).toEqual({ prn: 'p1', aid: 'a1', generation: 7 });
+  });
+
+  it('sizes the cookie to the rest of the session’s life, counted from its creation, never below 0', async () => {
+    const { clock, credentials } = await minter();
+    const maxAge = () => credentials.issue({ prn: 'p1', aid: 'a1' }, 1, 't', 300, CREATED).stateProofMaxAge;
+    expect(maxAge()).toBe(WEEK);
+    clock.advance(3_600_000);
+    expect(maxAge()).toBe(WEEK - 3_600);
+    clock.set(CREATED + WEEK * 1000 + 5_000);
+    expect(maxAge()).toBe(0);
+  });
+});
