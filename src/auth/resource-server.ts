@@ -3,7 +3,7 @@ import type { BearerPassClaims, BearerPassHeader } from '../jts/bearer-pass/clai
 import { JtsError } from '../jts/errors.js';
 import { ID_PATTERN } from '../jts/state-proof.js';
 import type { SessionStore } from '../sessions/types.js';
-import { StoreError } from '../redis/guard.js';
+import { StoreError } from '../redis/store-error.js';
 
 export interface AuthenticatedBearerPass {
   payload: BearerPassClaims;

@@ -1,6 +1,6 @@
 import { authErrorTable } from '../auth/errors.js';
 import { CodedError, jtsErrorTable, tableRows, type CodedErrorOptions, type ErrorInfo, type ErrorRow } from '../jts/errors.js';
-import { storeErrorTable } from '../redis/guard.js';
+import { storeErrorTable } from '../redis/store-error.js';
 
 /** The HTTP layer's own codes: malformed requests, CSRF, routing, limits, and the catch-all 500. */
 const HTTP_CODES = {

@@ -1,33 +1,6 @@
 import { types } from 'node:util';
 import { ReplyError } from 'ioredis';
-import { CodedError, tableRows, type CodedErrorOptions, type ErrorInfo } from '../jts/errors.js';
-
-/** Seconds a client should wait before retrying after the store failed. */
-export const STORE_RETRY_AFTER_SECONDS = 2;
-
-const STORE_CODES = {
-  service_unavailable: { status: 503, key: 'service_unavailable', action: 'retry', message: 'A backing service is unavailable.', expose: true },
-} as const satisfies Record<string, ErrorInfo>;
-
-export type StoreCode = keyof typeof STORE_CODES;
-
-/**
- * The storage layer's error: the store could not answer (down, too slow, failing over). Expected
- * outcomes ("no such session") are values, and a bug (an unexpected reply) stays a plain Error,
- * which the HTTP layer answers as a 500 — never disguised as an outage.
- */
-export class StoreError extends CodedError<StoreCode> {
-  override readonly name = 'StoreError';
-
-  constructor(code: StoreCode, options: CodedErrorOptions = {}) {
-    super(code, STORE_CODES[code], options);
-  }
-}
-
-/** The storage layer's codes as rows, for the README and the OpenAPI document. */
-export function storeErrorTable() {
-  return tableRows(STORE_CODES);
-}
+import { StoreError, STORE_RETRY_AFTER_SECONDS } from './store-error.js';
 
 /**
  * Replies by which Redis says "not now" rather than "wrong": loading its data set, a script

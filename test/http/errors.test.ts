@@ -2,7 +2,7 @@ import request from 'supertest';
 import { AuthError } from '../../src/auth/errors';
 import { HttpError, errorCatalog } from '../../src/http/errors';
 import { JtsError } from '../../src/jts/errors';
-import { StoreError } from '../../src/redis/guard';
+import { StoreError } from '../../src/redis/store-error';
 import { redisKeys } from '../../src/sessions/redis-keys';
 import { login, profile } from '../support/http';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';

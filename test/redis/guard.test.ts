@@ -2,7 +2,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis, ReplyError } from 'ioredis';
 import { createRedisClient } from '../../src/redis/connect';
-import { guardStore, isRedisOutage, StoreError, STORE_RETRY_AFTER_SECONDS } from '../../src/redis/guard';
+import { guardStore, isRedisOutage } from '../../src/redis/guard';
+import { StoreError, STORE_RETRY_AFTER_SECONDS } from '../../src/redis/store-error';
 import { testRedisUrl } from '../support/test-app';
 
 // ioredis re-exports redis-errors' ReplyError untyped (`any`); this is its real constructor.

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { AuditSink } from '../../auth/audit.js';
-import { StoreError } from '../../redis/guard.js';
+import { StoreError } from '../../redis/store-error.js';
 
 /**
  * Emits `store.unavailable` for each request that failed because a store could not answer
