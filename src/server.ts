@@ -2,9 +2,10 @@ import 'dotenv/config';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { loadConfig, type Config } from './config/load.js';
+import { StartupError } from './config/startup-error.js';
 import { systemClock } from './jts/clock.js';
-import { loadKeyRing, loadStateProofSecret, KeyFileError } from './key-files/files.js';
+import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
 import { createLogger } from './observability/logger.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from './redis/connect.js';
@@ -128,7 +129,9 @@ async function main(): Promise<void> {
   try {
     running = await start(config, logger);
   } catch (error) {
-    if (error instanceof KeyFileError || error instanceof ConfigError) logger.fatal(error.message);
+    // A known start-up problem is one line each, naming the variable or file and the fix; anything
+    // else is a bug and keeps its stack.
+    if (error instanceof StartupError) for (const problem of error.problems) logger.fatal({ code: error.code }, problem);
     else logger.fatal({ err: error }, 'failed to start');
     process.exit(1);
   }

@@ -1,8 +1,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { StartupError } from '../config/startup-error.js';
 
 /** A mistake on the command line: reported with a pointer to --help rather than as a failure. */
-export class UsageError extends Error {
+export class UsageError extends StartupError {
   override readonly name = 'UsageError';
+  readonly code = 'usage';
+
+  constructor(problem: string) {
+    super([problem]);
+  }
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -31,17 +37,16 @@ export function runCli(program: string, main: () => Promise<void>): void {
 }
 
 function describeError(error: unknown): string {
+  if (error instanceof StartupError) return oneLine(error.problems.join('; ') + (error instanceof UsageError ? ' (see --help)' : ''));
   if (!(error instanceof Error)) return oneLine(String(error));
   let message = error.message;
   // Store errors wrap the Redis failure; the operator needs the underlying reason too.
   if (error.cause instanceof Error && error.cause.message && !message.includes(error.cause.message)) {
     message = `${message} (${error.cause.message})`;
   }
-  if (error instanceof UsageError) message = `${message} (see --help)`;
   return oneLine(message);
 }
 
 function oneLine(text: string): string {
-  // ConfigError lists one variable per line after a heading ending in ':'.
   return text.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ').trim();
 }

@@ -7,6 +7,7 @@ import { envSchema } from '../config/schema.js';
 import { isJtsAlgorithm, JTS_ALGORITHMS, MIN_RSA_BITS, algorithmSpec, type JtsAlgorithm } from '../jts/algorithms.js';
 import { createRingKey } from '../jts/key-ring.js';
 import { writeKeyPair, writeSecretFile } from '../key-files/files.js';
+import { ConfigError } from '../config/startup-error.js';
 import { parseOptions, runCli, UsageError } from './args.js';
 
 const DEFAULT_RSA_BITS = 3072;
@@ -66,9 +67,12 @@ const keygenEnv = envSchema.pick({
 function readEnv() {
   const result = keygenEnv.safeParse(process.env);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const name = String(issue?.path[0] ?? '?');
-    throw new Error(`${name}=${JSON.stringify(process.env[name] ?? '')}: ${issue?.message ?? 'invalid'}`);
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?');
+        return `${name}=${JSON.stringify(process.env[name] ?? '')}: ${issue.message}`;
+      }),
+    );
   }
   return result.data;
 }

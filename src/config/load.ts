@@ -1,6 +1,9 @@
 import { envSchema, type Env } from './schema.js';
 import type { SessionPolicy } from '../sessions/policy.js';
 import { parseSessionPolicy } from '../sessions/policy.js';
+import { ConfigError } from './startup-error.js';
+
+export { ConfigError } from './startup-error.js';
 
 /** The validated configuration the rest of the server sees: units in names, no raw strings. */
 export interface Config {
@@ -67,19 +70,16 @@ export interface RateLimitSettings {
   password: RateLimitRule;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
 /** Parses and checks the environment; throws one ConfigError listing every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const result = envSchema.safeParse(source);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? '?');
-      return `  ${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`;
-    });
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?');
+        return `${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`;
+      }),
+    );
   }
   const env = result.data;
   const problems: string[] = [];
@@ -88,59 +88,59 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const previousPublicKeys = env.JTS_PREVIOUS_PUBLIC_KEYS.map((entry) => {
     const match = /^(ES256|ES384|ES512|RS256|RS384|RS512|PS256|PS384|PS512):(.+)$/.exec(entry);
     if (!match) {
-      problems.push(`  JTS_PREVIOUS_PUBLIC_KEYS=${JSON.stringify(entry)}: expected ALG:path, e.g. ES256:./keys/old.pub.pem`);
+      problems.push(`JTS_PREVIOUS_PUBLIC_KEYS=${JSON.stringify(entry)}: expected ALG:path, e.g. ES256:./keys/old.pub.pem`);
       return undefined;
     }
     return { alg: match[1] as Env['JTS_ALGORITHM'], path: match[2] as string };
   }).filter((entry) => entry !== undefined);
 
   if (env.JTS_ROTATION_GRACE > 0 && env.JTS_ROTATION_GRACE < 5) {
-    problems.push(`  JTS_ROTATION_GRACE=${JSON.stringify(source.JTS_ROTATION_GRACE)}: the grace window is 5 to 10 seconds (0 only for tests)`);
+    problems.push(`JTS_ROTATION_GRACE=${JSON.stringify(source.JTS_ROTATION_GRACE)}: the grace window is 5 to 10 seconds (0 only for tests)`);
   }
   if (env.JTS_ROTATION_GRACE === 0 && env.NODE_ENV !== 'test') {
-    problems.push(`  JTS_ROTATION_GRACE="0": a zero grace window is allowed only with NODE_ENV=test`);
+    problems.push(`JTS_ROTATION_GRACE="0": a zero grace window is allowed only with NODE_ENV=test`);
   }
   if (env.BCRYPT_ROUNDS < 10 && env.NODE_ENV !== 'test') {
-    problems.push(`  BCRYPT_ROUNDS=${JSON.stringify(source.BCRYPT_ROUNDS)}: below 10 is allowed only with NODE_ENV=test`);
+    problems.push(`BCRYPT_ROUNDS=${JSON.stringify(source.BCRYPT_ROUNDS)}: below 10 is allowed only with NODE_ENV=test`);
   }
   const cookieSecure = env.JTS_COOKIE_SECURE === 'auto' ? production : env.JTS_COOKIE_SECURE === 'true';
   if (production) {
-    if (!cookieSecure) problems.push('  JTS_COOKIE_SECURE="false": production cookies must be Secure');
-    if (env.BCRYPT_ROUNDS < 12) problems.push(`  BCRYPT_ROUNDS=${JSON.stringify(source.BCRYPT_ROUNDS)}: production needs at least 12`);
+    if (!cookieSecure) problems.push('JTS_COOKIE_SECURE="false": production cookies must be Secure');
+    if (env.BCRYPT_ROUNDS < 12) problems.push(`BCRYPT_ROUNDS=${JSON.stringify(source.BCRYPT_ROUNDS)}: production needs at least 12`);
     if (!env.REDIS_URL && env.REDIS_CLUSTER_NODES.length === 0 && env.REDIS_SENTINELS.length === 0) {
-      problems.push('  REDIS_URL="": production needs Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); the memory store loses every session on restart and cannot be shared');
+      problems.push('REDIS_URL="": production needs Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); the memory store loses every session on restart and cannot be shared');
     }
     if (env.TRUST_PROXY === 'true') {
-      problems.push('  TRUST_PROXY="true": any client could then forge X-Forwarded-For; give the hop count (1) or the proxies\' addresses');
+      problems.push('TRUST_PROXY="true": any client could then forge X-Forwarded-For; give the hop count (1) or the proxies\' addresses');
     }
-    if (env.JTS_DEMO_USERS === 'true') problems.push('  JTS_DEMO_USERS="true": demo users with known passwords are refused in production');
-    if (env.CORS_ORIGINS.includes('*')) problems.push('  CORS_ORIGINS="*": credentials are never shared with every origin; list the origins');
+    if (env.JTS_DEMO_USERS === 'true') problems.push('JTS_DEMO_USERS="true": demo users with known passwords are refused in production');
+    if (env.CORS_ORIGINS.includes('*')) problems.push('CORS_ORIGINS="*": credentials are never shared with every origin; list the origins');
     if (env.CORS_ORIGINS.length === 0 && originOf(env.JTS_AUDIENCE) !== originOf(env.JTS_ISSUER ?? env.JTS_AUDIENCE)) {
       problems.push(
-        '  CORS_ORIGINS="": JTS_AUDIENCE is on another origin than the issuer, so browser clients call /jts/* cross-origin; list their origins, or set CORS_ORIGINS=none if no browser client runs on another origin',
+        'CORS_ORIGINS="": JTS_AUDIENCE is on another origin than the issuer, so browser clients call /jts/* cross-origin; list their origins, or set CORS_ORIGINS=none if no browser client runs on another origin',
       );
     }
   }
   for (const origin of env.CORS_ORIGINS) {
     // An Origin header is compared as an exact string: no path, no trailing slash, no wildcard.
     if (origin !== '*' && origin !== 'none' && (originOf(origin) !== origin || origin.includes('*'))) {
-      problems.push(`  CORS_ORIGINS=${JSON.stringify(origin)}: expected an exact origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)`);
+      problems.push(`CORS_ORIGINS=${JSON.stringify(origin)}: expected an exact origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)`);
     }
   }
-  if (env.CORS_ORIGINS.includes('none') && env.CORS_ORIGINS.length > 1) problems.push('  CORS_ORIGINS: "none" cannot be combined with origins');
+  if (env.CORS_ORIGINS.includes('none') && env.CORS_ORIGINS.length > 1) problems.push('CORS_ORIGINS: "none" cannot be combined with origins');
   if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT) {
-    problems.push(`  HTTP_HEADERS_TIMEOUT=${JSON.stringify(source.HTTP_HEADERS_TIMEOUT)}: must not exceed HTTP_REQUEST_TIMEOUT (${env.HTTP_REQUEST_TIMEOUT} ms)`);
+    problems.push(`HTTP_HEADERS_TIMEOUT=${JSON.stringify(source.HTTP_HEADERS_TIMEOUT)}: must not exceed HTTP_REQUEST_TIMEOUT (${env.HTTP_REQUEST_TIMEOUT} ms)`);
   }
   const redisModes = [env.REDIS_URL ? 'REDIS_URL' : '', env.REDIS_CLUSTER_NODES.length > 0 ? 'REDIS_CLUSTER_NODES' : '', env.REDIS_SENTINELS.length > 0 ? 'REDIS_SENTINELS' : ''].filter((name) => name !== '');
-  if (redisModes.length > 1) problems.push(`  ${redisModes.join(', ')}: set only one way to reach Redis (a URL, a Cluster, or Sentinels)`);
-  if (env.REDIS_SENTINELS.length > 0 && env.REDIS_SENTINEL_NAME === undefined) problems.push('  REDIS_SENTINEL_NAME="": Sentinel mode needs the name of the master group (e.g. mymaster)');
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  if (redisModes.length > 1) problems.push(`${redisModes.join(', ')}: set only one way to reach Redis (a URL, a Cluster, or Sentinels)`);
+  if (env.REDIS_SENTINELS.length > 0 && env.REDIS_SENTINEL_NAME === undefined) problems.push('REDIS_SENTINEL_NAME="": Sentinel mode needs the name of the master group (e.g. mymaster)');
+  if (problems.length > 0) throw new ConfigError(problems);
 
   let sessionPolicy: SessionPolicy;
   try {
     sessionPolicy = parseSessionPolicy(env.JTS_SESSION_POLICY);
   } catch (error) {
-    throw new ConfigError(`Invalid configuration:\n  JTS_SESSION_POLICY=${JSON.stringify(env.JTS_SESSION_POLICY)}: ${(error as Error).message}`);
+    throw new ConfigError([`JTS_SESSION_POLICY=${JSON.stringify(env.JTS_SESSION_POLICY)}: ${(error as Error).message}`]);
   }
 
   return {

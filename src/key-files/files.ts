@@ -1,15 +1,22 @@
-import { randomBytes, createPrivateKey, createPublicKey } from 'node:crypto';
+import { randomBytes, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { StartupError } from '../config/startup-error.js';
 import type { JtsAlgorithm } from '../jts/algorithms.js';
 import { KeyRing, type KeyInput } from '../jts/key-ring.js';
 import { MIN_SECRET_BYTES } from '../jts/state-proof.js';
 import { generatePemKeyPair } from './generate.js';
 
-export class KeyFileError extends Error {
+/** A key or secret file that is missing, unreadable, malformed or unusable; one line naming it and the fix. */
+export class KeyFileError extends StartupError {
   override readonly name = 'KeyFileError';
+  readonly code = 'key_file_unusable';
+
+  constructor(problem: string, options: { cause?: unknown } = {}) {
+    super([problem], options);
+  }
 }
 
 export interface KeyFiles {
@@ -47,16 +54,25 @@ export async function loadKeyRing(files: KeyFiles, options: { production: boolea
     options.logger.warn({ path: files.privateKeyPath, alg: files.algorithm }, 'no signing key found: generating a development key (never do this in production)');
     await writeKeyPair(files, files.algorithm, { force: true });
   }
-  const privateKey = createPrivateKey(await readKeyFile(files.privateKeyPath, 'JTS_PRIVATE_KEY_PATH'));
-  const publicKey = existsSync(files.publicKeyPath) ? createPublicKey(await readKeyFile(files.publicKeyPath, 'JTS_PUBLIC_KEY_PATH')) : createPublicKey(privateKey);
+  const privateKey = parseKey(await readKeyFile(files.privateKeyPath, 'JTS_PRIVATE_KEY_PATH'), 'private', files.privateKeyPath, 'JTS_PRIVATE_KEY_PATH');
+  const publicKey = existsSync(files.publicKeyPath) ? parseKey(await readKeyFile(files.publicKeyPath, 'JTS_PUBLIC_KEY_PATH'), 'public', files.publicKeyPath, 'JTS_PUBLIC_KEY_PATH') : createPublicKey(privateKey);
   const inputs: KeyInput[] = [{ alg: files.algorithm, privateKey, publicKey }];
   for (const previous of files.previousPublicKeys) {
-    inputs.push({ alg: previous.alg, publicKey: createPublicKey(await readKeyFile(previous.path, 'JTS_PREVIOUS_PUBLIC_KEYS')) });
+    inputs.push({ alg: previous.alg, publicKey: parseKey(await readKeyFile(previous.path, 'JTS_PREVIOUS_PUBLIC_KEYS'), 'public', previous.path, 'JTS_PREVIOUS_PUBLIC_KEYS') });
   }
   try {
     return await KeyRing.from(inputs);
   } catch (error) {
-    throw new KeyFileError(`the signing keys cannot be used: ${(error as Error).message}`);
+    // The key ring (src/jts) knows no files; name them here, with the way out.
+    throw new KeyFileError(`JTS_PRIVATE_KEY_PATH=${files.privateKeyPath}: the signing keys cannot be used (${(error as Error).message}); check JTS_ALGORITHM and the key files, or create a pair with "npm run keygen"`, { cause: error });
+  }
+}
+
+function parseKey(pem: string, half: 'private' | 'public', path: string, variable: string): KeyObject {
+  try {
+    return half === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
+  } catch (error) {
+    throw new KeyFileError(`${variable}=${path}: not a PEM ${half} key (${(error as Error).message}); create a pair with "npm run keygen"`, { cause: error });
   }
 }
 
