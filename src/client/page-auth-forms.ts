@@ -1,0 +1,66 @@
+import { JtsRequestError } from './jts-client.js';
+import { client } from './page-client.js';
+import { byId } from './page-dom.js';
+
+/**
+ * Submits `form` with `submit` once `validate` finds no problem, and shows the problem or the
+ * server's refusal in the form's own alert. The button is disabled meanwhile, so one click sends
+ * one request.
+ */
+function bindForm(formId: string, errorId: string, submit: (data: FormData) => Promise<void>, validate: (data: FormData) => string | undefined): void {
+  const form = byId(formId, HTMLFormElement);
+  const error = byId(errorId);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const problem = validate(data);
+    error.hidden = problem === undefined;
+    error.textContent = problem ?? '';
+    if (problem !== undefined) return;
+    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]');
+    if (button) button.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    void submit(data)
+      .then(() => {
+        form.reset();
+      })
+      .catch((failure: unknown) => {
+        error.hidden = false;
+        if (failure instanceof JtsRequestError && failure.status === 429 && failure.body?.retry_after !== undefined) {
+          error.textContent = `Too many attempts. Try again in ${failure.body.retry_after} s.`;
+        } else {
+          error.textContent = failure instanceof JtsRequestError ? failure.message : 'Something went wrong. Please try again.';
+        }
+      })
+      .finally(() => {
+        if (button) button.disabled = false;
+        form.removeAttribute('aria-busy');
+      });
+  });
+}
+
+const text = (data: FormData, name: string) => {
+  const value = data.get(name);
+  return typeof value === 'string' ? value : '';
+};
+
+/** Wires the sign-in and the create-account forms; success shows up as the client's 'signed-in' event. */
+export function bindAuthForms(): void {
+  bindForm(
+    'panel-sign-in',
+    'login-error',
+    (data) => client.login(text(data, 'email').trim(), text(data, 'password')),
+    (data) => (text(data, 'email').trim() === '' || text(data, 'password') === '' ? 'Enter your email and password.' : undefined),
+  );
+
+  bindForm(
+    'panel-register',
+    'register-error',
+    (data) => client.register(text(data, 'email').trim(), text(data, 'password'), text(data, 'name').trim()),
+    (data) => {
+      if (text(data, 'name').trim() === '' || text(data, 'email').trim() === '') return 'Enter your name and email.';
+      if (text(data, 'password').length < 8) return 'The password needs at least 8 characters.';
+      return undefined;
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import { call, errorMessage } from './page-api.js';
+import { byId } from './page-dom.js';
+import { signOut } from './page-sign-out.js';
+import { announce } from './page-status.js';
+import { ago } from './page-time.js';
+
+/** One entry of `GET /jts/sessions`. */
+interface SessionView {
+  aid: string;
+  device: string;
+  ip_prefix: string;
+  created_at: string;
+  last_active: string;
+  current: boolean;
+}
+
+/** Lists the user's sessions from `GET /jts/sessions`, this tab's first, then the most recently active. */
+export async function loadSessions(): Promise<void> {
+  const res = await call('/jts/sessions');
+  if (!res) return;
+  if (!res.ok) {
+    announce(`Could not load your sessions: ${await errorMessage(res)}`, 'error');
+    return;
+  }
+  const { sessions } = (await res.json()) as { sessions: SessionView[] };
+  sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.last_active.localeCompare(a.last_active));
+  const template = byId('session-row', HTMLTemplateElement);
+  byId('sessions').replaceChildren(
+    ...sessions.map((session) => {
+      const row = (template.content.firstElementChild as HTMLElement).cloneNode(true) as HTMLElement;
+      const field = (name: string) => row.querySelector<HTMLElement>(`[data-field="${name}"]`) as HTMLElement;
+      row.dataset.aid = session.aid;
+      if (session.current) row.classList.add('session--current');
+      field('device').textContent = session.device;
+      field('current').hidden = !session.current;
+      field('ip').textContent = session.ip_prefix;
+      field('created').textContent = ago(session.created_at);
+      field('created').setAttribute('datetime', session.created_at);
+      field('active').textContent = ago(session.last_active);
+      field('active').setAttribute('datetime', session.last_active);
+      const button = row.querySelector<HTMLButtonElement>('[data-action="revoke"]') as HTMLButtonElement;
+      button.textContent = session.current ? 'Sign out' : 'Revoke';
+      button.setAttribute('aria-label', session.current ? 'Sign out of this session' : `Revoke the session on ${session.device}`);
+      button.addEventListener('click', () => void revoke(session));
+      return row;
+    }),
+  );
+  byId('revoke-others', HTMLButtonElement).disabled = sessions.length < 2;
+}
+
+/** Empties the list, which belonged to the previous user. */
+export function clearSessions(): void {
+  byId('sessions').replaceChildren();
+}
+
+async function revoke(session: SessionView): Promise<void> {
+  // Revoking this tab's own session is signing out, which must also end it in the sibling tabs.
+  if (session.current) {
+    await signOut();
+    return;
+  }
+  const res = await call(`/jts/sessions/${encodeURIComponent(session.aid)}`, { method: 'DELETE' });
+  if (!res) return;
+  if (res.ok) announce(`Revoked the session on ${session.device}.`, 'success');
+  else announce(`Could not revoke the session: ${await errorMessage(res)}`, 'error');
+  await loadSessions();
+}
+
+/** Wires "Refresh" and "Sign out other sessions". */
+export function bindSessions(): void {
+  byId('refresh-sessions').addEventListener('click', () => void loadSessions());
+
+  byId('revoke-others').addEventListener('click', () => {
+    void (async () => {
+      const res = await call('/jts/sessions/revoke-others', { method: 'POST' });
+      if (!res) return;
+      if (res.ok) {
+        const { revoked } = (await res.json()) as { revoked: number };
+        announce(revoked === 1 ? 'Signed out 1 other session.' : `Signed out ${revoked} other sessions.`, 'success');
+      } else {
+        announce(`Could not sign out the other sessions: ${await errorMessage(res)}`, 'error');
+      }
+      await loadSessions();
+    })();
+  });
+}
