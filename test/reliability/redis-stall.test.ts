@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { Redis } from 'ioredis';
+import { Redis as IORedis, type Redis } from 'ioredis';
 import { login, newAccount, register, renewCall, sleep, type Answer } from './support/client';
 import { prng, stateProofParts } from './support/load';
 import { ChildServer, LOG_DIR, makeKeyDir, RedisProcess, redisBinariesPresent } from './support/processes';
@@ -36,7 +36,12 @@ const GRACE_MS = 5000;
 /** What the browser client waits after a failed renewal (src/client/jts-client.ts, RETRY_MS). */
 const CLIENT_RETRY_MS = 2000;
 
-type Fault = { kind: 'pause' | 'sleep'; ms: number } | { kind: 'kill'; gapsMs: number[] };
+/** A cut: after `gapMs`, the server's connections are killed — at once, or after Redis froze for `freezeMs` (so commands that piled up run, and lose their answers, in the same instant). */
+interface Cut {
+  gapMs: number;
+  freezeMs: number;
+}
+type Fault = { kind: 'pause' | 'sleep'; ms: number } | { kind: 'kill'; cuts: Cut[] };
 interface Round {
   fault: Fault;
   /** Renewals run this long before the fault. */
@@ -54,7 +59,7 @@ function plan(rounds: number, seed: number): Round[] {
   const shapes: fc.Arbitrary<Fault>[] = [
     aroundGrace.map((ms) => ({ kind: 'pause', ms })),
     aroundTimeout.map((ms) => ({ kind: 'sleep', ms })),
-    fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 6 }).map((gapsMs) => ({ kind: 'kill', gapsMs })),
+    fc.array(fc.record({ gapMs: fc.integer({ min: 0, max: 400 }), freezeMs: fc.oneof(fc.constant(0), fc.integer({ min: 20, max: COMMAND_TIMEOUT_MS / 2 - 50 })) }), { minLength: 2, maxLength: 6 }).map((cuts) => ({ kind: 'kill', cuts })),
     aroundTimeout.map((ms) => ({ kind: 'pause', ms })),
     aroundGrace.map((ms) => ({ kind: 'sleep', ms })),
   ];
@@ -82,6 +87,20 @@ interface Violation {
   what: string;
 }
 
+/**
+ * What the design cannot promise, told apart exactly: a rotation that ran before Redis froze
+ * (DEBUG SLEEP blocks the event loop, so its answer stays unsent) for about the grace window or
+ * longer. The client's retries inside the window reach a Redis that answers nothing, and its
+ * first answered retry comes after the window: a replay verdict, as after any outage longer than
+ * the window that follows a lost answer. A rotation that ran *after* the freeze (the bug of
+ * issue 15) is never excused: the snapshot taken atomically with the freeze tells them apart.
+ */
+interface LostInFreeze {
+  round: number;
+  session: number;
+  presented: number;
+  generationWhenFrozen: number;
+}
 interface RoundStats {
   round: number;
   fault: Fault;
@@ -144,24 +163,54 @@ describeWithRedis('renewals while Redis stalls (issue 15)', () => {
     }
   }
 
-  async function inject(fault: Fault): Promise<void> {
+  const sessionKey = (stateProof: string) => {
+    const { prn, aid } = stateProofParts(stateProof);
+    return `${PREFIX}{u:${prn}}:s:${aid}`;
+  };
+
+  /**
+   * Injects the fault and returns when it is over. For a freeze, also each session's generation
+   * at the instant Redis froze (read in the same MULTI as the DEBUG SLEEP, so nothing ran between).
+   */
+  async function inject(fault: Fault, clients: Client[]): Promise<Map<string, number>> {
+    const frozenAt = new Map<string, number>();
     switch (fault.kind) {
       case 'pause':
         await admin.call('CLIENT', 'PAUSE', String(fault.ms), 'ALL');
         await sleep(fault.ms);
-        return;
-      case 'sleep':
+        break;
+      case 'sleep': {
+        const tx = admin.multi();
+        const keysNow = clients.map((client) => sessionKey(client.stateProof));
+        for (const key of keysNow) tx.hget(key, 'g');
         // Answers when Redis wakes up.
-        await admin.call('DEBUG', 'SLEEP', (fault.ms / 1000).toFixed(3));
-        return;
+        tx.call('DEBUG', 'SLEEP', (fault.ms / 1000).toFixed(3));
+        const replies = (await tx.exec()) ?? [];
+        keysNow.forEach((key, i) => frozenAt.set(key, Number(replies[i]?.[1])));
+        break;
+      }
       case 'kill':
         // The server's connections only (SKIPME: not this admin connection), while renewals fly.
-        for (const gap of fault.gapsMs) {
-          await sleep(gap);
+        for (const cut of fault.cuts) {
+          await sleep(cut.gapMs);
+          if (cut.freezeMs === 0) {
+            await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+            continue;
+          }
+          // A throw-away connection freezes Redis; the kill queued behind it runs when Redis wakes,
+          // in the same instant as the renewals that piled up meanwhile (in time: freeze < budget).
+          const sleeper = new IORedis(redis.url, { retryStrategy: () => null, maxRetriesPerRequest: 0, lazyConnect: true });
+          sleeper.on('error', () => undefined);
+          await sleeper.connect();
+          const frozen = sleeper.call('DEBUG', 'SLEEP', (cut.freezeMs / 1000).toFixed(3)).catch(() => undefined);
+          await sleep(5);
           await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+          await frozen;
+          sleeper.disconnect();
         }
-        return;
+        break;
     }
+    return frozenAt;
   }
 
   /** The server's own count of renewal outcomes (rotated, grace, replay, invalid). */
@@ -180,6 +229,7 @@ describeWithRedis('renewals while Redis stalls (issue 15)', () => {
       clients.push({ id, account, stateProof: (await register(server.url, account)).stateProof, last: 200 });
     }
     const violations: Violation[] = [];
+    const lostInFreeze: LostInFreeze[] = [];
     const stats: RoundStats[] = [];
     const started = Date.now();
 
@@ -187,6 +237,7 @@ describeWithRedis('renewals while Redis stalls (issue 15)', () => {
       const roundStarted = Date.now();
       const roundStats: RoundStats = { round: index, fault: round.fault, renewals: 0, byStatus: {}, aheadAfter503: 0, ms: 0 };
       let running = true;
+      const refused: { client: Client; stateProof: string; answer: Answer }[] = [];
       const drive = async (client: Client) => {
         const random = prng(SEED * 1000 + index * 100 + client.id);
         while (running) {
@@ -203,18 +254,29 @@ describeWithRedis('renewals while Redis stalls (issue 15)', () => {
             const retryAfter = typeof answer.body.retry_after === 'number' ? answer.body.retry_after * 1000 : CLIENT_RETRY_MS;
             await sleep(retryAfter);
           } else {
-            violations.push({ round: index, fault: round.fault, session: client.id, what: `renewal answered ${answer.status} ${String(answer.body.error_code ?? answer.body.error)}` });
+            refused.push({ client, stateProof: client.stateProof, answer });
             await signInAgain(client);
           }
         }
       };
       const driving = clients.map(drive);
       await sleep(round.warmupMs);
-      await inject(round.fault);
+      const frozenAt = await inject(round.fault, clients);
       // Every client that got a 503 during the fault renews at least once after it.
       await sleep(CLIENT_RETRY_MS + 800);
       running = false;
       await Promise.all(driving);
+
+      for (const { client, stateProof, answer } of refused) {
+        const presented = stateProofParts(stateProof).generation;
+        const generationWhenFrozen = frozenAt.get(sessionKey(stateProof));
+        const longFreeze = round.fault.kind === 'sleep' && round.fault.ms >= GRACE_MS - CLIENT_RETRY_MS;
+        if (answer.body.error_code === 'JTS-401-05' && longFreeze && generationWhenFrozen === presented + 1) {
+          lostInFreeze.push({ round: index, session: client.id, presented, generationWhenFrozen });
+        } else {
+          violations.push({ round: index, fault: round.fault, session: client.id, what: `renewal with generation ${presented} answered ${answer.status} ${String(answer.body.error_code ?? answer.body.error)} (store at ${String(generationWhenFrozen)} when frozen)` });
+        }
+      }
 
       // Not forked: the store is at the client's generation, or one ahead after a lost answer —
       // and then the client's StateProof still renews (inside the window of that rotation).
@@ -256,11 +318,12 @@ describeWithRedis('renewals while Redis stalls (issue 15)', () => {
       unavailable: total('503') + total('0'),
       falseCompromised: total('JTS-401-05'),
       aheadAfter503: stats.reduce((n, s) => n + s.aheadAfter503, 0),
+      lostInFreezeLongerThanWindow: lostInFreeze.length,
       serverOutcomes: await renewalOutcomes(),
       violations: violations.length,
     };
     mkdirSync(LOG_DIR, { recursive: true });
-    writeFileSync(join(LOG_DIR, 'redis-stall-summary.json'), `${JSON.stringify({ summary, stats, violations }, null, 2)}\n`);
+    writeFileSync(join(LOG_DIR, 'redis-stall-summary.json'), `${JSON.stringify({ summary, stats, violations, lostInFreeze }, null, 2)}\n`);
     console.log(`Redis stall property: ${JSON.stringify(summary)}`);
 
     expect(server.alive).toBe(true);
