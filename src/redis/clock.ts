@@ -11,9 +11,9 @@ export interface RedisClockOptions {
   /** How often the offset is measured again while the client is connected. */
   intervalMs?: number;
   /**
-   * A measurement's error is up to half its round trip. One whose round trip took longer than
-   * this and longer than the measurement in use does not replace it (a busy moment); one is
-   * always taken while there is none.
+   * A measurement's error is up to its round trip. One whose round trip took longer than this
+   * and longer than the measurement in use does not replace it (a busy moment); one is always
+   * taken while there is none.
    */
   maxRoundTripMs?: number;
   /** This host's clock, in ms since the epoch. Monotonic by default; tests inject their own. */
@@ -30,9 +30,15 @@ const monotonicNow = (): number => performance.timeOrigin + performance.now();
 const RECHECK_THROTTLE_MS = 1000;
 
 /**
- * Redis's clock as seen from here: this host's clock plus an offset measured with `TIME`, at the
- * midpoint of the round trip, on every `ready` of the client and every `intervalMs` after.
- * Until the first measurement succeeds the offset is 0 (this host's clock is taken for Redis's).
+ * Redis's clock as seen from here: this host's clock plus an offset measured with `TIME` on every
+ * `ready` of the client and every `intervalMs` after. Until the first measurement succeeds the
+ * offset is 0 (this host's clock is taken for Redis's).
+ *
+ * Redis read its clock somewhere inside the round trip. The offset takes the end of the round
+ * trip (not its midpoint), so the estimate is never ahead of Redis's clock, only up to one round
+ * trip behind: a deadline computed on it can come early (a needless 503, after which a late
+ * script asks for a new measurement) but never late. A midpoint would be off by up to half the
+ * round trip either way, and a busy event loop before the command leaves puts it ahead.
  *
  * Deadlines that Lua scripts check against their own `TIME` are computed on this clock, so the
  * comparison never depends on the two hosts' wall clocks agreeing. In a Redis Cluster the
@@ -68,9 +74,9 @@ export class RedisClock implements RedisTime {
     return this.offset;
   }
 
-  /** Half the round trip of the measurement in use: how far off the offset may be. */
+  /** How far behind Redis's clock the estimate may be: the round trip of the measurement in use. */
   get uncertaintyMs(): number | undefined {
-    return this.roundTrip === undefined ? undefined : this.roundTrip / 2;
+    return this.roundTrip;
   }
 
   get measured(): boolean {
@@ -124,7 +130,7 @@ export class RedisClock implements RedisTime {
     if (this.roundTrip !== undefined && roundTrip > Math.max(this.maxRoundTripMs, this.roundTrip)) return;
     const redisMs = Number(reply[0]) * 1000 + Number(reply[1]) / 1000;
     if (!Number.isFinite(redisMs)) return;
-    this.offset = redisMs - (sent + received) / 2;
+    this.offset = redisMs - received;
     this.roundTrip = roundTrip;
   }
 }
