@@ -57,7 +57,8 @@ export function buildServices(inputs: ServiceInputs): Services {
   let sessions: SessionStore;
   let users: UserStore;
   if (redis) {
-    sessions = new RedisSessionStore(redis, keys);
+    // Writing scripts get half the command timeout to start (see RedisSessionStore).
+    sessions = new RedisSessionStore(redis, keys, { commandTimeoutMs: config.redis.commandTimeoutMs });
     users = new RedisUserStore(redis, keys);
   } else {
     const memoryUsers = new MemoryUserStore();

@@ -24,13 +24,17 @@ const SCRIPTS = {
 type ScriptArg = string | number;
 type Reply = string | number | null | Reply[];
 
+/** What a session-writing script returns, having written nothing, when it starts past its deadline. */
+export const SCRIPT_LATE = -1;
+type Late = typeof SCRIPT_LATE;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    jtsCreateSession(...args: ScriptArg[]): Result<string[], Context>;
-    jtsRotateSession(...args: ScriptArg[]): Result<Reply[], Context>;
+    jtsCreateSession(...args: ScriptArg[]): Result<string[] | Late, Context>;
+    jtsRotateSession(...args: ScriptArg[]): Result<Reply[] | Late, Context>;
     jtsListSessions(...args: ScriptArg[]): Result<string[], Context>;
     jtsRevokeSession(...args: ScriptArg[]): Result<number, Context>;
-    jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[], Context>;
+    jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[] | Late, Context>;
   }
 }
 

@@ -1,25 +1,66 @@
+import { Cluster } from 'ioredis';
+import { JtsError } from '../jts/errors.js';
+import { redisClockFor, type RedisTime } from '../redis/clock.js';
 import type { RedisClient } from '../redis/connect.js';
-import { guardStore } from '../redis/guard.js';
-import { defineSessionScripts } from '../redis/scripts.js';
+import { guardStore, STORE_RETRY_AFTER_SECONDS } from '../redis/guard.js';
+import { defineSessionScripts, SCRIPT_LATE } from '../redis/scripts.js';
 import { encodePermissions } from '../users/redis-store.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { CreateResult, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore } from './types.js';
 
+export interface RedisSessionStoreOptions {
+  /**
+   * The client's command timeout (REDIS_COMMAND_TIMEOUT); by default the one the client was
+   * created with. Half of it is each writing script's budget; none means no deadline.
+   */
+  commandTimeoutMs?: number;
+  /** Redis's clock as seen from here; by default the client's shared RedisClock. */
+  redisTime?: RedisTime;
+}
+
 /**
  * Sessions in Redis. One round trip per operation: reads are single commands, every
  * read-check-write is one Lua script (see ./lua). All of a user's keys share one hash slot.
+ *
+ * A command that timed out here (503) may still be sitting in a slow or paused Redis, which runs
+ * it later. So every script that writes carries a deadline on Redis's clock — sent at + half the
+ * command timeout — and writes nothing when it starts past it: a script that did write started
+ * early enough for its answer to arrive before the timeout, unless that answer is lost (a cut
+ * connection, a stalled event loop here), and then the client's retry within the grace window
+ * gets that rotation's answer.
  */
 export class RedisSessionStore implements SessionStore {
+  private readonly redisTime: RedisTime;
+  private readonly budgetMs: number;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
+    options: RedisSessionStoreOptions = {},
   ) {
     defineSessionScripts(redis);
+    this.redisTime = options.redisTime ?? redisClockFor(redis);
+    const timeoutMs = options.commandTimeoutMs ?? configuredCommandTimeout(redis);
+    this.budgetMs = timeoutMs === undefined ? 0 : Math.max(1, Math.floor(timeoutMs / 2));
+  }
+
+  /** When this command leaves, and its deadline (0: none), both on Redis's clock. */
+  private schedule(): { sentAt: number; deadline: number } {
+    const sentAt = Math.round(this.redisTime.now());
+    return { sentAt, deadline: this.budgetMs > 0 ? sentAt + this.budgetMs : 0 };
+  }
+
+  /** A script that started past its deadline wrote nothing: the caller gets the timeout's 503. */
+  private inTime<T>(reply: T | typeof SCRIPT_LATE): T {
+    if (reply !== SCRIPT_LATE) return reply;
+    this.redisTime.recheck?.();
+    throw new JtsError('service_unavailable', { retryAfter: STORE_RETRY_AFTER_SECONDS, cause: new Error(`a session script started past its deadline (${this.budgetMs} ms after it was sent)`) });
   }
 
   create(session: NewSession, options: { policy: SessionPolicy; lifetimeMs: number; now: number }): Promise<CreateResult> {
     const { keys } = this;
+    const { deadline } = this.schedule();
     return guardStore(async () => {
       const evicted = await this.redis.jtsCreateSession(
         keys.session(session.prn, session.aid),
@@ -33,8 +74,9 @@ export class RedisSessionStore implements SessionStore {
         session.device,
         session.ipPrefix,
         session.deviceHash ?? '',
+        deadline,
       );
-      return { evicted };
+      return { evicted: this.inTime(evicted) };
     });
   }
 
@@ -50,6 +92,7 @@ export class RedisSessionStore implements SessionStore {
   rotate(request: RotateRequest): Promise<RotateResult> {
     const { keys } = this;
     const { prn, aid } = request;
+    const { sentAt, deadline } = this.schedule();
     return guardStore(async () => {
       const reply = await this.redis.jtsRotateSession(
         keys.session(prn, aid),
@@ -66,8 +109,10 @@ export class RedisSessionStore implements SessionStore {
         keys.gracePrefix(prn),
         aid,
         request.onlyIfUser ? encodePermissions(request.onlyIfUser.permissions) : '',
+        sentAt,
+        deadline,
       );
-      return toRotateResult(reply);
+      return toRotateResult(this.inTime(reply));
     });
   }
 
@@ -94,15 +139,17 @@ export class RedisSessionStore implements SessionStore {
 
   revoke(prn: string, aid: string): Promise<boolean> {
     const { keys } = this;
+    const { deadline } = this.schedule();
     return guardStore(async () => {
-      const ended = await this.redis.jtsRevokeSession(keys.session(prn, aid), keys.grace(prn, aid), keys.sessionIndex(prn), aid);
-      return ended === 1;
+      const ended = await this.redis.jtsRevokeSession(keys.session(prn, aid), keys.grace(prn, aid), keys.sessionIndex(prn), aid, deadline);
+      return this.inTime(ended) === 1;
     });
   }
 
   revokeAll(prn: string, keepAid?: string): Promise<string[]> {
     const { keys } = this;
-    return guardStore(() => this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn)));
+    const { deadline } = this.schedule();
+    return guardStore(async () => this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline)));
   }
 
   ping(): Promise<void> {
@@ -110,6 +157,11 @@ export class RedisSessionStore implements SessionStore {
       await this.redis.ping();
     });
   }
+}
+
+/** The command timeout a client was created with (connect.ts sets one on every client). */
+function configuredCommandTimeout(redis: RedisClient): number | undefined {
+  return redis instanceof Cluster ? redis.options.redisOptions?.commandTimeout : redis.options.commandTimeout;
 }
 
 /** The script's integer codes, mapped to typed outcomes in this one place. */

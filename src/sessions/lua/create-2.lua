@@ -6,9 +6,17 @@
   ARGV[1] aid        ARGV[2] now (ms)          ARGV[3] lifetime (ms)
   ARGV[4] limit (live sessions the user may keep, the new one included)         ARGV[5] session key prefix   ARGV[6] grace key prefix
   ARGV[7] device     ARGV[8] ip prefix         ARGV[9] device hash ('' = none)
+  ARGV[10] deadline (ms on Redis's clock, 0 = none)
 
-  Returns: the list of evicted aids (oldest first).
+  Returns: the list of evicted aids (oldest first), or -1 (nothing written) past the deadline.
 ]]
+-- The caller answers 503 once its command timeout fires; a script that starts after the
+-- caller's deadline (on Redis's own clock) must not write what the caller reported as not done.
+-- TIME before writes is allowed: Redis >= 5 replicates a script's effects, not the script.
+local clock = redis.call('TIME')
+local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local deadline = tonumber(ARGV[10])
+if deadline > 0 and redisNow > deadline then return -1 end
 local live = {}
 for _, aid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local st = redis.call('HGET', ARGV[5] .. aid, 'st')

@@ -3,8 +3,16 @@
 
   KEYS[1] the user's session index
   ARGV[1] aid to keep ('' = none)     ARGV[2] session key prefix     ARGV[3] grace key prefix
-  Returns: the ended aids.
+  ARGV[4] deadline (ms on Redis's clock, 0 = none)
+  Returns: the ended aids, or -1 (nothing written) past the deadline.
 ]]
+-- The caller answers 503 once its command timeout fires; a script that starts after the
+-- caller's deadline (on Redis's own clock) must not write what the caller reported as not done.
+-- TIME before writes is allowed: Redis >= 5 replicates a script's effects, not the script.
+local clock = redis.call('TIME')
+local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local deadline = tonumber(ARGV[4])
+if deadline > 0 and redisNow > deadline then return -1 end
 local ended = {}
 for _, aid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if aid ~= ARGV[1] then

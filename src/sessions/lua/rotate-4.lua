@@ -10,6 +10,8 @@
   ARGV[9] aid
   ARGV[10] '' or the user's permissions (as stored) the BearerPass was minted with: then the
            user must exist, be enabled and hold exactly those, or nothing happens
+  ARGV[11] when the caller sent this (ms on Redis's clock as the caller estimates it, 0 = unknown)
+  ARGV[12] deadline (ms on Redis's clock, 0 = none)
 
   Returns: {1, new generation}               rotated
            {2, current generation, sealed}   grace: the answer of the rotation that consumed it
@@ -17,7 +19,15 @@
            {4}                               already compromised
            {5}                               stale: the user is not as ARGV[10] says; nothing written
            {0}                               no such session
+           -1                                past the deadline; nothing written
 ]]
+-- The caller answers 503 once its command timeout fires; a script that starts after the
+-- caller's deadline (on Redis's own clock) must not write what the caller reported as not done.
+-- TIME before writes is allowed: Redis >= 5 replicates a script's effects, not the script.
+local clock = redis.call('TIME')
+local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local deadline = tonumber(ARGV[12])
+if deadline > 0 and redisNow > deadline then return -1 end
 if ARGV[10] ~= '' then
   -- A user exists when email and passwordHash do, as for the user store (users/redis-store.ts).
   local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled', 'email', 'passwordHash')
@@ -39,9 +49,14 @@ if presented == current then
   -- No PEXPIRE: a session lives at most its lifetime from login, however often it renews.
   local grace = tonumber(ARGV[4])
   if grace > 0 then
-    -- The window is judged by the caller's clock ("until|sealed"); the TTL only cleans up.
-    local untilMs = string.format('%.0f', tonumber(ARGV[3]) + grace)
-    redis.call('SET', KEYS[2], untilMs .. '|' .. ARGV[2], 'PX', grace + 1000)
+    -- The window is judged by the caller's clock ("until|sealed"); the TTL only cleans up. It
+    -- counts from when this rotation really happened: a command that waited in a slow Redis
+    -- adds its wait (on Redis's clock), so a retry of a lost answer gets the full window.
+    local sentAt = tonumber(ARGV[11])
+    local waited = 0
+    if sentAt > 0 and redisNow > sentAt then waited = redisNow - sentAt end
+    local untilMs = string.format('%.0f', tonumber(ARGV[3]) + grace + waited)
+    redis.call('SET', KEYS[2], untilMs .. '|' .. ARGV[2], 'PX', string.format('%.0f', grace + waited + 1000))
   else
     redis.call('DEL', KEYS[2])
   end
