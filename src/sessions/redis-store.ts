@@ -1,8 +1,8 @@
 import { Cluster } from 'ioredis';
-import { JtsError } from '../jts/errors.js';
+import { StoreError, STORE_RETRY_AFTER_SECONDS } from '../redis/store-error.js';
 import { redisClockFor, type RedisTime } from '../redis/clock.js';
 import type { RedisClient } from '../redis/connect.js';
-import { guardStore, STORE_RETRY_AFTER_SECONDS } from '../redis/guard.js';
+import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from '../redis/scripts.js';
 import { encodePermissions } from '../users/redis-store.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
@@ -55,7 +55,7 @@ export class RedisSessionStore implements SessionStore {
   private inTime<T>(reply: T | typeof SCRIPT_LATE): T {
     if (reply !== SCRIPT_LATE) return reply;
     this.redisTime.recheck?.();
-    throw new JtsError('service_unavailable', { retryAfter: STORE_RETRY_AFTER_SECONDS, cause: new Error(`a session script started past its deadline (${this.budgetMs} ms after it was sent)`) });
+    throw new StoreError('service_unavailable', { retryAfter: STORE_RETRY_AFTER_SECONDS, cause: new Error(`a session script started past its deadline (${this.budgetMs} ms after it was sent)`) });
   }
 
   create(session: NewSession, options: { policy: SessionPolicy; lifetimeMs: number; now: number }): Promise<CreateResult> {

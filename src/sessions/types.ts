@@ -62,7 +62,7 @@ export interface CreateResult {
 /**
  * Session storage. Each method is one atomic step (a Lua script in Redis), so concurrent
  * requests can never fork or half-write a session. Failures of the backing store are thrown as
- * `JtsError('service_unavailable')`; expected outcomes are returned as values.
+ * `StoreError('service_unavailable')`; expected outcomes are returned as values.
  */
 export interface SessionStore {
   create(session: NewSession, options: { policy: SessionPolicy; lifetimeMs: number; now: number }): Promise<CreateResult>;

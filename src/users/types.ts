@@ -15,7 +15,7 @@ export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permission
 
 /**
  * User storage. Expected outcomes ("no such user", "email taken") are values; backing-store
- * failures are thrown as `JtsError('service_unavailable')`.
+ * failures are thrown as `StoreError('service_unavailable')`.
  */
 export interface UserStore {
   /** 'email_taken' when another user has the (normalised) email. */

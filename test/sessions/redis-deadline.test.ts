@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ManualClock } from '../../src/jts/clock';
-import { JtsError } from '../../src/jts/errors';
+import { StoreError } from '../../src/redis/store-error';
 import { RedisClock, redisClockFor, type RedisTime } from '../../src/redis/clock';
 import { createRedisClient } from '../../src/redis/connect';
 import { redisKeys, type RedisKeys } from '../../src/sessions/redis-keys';
@@ -69,7 +69,7 @@ describe('session scripts past their deadline', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(JtsError);
+    expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: 'service_unavailable', status: 503, retryAfter: 2 });
   };
 
