@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../jts/clock.js';
 import { JtsError, type ErrorCode } from '../../jts/errors.js';
 import { requestIdOf } from '../../observability/request-observer.js';
-import { sendJson } from '../send-json.js';
+import { sendJson } from '../../verifier/send-json.js';
 
 /** Errors raised by Express's body parser carry a `type`; map the ones a client can cause. */
 const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
