@@ -61,9 +61,9 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const { settings, logger, clock, metrics } = deps;
   const app = express();
-  // Route templates for metric labels, read from the router once every route is registered.
-  let matchRoute: ((path: string) => string | undefined) | undefined;
-  const routeOf = (path: string) => (matchRoute ??= routeTemplateMatcher(listRoutes(app)))(path);
+  // Route templates for metric labels, read from the router once every route is registered (below).
+  let matchRoute: (path: string) => string | undefined = () => undefined;
+  const routeOf = (path: string) => matchRoute(path);
   app.disable('x-powered-by');
   // Express's automatic ETags mean nothing on no-store responses; the JWKS sets its own.
   app.set('etag', false);
@@ -101,5 +101,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFound());
   app.use(auditStoreOutages({ audit: deps.audit, routeOf }));
   app.use(errorHandler({ logger, clock }));
+  // Now, not at the first request: a router layout listRoutes cannot read stops the start.
+  matchRoute = routeTemplateMatcher(listRoutes(app));
   return app;
 }
