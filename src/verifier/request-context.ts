@@ -1,10 +1,7 @@
-import type { BearerPassClaims, BearerPassHeader } from '../jts/bearer-pass/claims.js';
+import type { VerifyResult } from '../jts/bearer-pass/verify.js';
 
-/** A BearerPass whose signature, claims and times were checked. */
-export interface VerifiedBearerPass {
-  payload: BearerPassClaims;
-  header: BearerPassHeader;
-  /** The compact JWS as it was presented. */
+/** A BearerPass that passed verification: what the verifier accepted, and the token as presented. */
+export interface VerifiedBearerPass extends Pick<Extract<VerifyResult, { ok: true }>, 'header' | 'payload'> {
   bearerPass: string;
 }
 
