@@ -5,7 +5,7 @@ import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { login } from '../support/http';
 
 /**
- * GET /api/profile sends its session check and its user read together (authenticateAndRead), so
+ * GET /api/profile sends its session check and its user read together (authenticatedRoute), so
  * with auto-pipelining they share one write to Redis and one round trip (README, Performance).
  * Counted as writes on the client's socket: ioredis writes each auto-pipeline in one go.
  */

@@ -1,10 +1,11 @@
 import { Router, type RequestHandler } from 'express';
 import type { JTSResourceServer } from '../../auth/resource-server.js';
+import type { BearerPassClaims } from '../../jts/bearer-pass/claims.js';
 import type { Clock } from '../../jts/clock.js';
 import { JtsError } from '../../jts/errors.js';
 import type { UserStore } from '../../users/types.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
-import { authenticateAndRead, bearerOf } from '../middleware/authenticate.js';
+import { authenticatedRoute, bearerOf } from '../middleware/authenticate.js';
 import { requirePermissions } from '../middleware/guards.js';
 
 /** The demo API the first clients call: /api/public, /api/health, /api/profile, /api/admin. */
@@ -24,13 +25,14 @@ export function apiRoutes(deps: { users: UserStore; resourceServer: JTSResourceS
   });
 
   // The user read goes out with the session check: one Redis round trip for the whole request.
-  const withUser = authenticateAndRead(deps.resourceServer, (payload) => users.get(payload.prn));
-  router.get('/profile', withUser.middleware, (req, res) => {
-    const { payload } = bearerOf(req);
-    const user = withUser.resultOf(res);
-    if (!user) throw new JtsError('JTS-401-04', { message: 'The account no longer exists.' });
-    sendJson(res, 200, { id: user.id, email: user.email, name: user.name, permissions: payload.perm ?? [] }, NO_STORE);
-  });
+  const readUser = (payload: BearerPassClaims) => users.get(payload.prn);
+  router.get(
+    '/profile',
+    authenticatedRoute(deps.resourceServer, readUser, (_req, res, { payload }, user) => {
+      if (!user) throw new JtsError('JTS-401-04', { message: 'The account no longer exists.' });
+      sendJson(res, 200, { id: user.id, email: user.email, name: user.name, permissions: payload.perm ?? [] }, NO_STORE);
+    }),
+  );
 
   router.get('/admin', authenticate, requirePermissions(['admin:access']), (req, res) => {
     const { payload } = bearerOf(req);
