@@ -30,6 +30,9 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   const { authServer, cookies, csrf, parseJson, limits } = deps;
   const router = Router();
   router.use(deps.cors);
+  // Ahead of the routes below, so the route table keeps its order (the HTTP fuzz test draws from
+  // it with a fixed seed); a renewal pays one prefix check here, the one it paid at the app level.
+  router.use('/sessions', deps.sessions);
 
   router.post('/login', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), async (req, res) => {
     const { email, password } = parseBody(req, loginBody);
@@ -73,8 +76,6 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     sendJson(res, 200, { success: true, revokedSessions: revoked });
   });
 
-  // After the routes above, so a renewal never tries the /sessions prefix.
-  router.use('/sessions', deps.sessions);
   return router;
 }
 
