@@ -6,8 +6,8 @@ import cors, { type CorsOptions } from 'cors';
  * - `corsPolicy()`, for /api and /jts: a listed origin is echoed back with credentials (cookies);
  * - `publicCors`, for the documents every origin may read (JWKS, discovery, OpenAPI), never with
  *   credentials.
- * Each router applies its policy once, as its first layer (app.ts mounts /jts/sessions inside the
- * /jts router so that no request meets the credentialed policy twice).
+ * Each router applies its policy once, as its first layer; /jts/sessions is mounted inside the
+ * /jts router (routes/auth.ts), so no request meets the credentialed policy twice.
  */
 
 export interface CorsPolicyOptions {
