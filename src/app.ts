@@ -61,9 +61,9 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const { settings, logger, clock, metrics } = deps;
   const app = express();
-  // Route templates for metric labels, read from the router once every route is registered.
-  let matchRoute: ((path: string) => string | undefined) | undefined;
-  const routeOf = (path: string) => (matchRoute ??= routeTemplateMatcher(listRoutes(app)))(path);
+  // Route templates for metric labels, read from the router once every route is registered (below).
+  let matchRoute: (path: string) => string | undefined = () => undefined;
+  const routeOf = (path: string) => matchRoute(path);
   app.disable('x-powered-by');
   // Express's automatic ETags mean nothing on no-store responses; the JWKS sets its own.
   app.set('etag', false);
@@ -87,18 +87,21 @@ export function createApp(deps: AppDeps): Express {
   const parseJson = express.json({ limit: settings.bodyLimit, strict: true });
 
   // The API routers come first, each on its own prefix, so an API request walks only the
-  // middleware its route needs. The JWKS and discovery documents answer every origin themselves
-  // and come before /jts, whose routers apply the credentialed CORS policy.
+  // middleware its route needs. The JWKS and discovery documents are open to every origin
+  // (publicCors) and come before /jts, whose router applies the credentialed policy once for
+  // itself and /jts/sessions.
   app.use('/api', apiRoutes({ users: deps.users, resourceServer: deps.resourceServer, authenticate: requireBearer, clock, cors }));
   app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
-  app.use('/jts/sessions', sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf, cors }));
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, parseJson, authenticate: requireBearer, limits }));
+  const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, parseJson, authenticate: requireBearer, limits }));
   app.use(homeRoutes());
   app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
-  app.use(openApiRoutes({ issuer: settings.issuer, corsMaxAgeSeconds: settings.corsMaxAgeSeconds }));
+  app.use(openApiRoutes({ issuer: settings.issuer }));
 
   app.use(notFound());
   app.use(auditStoreOutages({ audit: deps.audit, routeOf }));
   app.use(errorHandler({ logger, clock }));
+  // Now, not at the first request: a router layout listRoutes cannot read stops the start.
+  matchRoute = routeTemplateMatcher(listRoutes(app));
   return app;
 }

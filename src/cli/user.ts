@@ -1,6 +1,6 @@
 import 'dotenv/config';
-import { z } from 'zod';
 import { loadConfig, type Config } from '../config/load.js';
+import { email as emailField, name as nameField, NAME_MAX_LENGTH, permission as permissionField } from '../http/fields.js';
 import { randomId } from '../jts/state-proof.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from '../redis/connect.js';
 import { redisKeys } from '../sessions/redis-keys.js';
@@ -33,12 +33,6 @@ Users live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS), REDIS
 server's. Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
 `;
 
-/** The same rule as the login and registration bodies, so a CLI-made user can always log in. */
-const emailSchema = z.string().trim().max(254, 'at most 254 characters').pipe(z.email({ error: 'expected an email address' }));
-const MAX_NAME_LENGTH = 100;
-/** Commas separate permissions on the command line and whitespace would be invisible in `list`. */
-const PERMISSION_PATTERN = /^[^\s,]{1,128}$/;
-
 const EMAIL = { email: { type: 'string' } } as const;
 const HELP = { help: { type: 'boolean' } } as const;
 const COMMAND_OPTIONS = {
@@ -70,7 +64,7 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig();
-  if (describeRedis(config.redis) === 'none') {
+  if (!redisConfigured(config.redis)) {
     throw new Error('REDIS_URL is not set: without Redis the server keeps users in memory, inside its own process, where this CLI cannot reach them; point REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS, and REDIS_KEY_PREFIX) at the Redis the server uses');
   }
   // Everything is checked before connecting, so a typo costs no Redis round trip.
@@ -94,8 +88,7 @@ async function prepare(command: Command, args: string[], config: Config): Promis
     case 'add': {
       const { values } = parseOptions(args, COMMAND_OPTIONS.add);
       const email = parseEmail(values.email);
-      const name = (values.name ?? email.slice(0, email.indexOf('@'))).trim();
-      if (name.length === 0 || name.length > MAX_NAME_LENGTH) throw new UsageError(`--name: expected 1 to ${MAX_NAME_LENGTH} characters`);
+      const name = parseName(values.name ?? email.slice(0, email.indexOf('@')));
       const permissions = parsePermissions(values.perm ?? []);
       const fromStdin = values['password-stdin'] ?? false;
       if (fromStdin && values.password !== undefined) throw new UsageError('use either --password or --password-stdin, not both');
@@ -163,18 +156,32 @@ async function prepare(command: Command, args: string[], config: Config): Promis
   }
 }
 
+/** The fields are checked as the registration body checks them, so a CLI-made user can always log in. */
 function parseEmail(value: string | undefined): string {
   if (value === undefined) throw new UsageError('--email is required');
-  const result = emailSchema.safeParse(value);
+  const result = emailField.safeParse(value);
   if (!result.success) throw new UsageError(`--email ${JSON.stringify(value)}: ${result.error.issues[0]?.message ?? 'invalid'}`);
   return normaliseEmail(result.data);
 }
 
+function parseName(value: string): string {
+  const result = nameField.safeParse(value);
+  if (!result.success) throw new UsageError(`--name: expected 1 to ${NAME_MAX_LENGTH} characters`);
+  return result.data;
+}
+
 function parsePermissions(values: string[]): string[] {
   const permissions = values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item.length > 0);
-  const bad = permissions.find((permission) => !PERMISSION_PATTERN.test(permission));
-  if (bad !== undefined) throw new UsageError(`--perm ${JSON.stringify(bad)}: expected up to 128 characters without spaces or commas`);
+  for (const permission of permissions) {
+    const result = permissionField.safeParse(permission);
+    if (!result.success) throw new UsageError(`--perm ${JSON.stringify(permission)}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  }
   return [...new Set(permissions)];
+}
+
+/** Whether the configuration names a Redis (URL, Cluster or Sentinels): the CLI has nothing to talk to otherwise. */
+function redisConfigured(redis: Config['redis']): boolean {
+  return redis.url !== undefined || redis.clusterNodes.length > 0 || redis.sentinels.length > 0;
 }
 
 async function requireUser(users: RedisUserStore, email: string): Promise<User> {

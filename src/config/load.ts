@@ -1,3 +1,4 @@
+import { JTS_ALGORITHMS, isJtsAlgorithm } from '../jts/algorithms.js';
 import { envSchema, type Env } from './schema.js';
 import type { SessionPolicy } from '../sessions/policy.js';
 import { parseSessionPolicy } from '../sessions/policy.js';
@@ -86,12 +87,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production';
 
   const previousPublicKeys = env.JTS_PREVIOUS_PUBLIC_KEYS.map((entry) => {
-    const match = /^(ES256|ES384|ES512|RS256|RS384|RS512|PS256|PS384|PS512):(.+)$/.exec(entry);
-    if (!match) {
+    const [, alg, path] = PREVIOUS_PUBLIC_KEY.exec(entry) ?? [];
+    if (!isJtsAlgorithm(alg) || path === undefined) {
       problems.push(`JTS_PREVIOUS_PUBLIC_KEYS=${JSON.stringify(entry)}: expected ALG:path, e.g. ES256:./keys/old.pub.pem`);
       return undefined;
     }
-    return { alg: match[1] as Env['JTS_ALGORITHM'], path: match[2] as string };
+    return { alg, path };
   }).filter((entry) => entry !== undefined);
 
   if (env.JTS_ROTATION_GRACE > 0 && env.JTS_ROTATION_GRACE < 5) {
@@ -196,6 +197,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdown: { delayMs: env.SHUTDOWN_DELAY, timeoutMs: env.SHUTDOWN_TIMEOUT },
   };
 }
+
+/** A JTS_PREVIOUS_PUBLIC_KEYS entry: `ALG:path`, with ALG one of the algorithms JTS allows. */
+const PREVIOUS_PUBLIC_KEY = new RegExp(`^(${JTS_ALGORITHMS.join('|')}):(.+)$`);
 
 /** `scheme://host[:port]` of a URL, or undefined when it is not one. */
 function originOf(value: string): string | undefined {

@@ -11,16 +11,21 @@ export interface CookieSettings {
   secure: boolean;
 }
 
-function attributes(settings: CookieSettings): CookieOptions {
-  return { httpOnly: true, secure: settings.secure, sameSite: 'strict', path: COOKIE_PATH };
+/**
+ * The attributes of every cookie this server sets: out of scripts' reach (HttpOnly), never sent
+ * cross-site (SameSite=Strict), Secure unless turned off outside production, and sent only to
+ * the path that reads it.
+ */
+export function cookieAttributes(path: string, settings: CookieSettings): CookieOptions {
+  return { httpOnly: true, secure: settings.secure, sameSite: 'strict', path };
 }
 
 export function setStateProofCookie(res: Response, stateProof: string, maxAgeSeconds: number, settings: CookieSettings): void {
-  res.cookie(STATE_PROOF_COOKIE, stateProof, { ...attributes(settings), maxAge: maxAgeSeconds * 1000 });
+  res.cookie(STATE_PROOF_COOKIE, stateProof, { ...cookieAttributes(COOKIE_PATH, settings), maxAge: maxAgeSeconds * 1000 });
 }
 
 export function clearStateProofCookie(res: Response, settings: CookieSettings): void {
-  res.clearCookie(STATE_PROOF_COOKIE, attributes(settings));
+  res.clearCookie(STATE_PROOF_COOKIE, cookieAttributes(COOKIE_PATH, settings));
 }
 
 /**

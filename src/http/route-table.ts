@@ -7,40 +7,73 @@ export interface RouteEntry {
   path: string;
 }
 
-interface LayerLike {
-  rawPath?: unknown;
-  route?: { path: unknown; methods: Record<string, boolean> };
-  handle?: { stack?: unknown };
-}
-
 /**
- * Every route registered on the app, mount prefixes included, read from Express 5's router
- * stack (router 2.x keeps each layer's `rawPath`). Used for bounded metric labels and to check
- * the OpenAPI document against what is really served.
+ * Every route registered on the app, mount prefixes included (`/jts/sessions/:aid`). Used for
+ * bounded metric labels and to check the OpenAPI document against what is really served.
+ *
+ * Express has no public way to list routes, so this reads its private router stack, as Express 5
+ * (router 2.x) lays it out: `app.router.stack` holds layers with `handle`, `rawPath` (the mount or
+ * route path) and `route` (undefined but for route layers); a route has `path` (a string or an
+ * array of strings) and `methods`; a mounted router is a `handle` with a `stack` of its own. Any
+ * other shape throws rather than leaving routes out: test/http/route-table.test.ts pins the
+ * routes of the real app and the refusals, so an Express upgrade that changes the layout fails
+ * there, not in the metrics.
  */
 export function listRoutes(app: Express): RouteEntry[] {
+  const router: unknown = (app as { router?: unknown }).router;
+  const stack = (router as { stack?: unknown } | undefined)?.stack;
+  if (!Array.isArray(stack)) throw new RouteTableError('the app has no router.stack array');
   const routes: RouteEntry[] = [];
-  walk(app.router.stack, '', routes);
+  walk(stack, '', routes);
   return routes;
+}
+
+/** Express's router no longer looks the way `listRoutes` reads it. */
+export class RouteTableError extends Error {
+  override readonly name = 'RouteTableError';
+
+  constructor(problem: string) {
+    super(`cannot list the app's routes: ${problem} (route-table.ts reads Express 5's private router stack)`);
+  }
 }
 
 function walk(stack: unknown[], prefix: string, out: RouteEntry[]): void {
   for (const item of stack) {
-    const layer = item as LayerLike;
-    if (layer.route) {
-      // A route may serve several paths (`router.route([...])`).
-      const paths = Array.isArray(layer.route.path) ? (layer.route.path as unknown[]) : [layer.route.path];
-      for (const routePath of paths) {
-        const path = joinPath(prefix, String(routePath));
-        for (const [method, on] of Object.entries(layer.route.methods)) {
-          if (on) out.push({ method: method === '_all' ? '*' : method.toUpperCase(), path });
-        }
-      }
-    } else if (Array.isArray(layer.handle?.stack)) {
-      if (typeof layer.rawPath !== 'string') throw new Error(`cannot list routes under a non-string mount path: ${String(layer.rawPath)}`);
-      walk(layer.handle.stack as unknown[], layer.rawPath === '/' ? prefix : `${prefix}${layer.rawPath}`, out);
+    const layer = item as Record<string, unknown>;
+    if (typeof layer.handle !== 'function' || !('route' in layer) || !('rawPath' in layer)) {
+      throw new RouteTableError(`a layer without handle, route and rawPath (keys: ${Object.keys(layer).join(', ')})`);
     }
+    const handle = layer.handle as unknown as Record<string, unknown>;
+    if (layer.route !== undefined) {
+      for (const path of routePaths(layer.route)) {
+        for (const method of routeMethods(layer.route)) out.push({ method, path: joinPath(prefix, path) });
+      }
+    } else if ('stack' in handle) {
+      if (!Array.isArray(handle.stack)) throw new RouteTableError('a mounted router whose stack is not an array');
+      if (typeof layer.rawPath !== 'string') throw new RouteTableError(`a router mounted on a non-string path: ${String(layer.rawPath)}`);
+      walk(handle.stack, layer.rawPath === '/' ? prefix : `${prefix}${layer.rawPath}`, out);
+    } else if (handle.name === 'mounted_app') {
+      // An Express app mounted with app.use() (Express wraps it in `mounted_app`): its routes would be missed.
+      throw new RouteTableError(`an Express app mounted at ${String(layer.rawPath)}; mount a Router instead`);
+    }
+    // Otherwise plain middleware, with no routes below it.
   }
+}
+
+function routePaths(route: unknown): string[] {
+  const path = (route as { path?: unknown }).path;
+  // A route may serve several paths (`router.route([...])`).
+  const paths: unknown[] = Array.isArray(path) ? path : [path];
+  if (paths.length === 0 || !paths.every((p): p is string => typeof p === 'string')) throw new RouteTableError(`a route whose path is not a string or strings: ${String(path)}`);
+  return paths;
+}
+
+function routeMethods(route: unknown): string[] {
+  const methods = (route as { methods?: unknown }).methods;
+  if (typeof methods !== 'object' || methods === null) throw new RouteTableError('a route without a methods object');
+  return Object.entries(methods)
+    .filter(([, on]) => on === true)
+    .map(([method]) => (method === '_all' ? '*' : method.toUpperCase()));
 }
 
 function joinPath(prefix: string, path: string): string {

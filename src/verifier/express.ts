@@ -1,9 +1,9 @@
 import type { RequestHandler } from 'express';
+import { bearerTokenOf } from '../jts/authorization-header.js';
 import { JtsError } from '../jts/errors.js';
 import type { Verifier } from '../jts/remote-verifier.js';
-import '../http/request-context.js';
-
-const BEARER = /^Bearer +([^ ]+) *$/i;
+import './request-context.js';
+import { sendJson } from './send-json.js';
 
 /**
  * Express middleware for another service: verifies the BearerPass with a `createVerifier()`
@@ -12,11 +12,10 @@ const BEARER = /^Bearer +([^ ]+) *$/i;
  */
 export function requireBearerPass(verifier: Verifier): RequestHandler {
   return async function verifyBearerPass(req, res, next) {
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    const token = match?.[1];
+    const token = bearerTokenOf(req.get('authorization'));
     const result = token === undefined ? { ok: false as const, error: new JtsError('JTS-401-03', { message: 'A BearerPass is required.' }) } : await verifier.verify(token);
     if (!result.ok) {
-      res.status(result.error.status).json(result.error.toBody());
+      sendJson(res, result.error.status, result.error.toBody());
       return;
     }
     req.jts = { payload: result.payload, header: result.header, bearerPass: token ?? '' };

@@ -1,6 +1,15 @@
 import type { NextFunction, RequestHandler, Response } from 'express';
 import cors, { type CorsOptions } from 'cors';
 
+/**
+ * The server's two CORS policies, each built once:
+ * - `corsPolicy()`, for /api and /jts: a listed origin is echoed back with credentials (cookies);
+ * - `publicCors`, for the documents every origin may read (JWKS, discovery, OpenAPI), never with
+ *   credentials.
+ * Each router applies its policy once, as its first layer; /jts/sessions is mounted inside the
+ * /jts router (routes/auth.ts), so no request meets the credentialed policy twice.
+ */
+
 export interface CorsPolicyOptions {
   /** Exact origins (`https://app.example.com`); `*` (refused in production) opens reads to all, without credentials. */
   allowedOrigins: readonly string[];
@@ -18,8 +27,7 @@ const BASE: CorsOptions = {
  * CORS for the API and /jts: a listed origin is echoed back with credentials (cookies) allowed;
  * any other origin gets no CORS header at all, so the browser keeps the response from its
  * script. `*` never goes together with credentials. An OPTIONS that is not an allowed preflight
- * gets an empty 204. The JWKS and discovery documents answer every origin themselves, without
- * credentials.
+ * gets an empty 204.
  */
 export function corsPolicy(options: CorsPolicyOptions): RequestHandler {
   const base: CorsOptions = { ...BASE, maxAge: options.maxAgeSeconds };
@@ -44,7 +52,19 @@ export function corsPolicy(options: CorsPolicyOptions): RequestHandler {
   };
 }
 
-/** For public documents (OpenAPI): every origin may read, never with credentials. */
-export function corsOpen(maxAgeSeconds: number): RequestHandler {
-  return cors({ origin: '*', credentials: false, methods: ['GET', 'HEAD'], maxAge: maxAgeSeconds });
-}
+/** How long a browser may cache a preflight to a public document: a day, they change only with a deployment. */
+const PUBLIC_PREFLIGHT_MAX_AGE = String(24 * 3600);
+
+/**
+ * CORS for the public documents: every origin may read them, never with credentials (no
+ * `Vary: Origin` needed, the answer is the same for all). A route that also serves OPTIONS gets
+ * its preflight answered here.
+ */
+export const publicCors: RequestHandler = function openCors(req, res, next) {
+  res.set('Access-Control-Allow-Origin', '*');
+  if (req.method === 'OPTIONS') {
+    res.set('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS').set('Access-Control-Max-Age', PUBLIC_PREFLIGHT_MAX_AGE).status(204).end();
+    return;
+  }
+  next();
+};

@@ -4,7 +4,7 @@ import type { Clock } from '../../jts/clock.js';
 import { isCodedError, type CodedError } from '../../jts/errors.js';
 import { requestIdOf } from '../../observability/request-observer.js';
 import { HttpError, type HttpCode } from '../errors.js';
-import { sendJson } from '../send-json.js';
+import { sendJson } from '../../verifier/send-json.js';
 
 /** Errors raised by Express's body parser carry a `type`; map the ones a client can cause. */
 const BODY_PARSER_ERRORS: Record<string, { code: HttpCode; message: string }> = {

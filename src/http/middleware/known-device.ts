@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import onHeaders from 'on-headers';
 import { normaliseEmail } from '../../users/types.js';
-import { cookieOf } from '../cookies.js';
+import { cookieAttributes, cookieOf } from '../cookies.js';
 
 /**
  * "Device cookies" (OWASP, Slow Down Online Guessing Attacks with Device Cookies): a browser that
@@ -28,7 +28,8 @@ export interface KnownDevices {
 
 export function knownDevices(options: { key: Buffer; secure: boolean }): KnownDevices {
   if (options.key.length < 32) throw new Error('knownDevices needs a key of at least 32 bytes');
-  const { key, secure } = options;
+  const { key } = options;
+  const attributes = { ...cookieAttributes(COOKIE_PATH, options), maxAge: MAX_AGE_MS };
   const mac = (email: string, nonce: string) => createHmac('sha256', key).update(`${normaliseEmail(email)}|${nonce}`).digest();
 
   function recognise(req: Request, email: string): string | undefined {
@@ -48,13 +49,7 @@ export function knownDevices(options: { key: Buffer; secure: boolean }): KnownDe
         const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
         if (res.statusCode !== 200 || typeof email !== 'string') return;
         const nonce = recognise(req, email) ?? randomBytes(16).toString('base64url');
-        res.cookie(KNOWN_DEVICE_COOKIE, `${nonce}.${mac(email, nonce).toString('base64url')}`, {
-          httpOnly: true,
-          secure,
-          sameSite: 'strict',
-          path: COOKIE_PATH,
-          maxAge: MAX_AGE_MS,
-        });
+        res.cookie(KNOWN_DEVICE_COOKIE, `${nonce}.${mac(email, nonce).toString('base64url')}`, attributes);
       });
       next();
     },

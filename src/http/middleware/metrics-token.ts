@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { bearerTokenOf } from '../../jts/authorization-header.js';
 import { HttpError } from '../errors.js';
-
-const BEARER = /^Bearer +([^ ]+) *$/i;
 
 /**
  * Guards /metrics with METRICS_TOKEN, given as `Authorization: Bearer <token>` or
@@ -12,7 +11,7 @@ const BEARER = /^Bearer +([^ ]+) *$/i;
 export function requireMetricsToken(token: string): RequestHandler {
   const expected = digest(token);
   return function checkMetricsToken(req, _res, next) {
-    const given = BEARER.exec(req.get('authorization') ?? '')?.[1] ?? req.get('x-metrics-token');
+    const given = bearerTokenOf(req.get('authorization')) ?? req.get('x-metrics-token');
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
       throw new HttpError('metrics_token_invalid', { message: 'A metrics token is required: Authorization: Bearer <METRICS_TOKEN>.' });
     }

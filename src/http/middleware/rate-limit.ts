@@ -6,6 +6,7 @@ import type { AuditSink } from '../../auth/audit.js';
 import type { RateLimitRule, RateLimitSettings } from '../../config/load.js';
 import type { RateLimitStoreFactory } from '../../redis/rate-limit-store.js';
 import { normaliseEmail } from '../../users/types.js';
+import { EMAIL_MAX_LENGTH } from '../fields.js';
 import type { AuthRouteDeps } from '../routes/auth.js';
 import type { KnownDevices } from './known-device.js';
 import { HttpError } from '../errors.js';
@@ -93,5 +94,5 @@ function emailOf(req: Request): string | undefined {
   // Normalised exactly as the login route and the store will see it, so padding or case cannot
   // give one account several counters. Longer values are refused by the body schema (400).
   const normalised = normaliseEmail(email);
-  return normalised !== '' && normalised.length <= 254 ? normalised : undefined;
+  return normalised !== '' && normalised.length <= EMAIL_MAX_LENGTH ? normalised : undefined;
 }

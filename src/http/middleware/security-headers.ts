@@ -9,19 +9,19 @@ const API_PREFIXES = ['/jts', '/api', '/.well-known', '/healthz', '/readyz', '/m
 
 const API_FOLDERS = API_PREFIXES.map((prefix) => `${prefix}/`);
 
-function isApiPath(path: string): boolean {
+export function isApiPath(path: string): boolean {
   return API_PREFIXES.includes(path) || API_FOLDERS.some((folder) => path.startsWith(folder));
 }
 
 /**
- * helmet, with two Content-Security-Policies chosen by path:
+ * The helmet options of the two policies, chosen by path:
  * - the JSON API loads nothing and may be framed by nobody: `default-src 'none'; frame-ancestors 'none'`,
  *   so a JSON body a browser is tricked into rendering can never run script;
  * - pages may load scripts, styles, images, fonts and fetch only from this origin, with no inline
  *   script (the demo keeps all of its code in files) and no framing (clickjacking).
  * HSTS only in production: on plain-http localhost it would pin the browser to https for a year.
  */
-export function securityHeaders(options: { production: boolean }): RequestHandler {
+export function helmetPolicies(options: { production: boolean }): { api: HelmetOptions; page: HelmetOptions } {
   const common: HelmetOptions = {
     hsts: options.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     // Other origins may read the JWKS with CORS; no-cors embedding stays same-site.
@@ -29,32 +29,43 @@ export function securityHeaders(options: { production: boolean }): RequestHandle
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   };
-  const api = helmet({
-    ...common,
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-  });
-  const page = helmet({
-    ...common,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        manifestSrc: ["'self'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        objectSrc: ["'none'"],
-        ...(options.production ? { upgradeInsecureRequests: [] } : {}),
+  return {
+    api: { ...common, contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } },
+    page: {
+      ...common,
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          manifestSrc: ["'self'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          objectSrc: ["'none'"],
+          ...(options.production ? { upgradeInsecureRequests: [] } : {}),
+        },
       },
     },
-  });
-  const apiHeaders = recordHeaders(api);
-  const pageHeaders = recordHeaders(page);
+  };
+}
+
+/**
+ * helmet's headers for the policy of each path (see {@link helmetPolicies}), set from a recording
+ * made at start-up rather than by running helmet on every request: with these options helmet's
+ * answer never depends on the request, and its dozen small middlewares cost ~10 µs of CPU per
+ * request (bench `--only stack`). test/http/security-headers-recording.test.ts compares the
+ * recording with what helmet itself sets on a real response, for both policies, so a helmet
+ * upgrade cannot change the headers silently.
+ */
+export function securityHeaders(options: { production: boolean }): RequestHandler {
+  const policies = helmetPolicies(options);
+  const apiHeaders = recordHeaders(helmet(policies.api));
+  const pageHeaders = recordHeaders(helmet(policies.page));
   return function setSecurityHeaders(req, res, next) {
     const headers = isApiPath(req.path) ? apiHeaders : pageHeaders;
     for (const [name, value] of headers) res.setHeader(name, value);
@@ -63,9 +74,9 @@ export function securityHeaders(options: { production: boolean }): RequestHandle
 }
 
 /**
- * The headers a helmet instance sets, as [name, value] pairs. With the options above
- * helmet's answer never depends on the request, so it runs once at start-up rather than on every
- * request (its dozen small middlewares cost ~10 µs of CPU per request; bench `--only stack`).
+ * The headers a helmet instance sets, as [name, value] pairs, from one run against a stand-in
+ * response that has only what helmet 8 calls (`setHeader`, `removeHeader`). Anything else helmet
+ * might do (a non-string value, an asynchronous step, another method) throws here, at start-up.
  */
 function recordHeaders(middleware: RequestHandler): [string, string][] {
   const headers = new Map<string, string>();

@@ -1,13 +1,27 @@
+import { z } from 'zod';
+import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
+import { changePasswordBody, loginBody, registerBody } from '../body.js';
+import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
+import { deviceId } from '../fields.js';
 
 /**
  * Reusable parts of the OpenAPI document: schemas, shared parameters, error responses and
  * security schemes. The Error schema mirrors `ErrorBody` in src/jts/errors.ts and takes its enums
- * from every layer's error table (`errorCatalog`), so the two cannot drift apart.
+ * from every layer's error table (`errorCatalog`), and the request bodies are generated from the zod schemas that
+ * parse them, so neither can drift from what the server does.
  */
 
 type Json = Record<string, unknown>;
+
+/** The JSON Schema of a value as a client sends it (zod's input side: before trimming, extra keys allowed). */
+function requestSchema(schema: z.ZodType): Json {
+  const json: Json = z.toJSONSchema(schema, { io: 'input' });
+  // The document's dialect is OpenAPI 3.1's (JSON Schema 2020-12, zod's default), stated once.
+  delete json.$schema;
+  return json;
+}
 
 const table = errorCatalog();
 const jtsCodes = table.filter((row) => isJtsCode(row.code)).map((row) => row.code);
@@ -61,25 +75,9 @@ export const SCHEMAS: Json = {
     },
     additionalProperties: false,
   },
-  LoginRequest: {
-    type: 'object',
-    required: ['email', 'password'],
-    properties: { email: { type: 'string', format: 'email', maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
-  },
-  RegisterRequest: {
-    type: 'object',
-    required: ['email', 'password', 'name'],
-    properties: {
-      email: { type: 'string', format: 'email', maxLength: 254 },
-      password: { type: 'string', minLength: 8, description: '8 to 72 bytes of UTF-8, no NUL.' },
-      name: { type: 'string', minLength: 1, maxLength: 100 },
-    },
-  },
-  ChangePasswordRequest: {
-    type: 'object',
-    required: ['currentPassword', 'newPassword'],
-    properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 1024 }, newPassword: { type: 'string', minLength: 8 } },
-  },
+  LoginRequest: requestSchema(loginBody),
+  RegisterRequest: requestSchema(registerBody),
+  ChangePasswordRequest: requestSchema(changePasswordBody),
   Credentials: {
     type: 'object',
     description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',
@@ -118,15 +116,15 @@ export const SCHEMAS: Json = {
 
 export const PARAMETERS: Json = {
   Csrf: { name: 'X-JTS-Request', in: 'header', required: true, schema: { type: 'string', const: '1' }, description: 'CSRF guard (JTS.md, "Cookie and CSRF").' },
-  DeviceId: { name: 'X-JTS-Device-ID', in: 'header', required: false, schema: { type: 'string', maxLength: 128 }, description: 'Native clients: binds the session to this device.' },
+  DeviceId: { name: 'X-JTS-Device-ID', in: 'header', required: false, schema: requestSchema(deviceId), description: 'Native clients: binds the session to this device.' },
   StateProofHeader: { name: 'X-JTS-StateProof', in: 'header', required: false, schema: { type: 'string' }, description: 'Native clients: the StateProof instead of the cookie.' },
-  StateProofCookie: { name: 'jts_state_proof', in: 'cookie', required: false, schema: { type: 'string' } },
+  StateProofCookie: { name: STATE_PROOF_COOKIE, in: 'cookie', required: false, schema: { type: 'string' } },
   RequestId: { name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, description: 'Echoed back; generated when absent.' },
 };
 
 export const SECURITY_SCHEMES: Json = {
-  bearerPass: { type: 'http', scheme: 'bearer', bearerFormat: 'JTS-S/v1 JWS' },
-  stateProofCookie: { type: 'apiKey', in: 'cookie', name: 'jts_state_proof' },
+  bearerPass: { type: 'http', scheme: 'bearer', bearerFormat: `${JTS_TYP} JWS` },
+  stateProofCookie: { type: 'apiKey', in: 'cookie', name: STATE_PROOF_COOKIE },
   stateProofHeader: { type: 'apiKey', in: 'header', name: 'X-JTS-StateProof' },
   metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when configured (or the X-Metrics-Token header).' },
 };

@@ -1,11 +1,11 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { ClientContext, IssuedCredentials, JTSAuthServer } from '../../auth/auth-server.js';
 import { JtsError } from '../../jts/errors.js';
-import { parseBody, loginBody, registerBody, changePasswordBody } from '../body.js';
+import { NO_STORE, sendJson } from '../../verifier/send-json.js';
+import { changePasswordBody, loginBody, parseBody, registerBody } from '../body.js';
 import { clearStateProofCookie, setStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
+import { DEVICE_ID_PATTERN } from '../fields.js';
 import { bearerOf } from '../middleware/authenticate.js';
-import { NO_STORE, sendJson } from '../send-json.js';
-import type { RequestHandler } from 'express';
 import { HttpError } from '../errors.js';
 
 export interface AuthRouteDeps {
@@ -13,8 +13,10 @@ export interface AuthRouteDeps {
   cookies: CookieSettings;
   csrf: RequestHandler;
   authenticate: RequestHandler;
-  /** The CORS policy, for every route here. */
+  /** The CORS policy, for every route here and under /jts/sessions. */
   cors: RequestHandler;
+  /** The /jts/sessions router (sessions.ts), mounted here behind the same CORS policy. */
+  sessions: Router;
   /** The JSON body parser, on the routes that take a body. */
   parseJson: RequestHandler;
   /**
@@ -24,13 +26,14 @@ export interface AuthRouteDeps {
   limits: Partial<Record<'login' | 'loginAccount' | 'register' | 'renew' | 'password', RequestHandler[]>>;
 }
 
-const DEVICE_ID = /^[\x21-\x7e]{1,128}$/;
-
-/** POST /jts/login, /jts/register, /jts/renew, /jts/logout, /jts/password. */
+/** POST /jts/login, /jts/register, /jts/renew, /jts/logout, /jts/password; and /jts/sessions. */
 export function authRoutes(deps: AuthRouteDeps): Router {
   const { authServer, cookies, csrf, parseJson, limits } = deps;
   const router = Router();
   router.use(deps.cors);
+  // Ahead of the routes below, so the route table keeps its order (the HTTP fuzz test draws from
+  // it with a fixed seed); a renewal pays one prefix check here, the one it paid at the app level.
+  router.use('/sessions', deps.sessions);
 
   router.post('/login', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), async (req, res) => {
     const { email, password } = parseBody(req, loginBody);
@@ -79,20 +82,20 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
 function clientOf(req: Request): ClientContext {
   const deviceId = req.get('x-jts-device-id');
-  if (deviceId !== undefined && !DEVICE_ID.test(deviceId)) {
+  if (deviceId !== undefined && !DEVICE_ID_PATTERN.test(deviceId)) {
     throw new HttpError('invalid_request', { message: 'X-JTS-Device-ID must be 1 to 128 printable ASCII characters.' });
   }
   return { userAgent: req.get('user-agent'), ip: req.ip, deviceId };
 }
+
+/** Credentials: never stored, by HTTP/1.1 caches or HTTP/1.0 ones. */
+const CREDENTIALS_HEADERS = { ...NO_STORE, Pragma: 'no-cache' };
 
 /**
  * The BearerPass goes in the body, the StateProof in the HttpOnly cookie. Native clients keep the
  * StateProof themselves, so `stateProofInBody` adds it to the body for them: at login when they
  * bind a device (X-JTS-Device-ID), at renewal when they presented it in X-JTS-StateProof.
  */
-/** Credentials: never stored, by HTTP/1.1 caches or HTTP/1.0 ones. */
-const CREDENTIALS_HEADERS = { ...NO_STORE, Pragma: 'no-cache' };
-
 function sendCredentials(res: Response, issued: IssuedCredentials, status: number, cookies: CookieSettings, stateProofInBody: boolean): void {
   setStateProofCookie(res, issued.stateProof, issued.stateProofMaxAge, cookies);
   sendJson(

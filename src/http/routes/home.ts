@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
+import { sendJson } from '../../verifier/send-json.js';
 import { describeServer } from './ops.js';
-import { sendJson } from '../send-json.js';
 
 /** public/ at the repository root: three levels up from both src/http/routes and dist/http/routes. */
 export const PUBLIC_DIR = join(__dirname, '..', '..', '..', 'public');

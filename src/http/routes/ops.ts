@@ -1,8 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
+import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { packageInfo } from '../../version.js';
+import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { requireMetricsToken } from '../middleware/metrics-token.js';
-import { NO_STORE, sendJson } from '../send-json.js';
+import { DISCOVERY_PATH, JWKS_PATH } from './well-known.js';
 
 export interface Readiness {
   /** Resolves when the server can serve: store reachable, keys loaded, not shutting down. */
@@ -41,5 +43,5 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
 }
 
 export function describeServer(): { name: string; version: string; profile: string; jwks: string; discovery: string } {
-  return { name: packageInfo.name, version: packageInfo.version, profile: 'JTS-S/v1', jwks: '/.well-known/jts-jwks', discovery: '/.well-known/jts-configuration' };
+  return { name: packageInfo.name, version: packageInfo.version, profile: JTS_TYP, jwks: JWKS_PATH, discovery: DISCOVERY_PATH };
 }

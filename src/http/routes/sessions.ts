@@ -1,15 +1,17 @@
 import { Router, type RequestHandler } from 'express';
 import type { JTSAuthServer } from '../../auth/auth-server.js';
 import { ID_PATTERN } from '../../jts/state-proof.js';
+import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { bearerOf } from '../middleware/authenticate.js';
-import { NO_STORE, sendJson } from '../send-json.js';
 import { HttpError } from '../errors.js';
 
-/** GET /jts/sessions, DELETE /jts/sessions/:aid, POST /jts/sessions/revoke-others. */
-export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: RequestHandler; csrf: RequestHandler; cors: RequestHandler }): Router {
+/**
+ * GET /jts/sessions, DELETE /jts/sessions/:aid, POST /jts/sessions/revoke-others. Mounted inside
+ * the /jts router (`AuthRouteDeps.sessions`), which has applied the CORS policy.
+ */
+export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: RequestHandler; csrf: RequestHandler }): Router {
   const { authServer, authenticate, csrf } = deps;
   const router = Router();
-  router.use(deps.cors);
 
   router.get('/', authenticate, async (req, res) => {
     const { payload } = bearerOf(req);

@@ -1,63 +1,61 @@
 import { createHash } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
-import type { KeyRing } from '../../jts/key-ring.js';
 import { JTS_ALGORITHMS } from '../../jts/algorithms.js';
-import { sendJson } from '../send-json.js';
+import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
+import type { KeyRing } from '../../jts/key-ring.js';
+import { PreparedJson, sendJson } from '../../verifier/send-json.js';
+import { STATE_PROOF_COOKIE } from '../cookies.js';
+import { publicCors } from '../middleware/cors.js';
 
-export const JWKS_PATHS = ['/.well-known/jts-jwks', '/jts/.well-known/jwks.json', '/.well-known/jwks.json'] as const;
+/** The JWKS path JTS.md names. */
+export const JWKS_PATH = '/.well-known/jts-jwks';
+/** With the aliases the first clients use. */
+export const JWKS_PATHS = [JWKS_PATH, '/jts/.well-known/jwks.json', '/.well-known/jwks.json'] as const;
+export const DISCOVERY_PATH = '/.well-known/jts-configuration';
 
-/** Public documents every origin may read, without credentials. */
-const openToEveryOrigin: RequestHandler = function openCors(req, res, next) {
-  res.set('Access-Control-Allow-Origin', '*');
-  if (req.method === 'OPTIONS') {
-    res.set('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS').set('Access-Control-Max-Age', '86400').status(204).end();
-    return;
-  }
-  next();
-};
+const JWKS_CACHE_CONTROL = 'public, max-age=3600, stale-while-revalidate=60';
+const JWK_SET_CONTENT_TYPE = 'application/jwk-set+json; charset=utf-8';
 
-/** GET /.well-known/jts-jwks (and aliases) and /.well-known/jts-configuration. */
+/** GET /.well-known/jts-jwks (and aliases) and /.well-known/jts-configuration, open to every origin. */
 export function wellKnownRoutes(deps: { keyRing: KeyRing; issuer: string }): Router {
   const router = Router();
   // The key set changes only with a restart, so its body and ETag are computed once.
-  const body = JSON.stringify(deps.keyRing.jwks());
-  const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
+  const jwks = new PreparedJson(deps.keyRing.jwks(), JWK_SET_CONTENT_TYPE);
+  const etag = `"${createHash('sha256').update(jwks.text).digest('base64url')}"`;
+  const jwksHeaders = { 'Cache-Control': JWKS_CACHE_CONTROL, ETag: etag };
+  const notModifiedHeaders = { ...jwksHeaders, 'Content-Type': JWK_SET_CONTENT_TYPE };
 
-  const serveJwks: RequestHandler = function jwks(req, res) {
-    res.set({
-      'Cache-Control': 'public, max-age=3600, stale-while-revalidate=60',
-      ETag: etag,
-      'Content-Type': 'application/jwk-set+json; charset=utf-8',
-    });
+  const serveJwks: RequestHandler = function serveJwks(req, res) {
     if (matchesEtag(req.get('if-none-match'), etag)) {
-      res.status(304).end();
+      res.set(notModifiedHeaders).status(304).end();
       return;
     }
-    res.send(body);
+    sendJson(res, 200, jwks, jwksHeaders);
   };
   // One route for all three paths: every request that passes this router tries fewer patterns.
-  router.route([...JWKS_PATHS]).options(openToEveryOrigin).get(openToEveryOrigin, serveJwks);
+  router.route([...JWKS_PATHS]).options(publicCors).get(publicCors, serveJwks);
 
   const base = deps.issuer.replace(/\/+$/, '');
-  const configuration = {
+  const configuration = new PreparedJson({
     issuer: deps.issuer,
-    jwks_uri: `${base}/.well-known/jts-jwks`,
+    jwks_uri: `${base}${JWKS_PATH}`,
     token_endpoint: `${base}/jts/login`,
     registration_endpoint: `${base}/jts/register`,
     renewal_endpoint: `${base}/jts/renew`,
     revocation_endpoint: `${base}/jts/logout`,
     sessions_endpoint: `${base}/jts/sessions`,
     jts_versions_supported: ['1.1'],
-    jts_profiles_supported: ['JTS-S/v1'],
+    jts_profiles_supported: [JTS_TYP],
     token_signing_alg_values_supported: [...JTS_ALGORITHMS],
     active_signing_alg: deps.keyRing.signer.alg,
-    stateproof_cookie_name: 'jts_state_proof',
-  };
+    stateproof_cookie_name: STATE_PROOF_COOKIE,
+  });
+  const configurationHeaders = { 'Cache-Control': 'public, max-age=3600' };
   router
-    .route('/.well-known/jts-configuration')
-    .options(openToEveryOrigin)
-    .get(openToEveryOrigin, (_req, res) => {
-      sendJson(res, 200, configuration, { 'Cache-Control': 'public, max-age=3600' });
+    .route(DISCOVERY_PATH)
+    .options(publicCors)
+    .get(publicCors, function serveDiscovery(_req, res) {
+      sendJson(res, 200, configuration, configurationHeaders);
     });
   return router;
 }

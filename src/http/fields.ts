@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../users/password.js';
+
+/**
+ * The user fields clients and operators send, each defined once: the request bodies (body.ts)
+ * parse with them, the OpenAPI request schemas are generated from them, the per-account rate
+ * limit and the user CLI apply the same limits, so a user the CLI creates can always log in.
+ * Messages name the limit; the field name is added by whoever reports the problem.
+ */
+
+/** RFC 5321 §4.5.3.1.3: the longest path an address can have (256 octets less the brackets). */
+export const EMAIL_MAX_LENGTH = 254;
+/** Any password presented is at most this long before it is looked at (login, password change). */
+export const PASSWORD_MAX_LENGTH = 1024;
+export const NAME_MAX_LENGTH = 100;
+export const PERMISSION_MAX_LENGTH = 128;
+export const DEVICE_ID_MAX_LENGTH = 128;
+
+const string = () => z.string({ error: 'expected a string' });
+
+/**
+ * Trimmed, at most 254 characters, then checked as an address. The check is zod's email format
+ * after the trim; the document describes the value as sent (the pipe's input), so the format is
+ * stated here rather than with zod's pattern, which untrimmed input need not match.
+ */
+export const email = string()
+  .trim()
+  .max(EMAIL_MAX_LENGTH, `at most ${EMAIL_MAX_LENGTH} characters`)
+  .pipe(z.email({ error: 'expected an email address' }))
+  .meta({ format: 'email' });
+
+export const password = string().min(1, 'required').max(PASSWORD_MAX_LENGTH, 'too long');
+
+/**
+ * A password being set (registration, password change). The body takes any `password`; the
+ * policy of users/password.ts, which the auth server applies next, is what the document states.
+ */
+export const newPassword = password.meta({
+  minLength: MIN_PASSWORD_LENGTH,
+  description: `${MIN_PASSWORD_LENGTH} characters to ${MAX_PASSWORD_BYTES} bytes of UTF-8, no NUL.`,
+});
+
+export const name = string().trim().min(1, 'required').max(NAME_MAX_LENGTH, `at most ${NAME_MAX_LENGTH} characters`);
+
+/** Commas separate permissions on the command line, and whitespace would be invisible in listings. */
+export const permission = z.string().regex(new RegExp(`^[^\\s,]{1,${PERMISSION_MAX_LENGTH}}$`), `expected up to ${PERMISSION_MAX_LENGTH} characters without spaces or commas`);
+
+/**
+ * X-JTS-Device-ID: printable ASCII without spaces. Requests are checked with the pattern itself
+ * (a regex test, no parse result to allocate); the schema is for the document.
+ */
+export const DEVICE_ID_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${DEVICE_ID_MAX_LENGTH}}$`);
+export const deviceId = z.string().max(DEVICE_ID_MAX_LENGTH).regex(DEVICE_ID_PATTERN);
