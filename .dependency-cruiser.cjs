@@ -8,10 +8,11 @@
 const LAYERS = [
   ['jts', '^src/jts/'],
   ['verifier', '^src/verifier/'],
-  ['infrastructure', '^src/(redis|key-files)/|^src/(thread-pool|version)\\.ts$'],
+  ['infrastructure', '^src/redis/|^src/(thread-pool|version)\\.ts$'],
   ['sessions', '^src/sessions/'],
   ['users', '^src/users/'],
   ['config', '^src/config/'],
+  ['key files', '^src/key-files/'],
   ['auth', '^src/auth/'],
   ['observability', '^src/observability/'],
   ['http', '^src/http/'],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): lint, typecheck, unit + integration tests against a
+# The one test command (README, .ci/run): lint, typecheck, the layer check, unit + integration tests against a
 # private redis-server, then the browser tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +21,6 @@ fi
 
 npm run lint
 npm run typecheck
+npm run lint:layers
 npx jest
 npm run test:e2e

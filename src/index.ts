@@ -10,4 +10,4 @@ export { requireBearerPass } from './verifier/express.js';
 export { createBearerPassVerifier, type VerifyResult } from './jts/bearer-pass/verify.js';
 export type { BearerPassClaims, BearerPassHeader } from './jts/bearer-pass/claims.js';
 export { CodedError, JtsError, isJtsCode, type JtsCode, type ErrorBody, type JtsAction } from './jts/errors.js';
-export { requirePermissions, requireAnyPermission, requireOrg } from './http/middleware/guards.js';
+export { requirePermissions, requireAnyPermission, requireOrg } from './verifier/guards.js';

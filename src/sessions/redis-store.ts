@@ -3,7 +3,7 @@ import { StoreError, STORE_RETRY_AFTER_SECONDS } from '../redis/store-error.js';
 import { redisClockFor, type RedisTime } from '../redis/clock.js';
 import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
-import { defineSessionScripts, SCRIPT_LATE } from '../redis/scripts.js';
+import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { encodePermissions } from '../users/redis-store.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
 import type { RedisKeys } from './redis-keys.js';

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { KeyRing } from '../../src/jts/key-ring';
 import { createVerifier } from '../../src/jts/remote-verifier';
 import { requireBearerPass } from '../../src/verifier/express';
-import { requirePermissions } from '../../src/http/middleware/guards';
+import { requirePermissions } from '../../src/verifier/guards';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { login } from '../support/http';
 

@@ -6,7 +6,7 @@ import { JtsError } from '../../jts/errors.js';
 import type { UserStore } from '../../users/types.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { authenticatedRoute, bearerOf } from '../middleware/authenticate.js';
-import { requirePermissions } from '../middleware/guards.js';
+import { requirePermissions } from '../../verifier/guards.js';
 
 /** The demo API the first clients call: /api/public, /api/health, /api/profile, /api/admin. */
 export function apiRoutes(deps: { users: UserStore; resourceServer: JTSResourceServer; authenticate: RequestHandler; clock: Clock; cors: RequestHandler }): Router {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from 'ioredis';
-import type { RedisClient } from './connect.js';
+import type { RedisClient } from '../redis/connect.js';
 
 /**
  * Lua files are named `<verb>-<numKeys>.lua` (BullMQ's habit); they are read once at start-up.
@@ -11,7 +11,7 @@ import type { RedisClient } from './connect.js';
  * `{u:<prn>}` hash tag only, so each one runs whole on one node; test/reliability/cluster.test.ts
  * runs them all on a 3-master cluster.
  */
-const SCRIPT_DIR = join(__dirname, '..', 'sessions', 'lua');
+const SCRIPT_DIR = join(__dirname, 'lua');
 
 const SCRIPTS = {
   jtsCreateSession: 'create-2.lua',

@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { requireAnyPermission, requireOrg, requirePermissions } from '../../src/http/middleware/guards';
+import { requireAnyPermission, requireOrg, requirePermissions } from '../../src/verifier/guards';
 import type { BearerPassClaims } from '../../src/jts/bearer-pass/claims';
 import { JtsError } from '../../src/jts/errors';
 
@@ -46,5 +46,39 @@ describe('permission and tenant guards', () => {
   it('refuses to be built without permissions', () => {
     expect(() => requirePermissions([])).toThrow();
     expect(() => requireAnyPermission([])).toThrow();
+  });
+});
+
+describe('guards in another service’s app, with no error handler of ours', () => {
+  /** A bare Express app: Express's own final handler would answer a thrown error with HTML. */
+  function bareApp(claims: Partial<BearerPassClaims> | undefined, guard: express.RequestHandler) {
+    const app = express();
+    if (claims) {
+      app.use((req, _res, next) => {
+        req.jts = { payload: { prn: 'p', aid: 'a', tkn_id: 't', iat: 0, exp: 0, ...claims }, header: { alg: 'ES256', typ: 'JTS-S/v1', kid: 'k' }, bearerPass: 'x' };
+        next();
+      });
+    }
+    app.get('/', guard, (_req, res) => res.json({ ok: true }));
+    return app;
+  }
+
+  it.each([
+    ['requirePermissions', requirePermissions(['admin:access']), 'JTS-403-02'],
+    ['requireAnyPermission', requireAnyPermission(['admin:access', 'ops']), 'JTS-403-02'],
+    ['requireOrg', requireOrg('acme'), 'JTS-403-03'],
+  ])('%s answers a refusal as the JSON error body, never an HTML page or a stack', async (_name, guard, code) => {
+    const res = await request(bareApp({ perm: ['read:profile'] }, guard)).get('/');
+    expect(res.status).toBe(403);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toMatchObject({ error_code: code, action: 'none', timestamp: expect.any(Number) as number });
+    expect(res.text).not.toMatch(/<html|<pre|\n\s+at /i);
+  });
+
+  it('fails closed with JTS-401-03 when no authentication ran before the guard', async () => {
+    const res = await request(bareApp(undefined, requirePermissions(['read:profile']))).get('/');
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: 'stateproof_invalid', error_code: 'JTS-401-03' });
+    expect(res.headers['www-authenticate']).toBe('Bearer error="stateproof_invalid"');
   });
 });
