@@ -1,4 +1,4 @@
-import { CodedError, tableRows, type CodedErrorOptions, type ErrorInfo } from '../jts/errors.js';
+import { codedErrorClass, type ErrorInfo } from '../jts/errors.js';
 
 /** Outcomes of the auth use cases that are not token errors (those are `JtsError`s). */
 const AUTH_CODES = {
@@ -12,15 +12,4 @@ const AUTH_CODES = {
 export type AuthCode = keyof typeof AUTH_CODES;
 
 /** The auth layer's error (sign-in, registration, password change). */
-export class AuthError extends CodedError<AuthCode> {
-  override readonly name = 'AuthError';
-
-  constructor(code: AuthCode, options: CodedErrorOptions = {}) {
-    super(code, AUTH_CODES[code], options);
-  }
-}
-
-/** The auth layer's codes as rows, for the README and the OpenAPI document. */
-export function authErrorTable() {
-  return tableRows(AUTH_CODES);
-}
+export class AuthError extends codedErrorClass('AuthError', AUTH_CODES) {}

@@ -1,6 +1,6 @@
-import { authErrorTable } from '../auth/errors.js';
-import { CodedError, jtsErrorTable, tableRows, type CodedErrorOptions, type ErrorInfo, type ErrorRow } from '../jts/errors.js';
-import { storeErrorTable } from '../redis/store-error.js';
+import { AuthError } from '../auth/errors.js';
+import { codedErrorClass, JtsError, type ErrorInfo, type ErrorRow } from '../jts/errors.js';
+import { StoreError } from '../redis/store-error.js';
 
 /** The HTTP layer's own codes: malformed requests, CSRF, routing, limits, and the catch-all 500. */
 const HTTP_CODES = {
@@ -20,15 +20,9 @@ const HTTP_CODES = {
 export type HttpCode = keyof typeof HTTP_CODES;
 
 /** The HTTP layer's error. */
-export class HttpError extends CodedError<HttpCode> {
-  override readonly name = 'HttpError';
-
-  constructor(code: HttpCode, options: CodedErrorOptions = {}) {
-    super(code, HTTP_CODES[code], options);
-  }
-}
+export class HttpError extends codedErrorClass('HttpError', HTTP_CODES) {}
 
 /** Every code a client can receive, from every layer: the README's table and OpenAPI's enums. */
 export function errorCatalog(): ErrorRow[] {
-  return [...jtsErrorTable(), ...tableRows(HTTP_CODES), ...authErrorTable(), ...storeErrorTable()];
+  return [...JtsError.rows(), ...HttpError.rows(), ...AuthError.rows(), ...StoreError.rows()];
 }

@@ -52,7 +52,8 @@ export abstract class CodedError<Code extends string = string> extends Error {
   readonly action: JtsAction;
   readonly expose: boolean;
   readonly retryAfter: number | undefined;
-  private readonly defaultMessage: string;
+  /** The table's message: what a client sees when `expose` is false. */
+  readonly defaultMessage: string;
 
   protected constructor(code: Code, info: ErrorInfo, options: CodedErrorOptions = {}) {
     super(options.message ?? info.message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -102,14 +103,27 @@ const JTS_CODES = {
 
 export type JtsCode = keyof typeof JTS_CODES;
 
-/** A failure of the protocol itself: a token or StateProof problem, with its JTS code. */
-export class JtsError extends CodedError<JtsCode> {
-  override readonly name = 'JtsError';
+/**
+ * The error class of one layer, bound to its code table: `class AuthError extends
+ * codedErrorClass('AuthError', AUTH_CODES) {}`. `Class.rows()` lists the table for the README and
+ * the OpenAPI document.
+ */
+export function codedErrorClass<Code extends string>(name: string, table: Readonly<Record<Code, ErrorInfo>>) {
+  return class extends CodedError<Code> {
+    override readonly name: string = name;
 
-  constructor(code: JtsCode, options: CodedErrorOptions = {}) {
-    super(code, JTS_CODES[code], options);
-  }
+    constructor(code: Code, options: CodedErrorOptions = {}) {
+      super(code, table[code], options);
+    }
+
+    static rows(): ErrorRow<Code>[] {
+      return tableRows(table);
+    }
+  };
 }
+
+/** A failure of the protocol itself: a token or StateProof problem, with its JTS code. */
+export class JtsError extends codedErrorClass('JtsError', JTS_CODES) {}
 
 export function isJtsCode(code: string): code is JtsCode {
   return Object.hasOwn(JTS_CODES, code);
@@ -118,11 +132,7 @@ export function isJtsCode(code: string): code is JtsCode {
 /** A code table as rows, for the README and the OpenAPI document. */
 export type ErrorRow<Code extends string = string> = ErrorInfo & { code: Code };
 
-export function tableRows<Code extends string>(table: Readonly<Record<Code, ErrorInfo>>): ErrorRow<Code>[] {
+function tableRows<Code extends string>(table: Readonly<Record<Code, ErrorInfo>>): ErrorRow<Code>[] {
   return (Object.keys(table) as Code[]).map((code) => ({ code, ...table[code] }));
 }
 
-/** The JTS table as rows. */
-export function jtsErrorTable(): ErrorRow<JtsCode>[] {
-  return tableRows(JTS_CODES);
-}

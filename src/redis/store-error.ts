@@ -1,4 +1,4 @@
-import { CodedError, tableRows, type CodedErrorOptions, type ErrorInfo } from '../jts/errors.js';
+import { codedErrorClass, type ErrorInfo } from '../jts/errors.js';
 
 /** Seconds a client should wait before retrying after the store failed. */
 export const STORE_RETRY_AFTER_SECONDS = 2;
@@ -14,15 +14,4 @@ export type StoreCode = keyof typeof STORE_CODES;
  * outcomes ("no such session") are values, and a bug (an unexpected reply) stays a plain Error,
  * which the HTTP layer answers as a 500 — never disguised as an outage.
  */
-export class StoreError extends CodedError<StoreCode> {
-  override readonly name = 'StoreError';
-
-  constructor(code: StoreCode, options: CodedErrorOptions = {}) {
-    super(code, STORE_CODES[code], options);
-  }
-}
-
-/** The storage layer's codes as rows, for the README and the OpenAPI document. */
-export function storeErrorTable() {
-  return tableRows(STORE_CODES);
-}
+export class StoreError extends codedErrorClass('StoreError', STORE_CODES) {}
