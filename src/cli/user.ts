@@ -225,8 +225,15 @@ function printable(value: string): string {
   return value.replace(/[\p{Cc}\p{Cf}]/gu, '?');
 }
 
+/**
+ * An operator's command waits longer than a request may: REDIS_COMMAND_TIMEOUT bounds what a
+ * client of the server waits for; here a busy Cluster node being connected lazily must not fail
+ * the command (a Cluster connects each node within half the command timeout).
+ */
+const CLI_COMMAND_TIMEOUT_MS = 5000;
+
 async function connect(config: Config): Promise<RedisClient> {
-  const redis = connectRedis(config.redis);
+  const redis = connectRedis({ ...config.redis, commandTimeoutMs: Math.max(config.redis.commandTimeoutMs, CLI_COMMAND_TIMEOUT_MS) });
   if (!redis) throw new Error('no Redis is configured');
   let lastError = '';
   redis.on('error', (error: Error) => {

@@ -1,5 +1,5 @@
 import express, { Router, type Express } from 'express';
-import { listRoutes, RouteTableError } from '../../src/http/route-table';
+import { listRoutes, RouteTableError, routeTemplateMatcher } from '../../src/http/route-table';
 import { buildTestApp } from '../support/test-app';
 
 /**
@@ -84,5 +84,25 @@ describe('listRoutes (Express internals)', () => {
     sub.get('/x', (_req, res) => res.end());
     app.use('/sub', sub);
     expect(() => listRoutes(app)).toThrow(/Express app mounted at \/sub/);
+  });
+});
+
+describe('routeTemplateMatcher', () => {
+  it('labels routes of routers mounted at the root without a double slash', async () => {
+    const t = await buildTestApp();
+    const routes = listRoutes(t.app);
+    const routeOf = routeTemplateMatcher(routes);
+    await t.close();
+    expect(routes.map((route) => route.path).filter((path) => path.startsWith('//'))).toEqual([]);
+    expect(routeOf('/readyz')).toBe('/readyz');
+    expect(routeOf('/.well-known/jts-jwks')).toBe('/.well-known/jts-jwks');
+  });
+
+  it('labels a route under a mount path with its template, and an unknown path with nothing', async () => {
+    const t = await buildTestApp();
+    const routeOf = routeTemplateMatcher(listRoutes(t.app));
+    await t.close();
+    expect(routeOf('/jts/sessions/abc')).toBe('/jts/sessions/:aid');
+    expect(routeOf('/no/such/route')).toBeUndefined();
   });
 });

@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, testRedisUrlOrUndefined } from './support';
+import { freePort } from '../scripts/lib/free-port';
+
+/** The shared test Redis, when the jest global setup started one. */
+const testRedisUrlOrUndefined = (): string | undefined => process.env.TEST_REDIS_URL;
 
 interface Answer {
   status: number;
@@ -44,7 +47,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'jts-shutdown-'));
   const redisUrl = testRedisUrlOrUndefined();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: join(__dirname, '..', '..'),
+    cwd: join(__dirname, '..'),
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
