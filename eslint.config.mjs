@@ -16,6 +16,18 @@ export default tseslint.config(
     },
   },
   {
+    // Invariant 10 (README, Security model): hashing never blocks the event loop.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['hashSync', 'compareSync', 'genSaltSync'].map((property) => ({ object: 'bcrypt', property, message: 'Use the async bcrypt call: a sync hash blocks the event loop for every request.' })),
+        ...['pbkdf2Sync', 'scryptSync'].map((property) => ({ property, message: 'Use the async KDF: a sync one blocks the event loop.' })),
+      ],
+      'no-restricted-imports': ['error', { paths: [{ name: 'node:crypto', importNames: ['pbkdf2Sync', 'scryptSync'], message: 'Use the async KDF: a sync one blocks the event loop.' }] }],
+    },
+  },
+  {
     files: ['**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
