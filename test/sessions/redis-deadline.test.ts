@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/jts/clock';
 import { StoreError } from '../../src/redis/store-error';
 import { RedisClock, redisClockFor, type RedisTime } from '../../src/redis/clock';
 import { createRedisClient } from '../../src/redis/connect';
-import { redisKeys, type RedisKeys } from '../../src/sessions/redis-keys';
+import { redisKeys } from '../../src/sessions/redis-keys';
 import { RedisSessionStore } from '../../src/sessions/redis-store';
 import type { NewSession, RotateRequest } from '../../src/sessions/types';
 import { testRedisUrl } from '../support/test-app';
@@ -27,24 +27,25 @@ function lagging(clock: RedisTime, lagMs: number): RedisTime & { rechecks: numbe
   };
 }
 
-describe('session scripts past their deadline', () => {
-  let redis: Redis;
-  let keys: RedisKeys;
-  let clock: ManualClock;
-  let exact: RedisClock;
-  const id = () => randomBytes(12).toString('base64url');
+/** A client of the test Redis, a fresh key prefix, a frozen app clock and Redis's exact clock. */
+async function openStore() {
+  const redis = createRedisClient({ url: testRedisUrl(), commandTimeoutMs: 2000 });
+  await new Promise<void>((resolve) => redis.once('ready', () => { resolve(); }));
+  const exact = new RedisClock(redis);
+  await exact.sync();
+  return { redis, keys: redisKeys(`t${randomBytes(4).toString('hex')}:`), clock: new ManualClock(Date.now()), exact };
+}
 
+/** What the describe blocks hold before their first beforeEach has run. */
+const unopened = {} as Awaited<ReturnType<typeof openStore>>;
+
+describe('session scripts past their deadline', () => {
+  let { redis, keys, clock, exact } = unopened;
+  const id = () => randomBytes(12).toString('base64url');
   beforeEach(async () => {
-    redis = createRedisClient({ url: testRedisUrl(), commandTimeoutMs: 2000 });
-    await new Promise<void>((resolve) => redis.once('ready', () => { resolve(); }));
-    keys = redisKeys(`t${randomBytes(4).toString('hex')}:`);
-    clock = new ManualClock(Date.now());
-    exact = new RedisClock(redis);
-    await exact.sync();
+    ({ redis, keys, clock, exact } = await openStore());
   });
-  afterEach(async () => {
-    await redis.quit();
-  });
+  afterEach(() => redis.quit());
 
   const newSession = (prn = id()): NewSession => ({ prn, aid: id(), createdAt: clock.now(), device: 'curl', ipPrefix: '127.0.0.x', deviceHash: undefined });
   const createOptions = () => ({ policy: { kind: 'allow_all' } as const, lifetimeMs: HOUR, now: clock.now() });
@@ -139,23 +140,12 @@ describe('session scripts past their deadline', () => {
 });
 
 describe('the grace window counts from when the rotation really ran', () => {
-  let redis: Redis;
-  let keys: RedisKeys;
-  let clock: ManualClock;
-  let exact: RedisClock;
+  let { redis, keys, clock, exact } = unopened;
   const id = () => randomBytes(12).toString('base64url');
-
   beforeEach(async () => {
-    redis = createRedisClient({ url: testRedisUrl(), commandTimeoutMs: 2000 });
-    await new Promise<void>((resolve) => redis.once('ready', () => { resolve(); }));
-    keys = redisKeys(`t${randomBytes(4).toString('hex')}:`);
-    clock = new ManualClock(Date.now());
-    exact = new RedisClock(redis);
-    await exact.sync();
+    ({ redis, keys, clock, exact } = await openStore());
   });
-  afterEach(async () => {
-    await redis.quit();
-  });
+  afterEach(() => redis.quit());
 
   async function rotatedAfterWaiting(waitedMs: number) {
     const session: NewSession = { prn: id(), aid: id(), createdAt: clock.now(), device: 'curl', ipPrefix: '127.0.0.x', deviceHash: undefined };
