@@ -33,9 +33,7 @@ describeWithRedis('Redis faults under load', () => {
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: PREFIX,
     REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT_MS),
-    JTS_PRIVATE_KEY_PATH: keys.privateKey,
-    JTS_PUBLIC_KEY_PATH: keys.publicKey,
-    JTS_STATE_PROOF_SECRET_PATH: keys.secret,
+    ...keys.env,
     // The production default: a client whose renewal answer was lost retries within it.
     JTS_ROTATION_GRACE: String(GRACE_MS / 1000),
     RATE_LIMIT_ENABLED: 'false',

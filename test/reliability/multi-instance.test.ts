@@ -23,9 +23,7 @@ describeWithRedis('two instances, one Redis', () => {
 
   const baseEnv = () => ({
     REDIS_URL: redis.url,
-    JTS_PRIVATE_KEY_PATH: keys.privateKey,
-    JTS_PUBLIC_KEY_PATH: keys.publicKey,
-    JTS_STATE_PROOF_SECRET_PATH: keys.secret,
+    ...keys.env,
     JTS_ROTATION_GRACE: String(GRACE_SECONDS),
     // Limits on, shared through Redis; only the per-account one is low enough to matter here.
     RATE_LIMIT_ENABLED: 'true',

@@ -115,7 +115,7 @@ export class RedisClusterProcesses {
 }
 
 /** A throw-away directory with a signing key pair and a StateProof secret, shared by instances. */
-export async function makeKeyDir(): Promise<{ dir: string; privateKey: string; publicKey: string; secret: string; cleanup(): void }> {
+export async function makeKeyDir(): Promise<{ dir: string; privateKey: string; publicKey: string; secret: string; env: Record<string, string>; cleanup(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'jts-rel-keys-'));
   const privateKey = join(dir, 'signing-key.pem');
   const publicKey = join(dir, 'signing-key.pub.pem');
@@ -127,6 +127,8 @@ export async function makeKeyDir(): Promise<{ dir: string; privateKey: string; p
     privateKey,
     publicKey,
     secret,
+    /** The three variables that point a server at these files. */
+    env: { JTS_PRIVATE_KEY_PATH: privateKey, JTS_PUBLIC_KEY_PATH: publicKey, JTS_STATE_PROOF_SECRET_PATH: secret },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
     },
