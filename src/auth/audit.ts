@@ -11,6 +11,7 @@ export type AuditEvent =
   | { event: 'renew.rejected'; reason: 'invalid' | 'missing' | 'compromised' | 'user_gone' | 'device_mismatch'; prn?: string; aid?: string }
   | { event: 'replay.detected'; prn: string; aid: string; presented: number; revoked: string[] }
   | { event: 'logout'; prn: string; aid: string; ended: boolean }
+  | { event: 'logout.rejected'; reason: 'device_mismatch'; prn: string; aid: string }
   | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'policy' }
   | { event: 'password.changed'; prn: string }
   | { event: 'rate_limited'; limiter: string }

@@ -49,8 +49,8 @@ export class JTSAuthServer {
   }
 
   /** Ends the StateProof's session. Idempotent: an unknown or ended session is not an error. */
-  logout(stateProof: unknown): Promise<{ ended: boolean }> {
-    return this.ownSessions.logout(stateProof);
+  logout(stateProof: unknown, client: ClientContext = {}): Promise<{ ended: boolean }> {
+    return this.ownSessions.logout(stateProof, client);
   }
 
   /** The user's live sessions, the caller's (`currentAid`) marked current. */

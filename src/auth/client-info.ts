@@ -6,6 +6,11 @@ export interface ClientContext {
   ip?: string | undefined;
   /** X-JTS-Device-ID of native apps; bound to the session at login (see device-binding.ts). */
   deviceId?: string | undefined;
+  /**
+   * Where the StateProof came from: the browser's cookie, or the `X-JTS-StateProof` header of a
+   * native client, which must come with the device id bound at login. Default: the cookie.
+   */
+  stateProofVia?: 'cookie' | 'header' | undefined;
 }
 
 const BROWSERS: [RegExp, string][] = [

@@ -14,9 +14,13 @@ export function hashDeviceId(deviceId: string | undefined): string | undefined {
 }
 
 /**
- * Whether a renewal presenting `deviceId` may go on: a session bound at login (`boundHash`)
- * renews only from that device (no id at all is a mismatch); an unbound session from any.
+ * Whether a request presenting a StateProof (renewal, logout) may go on. A session bound at login
+ * (`boundHash`) is used only from that device (no id at all is a mismatch). An unbound session,
+ * which only a browser opens, is used only through its cookie: a StateProof copied out of a cookie
+ * into the `X-JTS-StateProof` header has no device to match and is refused (JTS.md: native clients
+ * send the StateProof together with the device id bound at login).
  */
-export function deviceAccepted(boundHash: string | undefined, deviceId: string | undefined): boolean {
-  return boundHash === undefined || boundHash === hashDeviceId(deviceId);
+export function deviceAccepted(boundHash: string | undefined, client: { deviceId?: string | undefined; stateProofVia?: 'cookie' | 'header' | undefined }): boolean {
+  if (boundHash === undefined) return client.stateProofVia !== 'header';
+  return boundHash === hashDeviceId(client.deviceId);
 }

@@ -44,7 +44,7 @@ export class Renewal {
     // Anything it cannot confirm (or a device that does not match) takes the full path below,
     // so every rejection keeps its exact code and order.
     const known = this.deps.renewFacts.get(parts.prn, parts.aid);
-    if (known && deviceAccepted(known.deviceHash, client.deviceId)) {
+    if (known && deviceAccepted(known.deviceHash, client)) {
       const renewed = await this.rotate(parts, known, 'store-confirms-user');
       if (renewed !== 'stale') return renewed;
     }
@@ -65,7 +65,7 @@ export class Renewal {
       audit({ event: 'renew.rejected', reason: 'compromised', prn, aid });
       throw new JtsError('JTS-401-05');
     }
-    if (!deviceAccepted(state.deviceHash, client.deviceId)) {
+    if (!deviceAccepted(state.deviceHash, client)) {
       audit({ event: 'renew.rejected', reason: 'device_mismatch', prn, aid });
       throw new JtsError('JTS-401-06');
     }

@@ -84,6 +84,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       case 'logout':
         if (event.ended) revocations.inc({ reason: 'logout' });
         return;
+      case 'logout.rejected':
+        return;
       case 'session.revoked':
         if (event.aids.length > 0) revocations.inc({ reason: event.reason }, event.aids.length);
         return;

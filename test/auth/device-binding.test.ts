@@ -14,17 +14,22 @@ describe('hashDeviceId', () => {
 describe('deviceAccepted', () => {
   const bound = hashDeviceId('device-1');
 
-  it('lets a session bound at login renew from its own device only', () => {
-    expect(deviceAccepted(bound, 'device-1')).toBe(true);
-    expect(deviceAccepted(bound, 'device-2')).toBe(false);
+  it('lets a session bound at login be used from its own device only, whichever way the StateProof came', () => {
+    for (const stateProofVia of ['cookie', 'header'] as const) {
+      expect(deviceAccepted(bound, { deviceId: 'device-1', stateProofVia })).toBe(true);
+      expect(deviceAccepted(bound, { deviceId: 'device-2', stateProofVia })).toBe(false);
+      expect(deviceAccepted(bound, { stateProofVia })).toBe(false);
+    }
   });
 
-  it('refuses a bound session renewed with no device id at all', () => {
-    expect(deviceAccepted(bound, undefined)).toBe(false);
+  it('lets an unbound (browser) session be used through its cookie, with or without a device id', () => {
+    expect(deviceAccepted(undefined, {})).toBe(true);
+    expect(deviceAccepted(undefined, { stateProofVia: 'cookie' })).toBe(true);
+    expect(deviceAccepted(undefined, { deviceId: 'device-2', stateProofVia: 'cookie' })).toBe(true);
   });
 
-  it('lets an unbound session renew from anywhere, with or without a device id', () => {
-    expect(deviceAccepted(undefined, undefined)).toBe(true);
-    expect(deviceAccepted(undefined, 'device-2')).toBe(true);
+  it('refuses an unbound session’s StateProof copied into the X-JTS-StateProof header, with or without a device id', () => {
+    expect(deviceAccepted(undefined, { stateProofVia: 'header' })).toBe(false);
+    expect(deviceAccepted(undefined, { deviceId: 'device-2', stateProofVia: 'header' })).toBe(false);
   });
 });

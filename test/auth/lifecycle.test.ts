@@ -224,11 +224,36 @@ describe.each(variants)('session lifecycle (%s)', (_name, variant) => {
       await expect(profile(t.app, first.bearerPass)).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-04' } });
     });
 
-    it('accepts the StateProof in X-JTS-StateProof for non-browser clients and returns the next one in the body', async () => {
-      const first = await login(t.app, user.email, user.password);
-      const res = await request(t.app).post('/jts/renew').set(CSRF).set('X-JTS-StateProof', first.stateProof);
+    it('accepts the StateProof in X-JTS-StateProof with the device id bound at login, and returns the next one in the body', async () => {
+      const first = await login(t.app, user.email, user.password, { 'X-JTS-Device-ID': 'phone-1' });
+      const res = await request(t.app).post('/jts/renew').set(CSRF).set('X-JTS-StateProof', first.stateProof).set('X-JTS-Device-ID', 'phone-1');
       expect(res.status).toBe(200);
       expect((res.body as { stateProof: string }).stateProof).toBe(stateProofFrom(res));
+    });
+
+    // Issue 14 (1): a StateProof by header is a native client's, which always binds a device.
+    it.each([
+      ['a browser session’s StateProof copied into the header, without a device id', undefined, undefined],
+      ['a browser session’s StateProof copied into the header, with any device id', undefined, 'phone-1'],
+      ['a native session’s StateProof without its device id', 'phone-1', undefined],
+      ['a native session’s StateProof with another device id', 'phone-1', 'phone-2'],
+    ])('refuses %s on renew and on logout with JTS-401-06, and the session lives on', async (_case, boundAt, presented) => {
+      const first = await login(t.app, user.email, user.password, boundAt === undefined ? {} : { 'X-JTS-Device-ID': boundAt });
+      const device: Record<string, string> = presented === undefined ? {} : { 'X-JTS-Device-ID': presented };
+      for (const path of ['/jts/renew', '/jts/logout']) {
+        const res = await request(t.app).post(path).set(CSRF).set('X-JTS-StateProof', first.stateProof).set(device);
+        expect(res.status).toBe(401);
+        expect(res.body).toMatchObject({ error: 'device_mismatch', error_code: 'JTS-401-06', action: 'reauth' });
+      }
+      await profile(t.app, first.bearerPass).expect(200);
+      const owner = boundAt === undefined ? renew(t.app, first.stateProof) : request(t.app).post('/jts/renew').set(CSRF).set('X-JTS-StateProof', first.stateProof).set('X-JTS-Device-ID', boundAt);
+      expect((await owner).status).toBe(200);
+    });
+
+    it('logs out a native session by header with its device id', async () => {
+      const first = await login(t.app, user.email, user.password, { 'X-JTS-Device-ID': 'phone-1' });
+      await request(t.app).post('/jts/logout').set(CSRF).set('X-JTS-StateProof', first.stateProof).set('X-JTS-Device-ID', 'phone-1').expect(200);
+      await profile(t.app, first.bearerPass).expect(401);
     });
 
     it('never puts a cookie’s StateProof in a response body, whatever headers a page script adds', async () => {

@@ -65,7 +65,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   });
 
   router.post('/logout', csrf, async (req, res) => {
-    await authServer.logout(stateProofOf(req));
+    await authServer.logout(stateProofOf(req), clientOf(req));
     clearStateProofCookie(res, cookies);
     sendJson(res, 200, { success: true }, NO_STORE);
   });
@@ -85,7 +85,7 @@ function clientOf(req: Request): ClientContext {
   if (deviceId !== undefined && !DEVICE_ID_PATTERN.test(deviceId)) {
     throw new HttpError('invalid_request', { message: 'X-JTS-Device-ID must be 1 to 128 printable ASCII characters.' });
   }
-  return { userAgent: req.get('user-agent'), ip: req.ip, deviceId };
+  return { userAgent: req.get('user-agent'), ip: req.ip, deviceId, stateProofVia: req.get(STATE_PROOF_HEADER) === undefined ? 'cookie' : 'header' };
 }
 
 /** Credentials: never stored, by HTTP/1.1 caches or HTTP/1.0 ones. */
