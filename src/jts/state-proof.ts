@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { randomBase64url, randomBuffer } from './random.js';
+import { isCanonicalBase64url } from './base64url.js';
 
 /**
  * StateProof format (JTS.md leaves it opaque; this is ours):
@@ -53,8 +54,7 @@ export class StateProofCodec {
     const expected = this.mac(parts);
     // The 43rd character carries 2 unused bits; only the canonical spelling is accepted, so
     // one StateProof has exactly one string form.
-    const canonical = presented.toString('base64url') === mac;
-    return canonical && presented.length === expected.length && timingSafeEqual(presented, expected) ? parts : undefined;
+    return isCanonicalBase64url(mac) && presented.length === expected.length && timingSafeEqual(presented, expected) ? parts : undefined;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { verify as verifySignature } from 'node:crypto';
 import { algorithmSpec, cryptoKeyInput, isJtsAlgorithm } from '../algorithms.js';
+import { isCanonicalBase64url } from '../base64url.js';
 import type { Clock } from '../clock.js';
 import { seconds } from '../clock.js';
 import { JtsError, type JtsCode } from '../errors.js';
@@ -35,7 +36,6 @@ export type BearerPassVerifier = (token: unknown) => VerifyResult;
 
 /** Far above any real BearerPass; refuses absurd inputs before any decoding. */
 const MAX_TOKEN_LENGTH = 8192;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** JTS.md: never honoured. `crit` names extensions we do not understand, so its presence is a refusal (RFC 7515 §4.1.11). */
 const REFUSED_HEADERS = ['crit'];
 const DEFAULT_SKEW_SECONDS = 5;
@@ -88,8 +88,9 @@ export function createBearerPassVerifier(options: BearerPassVerifierOptions): Be
     const parts = token.split('.');
     if (parts.length !== 3) return fail('JTS-400-01');
     const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
-    if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload)) return fail('JTS-400-01');
-    if (encodedSignature.length === 0 || !BASE64URL.test(encodedSignature)) return fail('JTS-401-02', 'The BearerPass carries no valid signature.');
+    // One spelling per token: services that block a token by its text rely on it (RFC 4648 §3.5).
+    if (!isCanonicalBase64url(encodedHeader) || !isCanonicalBase64url(encodedPayload)) return fail('JTS-400-01');
+    if (!isCanonicalBase64url(encodedSignature)) return fail('JTS-401-02', 'The BearerPass carries no valid signature.');
 
     const header = decodeSegment(encodedHeader);
     if (!header) return fail('JTS-400-01');
