@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** Who is asking, as far as the session list and device binding care (from the HTTP request). */
 export interface ClientContext {
@@ -45,20 +45,30 @@ export function describeDevice(header: string | undefined): string {
 }
 
 /**
- * Keeps only a prefix of the address (IPv4 /24, IPv6 /48): enough to tell "home" from
- * "elsewhere" in the session list without storing where exactly a person is.
+ * One spelling per client address, wherever it is stored, keyed or logged: IPv6 compressed as RFC
+ * 5952 writes it (lower case, the longest zero run as `::`), and an IPv4 address that reached a
+ * dual-stack socket as `::ffff:a.b.c.d` written as the IPv4 address it is. Parsed by ipaddr.js,
+ * not by hand. Undefined for anything that is not an IP address.
+ */
+export function canonicalIp(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  // Dotted decimal only: ipaddr.js also reads "1.2.3" or octal parts, which no socket reports.
+  const valid = address.includes(':') ? ipaddr.IPv6.isValid(address) : ipaddr.IPv4.isValidFourPartDecimal(address);
+  if (!valid) return undefined;
+  const ip = ipaddr.parse(address);
+  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) return (ip as ipaddr.IPv6).toIPv4Address().toString();
+  // A zone (`%eth0`) names a local interface, not the client; it is dropped.
+  return ip.kind() === 'ipv6' ? ipaddr.IPv6.parse(address.split('%')[0] ?? address).toString() : ip.toString();
+}
+
+/**
+ * Keeps only a prefix of the address: IPv4 /24 (`203.0.113.x`), IPv6 /48 (`2001:db8:a::/48`,
+ * host bits zeroed): enough to tell "home" from "elsewhere" in the session list without storing
+ * where exactly a person is.
  */
 export function maskIp(address: string | undefined): string {
-  if (!address) return 'unknown';
-  const ip = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-  switch (isIP(ip)) {
-    case 4:
-      return `${ip.split('.').slice(0, 3).join('.')}.x`;
-    case 6: {
-      const groups = ip.split(':').filter((group) => group.length > 0).slice(0, 3);
-      return `${groups.join(':')}::/48`;
-    }
-    default:
-      return 'unknown';
-  }
+  const canonical = canonicalIp(address);
+  if (canonical === undefined) return 'unknown';
+  if (ipaddr.IPv4.isValidFourPartDecimal(canonical)) return `${ipaddr.IPv4.networkAddressFromCIDR(`${canonical}/24`).toString().split('.').slice(0, 3).join('.')}.x`;
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${canonical}/48`).toString()}/48`;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
+import { canonicalIp } from '../auth/client-info.js';
 
 /** An `X-Request-Id` we accept from the caller; anything else is replaced by a fresh UUID. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -50,7 +51,7 @@ export function observeRequests(options: RequestObserverOptions): RequestHandler
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
-          req: { id, method: req.method, url: req.originalUrl.split('?')[0], ip: req.ip },
+          req: { id, method: req.method, url: req.originalUrl.split('?')[0], ip: logAddress(req.ip) },
           res: { statusCode: status },
           responseTime: Math.round(durationMs * 100) / 100,
         },
@@ -59,4 +60,9 @@ export function observeRequests(options: RequestObserverOptions): RequestHandler
     });
     next();
   };
+}
+
+/** The client address as every other place writes it; an IPv4 one (the common case) is already so. */
+function logAddress(ip: string | undefined): string | undefined {
+  return ip === undefined || !ip.includes(':') ? ip : (canonicalIp(ip) ?? ip);
 }

@@ -1,4 +1,4 @@
-import { describeDevice, maskIp } from '../../src/auth/client-info';
+import { canonicalIp, describeDevice, maskIp } from '../../src/auth/client-info';
 
 describe('describeDevice', () => {
   it.each([
@@ -26,9 +26,36 @@ describe('maskIp', () => {
     ['203.0.113.57', '203.0.113.x'],
     ['::ffff:198.51.100.7', '198.51.100.x'],
     ['2001:db8:85a3:8d3:1319:8a2e:370:7348', '2001:db8:85a3::/48'],
+    // Issue 14 (3): host bits and other spellings used to reach the session list.
+    ['2a00:1450::200e', '2a00:1450::/48'],
+    ['2001:db8::a:b:c:d', '2001:db8::/48'],
+    ['::FFFF:203.0.113.9', '203.0.113.x'],
+    ['::ffff:cb00:7109', '203.0.113.x'],
+    ['2001:DB8:0:0:0:0:0:1', '2001:db8::/48'],
+    ['2001:0db8:0001:0002::1', '2001:db8:1::/48'],
+    ['fe80::1%eth0', 'fe80::/48'],
+    ['::1', '::/48'],
+    ['0203.0.113.9', 'unknown'],
     [undefined, 'unknown'],
     ['not an ip', 'unknown'],
   ])('masks %s as %s', (ip, expected) => {
     expect(maskIp(ip)).toBe(expected);
+  });
+});
+
+describe('canonicalIp', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['::FFFF:203.0.113.9', '203.0.113.9'],
+    ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['fe80::1%eth0', 'fe80::1'],
+  ])('writes %s as %s', (ip, expected) => {
+    expect(canonicalIp(ip)).toBe(expected);
+  });
+
+  it.each([undefined, '', 'localhost', '1.2.3', '1.2.3.4.5', '2001:db8::g'])('has no spelling for %j', (ip) => {
+    expect(canonicalIp(ip)).toBeUndefined();
   });
 });

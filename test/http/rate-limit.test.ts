@@ -68,6 +68,25 @@ describe.each<StoreKind>(['memory', 'redis'])('rate limits (%s counters)', (stor
       expect((await loginFrom(t, '203.0.113.2', user.email, user.password)).status).toBe(429);
       expect((await loginFrom(t, '203.0.113.3', user.email, user.password)).status).toBe(200);
     });
+
+    // Issue 14 (3): one client, one counter, however its address is spelled.
+    it('counts an IPv4 client as one, whether its address arrives plain or IPv4-mapped, and keeps mapped clients apart', async () => {
+      const t = await app({ RATE_LIMIT_LOGIN_IP: '2/1m' });
+      const user = await createUser(t);
+      await loginFrom(t, '::ffff:203.0.113.9', user.email, 'wrong password');
+      await loginFrom(t, '::FFFF:cb00:7109', user.email, 'wrong password');
+      expect((await loginFrom(t, '203.0.113.9', user.email, user.password)).status).toBe(429);
+      expect((await loginFrom(t, '::ffff:198.51.100.1', user.email, user.password)).status).toBe(200);
+    });
+
+    it('counts an IPv6 client by its /56, in any spelling', async () => {
+      const t = await app({ RATE_LIMIT_LOGIN_IP: '2/1m' });
+      const user = await createUser(t);
+      await loginFrom(t, '2001:DB8:0:0:0:0:0:1', user.email, 'wrong password');
+      await loginFrom(t, '2001:db8:0:ff::2', user.email, 'wrong password');
+      expect((await loginFrom(t, '2001:db8::3', user.email, user.password)).status).toBe(429);
+      expect((await loginFrom(t, '2001:db8:0:100::1', user.email, user.password)).status).toBe(200);
+    });
   });
 
   describe('login per account', () => {

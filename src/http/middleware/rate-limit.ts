@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { rateLimit, type AugmentedRequest, type Options } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type AugmentedRequest, type Options } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../../auth/audit.js';
+import { canonicalIp } from '../../auth/client-info.js';
 import type { RateLimitRule, RateLimitSettings } from '../../config/load.js';
 import type { RateLimitStoreFactory } from '../../redis/rate-limit-store.js';
 import { normaliseEmail } from '../../users/types.js';
@@ -63,6 +64,10 @@ function createLimiter(name: string, rule: RateLimitRule, deps: RateLimitDeps, e
     legacyHeaders: false,
     identifier: name,
     store: deps.stores(name),
+    // Per client address by default (the per-account limiter brings its own key): IPv4 as is, an
+    // IPv4-mapped IPv6 address as the IPv4 one (else every IPv4 client of a dual-stack socket would
+    // share one /56 counter), other IPv6 by /56 as express-rate-limit does.
+    keyGenerator: (req) => ipKeyGenerator(canonicalIp(req.ip) ?? 'unknown'),
     // Counters are a brake, not a lock: when their store is down the request goes on (logged);
     // the session store itself still fails closed.
     passOnStoreError: true,
