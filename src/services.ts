@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
 import { JTSAuthServer } from './auth/auth-server.js';
+import { boundedHasher } from './auth/hashing-gate.js';
 import type { AuditSink } from './auth/audit.js';
 import { JTSResourceServer } from './auth/resource-server.js';
 import type { Config } from './config/load.js';
@@ -65,7 +66,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     sessions = new MemorySessionStore(clock, (prn) => memoryUsers.peek(prn));
     users = memoryUsers;
   }
-  const hasher = createPasswordHasher(config.bcryptRounds);
+  const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending);
   const { jts } = config;
 
   const mint = createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.bearerPassLifetimeSeconds, issuer: jts.issuer, audience: jts.audience });

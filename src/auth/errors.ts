@@ -7,6 +7,8 @@ const AUTH_CODES = {
   password_rejected: { status: 400, key: 'invalid_request', action: 'none', message: 'The password is not acceptable.', expose: true },
   registration_closed: { status: 403, key: 'registration_closed', action: 'none', message: 'Registration is turned off.', expose: true },
   email_taken: { status: 409, key: 'email_taken', action: 'none', message: 'An account with this email already exists.', expose: true },
+  /** Every password-hashing slot is taken (BCRYPT_MAX_PENDING): retry shortly. */
+  hashing_busy: { status: 503, key: 'service_unavailable', action: 'retry', message: 'Too many passwords are being checked right now; retry shortly.', expose: true },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type AuthCode = keyof typeof AUTH_CODES;

@@ -44,6 +44,8 @@ export interface Config {
     commandTimeoutMs: number;
   };
   bcryptRounds: number;
+  /** Password hashes running or waiting at once, server-wide (BCRYPT_MAX_PENDING). */
+  bcryptMaxPending: number;
   corsOrigins: string[];
   trustProxy: boolean | number | string;
   bodyLimit: string;
@@ -63,8 +65,14 @@ export interface RateLimitRule {
 
 export interface RateLimitSettings {
   enabled: boolean;
+  /** Failed logins per client IP (credential stuffing is a failure pattern). */
   loginIp: RateLimitRule;
-  /** Failed logins per account (normalised email), whatever the client address. */
+  /** Every login attempt per client IP, successful or not: a ceiling on the hashing one address can cause. */
+  loginIpAttempts: RateLimitRule;
+  /**
+   * Failed password checks per account, whatever the client address: logins (by normalised email)
+   * and password changes (by account id) count alike.
+   */
   loginAccount: RateLimitRule;
   register: RateLimitRule;
   renew: RateLimitRule;
@@ -180,6 +188,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT,
     },
     bcryptRounds: env.BCRYPT_ROUNDS,
+    bcryptMaxPending: env.BCRYPT_MAX_PENDING,
     corsOrigins: env.CORS_ORIGINS.filter((origin) => origin !== 'none'),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimit: env.BODY_LIMIT,
@@ -187,6 +196,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: {
       enabled: env.RATE_LIMIT_ENABLED,
       loginIp: env.RATE_LIMIT_LOGIN_IP,
+      loginIpAttempts: env.RATE_LIMIT_LOGIN_IP_ATTEMPTS,
       loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
       register: env.RATE_LIMIT_REGISTER,
       renew: env.RATE_LIMIT_RENEW,

@@ -94,6 +94,8 @@ export const envSchema = z.object({
   REDIS_PASSWORD: optionalString,
 
   BCRYPT_ROUNDS: count(12, 4, 17),
+  /** Password hashes running or waiting at once, server-wide; more are answered 503. */
+  BCRYPT_MAX_PENDING: count(64, 1, 10_000),
   CORS_ORIGINS: list,
   TRUST_PROXY: z.string().default('false'),
   BODY_LIMIT: z.string().regex(/^[1-9][0-9]*(b|kb|mb)$/i, 'expected a size such as 16kb').default('16kb'),
@@ -101,6 +103,7 @@ export const envSchema = z.object({
 
   RATE_LIMIT_ENABLED: bool(true),
   RATE_LIMIT_LOGIN_IP: rateLimit('20/1m'),
+  RATE_LIMIT_LOGIN_IP_ATTEMPTS: rateLimit('120/1m'),
   RATE_LIMIT_LOGIN_ACCOUNT: rateLimit('5/15m'),
   RATE_LIMIT_REGISTER: rateLimit('10/1h'),
   RATE_LIMIT_RENEW: rateLimit('120/1m'),

@@ -47,17 +47,31 @@ describe.each<StoreKind>(['memory', 'redis'])('rate limits (%s counters)', (stor
   });
 
   describe('login per IP', () => {
-    it('answers 429 with the JSON error, retry_after and draft-8 RateLimit headers past the limit', async () => {
-      const t = await app({ RATE_LIMIT_LOGIN_IP: '3/1m' });
+    it('answers 429 with the JSON error, retry_after and draft-8 RateLimit headers past the failures allowed', async () => {
+      const t = await app({ RATE_LIMIT_LOGIN_IP: '3/1m', RATE_LIMIT_LOGIN_ACCOUNT: '100/1m' });
       const user = await createUser(t);
       for (let i = 0; i < 3; i++) {
-        const ok = await loginFrom(t, '203.0.113.1', user.email, user.password);
-        expect(ok.status).toBe(200);
-        expect(ok.headers.ratelimit).toContain(`"login-ip"; r=${2 - i};`);
+        const failed = await loginFrom(t, '203.0.113.1', user.email, 'wrong password');
+        expect(failed.status).toBe(401);
+        expect(failed.headers.ratelimit).toContain(`"login-ip"; r=${2 - i};`);
       }
       const res = await loginFrom(t, '203.0.113.1', user.email, user.password);
       expect429(res, 'login-ip');
       expect(t.audits).toContainEqual({ event: 'rate_limited', limiter: 'login-ip' });
+    });
+
+    // Issue 14 (5): an office behind one NAT address, or a test suite, keeps signing in.
+    it('lets 60 correct logins from one address in a minute all succeed with the default limits', async () => {
+      const t = await app({});
+      const user = await createUser(t);
+      for (let i = 0; i < 60; i++) expect((await loginFrom(t, '203.0.113.60', user.email, user.password)).status).toBe(200);
+    });
+
+    it('still puts a ceiling on every attempt from one address, successful or not', async () => {
+      const t = await app({ RATE_LIMIT_LOGIN_IP_ATTEMPTS: '3/1m' });
+      const user = await createUser(t);
+      for (let i = 0; i < 3; i++) expect((await loginFrom(t, '203.0.113.61', user.email, user.password)).status).toBe(200);
+      expect429(await loginFrom(t, '203.0.113.61', user.email, user.password), 'login-ip-attempts');
     });
 
     it('counts each client address on its own', async () => {
@@ -86,6 +100,21 @@ describe.each<StoreKind>(['memory', 'redis'])('rate limits (%s counters)', (stor
       await loginFrom(t, '2001:db8:0:ff::2', user.email, 'wrong password');
       expect((await loginFrom(t, '2001:db8::3', user.email, user.password)).status).toBe(429);
       expect((await loginFrom(t, '2001:db8:0:100::1', user.email, user.password)).status).toBe(200);
+    });
+  });
+
+  // Issue 14 (2): a stolen BearerPass must not turn the password change into a password oracle.
+  describe('password change per account', () => {
+    it('counts wrong current passwords against the account from any address, like failed logins', async () => {
+      const t = await app({ RATE_LIMIT_LOGIN_ACCOUNT: '3/15m', RATE_LIMIT_PASSWORD: '100/15m' });
+      const user = await createUser(t);
+      const { bearerPass } = await login(t.app, user.email, user.password);
+      const change = (ip: string, currentPassword: string) =>
+        request(t.app).post('/jts/password').set(CSRF).set(from(ip)).set('Authorization', `Bearer ${bearerPass}`).send({ currentPassword, newPassword: 'a brand new password' });
+      for (let i = 0; i < 3; i++) expect((await change(`198.51.100.${10 + i}`, `guess-${i}`)).status).toBe(401);
+      expect429(await change('198.51.100.50', user.password), 'password-account');
+      // The right guess did not get through: the old password still signs in.
+      expect((await loginFrom(t, '198.51.100.51', user.email, user.password)).status).toBe(200);
     });
   });
 
@@ -206,7 +235,11 @@ describe.each<StoreKind>(['memory', 'redis'])('rate limits (%s counters)', (stor
       const t = await app({ RATE_LIMIT_LOGIN_IP: '5/1m' });
       await loginFrom(t, '203.0.113.90', 'nobody@example.com', 'wrong password');
       const [, keys] = await t.redis!.scan('0', 'MATCH', `${t.config.redis.keyPrefix}rl:*`, 'COUNT', 10_000);
-      expect(keys.sort()).toEqual([expect.stringMatching(new RegExp(`^${t.config.redis.keyPrefix}rl:login-account:[A-Za-z0-9_-]{32}$`)), `${t.config.redis.keyPrefix}rl:login-ip:203.0.113.90`]);
+      expect(keys.sort()).toEqual([
+        expect.stringMatching(new RegExp(`^${t.config.redis.keyPrefix}rl:login-account:[A-Za-z0-9_-]{32}$`)),
+        `${t.config.redis.keyPrefix}rl:login-ip-attempts:203.0.113.90`,
+        `${t.config.redis.keyPrefix}rl:login-ip:203.0.113.90`,
+      ]);
       // The account key is a hash: no email in Redis key names.
       expect(keys.join(' ')).not.toContain('nobody');
     });

@@ -31,10 +31,11 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   const { rules, knownDevices } = deps;
   const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
 
+  // Only wrong credentials count as failures: a 400, a 429 from another limiter or a 503 is not a guess.
+  const failuresOnly: Partial<Options> = { skipSuccessfulRequests: true, requestWasSuccessful: (_req, res) => res.statusCode !== 401 };
+
   const loginAccount = limiter('login-account', rules.loginAccount, {
-    // Only wrong credentials count: a 400, a 429 from another limiter or a 503 is not a guess.
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    ...failuresOnly,
     skip: (req) => emailOf(req) === undefined,
     keyGenerator(req) {
       const email = emailOf(req) ?? '';
@@ -45,12 +46,22 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     },
   });
 
+  // Every other place that checks a secret of an account (today the current password of a
+  // password change) counts its failures per account under the same rule as a login, keyed by the
+  // authenticated account, so a stolen BearerPass cannot guess from many addresses.
+  const passwordAccount = limiter('password-account', rules.loginAccount, {
+    ...failuresOnly,
+    keyGenerator: (req) => createHash('sha256').update(`prn:${req.jts?.payload.prn ?? ''}`).digest('base64url').slice(0, 32),
+  });
+
   return {
-    login: [limiter('login-ip', rules.loginIp)],
+    // Failures per address (credential stuffing), and a generous ceiling on every attempt, which
+    // bounds the hashing one address can cause: an office behind one NAT keeps signing in.
+    login: [limiter('login-ip-attempts', rules.loginIpAttempts), limiter('login-ip', rules.loginIp, failuresOnly)],
     loginAccount: [loginAccount, ...(knownDevices ? [knownDevices.remember] : [])],
     register: [limiter('register-ip', rules.register)],
     renew: [limiter('renew-ip', rules.renew)],
-    password: [limiter('password-ip', rules.password)],
+    password: [limiter('password-ip', rules.password), passwordAccount],
   };
 }
 
