@@ -93,6 +93,7 @@ describe('operations configuration', () => {
     expect(config.rateLimits).toEqual({
       enabled: true,
       loginIp: { limit: 20, windowMs: 60_000 },
+      loginIpAttempts: { limit: 120, windowMs: 60_000 },
       loginAccount: { limit: 5, windowMs: 900_000 },
       register: { limit: 10, windowMs: 3_600_000 },
       renew: { limit: 120, windowMs: 60_000 },
