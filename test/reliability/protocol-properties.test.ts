@@ -129,13 +129,12 @@ describe('protocol core under hostile input (fast-check)', () => {
     });
 
     /**
-     * Exhaustive: every position, every other byte value (0..255). The only changes that may
-     * still verify are those that decode to the same bytes: base64url's unused trailing bits in
-     * the last character of the signature (ES256: 64 bytes = 86 characters carrying 516 bits,
-     * so 4 spare bits and 15 other spellings of that character). A change in the header or the
-     * payload alters the signed text, so even a same-bytes spelling there fails the signature.
+     * Exhaustive: every position, every other byte value (0..255). Nothing verifies, not even a
+     * change that decodes to the same bytes: base64url's unused trailing bits in the last character
+     * of the signature (ES256: 64 bytes = 86 characters carrying 516 bits, so 4 spare bits and 15
+     * other spellings of that character) are refused as non-canonical.
      */
-    it('refuses every single-byte change of a valid token, except same-bytes spellings of the signature', () => {
+    it('refuses every single-byte change of a valid token, same-bytes spellings of the signature included', () => {
       const [h, p, s] = valid.split('.') as [string, string, string];
       const signatureBytes = Buffer.from(s, 'base64url');
       const accepted: { index: number; value: number }[] = [];
@@ -159,27 +158,21 @@ describe('protocol core under hostile input (fast-check)', () => {
       }
       expect(untyped).toEqual([]);
       expect(tried).toBe(valid.length * 255);
-      // Exactly the 15 other spellings of the signature's last character, nothing else.
-      expect(accepted.every(({ index }) => index === valid.length - 1)).toBe(true);
-      const spare = s.length * 6 - signatureBytes.length * 8;
-      expect(accepted).toHaveLength(2 ** spare - 1);
+      // Not even the other spellings of the signature's last character (issue 14, item 7): a
+      // token has one spelling, so a service blocking it by its text cannot be walked around.
+      expect(s.length * 6 - signatureBytes.length * 8).toBeGreaterThan(0);
+      expect(accepted).toEqual([]);
     });
 
-    it('refuses random multi-byte corruption of a valid token unless it decodes to the same bytes', () => {
+    it('refuses random multi-byte corruption of a valid token with a typed rejection', () => {
       run(
         fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
           const chars = Array.from(valid);
           for (const [position, value] of edits) chars[position % chars.length] = String.fromCharCode(value);
           const mutated = chars.join('');
           const result = verify(mutated);
-          if (result.ok) {
-            const [mh, mp, ms] = mutated.split('.') as [string, string, string];
-            const [h, p, s] = valid.split('.') as [string, string, string];
-            expect(`${mh}.${mp}`).toBe(`${h}.${p}`);
-            expect(Buffer.from(ms, 'base64url').equals(Buffer.from(s, 'base64url'))).toBe(true);
-          } else {
-            expect(isTypedRejection(result)).toBe(true);
-          }
+          if (mutated === valid) expect(result.ok).toBe(true);
+          else expect(isTypedRejection(result)).toBe(true);
         }),
       );
     });
