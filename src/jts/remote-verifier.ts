@@ -103,9 +103,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
       } else if (keys.size === 0) {
         return { ok: false, error: new JtsError('JTS-500-01') };
       }
-      return verifyWith(token);
+      const notYetKnown = keyNotYetKnown(token, clock.now());
+      return notYetKnown ?? verifyWith(token);
     },
   };
+
+  /**
+   * An unknown `kid` is a forged or foreign token (JTS-401-02, sign in again) only when the key
+   * set this service holds was fetched after the token was issued: then the issuer did not have
+   * that key. A token newer than our key set may be signed with a key published since, which the
+   * cooldown keeps us from fetching yet; telling its client to sign in again would be wrong, so it
+   * gets JTS-500-01 (retry) with the seconds until the next fetch is allowed. The token is still
+   * never accepted before its key is fetched and its signature checked.
+   */
+  function keyNotYetKnown(token: unknown, now: number): VerifyResult | undefined {
+    if (options.jwksUrl === undefined) return undefined;
+    const kid = peekKid(token);
+    if (kid === undefined || keys.has(kid)) return undefined;
+    const issuedAt = peekIssuedAt(token);
+    if (issuedAt === undefined || seconds(fetchedAt) > issuedAt) return undefined;
+    const retryAfter = Math.max(1, Math.ceil((lastAttempt + cooldownMs - now) / 1000));
+    return { ok: false, error: new JtsError('JTS-500-01', { message: 'The key set does not hold this key id yet; retry shortly.', retryAfter }) };
+  }
 }
 
 function toRingKeys(jwks: readonly PublishedJwk[], nowSeconds: number): [string, RingKey][] {
@@ -123,6 +142,13 @@ function toRingKeys(jwks: readonly PublishedJwk[], nowSeconds: number): [string,
     }
   }
   return out;
+}
+
+/** `iat` of a token's payload, unverified: only ever used to choose between two refusals. */
+function peekIssuedAt(token: unknown): number | undefined {
+  if (typeof token !== 'string') return undefined;
+  const iat = decodeSegment(token.split('.')[1] ?? '')?.iat;
+  return typeof iat === 'number' && Number.isFinite(iat) ? iat : undefined;
 }
 
 function peekKid(token: unknown): string | undefined {

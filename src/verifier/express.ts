@@ -15,7 +15,8 @@ export function requireBearerPass(verifier: Verifier): RequestHandler {
     const token = bearerTokenOf(req.get('authorization'));
     const result = token === undefined ? { ok: false as const, error: new JtsError('JTS-401-03', { message: 'A BearerPass is required.' }) } : await verifier.verify(token);
     if (!result.ok) {
-      sendJson(res, result.error.status, result.error.toBody());
+      const { error } = result;
+      sendJson(res, error.status, error.toBody(), error.retryAfter === undefined ? undefined : { 'Retry-After': String(error.retryAfter) });
       return;
     }
     req.jts = { payload: result.payload, header: result.header, bearerPass: token ?? '' };
