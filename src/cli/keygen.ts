@@ -124,20 +124,23 @@ async function generateKeyPair(values: Values, env: ReturnType<typeof readEnv>):
   const publicKey = createPublicKey(await readFile(paths.publicKeyPath, 'utf8'));
   const key = await createRingKey({ alg, privateKey, publicKey });
 
-  process.stdout.write(
-    [
-      `kid: ${key.kid}`,
-      `alg: ${alg}`,
-      `private key: ${paths.privateKeyPath} (mode 0600)`,
-      `public key: ${paths.publicKeyPath}`,
-      '',
-      'Environment:',
-      `  JTS_ALGORITHM=${alg}`,
-      `  JTS_PRIVATE_KEY_PATH=${paths.privateKeyPath}`,
-      `  JTS_PUBLIC_KEY_PATH=${paths.publicKeyPath}`,
-      '',
-    ].join('\n'),
-  );
+  // A new pair beside the signing key in use is a rotation: publishing it comes first, and the
+  // switch only once every verifier's cached key set holds it (README, Key rotation).
+  const rotation = paths.privateKeyPath !== env.JTS_PRIVATE_KEY_PATH && existsSync(env.JTS_PRIVATE_KEY_PATH);
+  const previous = [process.env.JTS_PREVIOUS_PUBLIC_KEYS, `${alg}:${paths.publicKeyPath}`].filter((entry) => entry !== undefined && entry !== '').join(',');
+  const next = rotation
+    ? [
+        'Rotation, step 1 — publish first: on every instance set',
+        `  JTS_PREVIOUS_PUBLIC_KEYS=${previous}`,
+        'and restart them one by one. Keep signing with the current key.',
+        'Step 2, once every verifier has fetched it (the JWKS cache life, 1 h + 60 s) — switch signing:',
+        `  JTS_ALGORITHM=${alg}`,
+        `  JTS_PRIVATE_KEY_PATH=${paths.privateKeyPath}`,
+        `  JTS_PUBLIC_KEY_PATH=${paths.publicKeyPath}`,
+        `and move the old public key (${env.JTS_PUBLIC_KEY_PATH}) into JTS_PREVIOUS_PUBLIC_KEYS in its place.`,
+      ]
+    : ['Environment:', `  JTS_ALGORITHM=${alg}`, `  JTS_PRIVATE_KEY_PATH=${paths.privateKeyPath}`, `  JTS_PUBLIC_KEY_PATH=${paths.publicKeyPath}`];
+  process.stdout.write([`kid: ${key.kid}`, `alg: ${alg}`, `private key: ${paths.privateKeyPath} (mode 0600)`, `public key: ${paths.publicKeyPath}`, '', ...next, ''].join('\n'));
   if (replaced) {
     process.stderr.write('note: an existing key was replaced; BearerPasses signed with it no longer verify (keys/README.md describes rotation without an outage)\n');
   }

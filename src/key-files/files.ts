@@ -29,7 +29,9 @@ export interface KeyFiles {
 /** Writes a key pair; the private key is readable by its owner only. Refuses to overwrite unless `force`. */
 export async function writeKeyPair(files: Pick<KeyFiles, 'privateKeyPath' | 'publicKeyPath'>, alg: JtsAlgorithm, options: { force: boolean; rsaBits?: number }): Promise<void> {
   for (const path of [files.privateKeyPath, files.publicKeyPath]) {
-    if (!options.force && existsSync(path)) throw new KeyFileError(`${path} exists; pass --force to replace it`);
+    if (!options.force && existsSync(path)) {
+      throw new KeyFileError(`${path} exists (npm start creates a development pair there on its first run); pass --force to replace it, or --name to write a new pair beside it for a rotation`);
+    }
   }
   const pair = await generatePemKeyPair(alg, options.rsaBits);
   await mkdir(dirname(files.privateKeyPath), { recursive: true });
@@ -101,7 +103,9 @@ export async function loadStateProofSecret(source: { value: string | undefined; 
 }
 
 export async function writeSecretFile(path: string, options: { force: boolean }): Promise<void> {
-  if (!options.force && existsSync(path)) throw new KeyFileError(`${path} exists; pass --force to replace it`);
+  if (!options.force && existsSync(path)) {
+    throw new KeyFileError(`${path} exists (npm start creates a development secret there on its first run); pass --force to replace it, which ends every session`);
+  }
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
   await chmod(path, 0o600);

@@ -124,3 +124,37 @@ describe('npm run keygen', () => {
     expect(readFileSync(env.JTS_STATE_PROOF_SECRET_PATH, 'utf8')).toBe('old secret\n');
   });
 });
+
+describe('npm run keygen, told why and what next', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'jts-keygen-next-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says where an existing key came from and the ways forward', async () => {
+    const env = { JTS_PRIVATE_KEY_PATH: join(dir, 'signing-key.pem'), JTS_PUBLIC_KEY_PATH: join(dir, 'signing-key.pub.pem') };
+    expect((await keygen([], env)).code).toBe(0);
+    const again = await keygen([], env);
+    expectOneLineError(again);
+    expect(again.stderr).toContain('npm start creates a development pair');
+    expect(again.stderr).toContain('--force');
+    expect(again.stderr).toContain('--name');
+  });
+
+  it('prints the publish-first step, not the switch, for a new pair beside the key in use', async () => {
+    const env = { JTS_PRIVATE_KEY_PATH: join(dir, 'signing-key.pem'), JTS_PUBLIC_KEY_PATH: join(dir, 'signing-key.pub.pem'), JTS_PREVIOUS_PUBLIC_KEYS: `ES256:${join(dir, 'old.pub.pem')}` };
+    expect((await keygen([], env)).code).toBe(0);
+    const run = await keygen(['--dir', dir, '--name', 'signing-2027-01'], env);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    const publish = lines.findIndex((line) => line.startsWith('Rotation, step 1 — publish first'));
+    const switchAt = lines.findIndex((line) => line.includes('switch signing'));
+    expect(publish).toBeGreaterThan(0);
+    expect(switchAt).toBeGreaterThan(publish);
+    expect(lines[publish + 1]).toBe(`  JTS_PREVIOUS_PUBLIC_KEYS=ES256:${join(dir, 'old.pub.pem')},ES256:${join(dir, 'signing-2027-01.pub.pem')}`);
+    expect(run.stdout).not.toContain('Environment:');
+  });
+});
