@@ -1,9 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
-import { documentedRoutes } from '../../src/http/openapi/document';
+import { documentedRoutes, OPERATIONS_WITHOUT_4XX } from '../../src/http/openapi/document';
 import { listRoutes } from '../../src/http/route-table';
 import { buildTestApp, type TestApp } from '../support/test-app';
 
 type Json = Record<string, unknown>;
+type Operation = { operationId?: string; parameters?: Json[]; responses: Record<string, unknown>; security?: Record<string, unknown>[] };
+
+/** Every operation of the document as `[label, operation]`, label `get /path`. */
+function operationsOf(doc: Json): [string, Operation][] {
+  const paths = doc.paths as Record<string, Record<string, Operation>>;
+  return Object.entries(paths).flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]): [string, Operation] => [`${method} ${path}`, operation]));
+}
+
+/** Calls `visit` on every object inside `value`, with its JSON pointer. */
+function walkObjects(value: unknown, visit: (node: Json, pointer: string) => void, pointer = '#'): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      walkObjects(item, visit, `${pointer}/${i}`);
+    });
+  } else if (value !== null && typeof value === 'object') {
+    visit(value as Json, pointer);
+    for (const [k, v] of Object.entries(value)) walkObjects(v, visit, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  }
+}
 
 describe('GET /openapi.json', () => {
   let t: TestApp;
@@ -91,5 +112,94 @@ describe('GET /openapi.json', () => {
     }
     expect((schema.properties.error_code as { enum: string[] }).enum).toContain('JTS-401-05');
     expect((schema.properties.error as { enum: string[] }).enum).toEqual(expect.arrayContaining(['rate_limited', 'service_unavailable', 'session_compromised']));
+  });
+
+  // The faults `npx @redocly/cli lint` reports (README, "Endpoints"), checked here without it.
+
+  it('names every operation with a unique operationId, the names generated clients use', () => {
+    const ids = operationsOf(doc).map(([label, operation]) => ({ label, id: operation.operationId }));
+    for (const { label, id } of ids) expect({ label, id: typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id) }).toEqual({ label, id: true });
+    const seen = ids.map(({ id }) => id);
+    expect(seen.filter((id, i) => seen.indexOf(id) !== i)).toEqual([]);
+    // Renaming one breaks every generated client: this list changes only on purpose.
+    expect(Object.fromEntries(ids.map(({ label, id }) => [label, id]))).toEqual({
+      'get /': 'getServerInfo',
+      'get /healthz': 'checkLiveness',
+      'get /readyz': 'checkReadiness',
+      'get /metrics': 'getMetrics',
+      'get /openapi.json': 'getOpenApiDocument',
+      'get /.well-known/jts-jwks': 'getJwks',
+      'options /.well-known/jts-jwks': 'preflightJwks',
+      'get /jts/.well-known/jwks.json': 'getJwksJtsAlias',
+      'options /jts/.well-known/jwks.json': 'preflightJwksJtsAlias',
+      'get /.well-known/jwks.json': 'getJwksWellKnownAlias',
+      'options /.well-known/jwks.json': 'preflightJwksWellKnownAlias',
+      'get /.well-known/jts-configuration': 'getConfiguration',
+      'options /.well-known/jts-configuration': 'preflightConfiguration',
+      'post /jts/login': 'login',
+      'post /jts/register': 'register',
+      'post /jts/renew': 'renewSession',
+      'post /jts/logout': 'logout',
+      'post /jts/password': 'changePassword',
+      'get /jts/sessions': 'listSessions',
+      'post /jts/sessions/revoke-others': 'revokeOtherSessions',
+      'delete /jts/sessions/{aid}': 'revokeSession',
+      'get /api/public': 'getPublicMessage',
+      'get /api/health': 'getApiHealth',
+      'get /api/profile': 'getProfile',
+      'get /api/admin': 'getAdmin',
+    });
+  });
+
+  it('uses every component it defines', () => {
+    const refs = new Set<string>();
+    const schemes = new Set<string>();
+    walkObjects(doc, (node, pointer) => {
+      if (typeof node.$ref === 'string') refs.add(node.$ref);
+      if (/\/security\/\d+$/.test(pointer)) Object.keys(node).forEach((name) => schemes.add(name));
+    });
+    const components = doc.components as Record<string, Json>;
+    const unused: string[] = [];
+    for (const [kind, entries] of Object.entries(components)) {
+      for (const name of Object.keys(entries)) {
+        const used = kind === 'securitySchemes' ? schemes.has(name) : refs.has(`#/components/${kind}/${name}`);
+        if (!used) unused.push(`${kind}/${name}`);
+      }
+    }
+    expect(unused).toEqual([]);
+  });
+
+  it('lets every operation take X-Request-Id and answer 500 internal_error', () => {
+    for (const [label, operation] of operationsOf(doc)) {
+      expect({ label, requestId: operation.parameters ?? [] }).toEqual({ label, requestId: expect.arrayContaining([{ $ref: '#/components/parameters/RequestId' }]) });
+      expect({ label, internalError: operation.responses['500'] }).toEqual({ label, internalError: { $ref: '#/components/responses/InternalError' } });
+    }
+  });
+
+  it('gives every schema with `required` the properties it requires', () => {
+    const faults: string[] = [];
+    walkObjects(doc, (node, pointer) => {
+      if (!Array.isArray(node.required)) return;
+      const properties = (node.properties ?? {}) as Json;
+      for (const name of node.required as string[]) if (!(name in properties)) faults.push(`${pointer}: ${name}`);
+    });
+    expect(faults).toEqual([]);
+  });
+
+  it('documents a 4xx for every operation but those listed, with a reason, as having none', () => {
+    const without = operationsOf(doc)
+      .filter(([, operation]) => !Object.keys(operation.responses).some((status) => /^4(\d\d|XX)$/.test(status)))
+      .map(([label, operation]) => ({ label, id: operation.operationId }));
+    expect(without.map(({ id }) => id).sort()).toEqual(Object.keys(OPERATIONS_WITHOUT_4XX).sort());
+    for (const reason of Object.values(OPERATIONS_WITHOUT_4XX)) expect(reason.length).toBeGreaterThan(20);
+    expect(without.map(({ label }) => label)).not.toContain('get /metrics');
+  });
+
+  it('switches redocly’s 4xx rule off for exactly those operations (redocly.yaml)', () => {
+    const config = readFileSync(join(__dirname, '..', '..', 'redocly.yaml'), 'utf8');
+    expect(config).toMatch(/^\s+operation-4xx-response: off$/m);
+    const pattern = /^\s+notPattern: \/\^\(([A-Za-z|]+)\)\$\/$/m.exec(config);
+    expect(pattern).not.toBeNull();
+    expect(pattern![1]!.split('|').sort()).toEqual(Object.keys(OPERATIONS_WITHOUT_4XX).sort());
   });
 });

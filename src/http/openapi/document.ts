@@ -2,7 +2,7 @@ import { JWKS_PATHS } from '../routes/well-known.js';
 import { ERROR_RESPONSES, PARAMETERS, SCHEMAS, SECURITY_SCHEMES, type ErrorResponseName } from './components.js';
 
 /**
- * The OpenAPI 3.1 description of every endpoint the app serves. `test/ops/openapi.test.ts` walks
+ * The OpenAPI 3.1 description of every endpoint the app serves. `test/http/openapi.test.ts` walks
  * the Express router and fails when a route is missing here or documented but not served.
  */
 
@@ -32,11 +32,44 @@ const setsStateProof = { 'Set-Cookie': { schema: { type: 'string' }, description
 const bearer = [{ bearerPass: [] }];
 const bodyErrors = ['BadRequest', 'PayloadTooLarge', 'UnsupportedMediaType'] as const;
 
+/** The JWKS and its aliases: `getJwks`, `getJwksJtsAlias`, `getJwksWellKnownAlias` (and `preflight…`). */
+const JWKS_OPERATION_NAMES: Record<(typeof JWKS_PATHS)[number], string> = {
+  '/.well-known/jts-jwks': 'Jwks',
+  '/jts/.well-known/jwks.json': 'JwksJtsAlias',
+  '/.well-known/jwks.json': 'JwksWellKnownAlias',
+};
+
+const PUBLIC_NO_4XX = 'Public, reads no body, credential or path parameter and has no rate limit: every request to this path gets the 2xx answer (a malformed path is another path, the generic 404).';
+const PREFLIGHT_NO_4XX = 'Public CORS preflight: answered 204 for every origin, before any check.';
+
+/**
+ * The operations that have no 4xx answer of their own, each with the reason. Redocly's
+ * `operation-4xx-response` rule is off for exactly these (redocly.yaml), and
+ * test/http/openapi.test.ts checks that every other operation documents a 4xx.
+ */
+export const OPERATIONS_WITHOUT_4XX: Readonly<Record<string, string>> = {
+  getServerInfo: PUBLIC_NO_4XX,
+  checkLiveness: PUBLIC_NO_4XX,
+  checkReadiness: 'Public, takes nothing: not ready is the documented 503, never a 4xx.',
+  getOpenApiDocument: PUBLIC_NO_4XX,
+  getJwks: `${PUBLIC_NO_4XX} If-None-Match only selects 200 or 304.`,
+  getJwksJtsAlias: `${PUBLIC_NO_4XX} If-None-Match only selects 200 or 304.`,
+  getJwksWellKnownAlias: `${PUBLIC_NO_4XX} If-None-Match only selects 200 or 304.`,
+  getConfiguration: PUBLIC_NO_4XX,
+  getPublicMessage: PUBLIC_NO_4XX,
+  getApiHealth: PUBLIC_NO_4XX,
+  preflightJwks: PREFLIGHT_NO_4XX,
+  preflightJwksJtsAlias: PREFLIGHT_NO_4XX,
+  preflightJwksWellKnownAlias: PREFLIGHT_NO_4XX,
+  preflightConfiguration: PREFLIGHT_NO_4XX,
+};
+
 function credentialsResponse(status: string, description: string): Json {
   return { [status]: { description, headers: setsStateProof, content: json(ref('schemas', 'Credentials')) } };
 }
 
-const preflight = (tag: string): Json => ({
+const preflight = (tag: string, operationId: string): Json => ({
+  operationId,
   tags: [tag],
   summary: 'CORS preflight (open to every origin, no credentials)',
   security: [],
@@ -44,7 +77,8 @@ const preflight = (tag: string): Json => ({
 });
 
 function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
-  const jwks = (alias: boolean): Json => ({
+  const jwks = (alias: boolean, operationId: string): Json => ({
+    operationId,
     tags: ['discovery'],
     summary: alias ? 'JWKS (alias of /.well-known/jts-jwks)' : 'The public keys that verify BearerPasses',
     security: [],
@@ -55,10 +89,33 @@ function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
   });
   const paths: Record<string, Partial<Record<Method, Json>>> = {};
-  for (const path of JWKS_PATHS) paths[path] = { get: jwks(path !== '/.well-known/jts-jwks'), options: preflight('discovery') };
+  for (const path of JWKS_PATHS) {
+    const name = JWKS_OPERATION_NAMES[path];
+    paths[path] = { get: jwks(path !== '/.well-known/jts-jwks', `get${name}`), options: preflight('discovery', `preflight${name}`) };
+  }
+  const url = { type: 'string', format: 'uri' };
+  const strings = { type: 'array', items: { type: 'string' } };
+  const configuration = {
+    type: 'object',
+    required: ['issuer', 'jwks_uri'],
+    properties: {
+      issuer: { type: 'string' },
+      jwks_uri: url,
+      token_endpoint: url,
+      registration_endpoint: url,
+      renewal_endpoint: url,
+      revocation_endpoint: url,
+      sessions_endpoint: url,
+      jts_versions_supported: strings,
+      jts_profiles_supported: strings,
+      token_signing_alg_values_supported: strings,
+      active_signing_alg: { type: 'string' },
+      stateproof_cookie_name: { type: 'string' },
+    },
+  };
   paths['/.well-known/jts-configuration'] = {
-    get: { tags: ['discovery'], summary: 'Discovery document: issuer, endpoints, algorithms', security: [], responses: ok('Discovery document.', { type: 'object', required: ['issuer', 'jwks_uri'] }) },
-    options: preflight('discovery'),
+    get: { operationId: 'getConfiguration', tags: ['discovery'], summary: 'Discovery document: issuer, endpoints, algorithms', security: [], responses: ok('Discovery document.', configuration) },
+    options: preflight('discovery', 'preflightConfiguration'),
   };
   return paths;
 }
@@ -68,6 +125,7 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
   return {
     '/jts/login': {
       post: {
+        operationId: 'login',
         tags: ['auth'],
         summary: 'Log in with email and password',
         security: [],
@@ -78,6 +136,7 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/jts/register': {
       post: {
+        operationId: 'register',
         tags: ['auth'],
         summary: 'Create an account and log in',
         security: [],
@@ -88,6 +147,7 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/jts/renew': {
       post: {
+        operationId: 'renewSession',
         tags: ['auth'],
         summary: 'Rotate the StateProof and get a new BearerPass',
         description: 'Inside the grace window a just-consumed StateProof gets the same answer again; later it is a replay (JTS-401-05) and the session is revoked.',
@@ -98,6 +158,7 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/jts/logout': {
       post: {
+        operationId: 'logout',
         tags: ['auth'],
         summary: 'End the session of the presented StateProof (idempotent)',
         security: [{ stateProofCookie: [] }, { stateProofHeader: [] }, {}],
@@ -107,6 +168,7 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/jts/password': {
       post: {
+        operationId: 'changePassword',
         tags: ['auth'],
         summary: 'Change the password; every other session of the user ends',
         security: bearer,
@@ -120,6 +182,7 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/jts/sessions': {
       get: {
+        operationId: 'listSessions',
         tags: ['sessions'],
         summary: "The caller's sessions",
         security: bearer,
@@ -131,6 +194,7 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/jts/sessions/revoke-others': {
       post: {
+        operationId: 'revokeOtherSessions',
         tags: ['sessions'],
         summary: 'End every session of the caller but the current one',
         security: bearer,
@@ -143,6 +207,7 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/jts/sessions/{aid}': {
       delete: {
+        operationId: 'revokeSession',
         tags: ['sessions'],
         summary: 'End one of the caller’s sessions',
         security: bearer,
@@ -159,10 +224,11 @@ function authPaths(): Record<string, Partial<Record<Method, Json>>> {
 function apiPaths(): Record<string, Partial<Record<Method, Json>>> {
   const message = { type: 'object', required: ['timestamp'], properties: { message: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'string', format: 'date-time' } } };
   return {
-    '/api/public': { get: { tags: ['demo api'], summary: 'Public demo endpoint', security: [], responses: ok('Public message.', message) } },
-    '/api/health': { get: { tags: ['demo api'], summary: 'Demo API health', security: [], responses: ok('Healthy.', message) } },
+    '/api/public': { get: { operationId: 'getPublicMessage', tags: ['demo api'], summary: 'Public demo endpoint', security: [], responses: ok('Public message.', message) } },
+    '/api/health': { get: { operationId: 'getApiHealth', tags: ['demo api'], summary: 'Demo API health', security: [], responses: ok('Healthy.', message) } },
     '/api/profile': {
       get: {
+        operationId: 'getProfile',
         tags: ['demo api'],
         summary: "The caller's profile",
         security: bearer,
@@ -174,10 +240,22 @@ function apiPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/api/admin': {
       get: {
+        operationId: 'getAdmin',
         tags: ['demo api'],
         summary: 'Needs the admin:access permission',
         security: bearer,
-        responses: { ...ok('Welcome.', { type: 'object', required: ['message', 'user'] }), ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'ServiceUnavailable') },
+        responses: {
+          ...ok('Welcome.', {
+            type: 'object',
+            required: ['message', 'user', 'timestamp'],
+            properties: {
+              message: { type: 'string' },
+              user: { type: 'object', required: ['id', 'permissions'], properties: { id: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } } } },
+              timestamp: { type: 'string', format: 'date-time' },
+            },
+          }),
+          ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'ServiceUnavailable'),
+        },
       },
     },
   };
@@ -187,15 +265,17 @@ function opsPaths(): Record<string, Partial<Record<Method, Json>>> {
   return {
     '/': {
       get: {
+        operationId: 'getServerInfo',
         tags: ['ops'],
         summary: 'Server name, version and discovery links (or the demo page)',
         security: [],
         responses: { '200': { description: 'Description or page.', content: { 'application/json': { schema: { type: 'object' } }, 'text/html': { schema: { type: 'string' } } } } },
       },
     },
-    '/healthz': { get: { tags: ['ops'], summary: 'Liveness: the process answers', security: [], responses: ok('Alive.', { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) } },
+    '/healthz': { get: { operationId: 'checkLiveness', tags: ['ops'], summary: 'Liveness: the process answers', security: [], responses: ok('Alive.', { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) } },
     '/readyz': {
       get: {
+        operationId: 'checkReadiness',
         tags: ['ops'],
         summary: 'Readiness: store reachable, keys loaded, not shutting down',
         security: [],
@@ -204,13 +284,14 @@ function opsPaths(): Record<string, Partial<Record<Method, Json>>> {
     },
     '/metrics': {
       get: {
+        operationId: 'getMetrics',
         tags: ['ops'],
         summary: 'Prometheus metrics',
         security: [{ metricsToken: [] }, {}],
         responses: { '200': { description: 'Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors('Unauthorized') },
       },
     },
-    '/openapi.json': { get: { tags: ['ops'], summary: 'This document', security: [], responses: ok('OpenAPI 3.1 document.', { type: 'object' }) } },
+    '/openapi.json': { get: { operationId: 'getOpenApiDocument', tags: ['ops'], summary: 'This document', security: [], responses: ok('OpenAPI 3.1 document.', { type: 'object' }) } },
   };
 }
 
@@ -225,9 +306,31 @@ export function openApiDocument(options: { issuer: string; version: string }): J
     },
     servers: [{ url: options.issuer }],
     security: [],
-    paths: { ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...apiPaths() },
+    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...apiPaths() }),
     components: { schemas: SCHEMAS, parameters: PARAMETERS, securitySchemes: SECURITY_SCHEMES, responses: ERROR_RESPONSES },
   };
+}
+
+/**
+ * What every operation shares: the optional X-Request-Id (request-observer.ts reads it on every
+ * request, before routing) and the 500 `internal_error` of the error handler.
+ */
+function withCommonParts(paths: Record<string, Partial<Record<Method, Json>>>): Record<string, Partial<Record<Method, Json>>> {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, operation]) => [
+          method,
+          {
+            ...operation,
+            parameters: [...((operation.parameters as unknown[] | undefined) ?? []), ref('parameters', 'RequestId')],
+            responses: { ...(operation.responses as Json), ...errors('InternalError') },
+          },
+        ]),
+      ),
+    ]),
+  );
 }
 
 /** The documented operations as `{ method, path }` in Express syntax (`/jts/sessions/:aid`). */
