@@ -11,6 +11,7 @@ const LAYERS = [
   ['infrastructure', '^src/(redis|key-files)/|^src/(thread-pool|version)\\.ts$'],
   ['sessions', '^src/sessions/'],
   ['users', '^src/users/'],
+  ['accounts', '^src/accounts/'],
   ['config', '^src/config/'],
   ['auth', '^src/auth/'],
   ['observability', '^src/observability/'],

@@ -28,8 +28,10 @@ export interface ServiceInputs {
   stateProofSecret: Buffer;
   clock: Clock;
   logger: Logger;
-  /** Present when sessions and users live in Redis; absent means the in-memory stores. */
+  /** Present when sessions live in Redis; absent means the in-memory session store. */
   redis?: RedisClient;
+  /** The accounts' system of record (PostgreSQL or PGlite, see accounts/); tests may leave it out for in-memory users. */
+  users?: UserStore;
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
@@ -59,11 +61,11 @@ export function buildServices(inputs: ServiceInputs): Services {
   if (redis) {
     // Writing scripts get half the command timeout to start (see RedisSessionStore).
     sessions = new RedisSessionStore(redis, keys, { commandTimeoutMs: config.redis.commandTimeoutMs });
-    users = new RedisUserStore(redis, keys);
+    users = inputs.users ?? new RedisUserStore(redis, keys);
   } else {
     const memoryUsers = new MemoryUserStore();
     sessions = new MemorySessionStore(clock, (prn) => memoryUsers.peek(prn));
-    users = memoryUsers;
+    users = inputs.users ?? memoryUsers;
   }
   const hasher = createPasswordHasher(config.bcryptRounds);
   const { jts } = config;

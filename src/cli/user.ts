@@ -1,12 +1,13 @@
 import 'dotenv/config';
 import { z } from 'zod';
+import { openAccounts } from '../accounts/open.js';
+import type { SqlUserStore } from '../accounts/sql-user-store.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { randomId } from '../jts/state-proof.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from '../redis/connect.js';
 import { redisKeys } from '../sessions/redis-keys.js';
 import { RedisSessionStore } from '../sessions/redis-store.js';
 import { createPasswordHasher, passwordProblem } from '../users/password.js';
-import { RedisUserStore } from '../users/redis-store.js';
 import { normaliseEmail, type User } from '../users/types.js';
 import { parseOptions, runCli, UsageError } from './args.js';
 
@@ -29,8 +30,10 @@ Commands:
 neither in shell history nor in the process list:
   printf '%s\\n' "$PASSWORD" | npm run user -- add --email a@example.com --password-stdin
 
-Users live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS), REDIS_KEY_PREFIX and BCRYPT_ROUNDS must match the
-server's. Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
+Users live in PostgreSQL (DATABASE_URL) or, without it, in the embedded PGlite database under DATA_DIR.
+Sessions live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and REDIS_KEY_PREFIX must match
+the server's, so that disable can end the user's sessions at once; so must BCRYPT_ROUNDS.
+Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
 `;
 
 /** The same rule as the login and registration bodies, so a CLI-made user can always log in. */
@@ -52,8 +55,9 @@ type Command = keyof typeof COMMAND_OPTIONS;
 
 interface Context {
   config: Config;
-  users: RedisUserStore;
-  sessions: RedisSessionStore;
+  users: SqlUserStore;
+  /** Undefined without Redis: the server's sessions are then in its own memory, out of reach. */
+  sessions: RedisSessionStore | undefined;
 }
 
 async function main(): Promise<void> {
@@ -70,17 +74,16 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig();
-  if (describeRedis(config.redis) === 'none') {
-    throw new Error('REDIS_URL is not set: without Redis the server keeps users in memory, inside its own process, where this CLI cannot reach them; point REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS, and REDIS_KEY_PREFIX) at the Redis the server uses');
-  }
-  // Everything is checked before connecting, so a typo costs no Redis round trip.
+  // Everything is checked before connecting, so a typo costs no round trip.
   const run = await prepare(command, rest, config);
-  const redis = await connect(config);
+  const accounts = await openAccounts(config.database, { production: config.env === 'production' });
+  const redis = describeRedis(config.redis) === 'none' ? undefined : await connect(config);
   try {
     const keys = redisKeys(config.redis.keyPrefix);
-    await run({ config, users: new RedisUserStore(redis, keys), sessions: new RedisSessionStore(redis, keys) });
+    await run({ config, users: accounts.users, sessions: redis && new RedisSessionStore(redis, keys) });
   } finally {
-    await close(redis);
+    if (redis) await close(redis);
+    await accounts.database.close();
   }
 }
 
@@ -112,6 +115,7 @@ async function prepare(command: Command, args: string[], config: Config): Promis
           passwordHash: await createPasswordHasher(config.bcryptRounds).hash(password),
           permissions,
           disabled: false,
+          credentialEpoch: 0,
           createdAt: now,
           updatedAt: now,
         };
@@ -147,7 +151,7 @@ async function prepare(command: Command, args: string[], config: Config): Promis
         await users.update(user.id, { disabled: true }, Date.now());
         // Renewal would refuse the user anyway, but live BearerPasses stay good until they expire;
         // ending the sessions makes the strict revocation check turn them away at once.
-        const ended = await sessions.revokeAll(user.id);
+        const ended = sessions ? await sessions.revokeAll(user.id) : [];
         process.stdout.write(`disabled ${email}; ended ${ended.length} session(s)\n`);
       };
     }
@@ -177,7 +181,7 @@ function parsePermissions(values: string[]): string[] {
   return [...new Set(permissions)];
 }
 
-async function requireUser(users: RedisUserStore, email: string): Promise<User> {
+async function requireUser(users: SqlUserStore, email: string): Promise<User> {
   const user = await users.findByEmail(email);
   if (!user) throw new Error(`no user with email ${email}`);
   return user;

@@ -93,6 +93,7 @@ function fromHash(id: string, hash: Record<string, string>): User | undefined {
     passwordHash: hash.passwordHash,
     permissions: JSON.parse(hash.permissions ?? '[]') as string[],
     disabled: hash.disabled === '1',
+    credentialEpoch: 0,
     createdAt: Number(hash.createdAt),
     updatedAt: Number(hash.updatedAt),
   };

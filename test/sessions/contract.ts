@@ -114,7 +114,7 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
     describe('a rotation that must confirm the user (onlyIfUser)', () => {
       const withUser = async (overrides: Partial<User> = {}) => {
         const now = ctx.clock.now();
-        const user: User = { id: id(), email: `${id()}@example.com`, name: 'Ada', passwordHash: '$2b$04$x', permissions: ['read:profile', 'write:notes'], disabled: false, createdAt: now, updatedAt: now, ...overrides };
+        const user: User = { id: id(), email: `${id()}@example.com`, name: 'Ada', passwordHash: '$2b$04$x', permissions: ['read:profile', 'write:notes'], disabled: false, credentialEpoch: 0, createdAt: now, updatedAt: now, ...overrides };
         await ctx.users.create(user);
         const session = newSession(user.id);
         await create(session);

@@ -69,6 +69,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     JTS_DEMO_USERS: 'false',
     // Suites log in many times from one address; test/ops turns the limits on where it tests them.
     RATE_LIMIT_ENABLED: 'false',
+    // Production refuses to start without one; the app gets a UserStore only when a test asks for it.
+    DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1:5432/jts',
     REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
     ...(store === 'redis' && !options.redis ? { REDIS_URL: options.redisUrl ?? testRedisUrl() } : {}),
     ...options.env,
@@ -138,6 +140,7 @@ export async function createUser(app: TestApp, input: { email?: string; password
     passwordHash: await app.hasher.hash(password),
     permissions: input.permissions ?? ['read:profile'],
     disabled: false,
+    credentialEpoch: 0,
     createdAt: app.clock.now(),
     updatedAt: app.clock.now(),
   });
