@@ -42,10 +42,6 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     logger.warn('REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is not set: sessions and users live in memory and vanish on restart (development only)');
   }
 
-  const accounts = await openAccountsOrExplain(config);
-  logger.info({ accounts: accounts.database.description, migrated: accounts.applied }, 'accounts database ready');
-  if (accounts.database.kind === 'pglite') logger.warn({ dataDir: config.database.dataDir }, 'DATABASE_URL is not set: accounts live in the embedded PGlite database under DATA_DIR (one process; development only)');
-
   const keyRing = await loadKeyRing(
     {
       algorithm: config.jts.algorithm,
@@ -56,6 +52,10 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     { production, logger },
   );
   const stateProofSecret = await loadStateProofSecret({ value: config.jts.stateProofSecret, path: config.jts.stateProofSecretPath }, { production, logger });
+
+  const accounts = await openAccountsOrExplain(config);
+  logger.info({ accounts: accounts.database.description, migrated: accounts.applied }, 'accounts database ready');
+  if (accounts.database.kind === 'pglite') logger.warn({ dataDir: config.database.dataDir }, 'DATABASE_URL is not set: accounts live in the embedded PGlite database under DATA_DIR (one process; development only)');
 
   let shuttingDown = false;
   const audit = auditLog(logger);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
 import { openAccountsDatabase, type AccountsDatabase, type AccountsSchema } from '../../src/accounts/database';
 import { migrateToLatest } from '../../src/accounts/migrate';
 
@@ -43,4 +44,28 @@ async function sharedPgliteSchema(): Promise<AccountsDatabase> {
   await migrateToLatest(db, schema);
   // The shared PGlite stays open for the file's next test; jest ends the worker.
   return { db, kind: 'pglite', description: 'pglite (shared, in memory)', schema, close: () => Promise.resolve() };
+}
+
+/**
+ * A postgres:// URL on the run's PostgreSQL whose search path is a fresh, empty schema: for
+ * processes the tests start (the server, the CLI), which read only DATABASE_URL. The server
+ * migrates it at start-up (outside production).
+ */
+export async function freshDatabaseUrl(): Promise<string> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await client.end();
+  }
+  return urlWithSchema(schema);
+}
+
+/** The run's PostgreSQL URL with `schema` first on the search path. */
+export function urlWithSchema(schema: string): string {
+  const url = new URL(testDatabaseUrl());
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
 }

@@ -1,6 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import type { AccountsDatabase } from '../../src/accounts/database';
+import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
 import { loadConfig, type Config } from '../../src/config/load';
@@ -9,11 +11,14 @@ import { KeyRing } from '../../src/jts/key-ring';
 import { createRedisClient, type RedisClient } from '../../src/redis/connect';
 import { buildServices, type Services } from '../../src/services';
 import { createLogger } from '../../src/observability/logger';
+import { openTestDatabase, urlWithSchema, type AccountsKind } from './accounts';
 
 export type StoreKind = 'memory' | 'redis';
 
 export interface TestAppOptions {
   store?: StoreKind;
+  /** Accounts in SQL (a fresh schema of the run's PostgreSQL, or an in-memory PGlite) instead of the memory user store. */
+  accounts?: AccountsKind;
   /** Environment overrides on top of the test defaults. */
   env?: Record<string, string>;
   clock?: ManualClock;
@@ -43,6 +48,9 @@ export interface TestApp extends Services {
   redisClient: RedisClient | undefined;
   audits: AuditEvent[];
   logLines: string[];
+  /** With `accounts`: the database, and for PostgreSQL a URL other processes (the CLI) can use. */
+  database: AccountsDatabase | undefined;
+  databaseUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -99,6 +107,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     }),
   });
   const audits: AuditEvent[] = [];
+  const database = options.accounts === undefined ? undefined : await openTestDatabase(options.accounts);
   const services = buildServices({
     config,
     keyRing: options.keyRing ?? (await testKeyRing()),
@@ -110,6 +119,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       logger.info(event, event.event);
     },
     ...(redis ? { redis } : {}),
+    ...(database ? { users: new SqlUserStore(database.db) } : {}),
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),
   });
@@ -122,9 +132,11 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     redisClient: redis,
     audits,
     logLines,
-    close() {
+    database,
+    databaseUrl: database?.kind === 'postgres' && database.schema !== undefined ? urlWithSchema(database.schema) : undefined,
+    async close() {
       ownRedis?.disconnect();
-      return Promise.resolve();
+      await database?.close();
     },
   };
 }
