@@ -1,7 +1,7 @@
 import 'dotenv/config';
 import { z } from 'zod';
 import { openAccounts } from '../accounts/open.js';
-import type { SqlUserStore } from '../accounts/sql-user-store.js';
+import { MirroredUserStore } from '../auth/mirrored-users.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { randomId } from '../jts/state-proof.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from '../redis/connect.js';
@@ -23,6 +23,8 @@ Commands:
                   refuse the user's logins and renewals and end their sessions now
   enable --email E
                   allow the user to log in again
+  resync          rewrite every user's security mirror in Redis from the accounts database
+                  (PostgreSQL wins; e.g. after a change failed half-way)
 
 --perm may be repeated and may hold a comma-separated list: --perm read:profile,write:profile
 
@@ -50,12 +52,14 @@ const COMMAND_OPTIONS = {
   'set-permissions': { ...EMAIL, ...HELP, perm: { type: 'string', multiple: true } },
   disable: { ...EMAIL, ...HELP },
   enable: { ...EMAIL, ...HELP },
+  resync: { ...HELP },
 } as const;
 type Command = keyof typeof COMMAND_OPTIONS;
 
 interface Context {
   config: Config;
-  users: SqlUserStore;
+  /** Writes the Redis mirror with every change when Redis is configured. */
+  users: MirroredUserStore;
   /** Undefined without Redis: the server's sessions are then in its own memory, out of reach. */
   sessions: RedisSessionStore | undefined;
 }
@@ -80,7 +84,10 @@ async function main(): Promise<void> {
   const redis = describeRedis(config.redis) === 'none' ? undefined : await connect(config);
   try {
     const keys = redisKeys(config.redis.keyPrefix);
-    await run({ config, users: accounts.users, sessions: redis && new RedisSessionStore(redis, keys) });
+    const sessions = redis && new RedisSessionStore(redis, keys);
+    // Without Redis the server's sessions and mirrors are in its own memory: nothing to write here.
+    const users = new MirroredUserStore(accounts.users, sessions ?? { putUser: () => Promise.resolve(false) });
+    await run({ config, users, sessions });
   } finally {
     if (redis) await close(redis);
     await accounts.database.close();
@@ -155,6 +162,13 @@ async function prepare(command: Command, args: string[], config: Config): Promis
         process.stdout.write(`disabled ${email}; ended ${ended.length} session(s)\n`);
       };
     }
+    case 'resync': {
+      parseOptions(args, COMMAND_OPTIONS.resync);
+      return async ({ users, sessions }) => {
+        if (!sessions) throw new Error('REDIS_URL is not set: without Redis the mirror lives in the server\'s memory and is rebuilt at each sign-in; nothing to resync');
+        process.stdout.write(`resynced the Redis mirror of ${await users.resync()} user(s) from the accounts database\n`);
+      };
+    }
     case 'enable': {
       const { values } = parseOptions(args, COMMAND_OPTIONS.enable);
       const email = parseEmail(values.email);
@@ -181,7 +195,7 @@ function parsePermissions(values: string[]): string[] {
   return [...new Set(permissions)];
 }
 
-async function requireUser(users: SqlUserStore, email: string): Promise<User> {
+async function requireUser(users: MirroredUserStore, email: string): Promise<User> {
   const user = await users.findByEmail(email);
   if (!user) throw new Error(`no user with email ${email}`);
   return user;

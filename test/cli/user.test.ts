@@ -136,6 +136,24 @@ describe('npm run user', () => {
     expect((await users.get(id))?.disabled).toBe(false);
   });
 
+  it('resyncs every user\'s Redis mirror from the accounts database (PostgreSQL wins)', async () => {
+    const id = await seedUser('mirror@example.com');
+    // A mirror that disagrees with PostgreSQL, e.g. left by a change that failed half-way.
+    await sessions.putUser(id, { disabled: true, permissions: [], credentialEpoch: 9 });
+    const run = await userCli(['resync'], env);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain('resynced the Redis mirror of 1 user(s)');
+    await expect(sessions.sessionAndUser(id, 'none')).resolves.toMatchObject({ user: { disabled: false, permissions: ['read:profile'], credentialEpoch: 0 } });
+  });
+
+  it('writes the mirror with disable before ending the sessions, so renewals are refused at once', async () => {
+    const id = await seedUser('mirror-off@example.com');
+    expect((await userCli(['disable', '--email', 'mirror-off@example.com'], env)).code).toBe(0);
+    await expect(sessions.sessionAndUser(id, 'none')).resolves.toMatchObject({ user: { disabled: true } });
+    expect((await userCli(['enable', '--email', 'mirror-off@example.com'], env)).code).toBe(0);
+    await expect(sessions.sessionAndUser(id, 'none')).resolves.toMatchObject({ user: { disabled: false } });
+  });
+
   it('works on the accounts database without Redis', async () => {
     await seedUser('noredis@example.com');
     const run = await userCli(['list'], { DATABASE_URL: databaseUrl });
