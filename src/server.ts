@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config/load.js';
 import { DatabaseStartupError, StartupError } from './config/startup-error.js';
 import { openAccounts, SchemaBehindError, type Accounts } from './accounts/open.js';
 import { isDatabaseOutage } from './accounts/sql-guard.js';
+import { DataDirBusyError } from './accounts/data-dir-lock.js';
 import { systemClock } from './jts/clock.js';
 import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
@@ -130,6 +131,7 @@ async function openAccountsOrExplain(config: Config): Promise<Accounts> {
     return await openAccounts(config.database, { production: config.env === 'production' });
   } catch (error) {
     if (error instanceof SchemaBehindError) throw new DatabaseStartupError(`${variable}: ${error.message}`, { cause: error });
+    if (error instanceof DataDirBusyError) throw new DatabaseStartupError(error.message, { cause: error });
     if (isDatabaseOutage(error)) throw new DatabaseStartupError(`${variable}: the accounts database is not reachable (${(error as Error).message}); start PostgreSQL or fix the URL`, { cause: error });
     throw error;
   }

@@ -57,6 +57,8 @@ export async function openAccountsDatabase(settings: DatabaseSettings): Promise<
       // Client-side bound on each query: a stopped or partitioned server answers 503, never hangs.
       query_timeout: settings.timeoutMs,
       idleTimeoutMillis: 30_000,
+      // Idle connections never keep a process (a CLI, a test) alive on their own.
+      allowExitOnIdle: true,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     });
     // An idle client whose server went away emits 'error' on the pool; the next query reconnects.

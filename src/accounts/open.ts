@@ -1,3 +1,6 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { lockDataDir, type LockOwner } from './data-dir-lock.js';
 import { openAccountsDatabase, type AccountsDatabase, type DatabaseSettings } from './database.js';
 import { MIGRATE_COMMAND, migrateToLatest, pendingMigrations } from './migrate.js';
 import { SqlUserStore } from './sql-user-store.js';
@@ -23,8 +26,29 @@ export class SchemaBehindError extends Error {
  * (a fresh clone needs nothing else); in production a schema that is behind is refused, so
  * migrations stay a deliberate deploy step and several instances never race to run them.
  */
-export async function openAccounts(settings: DatabaseSettings, options: { production: boolean }): Promise<Accounts> {
-  const database = await openAccountsDatabase(settings);
+export async function openAccounts(settings: DatabaseSettings, options: { production: boolean; owner?: LockOwner }): Promise<Accounts> {
+  // PGlite is one process: the server and the CLI take the data folder's lock file first.
+  let release: (() => void) | undefined;
+  if (settings.url === undefined && settings.dataDir !== 'memory://') {
+    const dataDir = resolve(settings.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    release = lockDataDir(dataDir, options.owner ?? 'server');
+  }
+  let database: AccountsDatabase;
+  try {
+    database = await openAccountsDatabase(settings);
+  } catch (error) {
+    release?.();
+    throw error;
+  }
+  const close = database.close.bind(database);
+  database.close = async () => {
+    try {
+      await close();
+    } finally {
+      release?.();
+    }
+  };
   try {
     let applied: string[] = [];
     if (options.production) {

@@ -32,7 +32,8 @@ Commands:
 neither in shell history nor in the process list:
   printf '%s\\n' "$PASSWORD" | npm run user -- add --email a@example.com --password-stdin
 
-Users live in PostgreSQL (DATABASE_URL) or, without it, in the embedded PGlite database under DATA_DIR.
+Users live in PostgreSQL (DATABASE_URL) or, without it, in the embedded PGlite database under DATA_DIR,
+which is one process: stop the server first (the CLI refuses while a server holds DATA_DIR).
 Sessions live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and REDIS_KEY_PREFIX must match
 the server's, so that disable can end the user's sessions at once; so must BCRYPT_ROUNDS.
 Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // Everything is checked before connecting, so a typo costs no round trip.
   const run = await prepare(command, rest, config);
-  const accounts = await openAccounts(config.database, { production: config.env === 'production' });
+  const accounts = await openAccounts(config.database, { production: config.env === 'production', owner: 'cli' });
   const redis = describeRedis(config.redis) === 'none' ? undefined : await connect(config);
   try {
     const keys = redisKeys(config.redis.keyPrefix);

@@ -64,8 +64,8 @@ export async function freshDatabaseUrl(): Promise<string> {
 }
 
 /** The run's PostgreSQL URL with `schema` first on the search path. */
-export function urlWithSchema(schema: string): string {
-  const url = new URL(testDatabaseUrl());
+export function urlWithSchema(schema: string, base: string = testDatabaseUrl()): string {
+  const url = new URL(base);
   url.searchParams.set('options', `-c search_path=${schema}`);
   return url.toString();
 }

@@ -71,7 +71,8 @@ export class PrivatePostgres {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const options = `-c listen_addresses=127.0.0.1 -p ${this.port} -c unix_socket_directories=${this.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+    // No synchronous_commit=off: an immediate stop (the outage tests) would lose the last commits.
+    const options = `-c listen_addresses=127.0.0.1 -p ${this.port} -c unix_socket_directories=${this.dir} -c fsync=off -c full_page_writes=off -c max_connections=200`;
     await this.as('pg_ctl', ['-D', this.data, '-o', options, '-l', join(this.dir, 'log'), '-w', '-t', '30', 'start']);
     this.running = true;
   }

@@ -19,6 +19,8 @@ export interface TestAppOptions {
   store?: StoreKind;
   /** Accounts in SQL (a fresh schema of the run's PostgreSQL, or an in-memory PGlite) instead of the memory user store. */
   accounts?: AccountsKind;
+  /** With `accounts: 'postgres'`: this server instead of the run's (e.g. one the test stops). */
+  databaseUrl?: string;
   /** Environment overrides on top of the test defaults. */
   env?: Record<string, string>;
   clock?: ManualClock;
@@ -107,7 +109,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     }),
   });
   const audits: AuditEvent[] = [];
-  const database = options.accounts === undefined ? undefined : await openTestDatabase(options.accounts);
+  const database =
+    options.accounts === undefined
+      ? undefined
+      : await openTestDatabase(options.accounts, { ...(options.databaseUrl === undefined ? {} : { url: options.databaseUrl }), timeoutMs: config.database.timeoutMs });
   const services = buildServices({
     config,
     keyRing: options.keyRing ?? (await testKeyRing()),
@@ -133,7 +138,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     audits,
     logLines,
     database,
-    databaseUrl: database?.kind === 'postgres' && database.schema !== undefined ? urlWithSchema(database.schema) : undefined,
+    databaseUrl: database?.kind === 'postgres' && database.schema !== undefined ? urlWithSchema(database.schema, options.databaseUrl) : undefined,
     async close() {
       ownRedis?.disconnect();
       await database?.close();
