@@ -23,6 +23,10 @@ Commands:
                   refuse the user's logins and renewals and end their sessions now
   enable --email E
                   allow the user to log in again
+  import-from-redis [--dry-run]
+                  copy the users a 0.1 deployment kept in Redis (REDIS_URL, REDIS_KEY_PREFIX) into the
+                  accounts database; users already there (same id or email) are skipped, so it can be
+                  run again; prints the counts
   resync          rewrite every user's security mirror in Redis from the accounts database
                   (PostgreSQL wins; e.g. after a change failed half-way)
 
@@ -54,11 +58,13 @@ const COMMAND_OPTIONS = {
   disable: { ...EMAIL, ...HELP },
   enable: { ...EMAIL, ...HELP },
   resync: { ...HELP },
+  'import-from-redis': { ...HELP, 'dry-run': { type: 'boolean' } },
 } as const;
 type Command = keyof typeof COMMAND_OPTIONS;
 
 interface Context {
   config: Config;
+  redis: RedisClient | undefined;
   /** Writes the Redis mirror with every change when Redis is configured. */
   users: MirroredUserStore;
   /** Undefined without Redis: the server's sessions are then in its own memory, out of reach. */
@@ -88,7 +94,7 @@ async function main(): Promise<void> {
     const sessions = redis && new RedisSessionStore(redis, keys);
     // Without Redis the server's sessions and mirrors are in its own memory: nothing to write here.
     const users = new MirroredUserStore(accounts.users, sessions ?? { putUser: () => Promise.resolve(false) });
-    await run({ config, users, sessions });
+    await run({ config, redis, users, sessions });
   } finally {
     if (redis) await close(redis);
     await accounts.database.close();
@@ -163,6 +169,17 @@ async function prepare(command: Command, args: string[], config: Config): Promis
         process.stdout.write(`disabled ${email}; ended ${ended.length} session(s)\n`);
       };
     }
+    case 'import-from-redis': {
+      const { values } = parseOptions(args, COMMAND_OPTIONS['import-from-redis']);
+      const dryRun = values['dry-run'] ?? false;
+      return async ({ redis, users }) => {
+        if (!redis) throw new Error('REDIS_URL is not set: point REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and REDIS_KEY_PREFIX at the 0.1 deployment\'s Redis');
+        const counts = await importFromRedis(redis, redisKeys(config.redis.keyPrefix), users, dryRun);
+        process.stdout.write(
+          `${dryRun ? 'dry run: would import' : 'imported'} ${counts.imported}, skipped ${counts.existing} already in the accounts database, ${counts.conflicts} whose email belongs to another account, ${counts.unreadable} unreadable (of ${counts.seen} in Redis)\n`,
+        );
+      };
+    }
     case 'resync': {
       parseOptions(args, COMMAND_OPTIONS.resync);
       return async ({ users, sessions }) => {
@@ -180,6 +197,74 @@ async function prepare(command: Command, args: string[], config: Config): Promis
       };
     }
   }
+}
+
+/** Fields of 0.1's user hash that are not part of the mirror. */
+const LEGACY_ONLY_FIELDS = ['email', 'name', 'passwordHash', 'createdAt', 'updatedAt'] as const;
+
+interface ImportCounts {
+  seen: number;
+  imported: number;
+  existing: number;
+  conflicts: number;
+  unreadable: number;
+}
+
+/** Copies 0.1's user hashes into the accounts database (and writes their mirrors), skipping what is there. */
+async function importFromRedis(redis: RedisClient, keys: ReturnType<typeof redisKeys>, users: MirroredUserStore, dryRun: boolean): Promise<ImportCounts> {
+  const counts: ImportCounts = { seen: 0, imported: 0, existing: 0, conflicts: 0, unreadable: 0 };
+  for (const id of await redis.smembers(keys.legacyUserIds())) {
+    counts.seen += 1;
+    if (await users.get(id)) {
+      counts.existing += 1;
+      continue;
+    }
+    const user = legacyUser(id, await redis.hgetall(keys.userMirror(id)));
+    if (!user) {
+      counts.unreadable += 1;
+      continue;
+    }
+    const byEmail = await users.findByEmail(user.email);
+    if (byEmail) {
+      counts.conflicts += 1;
+      continue;
+    }
+    if (!dryRun) {
+      if ((await users.create(user)) === 'email_taken') {
+        counts.conflicts += 1;
+        continue;
+      }
+      // The hash is now the user's mirror: the record's other fields (the password hash among them) leave Redis.
+      await redis.hdel(keys.userMirror(id), ...LEGACY_ONLY_FIELDS);
+    }
+    counts.imported += 1;
+  }
+  return counts;
+}
+
+function legacyUser(id: string, hash: Record<string, string>): User | undefined {
+  const { email, passwordHash } = hash;
+  if (email === undefined || passwordHash === undefined) return undefined;
+  let permissions: unknown;
+  try {
+    permissions = JSON.parse(hash.permissions ?? '[]');
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === 'string')) return undefined;
+  const createdAt = Number(hash.createdAt);
+  const updatedAt = Number(hash.updatedAt);
+  return {
+    id,
+    email: normaliseEmail(email),
+    name: hash.name ?? '',
+    passwordHash,
+    permissions,
+    disabled: hash.disabled === '1',
+    credentialEpoch: 0,
+    createdAt: Number.isFinite(createdAt) ? createdAt : Date.now(),
+    updatedAt: Number.isFinite(updatedAt) ? updatedAt : Date.now(),
+  };
 }
 
 function parseEmail(value: string | undefined): string {

@@ -11,6 +11,12 @@
 export interface RedisKeys {
   /** The user's security mirror (see UserSecurity): fields permissions, disabled, epoch. */
   userMirror(prn: string): string;
+  /**
+   * 0.1 kept whole user records in Redis: this set of their ids and, at userMirror(id), a hash with
+   * email, name, passwordHash, permissions, disabled, createdAt, updatedAt. Read only by
+   * `npm run user -- import-from-redis`.
+   */
+  legacyUserIds(): string;
   session(prn: string, aid: string): string;
   grace(prn: string, aid: string): string;
   sessionIndex(prn: string): string;
@@ -26,6 +32,7 @@ export function redisKeys(prefix: string): RedisKeys {
     // The key and its permissions/disabled fields are those of 0.1's user hash, so a Redis upgraded
     // in place keeps working as a mirror (epoch 0) until the next change or resync rewrites it.
     userMirror: (prn) => `${tag(prn)}:user`,
+    legacyUserIds: () => `${prefix}users`,
     session: (prn, aid) => `${tag(prn)}:s:${aid}`,
     grace: (prn, aid) => `${tag(prn)}:g:${aid}`,
     sessionIndex: (prn) => `${tag(prn)}:sessions`,

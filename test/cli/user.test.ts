@@ -154,6 +154,33 @@ describe('npm run user', () => {
     await expect(sessions.sessionAndUser(id, 'none')).resolves.toMatchObject({ user: { disabled: false } });
   });
 
+  it('imports the users a 0.1 deployment kept in Redis: dry run, counts, idempotent, password hashes leave Redis', async () => {
+    const keys = redisKeys(prefix);
+    const hash = await bcrypt.hash('correct horse', 4);
+    const legacy = (id: string, email: string, extra: Record<string, string> = {}) =>
+      redis.hset(keys.userMirror(id), { email, name: 'Old', passwordHash: hash, permissions: '["read:profile","admin:access"]', disabled: '0', createdAt: '1000', updatedAt: '2000', ...extra });
+    await legacy('old-1', 'old1@example.com');
+    await legacy('old-2', 'old2@example.com', { disabled: '1' });
+    await legacy('old-3', 'taken@example.com');
+    await redis.hset(keys.userMirror('old-4'), { permissions: '[]' });
+    await redis.sadd(keys.legacyUserIds(), 'old-1', 'old-2', 'old-3', 'old-4');
+    await seedUser('TAKEN@example.com');
+
+    const dry = await userCli(['import-from-redis', '--dry-run'], env);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(dry.stdout).toContain('dry run: would import 2, skipped 0 already in the accounts database, 1 whose email belongs to another account, 1 unreadable (of 4 in Redis)');
+    await expect(users.get('old-1')).resolves.toBeUndefined();
+
+    const run = await userCli(['import-from-redis'], env);
+    expect(run.stdout).toContain('imported 2, skipped 0 already in the accounts database, 1 whose email belongs to another account, 1 unreadable (of 4 in Redis)');
+    await expect(users.get('old-1')).resolves.toMatchObject({ email: 'old1@example.com', permissions: ['read:profile', 'admin:access'], disabled: false, createdAt: 1000, passwordHash: hash });
+    await expect(users.get('old-2')).resolves.toMatchObject({ disabled: true });
+    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0' });
+
+    const again = await userCli(['import-from-redis'], env);
+    expect(again.stdout).toContain('imported 0, skipped 2 already in the accounts database');
+  });
+
   it('works on the accounts database without Redis', async () => {
     await seedUser('noredis@example.com');
     const run = await userCli(['list'], { DATABASE_URL: databaseUrl });
