@@ -11,6 +11,7 @@ const LAYERS = [
   ['infrastructure', '^src/redis/|^src/(thread-pool|version)\\.ts$'],
   ['sessions', '^src/sessions/'],
   ['users', '^src/users/'],
+  ['accounts', '^src/accounts/'],
   ['config', '^src/config/'],
   ['key files', '^src/key-files/'],
   ['auth', '^src/auth/'],
@@ -23,16 +24,8 @@ const LAYERS = [
 /** Layers that sit side by side: neither may import the other. */
 const SIBLINGS = [['sessions', 'users']];
 
-/**
- * Known exceptions, each removed by the issue named beside it. Accounts move to PostgreSQL in
- * issue 13, and with them the user hash that the rotate script reads and these two imports.
- */
-const KNOWN_EXCEPTIONS = [
-  // issue 13: the user record leaves Redis; its key then no longer shares the sessions' hash tag.
-  { from: '^src/users/redis-store\\.ts$', to: '^src/sessions/redis-keys\\.ts$' },
-  // issue 13: the rotate script checks a Redis mirror of the user written by the accounts layer.
-  { from: '^src/sessions/redis-store\\.ts$', to: '^src/users/redis-store\\.ts$' },
-];
+/** Known exceptions, each removed by the issue named beside it (none left: issue 13 removed the last two). */
+const KNOWN_EXCEPTIONS = [];
 
 const upward = LAYERS.flatMap(([name, path], index) => {
   const above = LAYERS.slice(index + 1).filter(([other]) => !SIBLINGS.some((pair) => pair.includes(name) && pair.includes(other)));

@@ -3,7 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig, type Config } from './config/load.js';
-import { StartupError } from './config/startup-error.js';
+import { DatabaseStartupError, StartupError } from './config/startup-error.js';
+import { openAccounts, SchemaBehindError, type Accounts } from './accounts/open.js';
+import { isDatabaseOutage } from './accounts/sql-guard.js';
+import { DataDirBusyError } from './accounts/data-dir-lock.js';
 import { systemClock } from './jts/clock.js';
 import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
@@ -51,9 +54,13 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
   );
   const stateProofSecret = await loadStateProofSecret({ value: config.jts.stateProofSecret, path: config.jts.stateProofSecretPath }, { production, logger });
 
+  const accounts = await openAccountsOrExplain(config);
+  logger.info({ accounts: accounts.database.description, migrated: accounts.applied }, 'accounts database ready');
+  if (accounts.database.kind === 'pglite') logger.warn({ dataDir: config.database.dataDir }, 'DATABASE_URL is not set: accounts live in the embedded PGlite database under DATA_DIR (one process; development only)');
+
   let shuttingDown = false;
   const audit = auditLog(logger);
-  const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), isShuttingDown: () => shuttingDown });
+  const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), users: accounts.users, isShuttingDown: () => shuttingDown });
   if (config.jts.demoUsers) {
     await seedDemoUsers(services.users, services.hasher, { now: Date.now(), logger }).catch((error: unknown) => {
       logger.error({ err: error }, 'could not create the demo users');
@@ -109,11 +116,25 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     });
     clearTimeout(forced);
     await redis?.quit().catch(() => undefined);
+    await accounts.database.close().catch(() => undefined);
     logger.info({ drained }, 'shutdown complete');
     return drained;
   }
 
   return { server, config, shutdown };
+}
+
+/** Opens (and outside production migrates) the accounts database; a known problem becomes one start-up line. */
+async function openAccountsOrExplain(config: Config): Promise<Accounts> {
+  const variable = config.database.url === undefined ? `DATA_DIR=${config.database.dataDir}` : 'DATABASE_URL';
+  try {
+    return await openAccounts(config.database, { production: config.env === 'production' });
+  } catch (error) {
+    if (error instanceof SchemaBehindError) throw new DatabaseStartupError(`${variable}: ${error.message}`, { cause: error });
+    if (error instanceof DataDirBusyError) throw new DatabaseStartupError(error.message, { cause: error });
+    if (isDatabaseOutage(error)) throw new DatabaseStartupError(`${variable}: the accounts database is not reachable (${(error as Error).message}); start PostgreSQL or fix the URL`, { cause: error });
+    throw error;
+  }
 }
 
 async function main(): Promise<void> {

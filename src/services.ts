@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
 import { JTSAuthServer } from './auth/auth-server.js';
 import { boundedHasher } from './auth/hashing-gate.js';
+import { MirroredUserStore } from './auth/mirrored-users.js';
 import type { AuditSink } from './auth/audit.js';
 import { JTSResourceServer } from './auth/resource-server.js';
 import type { Config } from './config/load.js';
@@ -20,7 +21,6 @@ import { RedisSessionStore } from './sessions/redis-store.js';
 import type { SessionStore } from './sessions/types.js';
 import { MemoryUserStore } from './users/memory-store.js';
 import { createPasswordHasher, type PasswordHasher } from './users/password.js';
-import { RedisUserStore } from './users/redis-store.js';
 import type { UserStore } from './users/types.js';
 
 export interface ServiceInputs {
@@ -29,8 +29,10 @@ export interface ServiceInputs {
   stateProofSecret: Buffer;
   clock: Clock;
   logger: Logger;
-  /** Present when sessions and users live in Redis; absent means the in-memory stores. */
+  /** Present when sessions live in Redis; absent means the in-memory session store. */
   redis?: RedisClient;
+  /** The accounts' system of record (PostgreSQL or PGlite, see accounts/); tests may leave it out for in-memory users. */
+  users?: UserStore;
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
@@ -40,6 +42,7 @@ export interface ServiceInputs {
 
 export interface Services extends AppDeps {
   sessions: SessionStore;
+  users: MirroredUserStore;
   hasher: PasswordHasher;
 }
 
@@ -55,17 +58,10 @@ export function buildServices(inputs: ServiceInputs): Services {
         audit({ event: 'store.unavailable', operation: `rate_limit:${limiter}` });
       })
     : memoryRateLimitStores();
-  let sessions: SessionStore;
-  let users: UserStore;
-  if (redis) {
-    // Writing scripts get half the command timeout to start (see RedisSessionStore).
-    sessions = new RedisSessionStore(redis, keys, { commandTimeoutMs: config.redis.commandTimeoutMs });
-    users = new RedisUserStore(redis, keys);
-  } else {
-    const memoryUsers = new MemoryUserStore();
-    sessions = new MemorySessionStore(clock, (prn) => memoryUsers.peek(prn));
-    users = memoryUsers;
-  }
+  // Writing scripts get half the command timeout to start (see RedisSessionStore).
+  const sessions: SessionStore = redis ? new RedisSessionStore(redis, keys, { commandTimeoutMs: config.redis.commandTimeoutMs }) : new MemorySessionStore(clock);
+  // Every account change also writes the user's security mirror next to their sessions.
+  const users = new MirroredUserStore(inputs.users ?? new MemoryUserStore(), sessions);
   const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending);
   const { jts } = config;
 

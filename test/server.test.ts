@@ -1,3 +1,4 @@
+import { freshDatabaseUrl } from './support/accounts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,6 +60,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
       JTS_PUBLIC_KEY_PATH: join(dir, 'signing-key.pub.pem'),
       JTS_STATE_PROOF_SECRET_PATH: join(dir, 'state-proof.secret'),
       JTS_DEMO_USERS: 'false',
+      DATABASE_URL: await freshDatabaseUrl(),
       RATE_LIMIT_LOGIN_IP: '1000/1m',
       // Concurrent logins to one account are counted until they succeed; this test sends 12 at once.
       RATE_LIMIT_LOGIN_ACCOUNT: '1000/15m',

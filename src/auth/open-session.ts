@@ -36,7 +36,7 @@ export async function openSession(deps: OpenSessionDeps, user: User, client: Cli
   else audit({ event, prn: user.id, aid, evicted });
   renewFacts.forget(user.id, evicted);
   if (evicted.length > 0) audit({ event: 'session.revoked', prn: user.id, aids: evicted, reason: 'policy' });
-  const facts: RenewFacts = { createdAt: now, deviceHash, permissions: user.permissions };
+  const facts: RenewFacts = { createdAt: now, deviceHash, permissions: user.permissions, credentialEpoch: user.credentialEpoch };
   renewFacts.set(user.id, aid, facts);
   const minted = credentials.bearerPass(user.id, aid, facts);
   return credentials.issue({ prn: user.id, aid }, 1, minted.token, minted.expiresIn, now);

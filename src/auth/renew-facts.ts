@@ -3,13 +3,15 @@
  * reading the session and the user and go straight to the rotate step (one Redis round trip, not
  * two). Nothing here is trusted on its own:
  * - createdAt and deviceHash never change for an aid, and aids are never reused;
- * - permissions can change, so the rotation is made conditional on them (`onlyIfUser`), and the
- *   store refuses it atomically when the user changed, was disabled or is gone.
+ * - permissions and the credential epoch can change, so the rotation is made conditional on them
+ *   (SessionStore.rotateConfirmingUser), and the store refuses it atomically when the user's
+ *   mirror changed, was disabled or is gone.
  */
 export interface RenewFacts {
   createdAt: number;
   deviceHash: string | undefined;
   permissions: string[];
+  credentialEpoch: number;
 }
 
 /** About 2 MB. Past it, the least recently renewed sessions simply take the full path. */

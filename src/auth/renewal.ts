@@ -9,7 +9,7 @@ import { deviceAccepted } from './device-binding.js';
 import type { RenewFacts } from './renew-facts.js';
 
 /** What renewal reads; the durations are in seconds. */
-export interface RenewalDeps extends Pick<AuthContext, 'users' | 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts' | 'credentials'> {
+export interface RenewalDeps extends Pick<AuthContext, 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts' | 'credentials'> {
   settings: Pick<AuthServerSettings, 'bearerPassLifetimeSeconds' | 'rotationGraceSeconds' | 'replayRevoke'>;
 }
 
@@ -51,12 +51,14 @@ export class Renewal {
     return this.renewFromStore(parts, client);
   }
 
-  /** Reads the session and the user, checks them in order, then rotates. */
+  /**
+   * Reads the session and the user's security mirror (never PostgreSQL: one Redis round trip),
+   * checks them in order, then rotates.
+   */
   private async renewFromStore(parts: StateProofParts, client: ClientContext): Promise<RenewedCredentials> {
-    const { users, sessions, audit, renewFacts } = this.deps;
+    const { sessions, audit, renewFacts } = this.deps;
     const { prn, aid } = parts;
-    // Two independent reads; with auto-pipelining they share one round trip.
-    const [state, user] = await Promise.all([sessions.state(prn, aid), users.get(prn)]);
+    const { session: state, user } = await sessions.sessionAndUser(prn, aid);
     if (state.state === 'missing') {
       audit({ event: 'renew.rejected', reason: 'missing', prn, aid });
       throw new JtsError('JTS-401-04');
@@ -75,7 +77,7 @@ export class Renewal {
       audit({ event: 'renew.rejected', reason: 'user_gone', prn, aid });
       throw new JtsError('JTS-401-04', { message: 'The account is disabled or no longer exists.' });
     }
-    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: user.permissions };
+    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch };
     renewFacts.set(prn, aid, facts);
     return this.rotate(parts, facts, 'user-was-read');
   }
@@ -91,7 +93,7 @@ export class Renewal {
     const { prn, aid } = parts;
     const now = clock.now();
     const minted = credentials.bearerPass(prn, aid, facts);
-    const result = await sessions.rotate({
+    const request = {
       prn,
       aid,
       presented: parts.generation,
@@ -100,8 +102,8 @@ export class Renewal {
       graceMs: this.graceMs,
       tombstoneMs: this.tombstoneMs,
       replayRevoke: settings.replayRevoke,
-      ...(user === 'store-confirms-user' ? { onlyIfUser: { permissions: facts.permissions } } : {}),
-    });
+    };
+    const result = user === 'store-confirms-user' ? await sessions.rotateConfirmingUser(request, facts) : await sessions.rotate(request);
 
     if (result.outcome !== 'rotated' && result.outcome !== 'grace') renewFacts.delete(prn, aid);
     switch (result.outcome) {

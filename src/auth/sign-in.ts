@@ -1,4 +1,5 @@
 import { newUser } from '../users/new-user.js';
+import { securityOf } from './mirrored-users.js';
 import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
 import type { User } from '../users/types.js';
 import type { ClientContext } from './client-info.js';
@@ -37,6 +38,8 @@ export class SignIn {
   /** Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`, `service_unavailable`. */
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
     const user = await verifyPassword(this.deps, email, password);
+    // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
+    await this.deps.sessions.putUser(user.id, securityOf(user), { onlyIfAbsent: true });
     const issued = await openSession(this.deps, user, client, 'login.succeeded');
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;

@@ -1,4 +1,7 @@
 import 'dotenv/config';
+import { z } from 'zod';
+import { openAccounts } from '../accounts/open.js';
+import { MirroredUserStore } from '../auth/mirrored-users.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { email as emailField, name as nameField, NAME_MAX_LENGTH, permission as permissionField } from '../http/fields.js';
 import { randomId } from '../jts/state-proof.js';
@@ -6,7 +9,6 @@ import { connectRedis, describeRedis, waitForReady, type RedisClient } from '../
 import { redisKeys } from '../sessions/redis-keys.js';
 import { RedisSessionStore } from '../sessions/redis-store.js';
 import { createPasswordHasher, passwordProblem } from '../users/password.js';
-import { RedisUserStore } from '../users/redis-store.js';
 import { normaliseEmail, type User } from '../users/types.js';
 import { parseOptions, runCli, UsageError } from './args.js';
 
@@ -22,6 +24,12 @@ Commands:
                   refuse the user's logins and renewals and end their sessions now
   enable --email E
                   allow the user to log in again
+  import-from-redis [--dry-run]
+                  copy the users a 0.1 deployment kept in Redis (REDIS_URL, REDIS_KEY_PREFIX) into the
+                  accounts database; users already there (same id or email) are skipped, so it can be
+                  run again; prints the counts
+  resync          rewrite every user's security mirror in Redis from the accounts database
+                  (PostgreSQL wins; e.g. after a change failed half-way)
 
 --perm may be repeated and may hold a comma-separated list: --perm read:profile,write:profile
 
@@ -29,9 +37,13 @@ Commands:
 neither in shell history nor in the process list:
   printf '%s\\n' "$PASSWORD" | npm run user -- add --email a@example.com --password-stdin
 
-Users live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS), REDIS_KEY_PREFIX and BCRYPT_ROUNDS must match the
-server's. Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
+Users live in PostgreSQL (DATABASE_URL) or, without it, in the embedded PGlite database under DATA_DIR,
+which is one process: stop the server first (the CLI refuses while a server holds DATA_DIR).
+Sessions live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and REDIS_KEY_PREFIX must match
+the server's, so that disable can end the user's sessions at once; so must BCRYPT_ROUNDS.
+Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
 `;
+
 
 const EMAIL = { email: { type: 'string' } } as const;
 const HELP = { help: { type: 'boolean' } } as const;
@@ -41,13 +53,18 @@ const COMMAND_OPTIONS = {
   'set-permissions': { ...EMAIL, ...HELP, perm: { type: 'string', multiple: true } },
   disable: { ...EMAIL, ...HELP },
   enable: { ...EMAIL, ...HELP },
+  resync: { ...HELP },
+  'import-from-redis': { ...HELP, 'dry-run': { type: 'boolean' } },
 } as const;
 type Command = keyof typeof COMMAND_OPTIONS;
 
 interface Context {
   config: Config;
-  users: RedisUserStore;
-  sessions: RedisSessionStore;
+  redis: RedisClient | undefined;
+  /** Writes the Redis mirror with every change when Redis is configured. */
+  users: MirroredUserStore;
+  /** Undefined without Redis: the server's sessions are then in its own memory, out of reach. */
+  sessions: RedisSessionStore | undefined;
 }
 
 async function main(): Promise<void> {
@@ -64,17 +81,19 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig();
-  if (!redisConfigured(config.redis)) {
-    throw new Error('REDIS_URL is not set: without Redis the server keeps users in memory, inside its own process, where this CLI cannot reach them; point REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS, and REDIS_KEY_PREFIX) at the Redis the server uses');
-  }
-  // Everything is checked before connecting, so a typo costs no Redis round trip.
+  // Everything is checked before connecting, so a typo costs no round trip.
   const run = await prepare(command, rest, config);
-  const redis = await connect(config);
+  const accounts = await openAccounts(config.database, { production: config.env === 'production', owner: 'cli' });
+  const redis = redisConfigured(config.redis) ? await connect(config) : undefined;
   try {
     const keys = redisKeys(config.redis.keyPrefix);
-    await run({ config, users: new RedisUserStore(redis, keys), sessions: new RedisSessionStore(redis, keys) });
+    const sessions = redis && new RedisSessionStore(redis, keys);
+    // Without Redis the server's sessions and mirrors are in its own memory: nothing to write here.
+    const users = new MirroredUserStore(accounts.users, sessions ?? { putUser: () => Promise.resolve(false) });
+    await run({ config, redis, users, sessions });
   } finally {
-    await close(redis);
+    if (redis) await close(redis);
+    await accounts.database.close();
   }
 }
 
@@ -105,6 +124,7 @@ async function prepare(command: Command, args: string[], config: Config): Promis
           passwordHash: await createPasswordHasher(config.bcryptRounds).hash(password),
           permissions,
           disabled: false,
+          credentialEpoch: 0,
           createdAt: now,
           updatedAt: now,
         };
@@ -140,8 +160,26 @@ async function prepare(command: Command, args: string[], config: Config): Promis
         await users.update(user.id, { disabled: true }, Date.now());
         // Renewal would refuse the user anyway, but live BearerPasses stay good until they expire;
         // ending the sessions makes the strict revocation check turn them away at once.
-        const ended = await sessions.revokeAll(user.id);
+        const ended = sessions ? await sessions.revokeAll(user.id) : [];
         process.stdout.write(`disabled ${email}; ended ${ended.length} session(s)\n`);
+      };
+    }
+    case 'import-from-redis': {
+      const { values } = parseOptions(args, COMMAND_OPTIONS['import-from-redis']);
+      const dryRun = values['dry-run'] ?? false;
+      return async ({ redis, users }) => {
+        if (!redis) throw new Error('REDIS_URL is not set: point REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and REDIS_KEY_PREFIX at the 0.1 deployment\'s Redis');
+        const counts = await importFromRedis(redis, redisKeys(config.redis.keyPrefix), users, dryRun);
+        process.stdout.write(
+          `${dryRun ? 'dry run: would import' : 'imported'} ${counts.imported}, skipped ${counts.existing} already in the accounts database, ${counts.conflicts} whose email belongs to another account, ${counts.unreadable} unreadable (of ${counts.seen} in Redis)\n`,
+        );
+      };
+    }
+    case 'resync': {
+      parseOptions(args, COMMAND_OPTIONS.resync);
+      return async ({ users, sessions }) => {
+        if (!sessions) throw new Error('REDIS_URL is not set: without Redis the mirror lives in the server\'s memory and is rebuilt at each sign-in; nothing to resync');
+        process.stdout.write(`resynced the Redis mirror of ${await users.resync()} user(s) from the accounts database\n`);
       };
     }
     case 'enable': {
@@ -154,6 +192,74 @@ async function prepare(command: Command, args: string[], config: Config): Promis
       };
     }
   }
+}
+
+/** Fields of 0.1's user hash that are not part of the mirror. */
+const LEGACY_ONLY_FIELDS = ['email', 'name', 'passwordHash', 'createdAt', 'updatedAt'] as const;
+
+interface ImportCounts {
+  seen: number;
+  imported: number;
+  existing: number;
+  conflicts: number;
+  unreadable: number;
+}
+
+/** Copies 0.1's user hashes into the accounts database (and writes their mirrors), skipping what is there. */
+async function importFromRedis(redis: RedisClient, keys: ReturnType<typeof redisKeys>, users: MirroredUserStore, dryRun: boolean): Promise<ImportCounts> {
+  const counts: ImportCounts = { seen: 0, imported: 0, existing: 0, conflicts: 0, unreadable: 0 };
+  for (const id of await redis.smembers(keys.legacyUserIds())) {
+    counts.seen += 1;
+    if (await users.get(id)) {
+      counts.existing += 1;
+      continue;
+    }
+    const user = legacyUser(id, await redis.hgetall(keys.userMirror(id)));
+    if (!user) {
+      counts.unreadable += 1;
+      continue;
+    }
+    const byEmail = await users.findByEmail(user.email);
+    if (byEmail) {
+      counts.conflicts += 1;
+      continue;
+    }
+    if (!dryRun) {
+      if ((await users.create(user)) === 'email_taken') {
+        counts.conflicts += 1;
+        continue;
+      }
+      // The hash is now the user's mirror: the record's other fields (the password hash among them) leave Redis.
+      await redis.hdel(keys.userMirror(id), ...LEGACY_ONLY_FIELDS);
+    }
+    counts.imported += 1;
+  }
+  return counts;
+}
+
+function legacyUser(id: string, hash: Record<string, string>): User | undefined {
+  const { email, passwordHash } = hash;
+  if (email === undefined || passwordHash === undefined) return undefined;
+  let permissions: unknown;
+  try {
+    permissions = JSON.parse(hash.permissions ?? '[]');
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === 'string')) return undefined;
+  const createdAt = Number(hash.createdAt);
+  const updatedAt = Number(hash.updatedAt);
+  return {
+    id,
+    email: normaliseEmail(email),
+    name: hash.name ?? '',
+    passwordHash,
+    permissions,
+    disabled: hash.disabled === '1',
+    credentialEpoch: 0,
+    createdAt: Number.isFinite(createdAt) ? createdAt : Date.now(),
+    updatedAt: Number.isFinite(updatedAt) ? updatedAt : Date.now(),
+  };
 }
 
 /** The fields are checked as the registration body checks them, so a CLI-made user can always log in. */
@@ -179,12 +285,12 @@ function parsePermissions(values: string[]): string[] {
   return [...new Set(permissions)];
 }
 
-/** Whether the configuration names a Redis (URL, Cluster or Sentinels): the CLI has nothing to talk to otherwise. */
+/** Whether the configuration names a Redis (URL, Cluster or Sentinels). */
 function redisConfigured(redis: Config['redis']): boolean {
   return redis.url !== undefined || redis.clusterNodes.length > 0 || redis.sentinels.length > 0;
 }
 
-async function requireUser(users: RedisUserStore, email: string): Promise<User> {
+async function requireUser(users: MirroredUserStore, email: string): Promise<User> {
   const user = await users.findByEmail(email);
   if (!user) throw new Error(`no user with email ${email}`);
   return user;

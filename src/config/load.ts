@@ -43,6 +43,8 @@ export interface Config {
     keyPrefix: string;
     commandTimeoutMs: number;
   };
+  /** `url` set: PostgreSQL; unset: PGlite in `dataDir` (refused in production). */
+  database: { url: string | undefined; dataDir: string; timeoutMs: number; poolMax: number };
   bcryptRounds: number;
   /** Password hashes running or waiting at once, server-wide (BCRYPT_MAX_PENDING). */
   bcryptMaxPending: number;
@@ -119,6 +121,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (!env.REDIS_URL && env.REDIS_CLUSTER_NODES.length === 0 && env.REDIS_SENTINELS.length === 0) {
       problems.push('REDIS_URL="": production needs Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); the memory store loses every session on restart and cannot be shared');
     }
+    if (env.DATABASE_URL === undefined) {
+      problems.push('DATABASE_URL="": production needs PostgreSQL (postgres://user:password@host:5432/db); the embedded PGlite under DATA_DIR is one process on one disk, for development only');
+    }
     if (env.TRUST_PROXY === 'true') {
       problems.push('TRUST_PROXY="true": any client could then forge X-Forwarded-For; give the hop count (1) or the proxies\' addresses');
     }
@@ -187,6 +192,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       keyPrefix: env.REDIS_KEY_PREFIX,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT,
     },
+    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR, timeoutMs: env.DATABASE_TIMEOUT, poolMax: env.DATABASE_POOL_MAX },
     bcryptRounds: env.BCRYPT_ROUNDS,
     bcryptMaxPending: env.BCRYPT_MAX_PENDING,
     corsOrigins: env.CORS_ORIGINS.filter((origin) => origin !== 'none'),

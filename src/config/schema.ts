@@ -93,6 +93,14 @@ export const envSchema = z.object({
   /** Password of the Redis data nodes in Cluster or Sentinel mode (a REDIS_URL carries its own). */
   REDIS_PASSWORD: optionalString,
 
+  /** postgres://… — the accounts' system of record; unset: embedded PGlite under DATA_DIR (not in production). */
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'expected a postgres:// or postgresql:// URL'),
+  /** Bound on connecting to PostgreSQL and on each query, so an outage answers 503 instead of hanging. */
+  DATABASE_TIMEOUT: milliseconds(5000, 100, 600_000),
+  DATABASE_POOL_MAX: count(10, 1, 1000),
+  /** Where the embedded PGlite database (and its lock file) lives when DATABASE_URL is unset. */
+  DATA_DIR: z.string().min(1).default('./data'),
+
   BCRYPT_ROUNDS: count(12, 4, 17),
   /** Password hashes running or waiting at once, server-wide; more are answered 503. */
   BCRYPT_MAX_PENDING: count(64, 1, 10_000),

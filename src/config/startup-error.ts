@@ -3,7 +3,7 @@
  * command line. Each problem is one self-contained line that names the variable, file or option,
  * what is wrong with it and how to fix it, so the process can print one line per problem and exit.
  */
-export type StartupCode = 'config_invalid' | 'key_file_unusable' | 'usage';
+export type StartupCode = 'config_invalid' | 'key_file_unusable' | 'database_unusable' | 'usage';
 
 export abstract class StartupError extends Error {
   abstract readonly code: StartupCode;
@@ -25,5 +25,15 @@ export class ConfigError extends StartupError {
 
   constructor(problems: readonly string[]) {
     super(problems, { heading: 'Invalid configuration' });
+  }
+}
+
+/** The accounts database cannot be used: unreachable at start-up, or its schema behind this build. */
+export class DatabaseStartupError extends StartupError {
+  override readonly name = 'DatabaseStartupError';
+  readonly code = 'database_unusable';
+
+  constructor(problem: string, options: { cause?: unknown } = {}) {
+    super([problem], options);
   }
 }

@@ -1,12 +1,6 @@
 import type { Clock } from '../jts/clock.js';
 import { sessionLimit } from './policy.js';
-import type { CreateResult, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore } from './types.js';
-
-/** What a rotation with `onlyIfUser` checks. */
-export interface UserFacts {
-  permissions: readonly string[];
-  disabled: boolean;
-}
+import type { CreateResult, ExpectedUser, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserSecurity } from './types.js';
 
 interface Entry {
   record: SessionRecord;
@@ -22,12 +16,28 @@ interface Entry {
  */
 export class MemorySessionStore implements SessionStore {
   private readonly users = new Map<string, Map<string, Entry>>();
+  /** The users' security mirrors, as the Redis store keeps them next to the sessions. */
+  private readonly mirrors = new Map<string, UserSecurity>();
 
-  /** `userOf` reads the user store synchronously, which keeps a rotation with `onlyIfUser` atomic. */
-  constructor(
-    private readonly clock: Clock,
-    private readonly userOf: (prn: string) => UserFacts | undefined,
-  ) {}
+  constructor(private readonly clock: Clock) {}
+
+  sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }> {
+    return this.state(prn, aid).then((session) => {
+      const user = this.mirrors.get(prn);
+      return { session, user: user && { ...user, permissions: [...user.permissions] } };
+    });
+  }
+
+  putUser(prn: string, user: UserSecurity, options: { onlyIfAbsent?: boolean } = {}): Promise<boolean> {
+    if (options.onlyIfAbsent && this.mirrors.has(prn)) return Promise.resolve(false);
+    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch });
+    return Promise.resolve(true);
+  }
+
+  rotateConfirmingUser(request: RotateRequest, user: ExpectedUser): Promise<RotateResult> {
+    if (!this.userMatches(request.prn, user)) return Promise.resolve({ outcome: 'stale' });
+    return this.rotate(request);
+  }
 
   create(session: NewSession, options: { policy: Parameters<typeof sessionLimit>[0]; lifetimeMs: number; now: number }): Promise<CreateResult> {
     const sessions = this.live(session.prn);
@@ -57,7 +67,6 @@ export class MemorySessionStore implements SessionStore {
   }
 
   rotate(request: RotateRequest): Promise<RotateResult> {
-    if (request.onlyIfUser && !this.userMatches(request.prn, request.onlyIfUser.permissions)) return Promise.resolve({ outcome: 'stale' });
     const sessions = this.live(request.prn);
     const entry = sessions.get(request.aid);
     if (!entry) return Promise.resolve({ outcome: 'missing' });
@@ -110,9 +119,16 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve();
   }
 
-  private userMatches(prn: string, permissions: readonly string[]): boolean {
-    const user = this.userOf(prn);
-    return user !== undefined && !user.disabled && user.permissions.length === permissions.length && user.permissions.every((p, i) => p === permissions[i]);
+  private userMatches(prn: string, expected: ExpectedUser): boolean {
+    const user = this.mirrors.get(prn);
+    const { permissions } = expected;
+    return (
+      user !== undefined &&
+      !user.disabled &&
+      user.credentialEpoch === expected.credentialEpoch &&
+      user.permissions.length === permissions.length &&
+      user.permissions.every((p, i) => p === permissions[i])
+    );
   }
 
   /** The user's sessions with expired ones swept out, as Redis TTLs would. */

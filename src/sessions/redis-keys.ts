@@ -1,17 +1,22 @@
 /**
- * Every Redis key the server uses, built here and nowhere else.
+ * The Redis schema: every key the server uses, and the fields of the user mirror, built here and
+ * nowhere else (the Lua scripts name the same fields in their headers).
  *
- * All keys of one user — the user record, each of their sessions, the grace slot of each
+ * All keys of one user — the user's security mirror, each of their sessions, the grace slot of each
  * session and the index of their sessions — share the hash tag `{u:<prn>}`, so they live in one
  * Redis Cluster slot. That is a deliberate widening of "one session, one slot": it lets a single
  * Lua script enforce a session policy (evict the oldest), revoke every session of a principal on
  * replay, or list sessions, atomically, on a single Redis, Sentinel or Cluster alike.
  */
 export interface RedisKeys {
-  user(prn: string): string;
-  email(normalisedEmail: string): string;
-  /** Set of every user id, for the admin CLI. */
-  allUsers(): string;
+  /** The user's security mirror (see UserSecurity): fields permissions, disabled, epoch. */
+  userMirror(prn: string): string;
+  /**
+   * 0.1 kept whole user records in Redis: this set of their ids and, at userMirror(id), a hash with
+   * email, name, passwordHash, permissions, disabled, createdAt, updatedAt. Read only by
+   * `npm run user -- import-from-redis`.
+   */
+  legacyUserIds(): string;
   session(prn: string, aid: string): string;
   grace(prn: string, aid: string): string;
   sessionIndex(prn: string): string;
@@ -24,9 +29,10 @@ export interface RedisKeys {
 export function redisKeys(prefix: string): RedisKeys {
   const tag = (prn: string) => `${prefix}{u:${prn}}`;
   return {
-    user: (prn) => `${tag(prn)}:user`,
-    email: (email) => `${prefix}email:${email}`,
-    allUsers: () => `${prefix}users`,
+    // The key and its permissions/disabled fields are those of 0.1's user hash, so a Redis upgraded
+    // in place keeps working as a mirror (epoch 0) until the next change or resync rewrites it.
+    userMirror: (prn) => `${tag(prn)}:user`,
+    legacyUserIds: () => `${prefix}users`,
     session: (prn, aid) => `${tag(prn)}:s:${aid}`,
     grace: (prn, aid) => `${tag(prn)}:g:${aid}`,
     sessionIndex: (prn) => `${tag(prn)}:sessions`,
@@ -34,4 +40,27 @@ export function redisKeys(prefix: string): RedisKeys {
     gracePrefix: (prn) => `${tag(prn)}:g:`,
     rateLimitPrefix: () => `${prefix}rl:`,
   };
+}
+
+/** Field names of the user mirror hash, as rotate-4.lua and put-user-1.lua read them. */
+export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch'] as const;
+
+/**
+ * Permissions as the mirror stores them; the rotate script compares an expected list byte for byte
+ * with this encoding, so order matters and nothing else may write the field.
+ */
+export function encodePermissions(permissions: readonly string[]): string {
+  return JSON.stringify(permissions);
+}
+
+/** The mirror's fields in USER_MIRROR_FIELDS order. */
+export function encodeUserMirror(user: { disabled: boolean; permissions: readonly string[]; credentialEpoch: number }): [string, string, string] {
+  return [encodePermissions(user.permissions), user.disabled ? '1' : '0', String(user.credentialEpoch)];
+}
+
+/** A mirror read with HMGET in USER_MIRROR_FIELDS order; undefined when there is none. */
+export function decodeUserMirror(fields: readonly (string | null)[]): { disabled: boolean; permissions: string[]; credentialEpoch: number } | undefined {
+  const [permissions, disabled, epoch] = fields;
+  if (permissions === null || permissions === undefined || disabled === null || disabled === undefined) return undefined;
+  return { permissions: JSON.parse(permissions) as string[], disabled: disabled !== '0', credentialEpoch: Number(epoch ?? 0) };
 }

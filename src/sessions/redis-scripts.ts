@@ -19,6 +19,7 @@ const SCRIPTS = {
   jtsListSessions: 'list-1.lua',
   jtsRevokeSession: 'revoke-3.lua',
   jtsRevokeAllSessions: 'revoke-all-1.lua',
+  jtsPutUser: 'put-user-1.lua',
 } as const;
 
 type ScriptArg = string | number;
@@ -35,6 +36,7 @@ declare module 'ioredis' {
     jtsListSessions(...args: ScriptArg[]): Result<string[], Context>;
     jtsRevokeSession(...args: ScriptArg[]): Result<number, Context>;
     jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[] | Late, Context>;
+    jtsPutUser(...args: ScriptArg[]): Result<number, Context>;
   }
 }
 

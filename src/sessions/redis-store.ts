@@ -4,10 +4,9 @@ import { redisClockFor, type RedisTime } from '../redis/clock.js';
 import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
-import { encodePermissions } from '../users/redis-store.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import type { RedisKeys } from './redis-keys.js';
-import type { CreateResult, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore } from './types.js';
+import { decodeUserMirror, encodePermissions, encodeUserMirror, USER_MIRROR_FIELDS, type RedisKeys } from './redis-keys.js';
+import type { CreateResult, ExpectedUser, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserSecurity } from './types.js';
 
 export interface RedisSessionStoreOptions {
   /**
@@ -81,15 +80,30 @@ export class RedisSessionStore implements SessionStore {
   }
 
   state(prn: string, aid: string): Promise<SessionState> {
+    return guardStore(async () => toSessionState(await this.redis.hmget(this.keys.session(prn, aid), 'st', 'g', 'c', 'dh')));
+  }
+
+  sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }> {
     return guardStore(async () => {
-      const [st, generation, createdAt, deviceHash] = await this.redis.hmget(this.keys.session(prn, aid), 'st', 'g', 'c', 'dh');
-      if (st === 'a') return { state: 'active', generation: Number(generation), createdAt: Number(createdAt), deviceHash: deviceHash ?? undefined };
-      if (st === 'c') return { state: 'compromised' };
-      return { state: 'missing' };
+      // Two reads in one slot; auto-pipelining sends them in one round trip.
+      const [session, user] = await Promise.all([this.redis.hmget(this.keys.session(prn, aid), 'st', 'g', 'c', 'dh'), this.redis.hmget(this.keys.userMirror(prn), ...USER_MIRROR_FIELDS)]);
+      return { session: toSessionState(session), user: decodeUserMirror(user) };
     });
   }
 
+  putUser(prn: string, user: UserSecurity, options: { onlyIfAbsent?: boolean } = {}): Promise<boolean> {
+    return guardStore(async () => (await this.redis.jtsPutUser(this.keys.userMirror(prn), options.onlyIfAbsent ? '1' : '0', ...encodeUserMirror(user))) === 1);
+  }
+
   rotate(request: RotateRequest): Promise<RotateResult> {
+    return this.rotateScript(request, undefined);
+  }
+
+  rotateConfirmingUser(request: RotateRequest, user: ExpectedUser): Promise<RotateResult> {
+    return this.rotateScript(request, user);
+  }
+
+  private rotateScript(request: RotateRequest, user: ExpectedUser | undefined): Promise<RotateResult> {
     const { keys } = this;
     const { prn, aid } = request;
     const { sentAt, deadline } = this.schedule();
@@ -98,7 +112,7 @@ export class RedisSessionStore implements SessionStore {
         keys.session(prn, aid),
         keys.grace(prn, aid),
         keys.sessionIndex(prn),
-        keys.user(prn),
+        keys.userMirror(prn),
         request.presented,
         request.sealedBearerPass,
         request.now,
@@ -108,9 +122,10 @@ export class RedisSessionStore implements SessionStore {
         keys.sessionPrefix(prn),
         keys.gracePrefix(prn),
         aid,
-        request.onlyIfUser ? encodePermissions(request.onlyIfUser.permissions) : '',
+        user ? encodePermissions(user.permissions) : '',
         sentAt,
         deadline,
+        user ? user.credentialEpoch : 0,
       );
       return toRotateResult(this.inTime(reply));
     });
@@ -162,6 +177,12 @@ export class RedisSessionStore implements SessionStore {
 /** The command timeout a client was created with (connect.ts sets one on every client). */
 function configuredCommandTimeout(redis: RedisClient): number | undefined {
   return redis instanceof Cluster ? redis.options.redisOptions?.commandTimeout : redis.options.commandTimeout;
+}
+
+function toSessionState([st, generation, createdAt, deviceHash]: (string | null)[]): SessionState {
+  if (st === 'a') return { state: 'active', generation: Number(generation), createdAt: Number(createdAt), deviceHash: deviceHash ?? undefined };
+  if (st === 'c') return { state: 'compromised' };
+  return { state: 'missing' };
 }
 
 /** The script's integer codes, mapped to typed outcomes in this one place. */

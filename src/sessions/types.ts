@@ -36,13 +36,22 @@ export interface RotateRequest {
   /** How long a compromised session is remembered (so its BearerPasses get JTS-401-05). */
   tombstoneMs: number;
   replayRevoke: 'session' | 'principal';
-  /**
-   * Rotate only while the user exists, is enabled and holds exactly these permissions: the ones
-   * the BearerPass was minted with when the caller did not read the user first. Otherwise the
-   * outcome is 'stale' and nothing is written.
-   */
-  onlyIfUser?: { permissions: readonly string[] };
 }
+
+/**
+ * What the hot paths need to know about a user, mirrored next to their sessions (in Redis, in the
+ * user's hash slot) by every change of the account: the system of record is PostgreSQL, which
+ * verify and renew never wait on.
+ */
+export interface UserSecurity {
+  disabled: boolean;
+  permissions: readonly string[];
+  /** Grows with every password change (see User.credentialEpoch). */
+  credentialEpoch: number;
+}
+
+/** What a rotation from remembered facts expects the user to be (see rotateConfirmingUser). */
+export type ExpectedUser = Pick<UserSecurity, 'permissions' | 'credentialEpoch'>;
 
 export type RotateResult =
   | { outcome: 'rotated'; generation: number }
@@ -50,7 +59,7 @@ export type RotateResult =
   | { outcome: 'grace'; generation: number; sealedBearerPass: string }
   | { outcome: 'replay'; revoked: string[] }
   | { outcome: 'compromised' }
-  /** Only with `onlyIfUser`, when the user no longer matches it. */
+  /** Only from rotateConfirmingUser, when the user's mirror no longer matches what was expected. */
   | { outcome: 'stale' }
   | { outcome: 'missing' };
 
@@ -67,7 +76,21 @@ export interface CreateResult {
 export interface SessionStore {
   create(session: NewSession, options: { policy: SessionPolicy; lifetimeMs: number; now: number }): Promise<CreateResult>;
   state(prn: string, aid: string): Promise<SessionState>;
+  /** One renewal of the session alone (the caller has read the user): never 'stale'. */
   rotate(request: RotateRequest): Promise<RotateResult>;
+  /**
+   * The session-plus-user rotation of the fast path: rotates only while the user's mirror exists,
+   * is enabled, holds exactly `user.permissions` (in order) and has `user.credentialEpoch`;
+   * otherwise 'stale', with nothing written — decided in the same atomic step as the rotation.
+   */
+  rotateConfirmingUser(request: RotateRequest, user: ExpectedUser): Promise<RotateResult>;
+  /** The session's state and its user's mirror (undefined when there is none), in one round trip. */
+  sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }>;
+  /**
+   * Writes the user's mirror. With `onlyIfAbsent` (the rebuild at sign-in) an existing mirror is
+   * left as it is, since a change being written may have put it there. Resolves true when written.
+   */
+  putUser(prn: string, user: UserSecurity, options?: { onlyIfAbsent?: boolean }): Promise<boolean>;
   list(prn: string, now: number): Promise<SessionRecord[]>;
   /** True when the session existed. */
   revoke(prn: string, aid: string): Promise<boolean>;

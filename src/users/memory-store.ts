@@ -32,10 +32,13 @@ export class MemoryUserStore implements UserStore {
     const user = this.byId.get(id);
     if (!user) return Promise.resolve(undefined);
     Object.assign(user, patch, { updatedAt: now });
+    if (patch.passwordHash !== undefined) user.credentialEpoch += 1;
     return this.get(id);
   }
 
   list(): Promise<User[]> {
-    return Promise.all([...this.byId.keys()].map((id) => this.get(id))).then((users) => users.filter((u) => u !== undefined));
+    return Promise.all([...this.byId.keys()].map((id) => this.get(id))).then((users) =>
+      users.filter((u) => u !== undefined).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    );
   }
 }

@@ -27,6 +27,7 @@ export function newUser(input: NewUserInput, now: number): User {
     passwordHash: input.passwordHash,
     permissions: [...input.permissions],
     disabled: false,
+    credentialEpoch: 0,
     createdAt: now,
     updatedAt: now,
   };

@@ -6,6 +6,11 @@ export interface User {
   passwordHash: string;
   permissions: string[];
   disabled: boolean;
+  /**
+   * Grows by one with every password change (UserStore.update with a passwordHash). Sessions and
+   * the Redis mirror carry it, so credentials older than the password are recognisable.
+   */
+  credentialEpoch: number;
   /** Milliseconds since the epoch. */
   createdAt: number;
   updatedAt: number;
@@ -22,6 +27,7 @@ export interface UserStore {
   create(user: User): Promise<'created' | 'email_taken'>;
   get(id: string): Promise<User | undefined>;
   findByEmail(email: string): Promise<User | undefined>;
+  /** A patch with a passwordHash also adds one to credentialEpoch, in the same write. */
   update(id: string, patch: UserPatch, now: number): Promise<User | undefined>;
   list(): Promise<User[]>;
 }

@@ -28,7 +28,7 @@ describe('CredentialMinter', () => {
   it('mints a BearerPass from the session’s facts: permissions, sign-in time and policy', async () => {
     const { clock, credentials, verify } = await minter();
     clock.advance(3_600_000);
-    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: undefined, permissions: ['read:profile', 'admin:access'] });
+    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: undefined, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0 });
     const result = verify(minted.token);
     expect(result.ok).toBe(true);
     expect(result.ok && result.payload).toMatchObject({ prn: 'p1', aid: 'a1', perm: ['read:profile', 'admin:access'], atm: 'pwd', ath: seconds(CREATED), spl: 'max:3', iat: seconds(clock.now()) });
@@ -38,7 +38,7 @@ describe('CredentialMinter', () => {
 
   it('puts the device hash in `dfp` for a device-bound session', async () => {
     const { credentials, verify } = await minter();
-    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: 'hash-of-device', permissions: [] });
+    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: 'hash-of-device', permissions: [], credentialEpoch: 0 });
     const result = verify(minted.token);
     expect(result.ok && result.payload.dfp).toBe('hash-of-device');
   });

@@ -107,31 +107,34 @@ describe.each(variants)('Renewal (%s)', (_name, variant) => {
     expect(f.context.stateProofs.parse(next.stateProof)?.generation).toBe(2);
   });
 
-  it('reads neither the session nor the user when it remembers the facts, and both when it does not', async () => {
+  it('reads neither the session nor the user mirror when it remembers the facts, both in one call when it does not, and never the accounts database', async () => {
     await setUp();
-    const state = jest.spyOn(f.sessions, 'state');
+    const read = jest.spyOn(f.sessions, 'sessionAndUser');
     const get = jest.spyOn(f.users, 'get');
     await renewal.renew(first.stateProof, {});
-    const reads = variant.renewFactsCapacity === 0 ? 1 : 0;
-    expect(state).toHaveBeenCalledTimes(reads);
-    expect(get).toHaveBeenCalledTimes(reads);
+    expect(read).toHaveBeenCalledTimes(variant.renewFactsCapacity === 0 ? 1 : 0);
+    expect(get).not.toHaveBeenCalled();
   });
 
   it('takes the full path when the store finds the remembered permissions stale', async () => {
     await setUp();
     const rotate = jest.spyOn(f.sessions, 'rotate');
+    const confirming = jest.spyOn(f.sessions, 'rotateConfirmingUser');
     await f.users.update(user.id, { permissions: ['write:notes'] }, f.clock.now());
     const next = await renewal.renew(first.stateProof, {});
     expect(f.claimsOf(next.bearerPass).perm).toEqual(['write:notes']);
     // Remembered facts: one refused conditional rotation, then the full path's rotation.
-    expect(rotate.mock.calls.map(([request]) => request.onlyIfUser)).toEqual(variant.renewFactsCapacity === 0 ? [undefined] : [{ permissions: ['read:profile'] }, undefined]);
+    expect(confirming.mock.calls.map(([, expected]) => expected)).toEqual(variant.renewFactsCapacity === 0 ? [] : [expect.objectContaining({ permissions: ['read:profile'], credentialEpoch: 0 })]);
+    expect(rotate).toHaveBeenCalledTimes(1);
     expect(f.audits).toEqual([{ event: 'renew', prn: user.id, aid: first.aid, generation: 2 }]);
   });
 
   it('tells the store the configured grace window and how long to remember a compromised session', async () => {
     await setUp({ settings: { rotationGraceSeconds: 7, bearerPassLifetimeSeconds: 600 } });
     const rotate = jest.spyOn(f.sessions, 'rotate');
+    const confirming = jest.spyOn(f.sessions, 'rotateConfirmingUser');
     await renewal.renew(first.stateProof, {});
-    expect(rotate).toHaveBeenCalledWith(expect.objectContaining({ graceMs: 7_000, tombstoneMs: 720_000, replayRevoke: 'session', now: f.clock.now(), presented: 1 }));
+    const request = rotate.mock.calls[0]?.[0] ?? confirming.mock.calls[0]?.[0];
+    expect(request).toEqual(expect.objectContaining({ graceMs: 7_000, tombstoneMs: 720_000, replayRevoke: 'session', now: f.clock.now(), presented: 1 }));
   });
 });

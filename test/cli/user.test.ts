@@ -8,7 +8,9 @@ import { createRedisClient, waitForReady } from '../../src/redis/connect';
 import { parseSessionPolicy } from '../../src/sessions/policy';
 import { redisKeys } from '../../src/sessions/redis-keys';
 import { RedisSessionStore } from '../../src/sessions/redis-store';
-import { RedisUserStore } from '../../src/users/redis-store';
+import type { AccountsDatabase } from '../../src/accounts/database';
+import { SqlUserStore } from '../../src/accounts/sql-user-store';
+import { openTestDatabase, testDatabaseUrl } from '../support/accounts';
 
 const ROOT = resolve(__dirname, '../..');
 // The local binary rather than `npx tsx`: npx costs about a second per spawn and may print npm warnings on stderr.
@@ -28,7 +30,7 @@ function testRedisUrl(): string {
 
 /** Runs the user CLI with only the variables given here, so the developer's shell or .env cannot leak in. */
 function userCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|BCRYPT_|DOTENV_)/.test(name)));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|BCRYPT_|DOTENV_|DATABASE_|DATA_DIR)/.test(name)));
   return new Promise((done) => {
     const child = execFile(TSX, ['src/cli/user.ts', ...args], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', BCRYPT_ROUNDS: '4', ...env } }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
@@ -41,8 +43,10 @@ describe('npm run user', () => {
   let redis: Redis;
   let prefix: string;
   let env: Record<string, string>;
-  let users: RedisUserStore;
+  let users: SqlUserStore;
   let sessions: RedisSessionStore;
+  let database: AccountsDatabase;
+  let databaseUrl: string;
 
   beforeAll(async () => {
     redis = createRedisClient({ url: testRedisUrl(), commandTimeoutMs: 2000 });
@@ -53,14 +57,20 @@ describe('npm run user', () => {
     await redis.quit();
   });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     prefix = `cli${randomBytes(4).toString('hex')}:`;
-    env = { REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix };
-    users = new RedisUserStore(redis, redisKeys(prefix));
+    database = await openTestDatabase('postgres');
+    // The CLI reads DATABASE_URL only; the search path in the URL puts it in this test's schema.
+    const url = new URL(testDatabaseUrl());
+    url.searchParams.set('options', `-c search_path=${database.schema ?? 'public'}`);
+    databaseUrl = url.toString();
+    env = { REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, DATABASE_URL: databaseUrl };
+    users = new SqlUserStore(database.db);
     sessions = new RedisSessionStore(redis, redisKeys(prefix));
   });
 
   afterEach(async () => {
+    await database.close();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
   });
@@ -68,7 +78,7 @@ describe('npm run user', () => {
   async function seedUser(email: string): Promise<string> {
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
-    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, createdAt: now, updatedAt: now });
+    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, createdAt: now, updatedAt: now });
     return id;
   }
 
@@ -141,11 +151,55 @@ describe('npm run user', () => {
     expect(await users.list()).toHaveLength(0);
   });
 
-  it('exits 1 without REDIS_URL, explaining that the memory store is out of its reach', async () => {
-    const run = await userCli(['list'], { REDIS_KEY_PREFIX: prefix });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('REDIS_URL');
-    expect(run.stderr).toContain('memory');
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  it('resyncs every user\'s Redis mirror from the accounts database (PostgreSQL wins)', async () => {
+    const id = await seedUser('mirror@example.com');
+    // A mirror that disagrees with PostgreSQL, e.g. left by a change that failed half-way.
+    await sessions.putUser(id, { disabled: true, permissions: [], credentialEpoch: 9 });
+    const run = await userCli(['resync'], env);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain('resynced the Redis mirror of 1 user(s)');
+    await expect(sessions.sessionAndUser(id, 'none')).resolves.toMatchObject({ user: { disabled: false, permissions: ['read:profile'], credentialEpoch: 0 } });
+  });
+
+  it('writes the mirror with disable before ending the sessions, so renewals are refused at once', async () => {
+    const id = await seedUser('mirror-off@example.com');
+    expect((await userCli(['disable', '--email', 'mirror-off@example.com'], env)).code).toBe(0);
+    await expect(sessions.sessionAndUser(id, 'none')).resolves.toMatchObject({ user: { disabled: true } });
+    expect((await userCli(['enable', '--email', 'mirror-off@example.com'], env)).code).toBe(0);
+    await expect(sessions.sessionAndUser(id, 'none')).resolves.toMatchObject({ user: { disabled: false } });
+  });
+
+  it('imports the users a 0.1 deployment kept in Redis: dry run, counts, idempotent, password hashes leave Redis', async () => {
+    const keys = redisKeys(prefix);
+    const hash = await bcrypt.hash('correct horse', 4);
+    const legacy = (id: string, email: string, extra: Record<string, string> = {}) =>
+      redis.hset(keys.userMirror(id), { email, name: 'Old', passwordHash: hash, permissions: '["read:profile","admin:access"]', disabled: '0', createdAt: '1000', updatedAt: '2000', ...extra });
+    await legacy('old-1', 'old1@example.com');
+    await legacy('old-2', 'old2@example.com', { disabled: '1' });
+    await legacy('old-3', 'taken@example.com');
+    await redis.hset(keys.userMirror('old-4'), { permissions: '[]' });
+    await redis.sadd(keys.legacyUserIds(), 'old-1', 'old-2', 'old-3', 'old-4');
+    await seedUser('TAKEN@example.com');
+
+    const dry = await userCli(['import-from-redis', '--dry-run'], env);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(dry.stdout).toContain('dry run: would import 2, skipped 0 already in the accounts database, 1 whose email belongs to another account, 1 unreadable (of 4 in Redis)');
+    await expect(users.get('old-1')).resolves.toBeUndefined();
+
+    const run = await userCli(['import-from-redis'], env);
+    expect(run.stdout).toContain('imported 2, skipped 0 already in the accounts database, 1 whose email belongs to another account, 1 unreadable (of 4 in Redis)');
+    await expect(users.get('old-1')).resolves.toMatchObject({ email: 'old1@example.com', permissions: ['read:profile', 'admin:access'], disabled: false, createdAt: 1000, passwordHash: hash });
+    await expect(users.get('old-2')).resolves.toMatchObject({ disabled: true });
+    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0' });
+
+    const again = await userCli(['import-from-redis'], env);
+    expect(again.stdout).toContain('imported 0, skipped 2 already in the accounts database');
+  });
+
+  it('works on the accounts database without Redis', async () => {
+    await seedUser('noredis@example.com');
+    const run = await userCli(['list'], { DATABASE_URL: databaseUrl });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain('noredis@example.com');
   });
 });

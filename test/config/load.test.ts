@@ -58,7 +58,7 @@ describe('configuration', () => {
   });
 
   describe('in production', () => {
-    const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' };
+    const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts' };
 
     it('turns on Secure cookies and turns off demo users by default', () => {
       const config = loadConfig(production);
@@ -68,6 +68,8 @@ describe('configuration', () => {
 
     it.each([
       ['the memory store', { REDIS_URL: '' }, /REDIS_URL/],
+      ['the embedded PGlite database', { DATABASE_URL: '' }, /DATABASE_URL="": production needs PostgreSQL/],
+      ['a DATABASE_URL that is not postgres://', { DATABASE_URL: 'mysql://x@y/z' }, /DATABASE_URL="mysql:\/\/x@y\/z": expected a postgres/],
       ['cookies without Secure', { JTS_COOKIE_SECURE: 'false' }, /JTS_COOKIE_SECURE/],
       ['bcrypt below 12', { BCRYPT_ROUNDS: '10' }, /BCRYPT_ROUNDS/],
       ['demo users', { JTS_DEMO_USERS: 'true' }, /JTS_DEMO_USERS/],

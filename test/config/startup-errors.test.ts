@@ -20,9 +20,9 @@ interface Run {
 
 /** Starts the real server entry point with only these variables (no .env, no developer shell). */
 function startServer(env: Record<string, string>): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|DOTENV_|PORT|NODE_ENV|LOG_LEVEL)/.test(name)));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|DOTENV_|PORT|NODE_ENV|LOG_LEVEL|DATABASE_|DATA_DIR)/.test(name)));
   return new Promise((done) => {
-    execFile(TSX, ['src/server.ts'], { cwd: ROOT, env: { ...base, LOG_LEVEL: 'info', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(TSX, ['src/server.ts'], { cwd: ROOT, env: { ...base, LOG_LEVEL: 'info', DATA_DIR: 'memory://', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });

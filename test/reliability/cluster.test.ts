@@ -140,14 +140,15 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
 
   it('lets `npm run user` manage users on a cluster (REDIS_CLUSTER_NODES)', async () => {
     const prefix = `cli${randomBytes(3).toString('hex')}:`;
-    const t = await buildTestApp({ redis: client, env: { REDIS_KEY_PREFIX: prefix } });
+    const t = await buildTestApp({ redis: client, accounts: 'postgres', env: { REDIS_KEY_PREFIX: prefix } });
     const user = await createUser(t);
+    const databaseUrl = t.databaseUrl ?? '';
     await t.close();
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
       execFile(
         join(ROOT, 'node_modules', '.bin', 'tsx'),
         [join(ROOT, 'src', 'cli', 'user.ts'), 'list'],
-        { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', REDIS_KEY_PREFIX: prefix, REDIS_CLUSTER_NODES: cluster.addresses.map((a) => `${a.host}:${a.port}`).join(',') } },
+        { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: prefix, REDIS_CLUSTER_NODES: cluster.addresses.map((a) => `${a.host}:${a.port}`).join(',') } },
         (error, stdout, stderr) => {
           done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
         },

@@ -1,3 +1,4 @@
+import { freshDatabaseUrl } from '../support/accounts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -29,7 +30,10 @@ describeWithRedis('Redis faults under load', () => {
   const servers: ChildServer[] = [];
   const summary: Record<string, unknown> = {};
 
+  /** One accounts database for every server of this file: a restarted server finds its users again. */
+  let databaseUrl: string;
   const env = () => ({
+    DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: PREFIX,
     REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT_MS),
@@ -80,6 +84,7 @@ describeWithRedis('Redis faults under load', () => {
     redis = await RedisProcess.start(['--appendonly', 'yes', '--appendfsync', 'always']);
     admin = redis.client();
     keys = await makeKeyDir();
+    databaseUrl = await freshDatabaseUrl();
     server = await startServer('faults');
   }, 60_000);
 

@@ -1,3 +1,4 @@
+import { freshDatabaseUrl } from '../support/accounts';
 import { join } from 'node:path';
 import { writeKeyPair } from '../../src/key-files/files';
 import { call, loginCall, newAccount, profileCall, register, renew, renewCall, sleep, type Creds } from './support/client';
@@ -21,7 +22,10 @@ describeWithRedis('two instances, one Redis', () => {
   let b: ChildServer;
   const started: ChildServer[] = [];
 
+  /** A and B share the accounts, as instances behind one load balancer do. */
+  let databaseUrl: string;
   const baseEnv = () => ({
+    DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     ...keys.env,
     JTS_ROTATION_GRACE: String(GRACE_SECONDS),
@@ -43,6 +47,7 @@ describeWithRedis('two instances, one Redis', () => {
   beforeAll(async () => {
     redis = await RedisProcess.start();
     keys = await makeKeyDir();
+    databaseUrl = await freshDatabaseUrl();
     [a, b] = await Promise.all([startInstance('multi-a'), startInstance('multi-b')]);
   }, 60_000);
 

@@ -4,16 +4,12 @@ import type { RedisClient } from '../../src/redis/connect';
 import type { SessionPolicy } from '../../src/sessions/policy';
 import { redisKeys } from '../../src/sessions/redis-keys';
 import { RedisSessionStore } from '../../src/sessions/redis-store';
-import type { NewSession, RotateRequest, SessionStore } from '../../src/sessions/types';
-import { RedisUserStore } from '../../src/users/redis-store';
-import type { User, UserStore } from '../../src/users/types';
+import type { NewSession, RotateRequest, SessionStore, UserSecurity } from '../../src/sessions/types';
 
 const HOUR = 3_600_000;
 
 export interface ContractContext {
   store: SessionStore;
-  /** The users a rotation with `onlyIfUser` is checked against. */
-  users: UserStore;
   clock: ManualClock;
   /** Moves the injected clock forward (the grace window follows it in every store). */
   advance(ms: number): Promise<void>;
@@ -33,7 +29,6 @@ export function redisContractContext(client: RedisClient, close: () => Promise<v
   return {
     prefix,
     store: new RedisSessionStore(client, keys),
-    users: new RedisUserStore(client, keys),
     clock,
     advance(ms: number) {
       clock.advance(ms);
@@ -111,14 +106,19 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ generation: 2 });
     });
 
-    describe('a rotation that must confirm the user (onlyIfUser)', () => {
-      const withUser = async (overrides: Partial<User> = {}) => {
-        const now = ctx.clock.now();
-        const user: User = { id: id(), email: `${id()}@example.com`, name: 'Ada', passwordHash: '$2b$04$x', permissions: ['read:profile', 'write:notes'], disabled: false, createdAt: now, updatedAt: now, ...overrides };
-        await ctx.users.create(user);
-        const session = newSession(user.id);
+    describe('the session-plus-user operations (user mirror, rotateConfirmingUser, sessionAndUser)', () => {
+      const ADA: UserSecurity = { disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 3 };
+      const expected = { permissions: ADA.permissions, credentialEpoch: ADA.credentialEpoch };
+      const confirm = (session: NewSession, presented: number, user: { permissions: readonly string[]; credentialEpoch: number } = expected) =>
+        ctx.store.rotateConfirmingUser(
+          { prn: session.prn, aid: session.aid, presented, sealedBearerPass: `sealed-${presented}`, now: ctx.clock.now(), graceMs: 10_000, tombstoneMs: 60_000, replayRevoke: 'session' },
+          user,
+        );
+      const withUser = async (mirror: UserSecurity = ADA) => {
+        const session = newSession(id());
+        await ctx.store.putUser(session.prn, mirror);
         await create(session);
-        return { user, session };
+        return session;
       };
       const expectUntouched = async (session: NewSession) => {
         // Still generation 1 with no grace slot: presenting 1 again rotates rather than answering from grace.
@@ -126,37 +126,56 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await expect(rotate(session, 1, { sealedBearerPass: 'after' })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
       };
 
-      it('rotates while the user holds exactly those permissions', async () => {
-        const { session } = await withUser();
-        await expect(rotate(session, 1, { onlyIfUser: { permissions: ['read:profile', 'write:notes'] } })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
-        await expect(rotate(session, 2, { onlyIfUser: { permissions: ['read:profile', 'write:notes'] } })).resolves.toEqual({ outcome: 'rotated', generation: 3 });
+      it('reads the session and the mirror together', async () => {
+        const session = await withUser();
+        await expect(ctx.store.sessionAndUser(session.prn, session.aid)).resolves.toEqual({
+          session: { state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined },
+          user: ADA,
+        });
+        await expect(ctx.store.sessionAndUser(id(), 'nope')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
       });
 
-      it.each<[string, (u: User) => Promise<unknown>]>([
-        ['a permission was granted', (u) => ctx.users.update(u.id, { permissions: [...u.permissions, 'admin:access'] }, ctx.clock.now())],
-        ['a permission was withdrawn', (u) => ctx.users.update(u.id, { permissions: ['read:profile'] }, ctx.clock.now())],
-        ['the permissions were reordered', (u) => ctx.users.update(u.id, { permissions: [...u.permissions].reverse() }, ctx.clock.now())],
-        ['the user was disabled', (u) => ctx.users.update(u.id, { disabled: true }, ctx.clock.now())],
-      ])('answers stale and writes nothing when %s', async (_change, change) => {
-        const { user, session } = await withUser();
-        await change(user);
-        await expect(rotate(session, 1, { onlyIfUser: { permissions: user.permissions } })).resolves.toEqual({ outcome: 'stale' });
+      it('writes a mirror only when there is none with onlyIfAbsent, and always without it', async () => {
+        const prn = id();
+        await expect(ctx.store.putUser(prn, ADA, { onlyIfAbsent: true })).resolves.toBe(true);
+        await expect(ctx.store.putUser(prn, { ...ADA, disabled: true }, { onlyIfAbsent: true })).resolves.toBe(false);
+        await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toMatchObject({ user: ADA });
+        await expect(ctx.store.putUser(prn, { ...ADA, disabled: true })).resolves.toBe(true);
+        await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toMatchObject({ user: { disabled: true } });
+      });
+
+      it('rotates while the user holds exactly those permissions and that credential epoch', async () => {
+        const session = await withUser();
+        await expect(confirm(session, 1)).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+        await expect(confirm(session, 2)).resolves.toEqual({ outcome: 'rotated', generation: 3 });
+      });
+
+      it.each<[string, UserSecurity]>([
+        ['a permission was granted', { ...ADA, permissions: [...ADA.permissions, 'admin:access'] }],
+        ['a permission was withdrawn', { ...ADA, permissions: ['read:profile'] }],
+        ['the permissions were reordered', { ...ADA, permissions: [...ADA.permissions].reverse() }],
+        ['the user was disabled', { ...ADA, disabled: true }],
+        ['the password changed (a new credential epoch)', { ...ADA, credentialEpoch: ADA.credentialEpoch + 1 }],
+      ])('answers stale and writes nothing when %s', async (_change, changed) => {
+        const session = await withUser();
+        await ctx.store.putUser(session.prn, changed);
+        await expect(confirm(session, 1)).resolves.toEqual({ outcome: 'stale' });
         await expectUntouched(session);
       });
 
-      it('answers stale for a user that does not exist', async () => {
+      it('answers stale for a user without a mirror', async () => {
         const session = newSession(id());
         await create(session);
-        await expect(rotate(session, 1, { onlyIfUser: { permissions: [] } })).resolves.toEqual({ outcome: 'stale' });
+        await expect(confirm(session, 1, { permissions: [], credentialEpoch: 0 })).resolves.toEqual({ outcome: 'stale' });
         await expectUntouched(session);
       });
 
       it('answers stale before judging the generation, so a stale replay kills nothing', async () => {
-        const { user, session } = await withUser();
+        const session = await withUser();
         await rotate(session, 1);
         await ctx.advance(11_000);
-        await ctx.users.update(user.id, { disabled: true }, ctx.clock.now());
-        await expect(rotate(session, 1, { onlyIfUser: { permissions: user.permissions } })).resolves.toEqual({ outcome: 'stale' });
+        await ctx.store.putUser(session.prn, { ...ADA, disabled: true });
+        await expect(confirm(session, 1)).resolves.toEqual({ outcome: 'stale' });
         await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ state: 'active', generation: 2 });
       });
     });

@@ -17,17 +17,20 @@ describe('redis rotate script, user check', () => {
     await redis.quit();
   });
 
-  it('treats a user hash without email or password hash as no user, as the user store does', async () => {
+  it('reads a 0.1 user hash (no epoch field) as a mirror of epoch 0, and a hash without permissions or disabled as no user', async () => {
     redis = createRedisClient({ url: testRedisUrl(), commandTimeoutMs: 2000 });
     await new Promise<void>((resolve) => redis.once('ready', () => { resolve(); }));
     const ctx = redisContractContext(redis);
     const keys = redisKeys(ctx.prefix);
     const session = { prn: 'partial-user', aid: 'a1', createdAt: ctx.clock.now(), device: 'curl', ipPrefix: '127.0.0.x', deviceHash: undefined };
     await ctx.store.create(session, { policy: { kind: 'allow_all' }, lifetimeMs: 60_000, now: ctx.clock.now() });
-    await redis.hset(keys.user('partial-user'), { permissions: '[]', disabled: '0' });
+    await redis.hset(keys.userMirror('partial-user'), { email: 'p@example.com', passwordHash: '$2b$04$x' });
     const request = { prn: 'partial-user', aid: 'a1', presented: 1, sealedBearerPass: 's', now: ctx.clock.now(), graceMs: 0, tombstoneMs: 1000, replayRevoke: 'session' as const };
-    await expect(ctx.store.rotate({ ...request, onlyIfUser: { permissions: [] } })).resolves.toEqual({ outcome: 'stale' });
-    await redis.hset(keys.user('partial-user'), { email: 'p@example.com', passwordHash: '$2b$04$x' });
-    await expect(ctx.store.rotate({ ...request, onlyIfUser: { permissions: [] } })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+    await expect(ctx.store.rotateConfirmingUser(request, { permissions: [], credentialEpoch: 0 })).resolves.toEqual({ outcome: 'stale' });
+    await expect(ctx.store.sessionAndUser('partial-user', 'a1')).resolves.toMatchObject({ user: undefined });
+    // As 0.1 wrote it: permissions, disabled, email, passwordHash … and no epoch.
+    await redis.hset(keys.userMirror('partial-user'), { permissions: '[]', disabled: '0' });
+    await expect(ctx.store.sessionAndUser('partial-user', 'a1')).resolves.toMatchObject({ user: { permissions: [], disabled: false, credentialEpoch: 0 } });
+    await expect(ctx.store.rotateConfirmingUser(request, { permissions: [], credentialEpoch: 0 })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
   });
 });

@@ -1,15 +1,26 @@
+import { PrivatePostgres } from './postgres-server';
 import { PrivateRedis } from './redis-server';
 
 /**
- * One private redis-server for the whole run (unless REDIS_URL is given). Tests isolate
- * themselves with a random key prefix; tests that break Redis start their own instance.
+ * One private redis-server and one private PostgreSQL cluster for the whole run (unless REDIS_URL
+ * and TEST_DATABASE_URL / DATABASE_URL are given). Tests isolate themselves with a random Redis key
+ * prefix and a PostgreSQL schema of their own; tests that break a server start their own instance.
  */
 export default async function globalSetup(): Promise<void> {
+  const globals = globalThis as { __privateRedis?: PrivateRedis; __privatePostgres?: PrivatePostgres };
+  const databaseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (databaseUrl) {
+    process.env.TEST_DATABASE_URL = databaseUrl;
+  } else {
+    const postgres = await PrivatePostgres.start();
+    process.env.TEST_DATABASE_URL = postgres.url;
+    globals.__privatePostgres = postgres;
+  }
   if (process.env.REDIS_URL) {
     process.env.TEST_REDIS_URL = process.env.REDIS_URL;
     return;
   }
   const redis = await PrivateRedis.start();
   process.env.TEST_REDIS_URL = redis.url;
-  (globalThis as { __privateRedis?: PrivateRedis }).__privateRedis = redis;
+  globals.__privateRedis = redis;
 }

@@ -1,5 +1,7 @@
+import type { PrivatePostgres } from './postgres-server';
 import type { PrivateRedis } from './redis-server';
 
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { __privateRedis?: PrivateRedis }).__privateRedis?.destroy();
+  const globals = globalThis as { __privateRedis?: PrivateRedis; __privatePostgres?: PrivatePostgres };
+  await Promise.all([globals.__privateRedis?.destroy(), globals.__privatePostgres?.destroy()]);
 }

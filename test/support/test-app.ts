@@ -1,6 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import type { AccountsDatabase } from '../../src/accounts/database';
+import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
 import { loadConfig, type Config } from '../../src/config/load';
@@ -9,11 +11,16 @@ import { KeyRing } from '../../src/jts/key-ring';
 import { createRedisClient, type RedisClient } from '../../src/redis/connect';
 import { buildServices, type Services } from '../../src/services';
 import { createLogger } from '../../src/observability/logger';
+import { openTestDatabase, urlWithSchema, type AccountsKind } from './accounts';
 
 export type StoreKind = 'memory' | 'redis';
 
 export interface TestAppOptions {
   store?: StoreKind;
+  /** Accounts in SQL (a fresh schema of the run's PostgreSQL, or an in-memory PGlite) instead of the memory user store. */
+  accounts?: AccountsKind;
+  /** With `accounts: 'postgres'`: this server instead of the run's (e.g. one the test stops). */
+  databaseUrl?: string;
   /** Environment overrides on top of the test defaults. */
   env?: Record<string, string>;
   clock?: ManualClock;
@@ -43,6 +50,9 @@ export interface TestApp extends Services {
   redisClient: RedisClient | undefined;
   audits: AuditEvent[];
   logLines: string[];
+  /** With `accounts`: the database, and for PostgreSQL a URL other processes (the CLI) can use. */
+  database: AccountsDatabase | undefined;
+  databaseUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -69,6 +79,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     JTS_DEMO_USERS: 'false',
     // Suites log in many times from one address; test/ops turns the limits on where it tests them.
     RATE_LIMIT_ENABLED: 'false',
+    // Production refuses to start without one; the app gets a UserStore only when a test asks for it.
+    DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1:5432/jts',
     REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
     ...(store === 'redis' && !options.redis ? { REDIS_URL: options.redisUrl ?? testRedisUrl() } : {}),
     ...options.env,
@@ -97,6 +109,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     }),
   });
   const audits: AuditEvent[] = [];
+  const database =
+    options.accounts === undefined
+      ? undefined
+      : await openTestDatabase(options.accounts, { ...(options.databaseUrl === undefined ? {} : { url: options.databaseUrl }), timeoutMs: config.database.timeoutMs });
   const services = buildServices({
     config,
     keyRing: options.keyRing ?? (await testKeyRing()),
@@ -108,6 +124,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       logger.info(event, event.event);
     },
     ...(redis ? { redis } : {}),
+    ...(database ? { users: new SqlUserStore(database.db) } : {}),
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),
   });
@@ -120,9 +137,11 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     redisClient: redis,
     audits,
     logLines,
-    close() {
+    database,
+    databaseUrl: database?.kind === 'postgres' && database.schema !== undefined ? urlWithSchema(database.schema, options.databaseUrl) : undefined,
+    async close() {
       ownRedis?.disconnect();
-      return Promise.resolve();
+      await database?.close();
     },
   };
 }
@@ -138,6 +157,7 @@ export async function createUser(app: TestApp, input: { email?: string; password
     passwordHash: await app.hasher.hash(password),
     permissions: input.permissions ?? ['read:profile'],
     disabled: false,
+    credentialEpoch: 0,
     createdAt: app.clock.now(),
     updatedAt: app.clock.now(),
   });

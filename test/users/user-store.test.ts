@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { createRedisClient } from '../../src/redis/connect';
-import { redisKeys } from '../../src/sessions/redis-keys';
+import type { AccountsDatabase } from '../../src/accounts/database';
+import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { MemoryUserStore } from '../../src/users/memory-store';
-import { RedisUserStore } from '../../src/users/redis-store';
 import type { User, UserStore } from '../../src/users/types';
-import { testRedisUrl } from '../support/test-app';
+import { openTestDatabase } from '../support/accounts';
 
 const user = (overrides: Partial<User> = {}): User => ({
   id: randomBytes(16).toString('base64url'),
@@ -14,28 +12,28 @@ const user = (overrides: Partial<User> = {}): User => ({
   passwordHash: '$2b$04$abcdefghijklmnopqrstuu5cJ0iNnX9mJq2mJ7vK8qQK3H4b6G1Ka',
   permissions: ['read:profile'],
   disabled: false,
+  credentialEpoch: 0,
   createdAt: 1_000,
   updatedAt: 1_000,
   ...overrides,
 });
 
-/** The behaviour both user stores share. */
-describe.each(['memory', 'redis'] as const)('%s user store', (kind) => {
+/** The behaviour every user store shares: real PostgreSQL, PGlite, and the memory store of the unit tests. */
+describe.each(['postgres', 'pglite', 'memory'] as const)('%s user store', (kind) => {
   let store: UserStore;
-  let redis: Redis | undefined;
+  let database: AccountsDatabase | undefined;
 
   beforeEach(async () => {
     if (kind === 'memory') {
       store = new MemoryUserStore();
       return;
     }
-    redis = createRedisClient({ url: testRedisUrl(), commandTimeoutMs: 2000 });
-    await new Promise<void>((resolve) => redis!.once('ready', () => { resolve(); }));
-    store = new RedisUserStore(redis, redisKeys(`t${randomBytes(4).toString('hex')}:`));
+    database = await openTestDatabase(kind);
+    store = new SqlUserStore(database.db);
   });
   afterEach(async () => {
-    await redis?.quit();
-    redis = undefined;
+    await database?.close();
+    database = undefined;
   });
 
   it('stores a user and finds it by id and by email, normalised', async () => {
@@ -51,17 +49,45 @@ describe.each(['memory', 'redis'] as const)('%s user store', (kind) => {
     expect(await store.list()).toHaveLength(1);
   });
 
+  it('keeps one account for an email in any Unicode case or padding', async () => {
+    await expect(store.create(user({ email: 'Ünïcode@Example.com' }))).resolves.toBe('created');
+    await expect(store.create(user({ email: '  üNÏCODE@EXAMPLE.COM\t' }))).resolves.toBe('email_taken');
+    await expect(store.findByEmail('ÜNÏCODE@example.com ')).resolves.toMatchObject({ email: 'ünïcode@example.com' });
+    expect(await store.list()).toHaveLength(1);
+  });
+
+  it('gives one of two concurrent registrations of one email the account', async () => {
+    const results = await Promise.all([store.create(user({ email: 'race@example.com' })), store.create(user({ email: 'RACE@example.com' }))]);
+    expect(results.sort()).toEqual(['created', 'email_taken']);
+  });
+
+  it('adds one to the credential epoch with every password change, and only then', async () => {
+    const ada = user();
+    await store.create(ada);
+    await expect(store.update(ada.id, { permissions: ['x'], disabled: true }, 2_000)).resolves.toMatchObject({ credentialEpoch: 0 });
+    await expect(store.update(ada.id, { passwordHash: 'h2' }, 3_000)).resolves.toMatchObject({ credentialEpoch: 1 });
+    await expect(store.update(ada.id, { passwordHash: 'h3' }, 4_000)).resolves.toMatchObject({ credentialEpoch: 2 });
+  });
+
   it('answers undefined for unknown ids and emails', async () => {
     await expect(store.get('nobody')).resolves.toBeUndefined();
     await expect(store.findByEmail('nobody@example.com')).resolves.toBeUndefined();
     await expect(store.update('nobody', { disabled: true }, 2_000)).resolves.toBeUndefined();
   });
 
+  it('lists users oldest first', async () => {
+    const second = user({ createdAt: 2_000, updatedAt: 2_000 });
+    const first = user({ createdAt: 1_000 });
+    await store.create(second);
+    await store.create(first);
+    expect((await store.list()).map((u) => u.id)).toEqual([first.id, second.id]);
+  });
+
   it('updates permissions, the disabled flag, the password hash and the time', async () => {
     const ada = user();
     await store.create(ada);
     const updated = await store.update(ada.id, { permissions: ['admin:access'], disabled: true, passwordHash: 'new-hash' }, 2_000);
-    expect(updated).toMatchObject({ permissions: ['admin:access'], disabled: true, passwordHash: 'new-hash', updatedAt: 2_000, createdAt: 1_000 });
+    expect(updated).toMatchObject({ permissions: ['admin:access'], disabled: true, passwordHash: 'new-hash', credentialEpoch: 1, updatedAt: 2_000, createdAt: 1_000 });
     await expect(store.get(ada.id)).resolves.toEqual(updated);
   });
 

@@ -3,21 +3,22 @@
   in one atomic step, so concurrent renewals with one StateProof never fork the session.
 
   KEYS[1] session hash     KEYS[2] grace slot of the session     KEYS[3] the user's session index
-  KEYS[4] the user hash
+  KEYS[4] the user's security mirror (fields permissions, disabled, epoch)
   ARGV[1] presented generation     ARGV[2] sealed BearerPass of this rotation
   ARGV[3] now (ms)     ARGV[4] grace (ms)     ARGV[5] tombstone (ms)
   ARGV[6] 'session' | 'principal'   ARGV[7] session key prefix   ARGV[8] grace key prefix
   ARGV[9] aid
   ARGV[10] '' or the user's permissions (as stored) the BearerPass was minted with: then the
-           user must exist, be enabled and hold exactly those, or nothing happens
+           mirror must exist, be enabled, hold exactly those and have epoch ARGV[13], or nothing happens
   ARGV[11] when the caller sent this (ms on Redis's clock as the caller estimates it, 0 = unknown)
   ARGV[12] deadline (ms on Redis's clock, 0 = none)
+  ARGV[13] the credential epoch expected with ARGV[10] (a mirror without one counts as 0)
 
   Returns: {1, new generation}               rotated
            {2, current generation, sealed}   grace: the answer of the rotation that consumed it
            {3, revoked aid, ...}             replay: the session (or every session) is now a tombstone
            {4}                               already compromised
-           {5}                               stale: the user is not as ARGV[10] says; nothing written
+           {5}                               stale: the user is not as ARGV[10] and ARGV[13] say; nothing written
            {0}                               no such session
            -1                                past the deadline; nothing written
 ]]
@@ -29,9 +30,8 @@ local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 100
 local deadline = tonumber(ARGV[12])
 if deadline > 0 and redisNow > deadline then return -1 end
 if ARGV[10] ~= '' then
-  -- A user exists when email and passwordHash do, as for the user store (users/redis-store.ts).
-  local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled', 'email', 'passwordHash')
-  if user[1] ~= ARGV[10] or user[2] ~= '0' or not user[3] or not user[4] then return {5} end
+  local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled', 'epoch')
+  if user[1] ~= ARGV[10] or user[2] ~= '0' or (user[3] or '0') ~= ARGV[13] then return {5} end
 end
 
 local state = redis.call('HMGET', KEYS[1], 'st', 'g')

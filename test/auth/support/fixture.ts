@@ -14,7 +14,7 @@ import type { SessionStore } from '../../../src/sessions/types';
 import { MemoryUserStore } from '../../../src/users/memory-store';
 import { newUser } from '../../../src/users/new-user';
 import { createPasswordHasher } from '../../../src/users/password';
-import { RedisUserStore } from '../../../src/users/redis-store';
+import { MirroredUserStore } from '../../../src/auth/mirrored-users';
 import type { User, UserStore } from '../../../src/users/types';
 import { testKeyRing, testRedisUrl, type StoreKind } from '../../support/test-app';
 
@@ -54,20 +54,18 @@ export async function authFixture(options: AuthFixtureOptions = {}): Promise<Aut
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
   let redis: RedisClient | undefined;
-  let users: UserStore;
   let sessions: SessionStore;
   if (options.store === 'redis') {
     const client = createRedisClient({ url: testRedisUrl(), commandTimeoutMs: 2000 });
     redis = client;
     await new Promise<void>((resolve) => client.once('ready', () => { resolve(); }));
     const keys = redisKeys(`t${randomBytes(4).toString('hex')}:`);
-    users = new RedisUserStore(client, keys);
     sessions = new RedisSessionStore(client, keys);
   } else {
-    const memoryUsers = new MemoryUserStore();
-    users = memoryUsers;
-    sessions = new MemorySessionStore(clock, (prn) => memoryUsers.peek(prn));
+    sessions = new MemorySessionStore(clock);
   }
+  // As services.ts builds it: the records, and the security mirror next to the sessions.
+  const users: UserStore = new MirroredUserStore(new MemoryUserStore(), sessions);
   const keyRing = await testKeyRing();
   const hasher = createPasswordHasher(4);
   const audits: AuditEvent[] = [];

@@ -45,6 +45,8 @@ async function startOnce(entry: string, name: string, env: Record<string, string
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'development',
+      // The embedded accounts database, in this server's throw-away folder.
+      DATA_DIR: join(keys, 'data'),
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { freshDatabaseUrl } from '../../support/accounts';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -178,6 +179,8 @@ export class ChildServer {
   static async start(options: ChildServerOptions): Promise<ChildServer> {
     const port = options.port ?? (await freePort());
     const cwd = mkdtempSync(join(tmpdir(), 'jts-rel-cwd-'));
+    // Accounts in a fresh schema of the run's PostgreSQL unless the test shares one between servers.
+    const database = options.env.DATABASE_URL === undefined && options.env.DATA_DIR === undefined ? { DATABASE_URL: await freshDatabaseUrl() } : {};
     const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'src', 'server.ts')], {
       // An empty working directory: no stray .env or ./keys is picked up.
       cwd,
@@ -190,6 +193,7 @@ export class ChildServer {
         BCRYPT_ROUNDS: '4',
         JTS_DEMO_USERS: 'false',
         JTS_AUDIENCE: 'http://jts.reliability.test',
+        ...database,
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

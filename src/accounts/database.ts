@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type ColumnType } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+
+/** The tables as Kysely sees them (see ./migrations). */
+export interface AccountsSchema {
+  users: UsersTable;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  permissions: string[];
+  disabled: boolean;
+  credential_epoch: ColumnType<number, number | undefined, number>;
+  created_at: ColumnType<Date, Date, Date>;
+  updated_at: ColumnType<Date, Date, Date>;
+}
+
+export interface DatabaseSettings {
+  /** postgres://…; undefined: PGlite in `dataDir`, or in memory when `dataDir` is 'memory://'. */
+  url: string | undefined;
+  dataDir: string;
+  timeoutMs: number;
+  poolMax: number;
+  /** A schema of its own (tests): created if missing and first on the search path. */
+  schema?: string;
+}
+
+export interface AccountsDatabase {
+  db: Kysely<AccountsSchema>;
+  kind: 'postgres' | 'pglite';
+  /** For logs: the host and database, or the PGlite folder; never a password. */
+  description: string;
+  schema: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the accounts database: node-postgres with a bounded pool when a URL is given, PGlite
+ * (PostgreSQL compiled to WASM, one process) otherwise. Both speak the same SQL and run the same
+ * migrations through Kysely.
+ */
+export async function openAccountsDatabase(settings: DatabaseSettings): Promise<AccountsDatabase> {
+  const { schema } = settings;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  if (settings.url !== undefined) {
+    const pool = new pg.Pool({
+      connectionString: settings.url,
+      max: settings.poolMax,
+      connectionTimeoutMillis: settings.timeoutMs,
+      // Client-side bound on each query: a stopped or partitioned server answers 503, never hangs.
+      query_timeout: settings.timeoutMs,
+      idleTimeoutMillis: 30_000,
+      // Idle connections never keep a process (a CLI, a test) alive on their own.
+      allowExitOnIdle: true,
+      ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    });
+    // An idle client whose server went away emits 'error' on the pool; the next query reconnects.
+    pool.on('error', () => undefined);
+    const db = new Kysely<AccountsSchema>({ dialect: new PostgresDialect({ pool }) });
+    if (schema !== undefined) {
+      const admin = new pg.Client({ connectionString: settings.url, connectionTimeoutMillis: settings.timeoutMs });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      } finally {
+        await admin.end();
+      }
+    }
+    return { db, kind: 'postgres', description: describeUrl(settings.url), schema, close: () => db.destroy() };
+  }
+  const memory = settings.dataDir === 'memory://';
+  const dataDir = memory ? settings.dataDir : resolve(settings.dataDir);
+  if (!memory) mkdirSync(dataDir, { recursive: true });
+  const pglite = new PGlite(dataDir);
+  await pglite.waitReady;
+  if (schema !== undefined) await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`);
+  const db = new Kysely<AccountsSchema>({ dialect: new PGliteDialect(pglite) });
+  return { db, kind: 'pglite', description: memory ? 'pglite (in memory)' : `pglite ${dataDir}`, schema, close: () => db.destroy() };
+}
+
+/** host:port/database of a postgres URL, without credentials. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `postgres ${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return 'postgres (unparsable URL)';
+  }
+}

@@ -1,0 +1,40 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import * as m0001 from './migrations/0001-users.js';
+
+/**
+ * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
+ * nothing reads a migrations folder at run time. A new migration is a new file here; never edit
+ * one that has shipped.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-users': m0001,
+};
+
+export const MIGRATE_COMMAND = 'npm run db:migrate';
+
+/**
+ * Kysely looks for its bookkeeping tables by name in every schema unless told which one; in a
+ * database shared with other schemas it could find another's. So it is always told: the given
+ * schema, or the first of the search path (`public` by default).
+ */
+async function migrator<DB>(db: Kysely<DB>, schema: string | undefined): Promise<Migrator> {
+  const migrationTableSchema = schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ?? 'public';
+  return new Migrator({ db, provider: { getMigrations: () => Promise.resolve(MIGRATIONS) }, migrationTableSchema });
+}
+
+/** Applies every pending migration (each in its own transaction, under Kysely's migration lock). */
+export async function migrateToLatest<DB>(db: Kysely<DB>, schema?: string): Promise<string[]> {
+  const { error, results } = await (await migrator(db, schema)).migrateToLatest();
+  if (error !== undefined) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  return applied(results);
+}
+
+/** Names of the migrations this build knows and the database has not applied yet. */
+export async function pendingMigrations<DB>(db: Kysely<DB>, schema?: string): Promise<string[]> {
+  const migrations = await (await migrator(db, schema)).getMigrations();
+  return migrations.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
+function applied(results: MigrationResultSet['results']): string[] {
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}

@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { lockDataDir, type LockOwner } from './data-dir-lock.js';
+import { openAccountsDatabase, type AccountsDatabase, type DatabaseSettings } from './database.js';
+import { MIGRATE_COMMAND, migrateToLatest, pendingMigrations } from './migrate.js';
+import { SqlUserStore } from './sql-user-store.js';
+
+export interface Accounts {
+  database: AccountsDatabase;
+  users: SqlUserStore;
+  /** Migrations applied by this start-up (outside production only). */
+  applied: string[];
+}
+
+/** Why the accounts database cannot serve this build; the message names the fix. */
+export class SchemaBehindError extends Error {
+  override readonly name = 'SchemaBehindError';
+
+  constructor(readonly pending: readonly string[]) {
+    super(`the accounts database is behind this build (pending migrations: ${pending.join(', ')}); run \`${MIGRATE_COMMAND}\` with the same DATABASE_URL, then start again`);
+  }
+}
+
+/**
+ * Opens the accounts database for the server. Outside production pending migrations are applied
+ * (a fresh clone needs nothing else); in production a schema that is behind is refused, so
+ * migrations stay a deliberate deploy step and several instances never race to run them.
+ */
+export async function openAccounts(settings: DatabaseSettings, options: { production: boolean; owner?: LockOwner }): Promise<Accounts> {
+  // PGlite is one process: the server and the CLI take the data folder's lock file first.
+  let release: (() => void) | undefined;
+  if (settings.url === undefined && settings.dataDir !== 'memory://') {
+    const dataDir = resolve(settings.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    release = lockDataDir(dataDir, options.owner ?? 'server');
+  }
+  let database: AccountsDatabase;
+  try {
+    database = await openAccountsDatabase(settings);
+  } catch (error) {
+    release?.();
+    throw error;
+  }
+  const close = database.close.bind(database);
+  database.close = async () => {
+    try {
+      await close();
+    } finally {
+      release?.();
+    }
+  };
+  try {
+    let applied: string[] = [];
+    if (options.production) {
+      const pending = await pendingMigrations(database.db, database.schema);
+      if (pending.length > 0) throw new SchemaBehindError(pending);
+    } else {
+      applied = await migrateToLatest(database.db, database.schema);
+    }
+    return { database, users: new SqlUserStore(database.db), applied };
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+}

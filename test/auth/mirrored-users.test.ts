@@ -1,0 +1,71 @@
+import { MirroredUserStore } from '../../src/auth/mirrored-users';
+import { ManualClock } from '../../src/jts/clock';
+import { MemorySessionStore } from '../../src/sessions/memory-store';
+import { MemoryUserStore } from '../../src/users/memory-store';
+import { newUser } from '../../src/users/new-user';
+import type { UserPatch } from '../../src/users/types';
+
+/** The system of record failing its write, as PostgreSQL does when it stops (or the process dies) mid-change. */
+class FailingUpdates extends MemoryUserStore {
+  failing = false;
+  override update(id: string, patch: UserPatch, now: number) {
+    if (this.failing) return Promise.reject(new Error('connection terminated'));
+    return super.update(id, patch, now);
+  }
+}
+
+describe('MirroredUserStore: the users’ security mirror next to their sessions', () => {
+  const clock = new ManualClock(1_000);
+  let records: FailingUpdates;
+  let sessions: MemorySessionStore;
+  let users: MirroredUserStore;
+  const ada = () => newUser({ email: 'ada@example.com', name: 'Ada', passwordHash: 'h1', permissions: ['read:profile', 'write:notes'] }, clock.now());
+
+  beforeEach(() => {
+    records = new FailingUpdates();
+    sessions = new MemorySessionStore(clock);
+    users = new MirroredUserStore(records, sessions);
+  });
+
+  const mirrorOf = async (id: string) => (await sessions.sessionAndUser(id, 'none')).user;
+
+  it('mirrors a new account, every change, and a password change as a new credential epoch', async () => {
+    const user = ada();
+    await users.create(user);
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0 });
+    await users.update(user.id, { permissions: ['read:profile', 'admin:access'] }, 2_000);
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0 });
+    await users.update(user.id, { passwordHash: 'h2' }, 3_000);
+    await expect(mirrorOf(user.id)).resolves.toMatchObject({ credentialEpoch: 1 });
+    await users.update(user.id, { disabled: true }, 4_000);
+    await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: true });
+  });
+
+  it.each<[string, UserPatch, object]>([
+    ['a disable', { disabled: true }, { disabled: true }],
+    ['a password change', { passwordHash: 'h2' }, { credentialEpoch: 1 }],
+    ['a permission change', { permissions: ['read:profile', 'admin:access'] }, { permissions: ['read:profile'] }],
+  ])('leaves the mirror stricter than PostgreSQL, never looser, when %s fails after the mirror was written', async (_change, patch, strict) => {
+    const user = ada();
+    await users.create(user);
+    records.failing = true;
+    await expect(users.update(user.id, patch, 2_000)).rejects.toThrow('connection terminated');
+    // Disabled, the new epoch (so remembered renewal facts are stale), or only the permissions both sides grant.
+    await expect(mirrorOf(user.id)).resolves.toMatchObject(strict);
+    // PostgreSQL wins: resync rewrites the mirror from it.
+    records.failing = false;
+    await expect(users.resync()).resolves.toBe(1);
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0 });
+  });
+
+  it('rebuilds a missing mirror at sign-in but never overwrites one (a change may be under way)', async () => {
+    const user = ada();
+    await records.create(user);
+    await expect(mirrorOf(user.id)).resolves.toBeUndefined();
+    await users.ensureMirror(user);
+    await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: false });
+    await sessions.putUser(user.id, { disabled: true, permissions: [], credentialEpoch: 0 });
+    await users.ensureMirror(user);
+    await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: true });
+  });
+});
