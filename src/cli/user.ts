@@ -1,16 +1,17 @@
 import 'dotenv/config';
-import { z } from 'zod';
 import { openAccounts } from '../accounts/open.js';
 import { MirroredUserStore } from '../auth/mirrored-users.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { email as emailField, name as nameField, NAME_MAX_LENGTH, permission as permissionField } from '../http/fields.js';
-import { randomId } from '../jts/state-proof.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from '../redis/connect.js';
 import { redisKeys } from '../sessions/redis-keys.js';
 import { RedisSessionStore } from '../sessions/redis-store.js';
 import { createPasswordHasher, passwordProblem } from '../users/password.js';
+import { newUser } from '../users/new-user.js';
 import { normaliseEmail, type User } from '../users/types.js';
 import { parseOptions, runCli, UsageError } from './args.js';
+import { importFromRedis } from './import-from-redis.js';
+import { formatPermissions, formatTable } from './user-table.js';
 
 const USAGE = `Usage: npm run user -- <command> [options]
 
@@ -116,18 +117,7 @@ async function prepare(command: Command, args: string[], config: Config): Promis
       const problem = passwordProblem(password);
       if (problem) throw new Error(problem);
       return async ({ users }) => {
-        const now = Date.now();
-        const user: User = {
-          id: randomId(),
-          email,
-          name,
-          passwordHash: await createPasswordHasher(config.bcryptRounds).hash(password),
-          permissions,
-          disabled: false,
-          credentialEpoch: 0,
-          createdAt: now,
-          updatedAt: now,
-        };
+        const user = newUser({ email, name, passwordHash: await createPasswordHasher(config.bcryptRounds).hash(password), permissions }, Date.now());
         if ((await users.create(user)) === 'email_taken') throw new Error(`email already exists: ${email}`);
         process.stdout.write(`added ${email} (id ${user.id}) with permissions: ${formatPermissions(permissions)}\n`);
       };
@@ -194,74 +184,6 @@ async function prepare(command: Command, args: string[], config: Config): Promis
   }
 }
 
-/** Fields of 0.1's user hash that are not part of the mirror. */
-const LEGACY_ONLY_FIELDS = ['email', 'name', 'passwordHash', 'createdAt', 'updatedAt'] as const;
-
-interface ImportCounts {
-  seen: number;
-  imported: number;
-  existing: number;
-  conflicts: number;
-  unreadable: number;
-}
-
-/** Copies 0.1's user hashes into the accounts database (and writes their mirrors), skipping what is there. */
-async function importFromRedis(redis: RedisClient, keys: ReturnType<typeof redisKeys>, users: MirroredUserStore, dryRun: boolean): Promise<ImportCounts> {
-  const counts: ImportCounts = { seen: 0, imported: 0, existing: 0, conflicts: 0, unreadable: 0 };
-  for (const id of await redis.smembers(keys.legacyUserIds())) {
-    counts.seen += 1;
-    if (await users.get(id)) {
-      counts.existing += 1;
-      continue;
-    }
-    const user = legacyUser(id, await redis.hgetall(keys.userMirror(id)));
-    if (!user) {
-      counts.unreadable += 1;
-      continue;
-    }
-    const byEmail = await users.findByEmail(user.email);
-    if (byEmail) {
-      counts.conflicts += 1;
-      continue;
-    }
-    if (!dryRun) {
-      if ((await users.create(user)) === 'email_taken') {
-        counts.conflicts += 1;
-        continue;
-      }
-      // The hash is now the user's mirror: the record's other fields (the password hash among them) leave Redis.
-      await redis.hdel(keys.userMirror(id), ...LEGACY_ONLY_FIELDS);
-    }
-    counts.imported += 1;
-  }
-  return counts;
-}
-
-function legacyUser(id: string, hash: Record<string, string>): User | undefined {
-  const { email, passwordHash } = hash;
-  if (email === undefined || passwordHash === undefined) return undefined;
-  let permissions: unknown;
-  try {
-    permissions = JSON.parse(hash.permissions ?? '[]');
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === 'string')) return undefined;
-  const createdAt = Number(hash.createdAt);
-  const updatedAt = Number(hash.updatedAt);
-  return {
-    id,
-    email: normaliseEmail(email),
-    name: hash.name ?? '',
-    passwordHash,
-    permissions,
-    disabled: hash.disabled === '1',
-    credentialEpoch: 0,
-    createdAt: Number.isFinite(createdAt) ? createdAt : Date.now(),
-    updatedAt: Number.isFinite(updatedAt) ? updatedAt : Date.now(),
-  };
-}
-
 /** The fields are checked as the registration body checks them, so a CLI-made user can always log in. */
 function parseEmail(value: string | undefined): string {
   if (value === undefined) throw new UsageError('--email is required');
@@ -307,28 +229,6 @@ async function readPasswordLine(): Promise<string> {
   const line = text.split('\n')[0]?.replace(/\r$/, '') ?? '';
   if (line.length === 0) throw new UsageError('--password-stdin: no password on standard input');
   return line;
-}
-
-const COLUMNS = ['id', 'email', 'name', 'permissions', 'disabled'] as const;
-
-function formatTable(users: User[]): string {
-  if (users.length === 0) return 'no users\n';
-  const rows = users.map((user) => [user.id, user.email, user.name, formatPermissions(user.permissions), user.disabled ? 'yes' : 'no'].map(printable));
-  const widths = COLUMNS.map((column, index) => Math.max(column.length, ...rows.map((row) => row[index]?.length ?? 0)));
-  const line = (cells: readonly string[]) => cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd();
-  return [line(COLUMNS), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n') + '\n';
-}
-
-function formatPermissions(permissions: readonly string[]): string {
-  return permissions.length === 0 ? '-' : permissions.join(',');
-}
-
-/**
- * Names come from self-registration; control and bidi characters in them could rewrite the
- * operator's terminal, so they are shown as "?".
- */
-function printable(value: string): string {
-  return value.replace(/[\p{Cc}\p{Cf}]/gu, '?');
 }
 
 /**
