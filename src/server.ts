@@ -1,10 +1,12 @@
 import 'dotenv/config';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Express } from 'express';
 import { createApp } from './app.js';
+import { answerClientErrors } from './http/client-error.js';
 import { loadConfig, type Config } from './config/load.js';
 import { StartupError } from './config/startup-error.js';
-import { systemClock } from './jts/clock.js';
+import { systemClock, type Clock } from './jts/clock.js';
 import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
 import { createLogger } from './observability/logger.js';
@@ -18,6 +20,35 @@ export interface RunningServer {
   config: Config;
   /** Resolves true when every in-flight request finished before SHUTDOWN_TIMEOUT. */
   shutdown(signal: string): Promise<boolean>;
+}
+
+export interface HttpServerSettings {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** How often Node checks the two timeouts above; Node's default (30 s) unless a test sets it. */
+  connectionsCheckingIntervalMs?: number;
+}
+
+/**
+ * The HTTP server around `app`, not yet listening. Deliberate limits: a slow client cannot hold a
+ * socket for ever (requestTimeout, headersTimeout), and idle keep-alive sockets outlive a typical
+ * load balancer's 60 s idle timeout, so the balancer never reuses a socket the server has just
+ * closed. Header size: Node's 16 KiB default. A request Node cannot parse gets the JSON error body
+ * too (client-error.ts), not Node's empty 400.
+ */
+export function createHttpServer(app: Express, settings: HttpServerSettings, clock: Clock): Server {
+  const server = createServer(
+    {
+      requestTimeout: settings.requestTimeoutMs,
+      headersTimeout: settings.headersTimeoutMs,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      ...(settings.connectionsCheckingIntervalMs === undefined ? {} : { connectionsCheckingInterval: settings.connectionsCheckingIntervalMs }),
+    },
+    app,
+  );
+  answerClientErrors(server, clock);
+  return server;
 }
 
 export async function start(config: Config, logger: Logger): Promise<RunningServer> {
@@ -64,13 +95,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
   if (!config.rateLimits.enabled) logger.warn('RATE_LIMIT_ENABLED=false: login, register, renew and password change are not rate limited');
 
   const app = createApp(services);
-  // Deliberate limits: a slow client cannot hold a socket for ever (requestTimeout, headersTimeout),
-  // and idle keep-alive sockets outlive a typical load balancer's 60 s idle timeout, so the
-  // balancer never reuses a socket the server has just closed. Header size: Node's 16 KiB default.
-  const server = createServer(
-    { requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs, keepAliveTimeout: config.http.keepAliveTimeoutMs },
-    app,
-  );
+  const server = createHttpServer(app, config.http, systemClock);
   // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
   // Prepended: it must run before the app, which may answer synchronously.
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
