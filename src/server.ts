@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import { createApp } from './app.js';
 import { answerClientErrors } from './http/client-error.js';
 import { loadConfig, type Config } from './config/load.js';
+import { redactRedisError } from './config/redact.js';
 import { StartupError } from './config/startup-error.js';
 import { systemClock, type Clock } from './jts/clock.js';
 import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
@@ -60,12 +61,14 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
   const redis: RedisClient | undefined = connectRedis(config.redis);
   if (redis) {
     logger.info({ redis: describeRedis(config.redis) }, 'connecting to redis');
+    // ioredis's errors may quote the URL, password included: every one is logged through redactRedisError.
+    const redisSecrets = { url: config.redis.url, password: config.redis.password };
     redis.on('error', (error: Error) => {
-      logger.warn({ err: { message: error.message } }, 'redis connection problem');
+      logger.warn({ err: redactRedisError(error, redisSecrets), redis: describeRedis(config.redis) }, 'redis connection problem');
     });
     await waitForReady(redis, 5000).catch((error: unknown) => {
       // Not fatal: the server starts, /readyz says 503, and requests get 503 until Redis answers.
-      logger.error({ err: error }, 'redis is not reachable yet; serving 503 until it is');
+      logger.error({ err: redactRedisError(error, redisSecrets), redis: describeRedis(config.redis) }, 'redis is not reachable yet; serving 503 until it is');
     });
   } else {
     logger.warn('REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is not set: sessions and users live in memory and vanish on restart (development only)');
@@ -133,7 +136,10 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
       server.closeIdleConnections();
     });
     clearTimeout(forced);
-    await redis?.quit().catch(() => undefined);
+    // QUIT needs a connection; with Redis down, close the socket and stop reconnecting instead.
+    await redis?.quit().catch(() => {
+      redis.disconnect();
+    });
     logger.info({ drained }, 'shutdown complete');
     return drained;
   }
