@@ -1,13 +1,16 @@
 import 'dotenv/config';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Express } from 'express';
 import { createApp } from './app.js';
+import { answerClientErrors } from './http/client-error.js';
 import { loadConfig, type Config } from './config/load.js';
 import { DatabaseStartupError, StartupError } from './config/startup-error.js';
 import { openAccounts, SchemaBehindError, type Accounts } from './accounts/open.js';
 import { isDatabaseOutage } from './accounts/sql-guard.js';
 import { DataDirBusyError } from './accounts/data-dir-lock.js';
-import { systemClock } from './jts/clock.js';
+import { systemClock, type Clock } from './jts/clock.js';
+import { redactRedisError } from './config/redact.js';
 import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
 import { createLogger } from './observability/logger.js';
@@ -23,6 +26,35 @@ export interface RunningServer {
   shutdown(signal: string): Promise<boolean>;
 }
 
+export interface HttpServerSettings {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** How often Node checks the two timeouts above; Node's default (30 s) unless a test sets it. */
+  connectionsCheckingIntervalMs?: number;
+}
+
+/**
+ * The HTTP server around `app`, not yet listening. Deliberate limits: a slow client cannot hold a
+ * socket for ever (requestTimeout, headersTimeout), and idle keep-alive sockets outlive a typical
+ * load balancer's 60 s idle timeout, so the balancer never reuses a socket the server has just
+ * closed. Header size: Node's 16 KiB default. A request Node cannot parse gets the JSON error body
+ * too (client-error.ts), not Node's empty 400.
+ */
+export function createHttpServer(app: Express, settings: HttpServerSettings, clock: Clock): Server {
+  const server = createServer(
+    {
+      requestTimeout: settings.requestTimeoutMs,
+      headersTimeout: settings.headersTimeoutMs,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      ...(settings.connectionsCheckingIntervalMs === undefined ? {} : { connectionsCheckingInterval: settings.connectionsCheckingIntervalMs }),
+    },
+    app,
+  );
+  answerClientErrors(server, clock);
+  return server;
+}
+
 export async function start(config: Config, logger: Logger): Promise<RunningServer> {
   const production = config.env === 'production';
   // First, before anything uses libuv's pool: bcrypt's threads there must yield to the event loop.
@@ -32,12 +64,14 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
   const redis: RedisClient | undefined = connectRedis(config.redis);
   if (redis) {
     logger.info({ redis: describeRedis(config.redis) }, 'connecting to redis');
+    // ioredis's errors may quote the URL, password included: every one is logged through redactRedisError.
+    const redisSecrets = { url: config.redis.url, password: config.redis.password };
     redis.on('error', (error: Error) => {
-      logger.warn({ err: { message: error.message } }, 'redis connection problem');
+      logger.warn({ err: redactRedisError(error, redisSecrets), redis: describeRedis(config.redis) }, 'redis connection problem');
     });
     await waitForReady(redis, 5000).catch((error: unknown) => {
       // Not fatal: the server starts, /readyz says 503, and requests get 503 until Redis answers.
-      logger.error({ err: error }, 'redis is not reachable yet; serving 503 until it is');
+      logger.error({ err: redactRedisError(error, redisSecrets), redis: describeRedis(config.redis) }, 'redis is not reachable yet; serving 503 until it is');
     });
   } else {
     logger.warn('REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is not set: sessions and users live in memory and vanish on restart (development only)');
@@ -71,13 +105,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
   if (!config.rateLimits.enabled) logger.warn('RATE_LIMIT_ENABLED=false: login, register, renew and password change are not rate limited');
 
   const app = createApp(services);
-  // Deliberate limits: a slow client cannot hold a socket for ever (requestTimeout, headersTimeout),
-  // and idle keep-alive sockets outlive a typical load balancer's 60 s idle timeout, so the
-  // balancer never reuses a socket the server has just closed. Header size: Node's 16 KiB default.
-  const server = createServer(
-    { requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs, keepAliveTimeout: config.http.keepAliveTimeoutMs },
-    app,
-  );
+  const server = createHttpServer(app, config.http, systemClock);
   // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
   // Prepended: it must run before the app, which may answer synchronously.
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
@@ -115,7 +143,10 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
       server.closeIdleConnections();
     });
     clearTimeout(forced);
-    await redis?.quit().catch(() => undefined);
+    // QUIT needs a connection; with Redis down, close the socket and stop reconnecting instead.
+    await redis?.quit().catch(() => {
+      redis.disconnect();
+    });
     await accounts.database.close().catch(() => undefined);
     logger.info({ drained }, 'shutdown complete');
     return drained;

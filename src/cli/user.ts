@@ -2,6 +2,7 @@ import 'dotenv/config';
 import { openAccounts } from '../accounts/open.js';
 import { MirroredUserStore } from '../auth/mirrored-users.js';
 import { loadConfig, type Config } from '../config/load.js';
+import { redactRedisError } from '../config/redact.js';
 import { email as emailField, name as nameField, NAME_MAX_LENGTH, permission as permissionField } from '../http/fields.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from '../redis/connect.js';
 import { redisKeys } from '../sessions/redis-keys.js';
@@ -243,7 +244,7 @@ async function connect(config: Config): Promise<RedisClient> {
   if (!redis) throw new Error('no Redis is configured');
   let lastError = '';
   redis.on('error', (error: Error) => {
-    lastError = error.message;
+    lastError = redactRedisError(error, { url: config.redis.url, password: config.redis.password }).message;
   });
   try {
     await waitForReady(redis, 5000);

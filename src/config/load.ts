@@ -3,6 +3,7 @@ import { envSchema, type Env } from './schema.js';
 import type { SessionPolicy } from '../sessions/policy.js';
 import { parseSessionPolicy } from '../sessions/policy.js';
 import { ConfigError } from './startup-error.js';
+import { shownValue } from './redact.js';
 
 export { ConfigError } from './startup-error.js';
 
@@ -88,7 +89,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? '?');
-        return `${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`;
+        return `${name}=${shownValue(name, source[name])}: ${issue.message}`;
       }),
     );
   }
@@ -99,7 +100,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const previousPublicKeys = env.JTS_PREVIOUS_PUBLIC_KEYS.map((entry) => {
     const [, alg, path] = PREVIOUS_PUBLIC_KEY.exec(entry) ?? [];
     if (!isJtsAlgorithm(alg) || path === undefined) {
-      problems.push(`JTS_PREVIOUS_PUBLIC_KEYS=${JSON.stringify(entry)}: expected ALG:path, e.g. ES256:./keys/old.pub.pem`);
+      problems.push(`JTS_PREVIOUS_PUBLIC_KEYS=${shownValue('JTS_PREVIOUS_PUBLIC_KEYS', entry)}: expected ALG:path, e.g. ES256:./keys/old.pub.pem`);
       return undefined;
     }
     return { alg, path };
@@ -138,7 +139,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   for (const origin of env.CORS_ORIGINS) {
     // An Origin header is compared as an exact string: no path, no trailing slash, no wildcard.
     if (origin !== '*' && origin !== 'none' && (originOf(origin) !== origin || origin.includes('*'))) {
-      problems.push(`CORS_ORIGINS=${JSON.stringify(origin)}: expected an exact origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)`);
+      problems.push(`CORS_ORIGINS=${shownValue('CORS_ORIGINS', origin)}: expected an exact origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)`);
     }
   }
   if (env.CORS_ORIGINS.includes('none') && env.CORS_ORIGINS.length > 1) problems.push('CORS_ORIGINS: "none" cannot be combined with origins');

@@ -56,6 +56,27 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** The URL's scheme (`redis:`), or undefined when the value is not an absolute URL. */
+function schemeOf(value: string): string | undefined {
+  try {
+    return new URL(value).protocol;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An http(s) URL: the issuer and audience are origins browsers and verifiers call. */
+const httpUrl = z.string().refine((v) => ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL');
+
+/**
+ * `redis://` or `rediss://` (TLS) only: ioredis takes any other string for a Unix socket path and
+ * then logs it, password included, on every reconnect.
+ */
+const redisUrl = optionalString.refine(
+  (v) => v === undefined || ['redis:', 'rediss:'].includes(schemeOf(v) ?? ''),
+  'expected redis://[user:password@]host:port[/db], or rediss:// for TLS',
+);
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: count(3000, 0, 65535),
@@ -63,8 +84,8 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   JTS_ALGORITHM: z.enum(JTS_ALGORITHMS, { error: `expected one of ${JTS_ALGORITHMS.join(', ')}` }).default('ES256'),
-  JTS_AUDIENCE: z.url({ error: 'expected a URL' }).default('http://localhost:3000'),
-  JTS_ISSUER: optionalString,
+  JTS_AUDIENCE: httpUrl.default('http://localhost:3000'),
+  JTS_ISSUER: optionalString.refine((v) => v === undefined || ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL'),
   JTS_BEARER_PASS_LIFETIME: seconds(300, 1, 3600),
   JTS_STATE_PROOF_LIFETIME: seconds(604800, 60, 31_536_000),
   JTS_ROTATION_GRACE: seconds(10, 0, 10),
@@ -82,7 +103,7 @@ export const envSchema = z.object({
   JTS_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
   JTS_DEMO_USERS: z.enum(['true', 'false', 'auto']).default('auto'),
 
-  REDIS_URL: optionalString,
+  REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'expected up to 32 letters, digits, ":", "_" or "-"').default('jts:'),
   REDIS_COMMAND_TIMEOUT: milliseconds(1000, 50, 60_000),
   /** host:port,host:port — a Redis Cluster (some of its nodes; the rest are discovered). */

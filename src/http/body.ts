@@ -2,9 +2,15 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { email, name, newPassword, password } from './fields.js';
 import { HttpError } from './errors.js';
+import { unparsedBodyError } from './json-content-type.js';
 
-/** Parses `req.body` with `schema`; any problem is a 400 naming the first bad field. */
+/**
+ * Parses `req.body` with `schema`; a body sent without `Content-Type: application/json` is a 415,
+ * any other problem a 400 naming the first bad field.
+ */
 export function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
+  const unparsed = unparsedBodyError(req);
+  if (unparsed) throw unparsed;
   const result = schema.safeParse(req.body);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -10,8 +10,12 @@ const HTTP_CODES = {
   csrf_missing: { status: 403, key: 'csrf_missing', action: 'none', message: 'The X-JTS-Request: 1 header is required.', expose: true },
   csrf_origin: { status: 403, key: 'csrf_origin', action: 'none', message: 'The request origin is not allowed.', expose: true },
   not_found: { status: 404, key: 'not_found', action: 'none', message: 'Not found.', expose: true },
+  /** HTTP_REQUEST_TIMEOUT or HTTP_HEADERS_TIMEOUT passed before the request was complete (answered by client-error.ts). */
+  request_timeout: { status: 408, key: 'request_timeout', action: 'retry', message: 'The request was not received in time.', expose: true },
   payload_too_large: { status: 413, key: 'payload_too_large', action: 'none', message: 'The request body is too large.', expose: true },
   unsupported_media_type: { status: 415, key: 'unsupported_media_type', action: 'none', message: 'The body must be application/json.', expose: true },
+  /** Headers above Node's limit (16 KiB); answered by client-error.ts. */
+  header_fields_too_large: { status: 431, key: 'header_fields_too_large', action: 'none', message: 'The request headers are too large.', expose: true },
   rate_limited: { status: 429, key: 'rate_limited', action: 'retry', message: 'Too many requests.', expose: true },
   /** A bug: details go to the log only. */
   internal_error: { status: 500, key: 'internal_error', action: 'retry', message: 'Internal server error.', expose: false },

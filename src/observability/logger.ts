@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { redactUrlCredentials } from '../config/redact.js';
 
 /**
  * Paths that may carry a credential. Request lines carry no headers (request-observer.ts) and bodies
@@ -28,8 +29,28 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
 }
 
+/**
+ * Any logged error, as pino's own serializer writes it, with URL passwords in its message and stack
+ * replaced by `***`: a client library may quote the URL it was given (ioredis does).
+ */
+export function serializeError(value: unknown): unknown {
+  const serialized: unknown = value instanceof Error ? pino.stdSerializers.err(value) : value;
+  if (typeof serialized !== 'object' || serialized === null) return typeof serialized === 'string' ? redactUrlCredentials(serialized) : serialized;
+  const out: Record<string, unknown> = { ...serialized };
+  for (const key of ['message', 'stack']) {
+    const text = out[key];
+    if (typeof text === 'string') out[key] = redactUrlCredentials(text);
+  }
+  return out;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
-  const base: pino.LoggerOptions = { level: options.level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'jts-auth-server' } };
+  const base: pino.LoggerOptions = {
+    level: options.level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError },
+    base: { service: 'jts-auth-server' },
+  };
   if (options.destination) return pino(base, options.destination);
   if (options.pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } });
   return pino(base);

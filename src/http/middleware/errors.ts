@@ -6,16 +6,32 @@ import { requestIdOf } from '../../observability/request-observer.js';
 import { HttpError, type HttpCode } from '../errors.js';
 import { sendJson } from '../../verifier/send-json.js';
 
-/** Errors raised by Express's body parser carry a `type`; map the ones a client can cause. */
-const BODY_PARSER_ERRORS: Record<string, { code: HttpCode; message: string }> = {
-  'entity.parse.failed': { code: 'invalid_request', message: 'The body is not valid JSON.' },
-  'entity.too.large': { code: 'payload_too_large', message: 'The request body is too large.' },
-  'encoding.unsupported': { code: 'unsupported_media_type', message: 'The body encoding is not supported.' },
-  'charset.unsupported': { code: 'unsupported_media_type', message: 'The body charset is not supported.' },
-  'request.aborted': { code: 'invalid_request', message: 'The request was aborted.' },
-  'request.size.invalid': { code: 'invalid_request', message: 'The request body size does not match Content-Length.' },
-  'stream.encoding.set': { code: 'internal_error', message: 'Internal server error.' },
+/**
+ * Every error body-parser (and raw-body under it) raises carries a `type`; each names its own cause.
+ * `stream.*` are server bugs (the stream was consumed or decoded before the parser), hence a 500.
+ * `entity.verify.failed` comes only from a `verify` option, which no parser here sets.
+ */
+const BODY_PARSER_ERRORS: Record<string, (error: BodyParserError) => { code: HttpCode; message: string }> = {
+  'entity.parse.failed': () => ({ code: 'invalid_request', message: 'The body is not valid JSON.' }),
+  'entity.verify.failed': () => ({ code: 'invalid_request', message: 'The body failed verification.' }),
+  'entity.too.large': (error) => ({ code: 'payload_too_large', message: typeof error.limit === 'number' ? `The request body is too large (the limit is ${error.limit} bytes).` : 'The request body is too large.' }),
+  'encoding.unsupported': (error) => ({
+    code: 'unsupported_media_type',
+    message: `The Content-Encoding ${JSON.stringify(error.encoding ?? '')} is not supported; send the body uncompressed, or as gzip, deflate or br.`,
+  }),
+  'charset.unsupported': (error) => ({ code: 'unsupported_media_type', message: `The charset ${JSON.stringify(error.charset ?? '')} is not supported; send the body as UTF-8.` }),
+  'request.aborted': () => ({ code: 'invalid_request', message: 'The request was aborted before its body was complete.' }),
+  'request.size.invalid': () => ({ code: 'invalid_request', message: 'The request body size does not match Content-Length.' }),
+  'stream.encoding.set': () => ({ code: 'internal_error', message: 'Internal server error.' }),
+  'stream.not.readable': () => ({ code: 'internal_error', message: 'Internal server error.' }),
 };
+
+interface BodyParserError {
+  type: string;
+  limit?: unknown;
+  encoding?: string;
+  charset?: string;
+}
 
 /** Writes a coded error of any layer as the JSON body of JTS.md, with its headers. */
 export function sendError(res: Response, error: CodedError, clock: Clock): void {
@@ -42,7 +58,7 @@ export function errorHandler(options: { logger: Logger; clock: Clock }): ErrorRe
       next(error);
       return;
     }
-    const coded = toCodedError(error);
+    const coded = toCodedError(error, req.headers['content-encoding']);
     // A bug is logged with its stack; an outage is already an audit line (store.unavailable).
     if (!coded.expose) logger.error({ err: error, code: coded.code, reqId: requestIdOf(res) }, 'request failed');
     else if (coded.status >= 500) logger.warn({ code: coded.code, reqId: requestIdOf(res) }, 'request failed: a backing service is unavailable');
@@ -50,15 +66,29 @@ export function errorHandler(options: { logger: Logger; clock: Clock }): ErrorRe
   };
 }
 
-function toCodedError(error: unknown): CodedError {
+function toCodedError(error: unknown, contentEncoding: string | undefined): CodedError {
   if (isCodedError(error)) return error;
-  if (typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string') {
-    const mapped = BODY_PARSER_ERRORS[error.type];
+  if (isBodyParserError(error)) {
+    const mapped = BODY_PARSER_ERRORS[error.type]?.(error);
     if (mapped) return new HttpError(mapped.code, { message: mapped.message, cause: error });
   }
-  // The router reports an undecodable path parameter (bad percent-encoding) as a plain 400.
-  if (typeof error === 'object' && error !== null && 'status' in error && error.status === 400) {
-    return new HttpError('invalid_request', { message: 'The request URL is malformed.', cause: error });
+  // body-parser's inflate step passes zlib's own error on (no `type`): the body does not decode as
+  // its Content-Encoding says (a corrupt gzip body, or plain JSON labelled br).
+  if (isZlibError(error) && contentEncoding !== undefined) {
+    return new HttpError('invalid_request', { message: `The body is not valid ${JSON.stringify(contentEncoding.toLowerCase())} data, as its Content-Encoding says.`, cause: error });
+  }
+  // The router reports an undecodable path parameter (bad percent-encoding) as a URIError with status 400.
+  if (error instanceof URIError && 'status' in error && error.status === 400) {
+    return new HttpError('invalid_request', { message: 'The request URL is malformed (bad percent-encoding).', cause: error });
   }
   return new HttpError('internal_error', { cause: error });
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string';
+}
+
+/** zlib's errors: `Z_DATA_ERROR`, `Z_BUF_ERROR` (truncated), and brotli's `ERR__ERROR_…` codes, with a numeric errno. */
+function isZlibError(error: unknown): boolean {
+  return error instanceof Error && 'errno' in error && typeof error.errno === 'number' && 'code' in error && typeof error.code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(error.code);
 }
