@@ -266,13 +266,14 @@ describe('rate limits when Redis is down', () => {
   });
 
   it('let the request through to the store, which fails closed with 503; counting resumes when Redis is back', async () => {
-    const t = await buildTestApp({ store: 'redis', redisUrl: server.url, env: limits({ RATE_LIMIT_LOGIN_IP: '2/1m' }) });
+    // Every attempt counts under this limit (successful logins do not count against RATE_LIMIT_LOGIN_IP).
+    const t = await buildTestApp({ store: 'redis', redisUrl: server.url, env: limits({ RATE_LIMIT_LOGIN_IP_ATTEMPTS: '2/1m' }) });
     const user = await createUser(t);
     await server.stop();
     const res = await loginFrom(t, '203.0.113.200', user.email, user.password);
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ error: 'service_unavailable', retry_after: expect.any(Number) });
-    expect(t.audits).toContainEqual({ event: 'store.unavailable', operation: 'rate_limit:login-ip' });
+    expect(t.audits).toContainEqual({ event: 'store.unavailable', operation: 'rate_limit:login-ip-attempts' });
     expect(t.logLines.some((line) => line.includes('"level":40') && line.includes('login-ip'))).toBe(true);
 
     await server.start();
