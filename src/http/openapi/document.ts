@@ -1,36 +1,13 @@
 import { JWKS_PATHS } from '../routes/well-known.js';
-import { ERROR_RESPONSES, PARAMETERS, SCHEMAS, SECURITY_SCHEMES, type ErrorResponseName } from './components.js';
+import { authPaths } from './auth-paths.js';
+import { ERROR_RESPONSES, PARAMETERS, SCHEMAS, SECURITY_SCHEMES } from './components.js';
+import { bearer, errors, json, ok, ref, type Json, type Method } from './parts.js';
 
 /**
  * The OpenAPI 3.1 description of every endpoint the app serves. `test/http/openapi.test.ts` walks
  * the Express router and fails when a route is missing here or documented but not served.
  */
 
-type Json = Record<string, unknown>;
-type Method = 'get' | 'post' | 'delete' | 'options';
-
-const ref = (kind: 'schemas' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
-const json = (schema: Json) => ({ 'application/json': { schema } });
-const ok = (description: string, schema: Json, status = '200'): Json => ({ [status]: { description, content: json(schema) } });
-const errors = (...names: ErrorResponseName[]): Json => {
-  const status: Record<ErrorResponseName, string> = {
-    BadRequest: '400',
-    Unauthorized: '401',
-    Forbidden: '403',
-    NotFound: '404',
-    Conflict: '409',
-    PayloadTooLarge: '413',
-    UnsupportedMediaType: '415',
-    TooManyRequests: '429',
-    InternalError: '500',
-    ServiceUnavailable: '503',
-  };
-  return Object.fromEntries(names.map((name) => [status[name], { $ref: `#/components/responses/${name}` }]));
-};
-const body = (schema: string) => ({ required: true, content: json(ref('schemas', schema)) });
-const setsStateProof = { 'Set-Cookie': { schema: { type: 'string' }, description: 'jts_state_proof=…; HttpOnly; Secure; SameSite=Strict; Path=/jts' } };
-const bearer = [{ bearerPass: [] }];
-const bodyErrors = ['BadRequest', 'PayloadTooLarge', 'UnsupportedMediaType'] as const;
 
 /** The JWKS and its aliases: `getJwks`, `getJwksJtsAlias`, `getJwksWellKnownAlias` (and `preflight…`). */
 const JWKS_OPERATION_NAMES: Record<(typeof JWKS_PATHS)[number], string> = {
@@ -63,10 +40,6 @@ export const OPERATIONS_WITHOUT_4XX: Readonly<Record<string, string>> = {
   preflightJwksWellKnownAlias: PREFLIGHT_NO_4XX,
   preflightConfiguration: PREFLIGHT_NO_4XX,
 };
-
-function credentialsResponse(status: string, description: string): Json {
-  return { [status]: { description, headers: setsStateProof, content: json(ref('schemas', 'Credentials')) } };
-}
 
 const preflight = (tag: string, operationId: string): Json => ({
   operationId,
@@ -120,106 +93,6 @@ function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
   return paths;
 }
 
-function authPaths(): Record<string, Partial<Record<Method, Json>>> {
-  const csrf = ref('parameters', 'Csrf');
-  return {
-    '/jts/login': {
-      post: {
-        operationId: 'login',
-        tags: ['auth'],
-        summary: 'Log in with email and password',
-        security: [],
-        parameters: [csrf, ref('parameters', 'DeviceId')],
-        requestBody: body('LoginRequest'),
-        responses: { ...credentialsResponse('200', 'Logged in.'), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
-      },
-    },
-    '/jts/register': {
-      post: {
-        operationId: 'register',
-        tags: ['auth'],
-        summary: 'Create an account and log in',
-        security: [],
-        parameters: [csrf, ref('parameters', 'DeviceId')],
-        requestBody: body('RegisterRequest'),
-        responses: { ...credentialsResponse('201', 'Account created and logged in.'), ...errors(...bodyErrors, 'Forbidden', 'Conflict', 'TooManyRequests', 'ServiceUnavailable') },
-      },
-    },
-    '/jts/renew': {
-      post: {
-        operationId: 'renewSession',
-        tags: ['auth'],
-        summary: 'Rotate the StateProof and get a new BearerPass',
-        description: 'Inside the grace window a just-consumed StateProof gets the same answer again; later it is a replay (JTS-401-05) and the session is revoked.',
-        security: [{ stateProofCookie: [] }, { stateProofHeader: [] }],
-        parameters: [csrf, ref('parameters', 'StateProofCookie'), ref('parameters', 'StateProofHeader'), ref('parameters', 'DeviceId')],
-        responses: { ...credentialsResponse('200', 'Renewed.'), ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
-      },
-    },
-    '/jts/logout': {
-      post: {
-        operationId: 'logout',
-        tags: ['auth'],
-        summary: 'End the session of the presented StateProof (idempotent)',
-        security: [{ stateProofCookie: [] }, { stateProofHeader: [] }, {}],
-        parameters: [csrf, ref('parameters', 'StateProofCookie'), ref('parameters', 'StateProofHeader')],
-        responses: { ...ok('Logged out; the cookie is cleared.', ref('schemas', 'Success')), ...errors('Forbidden', 'ServiceUnavailable') },
-      },
-    },
-    '/jts/password': {
-      post: {
-        operationId: 'changePassword',
-        tags: ['auth'],
-        summary: 'Change the password; every other session of the user ends',
-        security: bearer,
-        parameters: [csrf],
-        requestBody: body('ChangePasswordRequest'),
-        responses: {
-          ...ok('Changed.', { type: 'object', required: ['success', 'revokedSessions'], properties: { success: { const: true }, revokedSessions: { type: 'integer' } } }),
-          ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable'),
-        },
-      },
-    },
-    '/jts/sessions': {
-      get: {
-        operationId: 'listSessions',
-        tags: ['sessions'],
-        summary: "The caller's sessions",
-        security: bearer,
-        responses: {
-          ...ok('Sessions.', { type: 'object', required: ['sessions'], properties: { sessions: { type: 'array', items: ref('schemas', 'Session') } } }),
-          ...errors('BadRequest', 'Unauthorized', 'ServiceUnavailable'),
-        },
-      },
-    },
-    '/jts/sessions/revoke-others': {
-      post: {
-        operationId: 'revokeOtherSessions',
-        tags: ['sessions'],
-        summary: 'End every session of the caller but the current one',
-        security: bearer,
-        parameters: [csrf],
-        responses: {
-          ...ok('Ended.', { type: 'object', required: ['success', 'revoked'], properties: { success: { const: true }, revoked: { type: 'integer' } } }),
-          ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'ServiceUnavailable'),
-        },
-      },
-    },
-    '/jts/sessions/{aid}': {
-      delete: {
-        operationId: 'revokeSession',
-        tags: ['sessions'],
-        summary: 'End one of the caller’s sessions',
-        security: bearer,
-        parameters: [csrf, { name: 'aid', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: {
-          ...ok('Ended.', { type: 'object', required: ['success', 'current'], properties: { success: { const: true }, current: { type: 'boolean' } } }),
-          ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'ServiceUnavailable'),
-        },
-      },
-    },
-  };
-}
 
 function apiPaths(): Record<string, Partial<Record<Method, Json>>> {
   const message = { type: 'object', required: ['timestamp'], properties: { message: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'string', format: 'date-time' } } };

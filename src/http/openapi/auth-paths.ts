@@ -1,0 +1,103 @@
+import { bearer, body, bodyErrors, credentialsResponse, errors, ok, ref, type Json, type Method } from './parts.js';
+
+/** The /jts endpoints of the OpenAPI document: sign-in, renewal, logout, password and sessions. */
+export function authPaths(): Record<string, Partial<Record<Method, Json>>> {
+  const csrf = ref('parameters', 'Csrf');
+  return {
+    '/jts/login': {
+      post: {
+        operationId: 'login',
+        tags: ['auth'],
+        summary: 'Log in with email and password',
+        security: [],
+        parameters: [csrf, ref('parameters', 'DeviceId')],
+        requestBody: body('LoginRequest'),
+        responses: { ...credentialsResponse('200', 'Logged in.'), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
+      },
+    },
+    '/jts/register': {
+      post: {
+        operationId: 'register',
+        tags: ['auth'],
+        summary: 'Create an account and log in',
+        security: [],
+        parameters: [csrf, ref('parameters', 'DeviceId')],
+        requestBody: body('RegisterRequest'),
+        responses: { ...credentialsResponse('201', 'Account created and logged in.'), ...errors(...bodyErrors, 'Forbidden', 'Conflict', 'TooManyRequests', 'ServiceUnavailable') },
+      },
+    },
+    '/jts/renew': {
+      post: {
+        operationId: 'renewSession',
+        tags: ['auth'],
+        summary: 'Rotate the StateProof and get a new BearerPass',
+        description: 'Inside the grace window a just-consumed StateProof gets the same answer again; later it is a replay (JTS-401-05) and the session is revoked.',
+        security: [{ stateProofCookie: [] }, { stateProofHeader: [] }],
+        parameters: [csrf, ref('parameters', 'StateProofCookie'), ref('parameters', 'StateProofHeader'), ref('parameters', 'DeviceId')],
+        responses: { ...credentialsResponse('200', 'Renewed.'), ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
+      },
+    },
+    '/jts/logout': {
+      post: {
+        operationId: 'logout',
+        tags: ['auth'],
+        summary: 'End the session of the presented StateProof (idempotent)',
+        security: [{ stateProofCookie: [] }, { stateProofHeader: [] }, {}],
+        parameters: [csrf, ref('parameters', 'StateProofCookie'), ref('parameters', 'StateProofHeader')],
+        responses: { ...ok('Logged out; the cookie is cleared.', ref('schemas', 'Success')), ...errors('Forbidden', 'ServiceUnavailable') },
+      },
+    },
+    '/jts/password': {
+      post: {
+        operationId: 'changePassword',
+        tags: ['auth'],
+        summary: 'Change the password; every other session of the user ends',
+        security: bearer,
+        parameters: [csrf],
+        requestBody: body('ChangePasswordRequest'),
+        responses: {
+          ...ok('Changed.', { type: 'object', required: ['success', 'revokedSessions'], properties: { success: { const: true }, revokedSessions: { type: 'integer' } } }),
+          ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable'),
+        },
+      },
+    },
+    '/jts/sessions': {
+      get: {
+        operationId: 'listSessions',
+        tags: ['sessions'],
+        summary: "The caller's sessions",
+        security: bearer,
+        responses: {
+          ...ok('Sessions.', { type: 'object', required: ['sessions'], properties: { sessions: { type: 'array', items: ref('schemas', 'Session') } } }),
+          ...errors('BadRequest', 'Unauthorized', 'ServiceUnavailable'),
+        },
+      },
+    },
+    '/jts/sessions/revoke-others': {
+      post: {
+        operationId: 'revokeOtherSessions',
+        tags: ['sessions'],
+        summary: 'End every session of the caller but the current one',
+        security: bearer,
+        parameters: [csrf],
+        responses: {
+          ...ok('Ended.', { type: 'object', required: ['success', 'revoked'], properties: { success: { const: true }, revoked: { type: 'integer' } } }),
+          ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'ServiceUnavailable'),
+        },
+      },
+    },
+    '/jts/sessions/{aid}': {
+      delete: {
+        operationId: 'revokeSession',
+        tags: ['sessions'],
+        summary: 'End one of the caller’s sessions',
+        security: bearer,
+        parameters: [csrf, { name: 'aid', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          ...ok('Ended.', { type: 'object', required: ['success', 'current'], properties: { success: { const: true }, current: { type: 'boolean' } } }),
+          ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'ServiceUnavailable'),
+        },
+      },
+    },
+  };
+}
