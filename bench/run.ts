@@ -16,6 +16,8 @@ import { parseArgs } from 'node:util';
 import type { Credentials, Job, JobMessage, LoadResult, LoadSpec, ProbeResult, ProbeSpec, ReplyMessage, SessionBatch } from './lib/protocol.js';
 import { BenchRedis, canPin, launch, LOAD_CPU, type Managed, SERVER_CPU, sleep, waitFor } from './lib/processes.js';
 import { freePort } from '../scripts/lib/free-port.js';
+import { PrivatePostgres } from '../test/support/postgres-server.js';
+import pg from 'pg';
 import { median, round } from './lib/stats.js';
 
 const ROOT = resolve(__dirname, '..');
@@ -202,6 +204,40 @@ class Bench {
     return this.pin ? SERVER_CPU : undefined;
   }
 
+  private postgres: Promise<PrivatePostgres> | undefined;
+  private readonly schemas = new Map<string, Promise<string>>();
+
+  /**
+   * The accounts database of the servers that share one Redis (as instances of one deployment
+   * do, so a BearerPass of one is a live session with a known account on all): a schema on one
+   * private PostgreSQL, as in production, never the embedded PGlite (several servers share a core
+   * here, and PGlite's start is slow and single-process). Servers migrate it at start-up.
+   */
+  databaseUrl(deployment: string): Promise<string> {
+    let url = this.schemas.get(deployment);
+    if (url === undefined) {
+      url = this.createSchema(deployment);
+      this.schemas.set(deployment, url);
+    }
+    return url;
+  }
+
+  private async createSchema(name: string): Promise<string> {
+    this.postgres ??= PrivatePostgres.start();
+    const server = await this.postgres;
+    const schema = `bench_${name.replace(/[^a-z0-9]/gi, '_')}_${randomBytes(3).toString('hex')}`;
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+    } finally {
+      await client.end();
+    }
+    const url = new URL(server.url);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    return url.toString();
+  }
+
   async redis(name: string): Promise<BenchRedis> {
     const redis = await BenchRedis.start(name, this.serverCpu);
     this.redises.push(redis);
@@ -234,6 +270,7 @@ class Bench {
       ...(env.graceS === undefined ? {} : { JTS_ROTATION_GRACE: String(env.graceS) }),
       ...(env.redisUrl === undefined ? {} : { REDIS_URL: env.redisUrl }),
       ...(env.ablate === undefined ? {} : { ABLATE: env.ablate.join(',') }),
+      DATABASE_URL: await this.databaseUrl(env.redisUrl ?? name),
     };
     const entry = env.ablate === undefined ? [join(env.root ?? ROOT, 'dist', 'server.js')] : ['--import', 'tsx', join(__dirname, 'ablation-server.ts')];
     const child = launch(name, this.serverCpu, process.execPath, [...nodeArgs, ...entry], serverEnv);
@@ -316,6 +353,7 @@ class Bench {
     this.worker?.stop();
     await this.stopServers();
     await Promise.all(this.redises.map((redis) => redis.stop()));
+    await (await this.postgres?.catch(() => undefined))?.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
