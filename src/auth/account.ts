@@ -27,8 +27,13 @@ export class Account {
     if (!(await hasher.verify(currentPassword, user.passwordHash))) {
       throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
     }
-    await users.update(prn, { passwordHash: await hasher.hash(newPassword) }, clock.now());
-    const ended = await sessions.revokeAll(prn, currentAid);
+    const passwordHash = await hasher.hash(newPassword);
+    // Other sessions end before the new password is written, so a change that fails half-way
+    // (503) has ended them rather than left them renewing on a password that changed; and again
+    // after it, for a sign-in with the old password that raced the write.
+    const before = await sessions.revokeAll(prn, currentAid);
+    await users.update(prn, { passwordHash }, clock.now());
+    const ended = [...before, ...(await sessions.revokeAll(prn, currentAid))];
     renewFacts.forget(prn, ended);
     audit({ event: 'password.changed', prn });
     if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: 'password_change' });

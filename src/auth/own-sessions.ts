@@ -55,20 +55,22 @@ export class OwnSessions {
   /**
    * Ends the StateProof's session; any earlier StateProof of the session will do. Idempotent:
    * a StateProof that is not ours, or whose session already ended, is `{ ended: false }`, and a
-   * garbage one costs no store round trip. A StateProof sent in the `X-JTS-StateProof` header must
-   * come with the device id bound at login, as for a renewal: `JTS-401-06` otherwise, and the
-   * session lives on (one extra read for header logouts only).
+   * garbage one costs no store round trip. The device is checked as for a renewal, whichever
+   * way the StateProof came: a session bound to a device at login ends only with that device's
+   * id, and a StateProof in the `X-JTS-StateProof` header needs one (`JTS-401-06` otherwise, and
+   * the session lives on). That costs a read before the revocation; logout is not a hot path.
    */
   async logout(stateProof: unknown, client: ClientContext = {}): Promise<{ ended: boolean }> {
     const parts = this.deps.stateProofs.parse(stateProof);
     if (!parts) return { ended: false };
-    if (client.stateProofVia === 'header') {
-      const state = await this.deps.sessions.state(parts.prn, parts.aid);
-      if (state.state !== 'active') return { ended: false };
-      if (!deviceAccepted(state.deviceHash, client)) {
-        this.deps.audit({ event: 'logout.rejected', reason: 'device_mismatch', prn: parts.prn, aid: parts.aid });
-        throw new JtsError('JTS-401-06');
-      }
+    const state = await this.deps.sessions.state(parts.prn, parts.aid);
+    if (state.state !== 'active') {
+      this.deps.audit({ event: 'logout', prn: parts.prn, aid: parts.aid, ended: false });
+      return { ended: false };
+    }
+    if (!deviceAccepted(state.deviceHash, client)) {
+      this.deps.audit({ event: 'logout.rejected', reason: 'device_mismatch', prn: parts.prn, aid: parts.aid });
+      throw new JtsError('JTS-401-06');
     }
     this.deps.renewFacts.delete(parts.prn, parts.aid);
     const ended = await this.deps.sessions.revoke(parts.prn, parts.aid);

@@ -121,7 +121,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const kid = peekKid(token);
     if (kid === undefined || keys.has(kid)) return undefined;
     const issuedAt = peekIssuedAt(token);
-    if (issuedAt === undefined || seconds(fetchedAt) > issuedAt) return undefined;
+    // The claim is unverified: a token "issued" in the future is not a new key's, it is forged
+    // (JTS-401-02), so no one can make this verifier answer 5xx by putting a far `iat` in a token.
+    if (issuedAt === undefined || issuedAt > seconds(now) + (options.clockSkewSeconds ?? 5)) return undefined;
+    if (fetchedAt >= issuedAt * 1000) return undefined;
     const retryAfter = Math.max(1, Math.ceil((lastAttempt + cooldownMs - now) / 1000));
     return { ok: false, error: new JtsError('JTS-500-01', { message: 'The key set does not hold this key id yet; retry shortly.', retryAfter }) };
   }

@@ -49,6 +49,8 @@ export class RedisClock implements RedisTime {
   private offset = 0;
   /** Round trip of the measurement in use; undefined before the first one. */
   private roundTrip: number | undefined;
+  /** Host time (ms) of the measurement the offset came from. */
+  private measuredAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private lastAttempt = Number.NEGATIVE_INFINITY;
@@ -100,6 +102,9 @@ export class RedisClock implements RedisTime {
   /** Measures now if the client is ready, then on every `ready` and every `intervalMs`, until the client ends. */
   watch(): this {
     const onReady = () => {
+      // A new connection may reach another node (a failover): its clock is measured afresh,
+      // whatever the round trip to the old one was.
+      this.roundTrip = undefined;
       void this.sync();
       if (this.timer === undefined) {
         this.timer = setInterval(() => void this.sync(), this.intervalMs);
@@ -127,11 +132,16 @@ export class RedisClock implements RedisTime {
     }
     const received = this.hostNow();
     const roundTrip = received - sent;
-    if (this.roundTrip !== undefined && roundTrip > Math.max(this.maxRoundTripMs, this.roundTrip)) return;
+    // A slow round trip gives a loose estimate, kept out while a tighter one is recent; but an
+    // estimate older than two intervals is replaced whatever the round trip, so a Redis that got
+    // slower for good (a farther node) is never judged by a stale offset for ever.
+    const stale = this.measuredAt === undefined || received - this.measuredAt > 2 * this.intervalMs;
+    if (!stale && this.roundTrip !== undefined && roundTrip > Math.max(this.maxRoundTripMs, this.roundTrip)) return;
     const redisMs = Number(reply[0]) * 1000 + Number(reply[1]) / 1000;
     if (!Number.isFinite(redisMs)) return;
     this.offset = redisMs - received;
     this.roundTrip = roundTrip;
+    this.measuredAt = received;
   }
 }
 

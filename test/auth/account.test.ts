@@ -19,6 +19,15 @@ describe('Account.changePassword', () => {
     return { user, password, current: opened[0]!, others: opened.slice(1) };
   }
 
+  // Review finding: a change whose write fails half-way must not leave the other sessions renewing.
+  it('has ended the other sessions when writing the new password fails (503), so none outlives the change', async () => {
+    const { user, password, current, others } = await signedIn();
+    jest.spyOn(f.context.users, 'update').mockRejectedValueOnce(new Error('the accounts database went away'));
+    await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'the new password')).rejects.toThrow('went away');
+    for (const other of others) await expect(f.context.sessions.state(user.id, other.aid)).resolves.toEqual({ state: 'missing' });
+    await expect(f.context.sessions.state(user.id, current.aid)).resolves.toMatchObject({ state: 'active' });
+  });
+
   it('changes the password and ends every other session, keeping the caller’s', async () => {
     const { user, password, current, others } = await signedIn();
     f.clock.advance(5_000);

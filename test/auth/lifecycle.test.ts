@@ -250,6 +250,17 @@ describe.each(variants)('session lifecycle (%s)', (_name, variant) => {
       expect((await owner).status).toBe(200);
     });
 
+    // Review finding: a native session's StateProof replayed as a cookie must not end it either.
+    it('refuses to log out a device-bound session through the cookie without its device id', async () => {
+      const first = await login(t.app, user.email, user.password, { 'X-JTS-Device-ID': 'phone-1' });
+      const res = await request(t.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${first.stateProof}`);
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ error_code: 'JTS-401-06' });
+      await profile(t.app, first.bearerPass).expect(200);
+      await request(t.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${first.stateProof}`).set('X-JTS-Device-ID', 'phone-1').expect(200);
+      await profile(t.app, first.bearerPass).expect(401);
+    });
+
     it('logs out a native session by header with its device id', async () => {
       const first = await login(t.app, user.email, user.password, { 'X-JTS-Device-ID': 'phone-1' });
       await request(t.app).post('/jts/logout').set(CSRF).set('X-JTS-StateProof', first.stateProof).set('X-JTS-Device-ID', 'phone-1').expect(200);

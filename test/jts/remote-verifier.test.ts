@@ -79,4 +79,18 @@ describe('a remote verifier meeting a key id it does not hold', () => {
     expect(auth.fetches()).toBe(2);
     expect(refused.ok ? 'accepted' : refused.error.code).toBe('JTS-401-02');
   });
+
+  // Review finding: the unverified `iat` must not let anyone turn a forged token into a 5xx.
+  it('answers a token claiming to be issued in the future with JTS-401-02, not a retry', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 30, 12));
+    const auth = await issuer(clock);
+    const verifier = createVerifier({ jwksUrl: 'https://auth.example/.well-known/jts-jwks', fetch: auth.fetchJwks, clock, audience: AUDIENCE, issuer: AUDIENCE, unknownKidCooldownMs: 30_000 });
+    expect((await verifier.verify(auth.token(auth.first))).ok).toBe(true);
+    const foreign = await KeyRing.from([{ alg: 'ES256', privateKey: ec() }]);
+    clock.advance(3_600_000);
+    const fromTheFuture = auth.token(foreign);
+    clock.advance(-3_600_000 + 1_000);
+    const refused = await verifier.verify(fromTheFuture);
+    expect(refused.ok ? 'accepted' : refused.error.code).toBe('JTS-401-02');
+  });
 });

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ManualClock } from '../../src/jts/clock';
@@ -294,5 +295,34 @@ describe('RedisClock', () => {
     } finally {
       await lazy.quit();
     }
+  });
+});
+
+describe('RedisClock after a failover to a farther, skewed node', () => {
+  // Review finding: a round trip that stays slower than the first one must not freeze the offset.
+  it('takes a new measurement once the one in use is older than two intervals, whatever its round trip', async () => {
+    let host = 1_000_000;
+    let redisAhead = 0;
+    let roundTrip = 2;
+    const time = () => {
+      host += roundTrip;
+      const ms = host + redisAhead;
+      return Promise.resolve([String(Math.floor(ms / 1000)), String((ms % 1000) * 1000)]);
+    };
+    const client = Object.assign(new EventEmitter(), { status: 'wait', time }) as unknown as ConstructorParameters<typeof RedisClock>[0];
+    const clock = new RedisClock(client, { hostNow: () => host, intervalMs: 30_000 });
+    await clock.sync();
+    expect(Math.abs(clock.offsetMs)).toBeLessThanOrEqual(2);
+
+    // The new primary's clock is 2 s ahead and 150 ms away: early measurements are too loose to take,
+    redisAhead = 2000;
+    roundTrip = 150;
+    host += 5_000;
+    await clock.sync();
+    expect(Math.abs(clock.offsetMs)).toBeLessThanOrEqual(2);
+    // but once the old estimate is stale the farther node's clock is measured.
+    host += 61_000;
+    await clock.sync();
+    expect(clock.offsetMs).toBeGreaterThan(1_800);
   });
 });
