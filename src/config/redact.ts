@@ -4,7 +4,7 @@
  */
 
 /** Variables whose value is a secret: a config error names them and shows `<redacted>`. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['METRICS_TOKEN', 'JTS_STATE_PROOF_SECRET', 'REDIS_PASSWORD', 'DATABASE_URL']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['METRICS_TOKEN', 'JTS_STATE_PROOF_SECRET', 'REDIS_PASSWORD']);
 
 export const REDACTED = '<redacted>';
 
@@ -23,6 +23,8 @@ export function redactUrlCredentials(text: string): string {
 /** A variable's value as a config error may quote it: JSON-quoted, `<redacted>` for a secret, URLs without passwords. */
 export function shownValue(name: string, value: string | undefined): string {
   if (SECRET_VARIABLES.has(name) && value !== undefined && value !== '') return REDACTED;
+  // A connection string in key=value form (`host=db password=…`) is no URL: keep it out whole.
+  if (value !== undefined && /password\s*=/i.test(value)) return REDACTED;
   return JSON.stringify(redactUrlCredentials(value ?? ''));
 }
 

@@ -66,6 +66,11 @@ describe('config errors name a secret variable, never its value', () => {
     expect(message).not.toContain('tok-shh-123');
   });
 
+  it('keeps a key=value connection string with a password out of a config error whole', () => {
+    expect(shownValue('DATABASE_URL', 'host=db user=jts password=hunter2')).toBe(REDACTED);
+    expect(() => loadConfig({ DATABASE_URL: 'host=db password=hunter2' })).toThrow(/DATABASE_URL=<redacted>/);
+  });
+
   it('shows every secret variable as <redacted>, an unset one as empty', () => {
     expect([...SECRET_VARIABLES].sort()).toEqual(['JTS_STATE_PROOF_SECRET', 'METRICS_TOKEN', 'REDIS_PASSWORD']);
     for (const name of SECRET_VARIABLES) {
