@@ -27,6 +27,18 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
     client = createClusterClient(cluster.addresses, { commandTimeoutMs: 2000 });
     client.on('error', () => undefined);
     await waitForReady(client, 10_000);
+    // A Cluster client connects to each node on its first command there, within half the command
+    // timeout; on a loaded machine that first connect can fail ("Connection is closed"). Connect
+    // every master before the suites, retrying, so their first store call is not that first connect.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await Promise.all(client.nodes('master').map((node) => node.ping()));
+        break;
+      } catch (error) {
+        if (attempt === 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }, 60_000);
 
   afterAll(async () => {
