@@ -18,11 +18,6 @@ export class MemoryUserStore implements UserStore {
     return Promise.resolve(user && { ...user, permissions: [...user.permissions] });
   }
 
-  /** Synchronous and uncopied, for the memory session store's atomic checks; never mutate. */
-  peek(id: string): Readonly<User> | undefined {
-    return this.byId.get(id);
-  }
-
   findByEmail(email: string): Promise<User | undefined> {
     const id = this.idByEmail.get(normaliseEmail(email));
     return id === undefined ? Promise.resolve(undefined) : this.get(id);
