@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type LockOwner = 'server' | 'cli';
@@ -33,37 +34,83 @@ function alive(pid: number): boolean {
   }
 }
 
-function readHolder(path: string): { pid: number; owner: LockOwner } | undefined {
+interface Holder {
+  pid: number;
+  owner: LockOwner;
+  /** Tells two locks of one pid apart (a pid can be reused after its process died); '' in locks of 0.1. */
+  nonce: string;
+}
+
+/** The lock's holder, or undefined when the file is gone or not a lock this build wrote. */
+function readHolder(path: string): Holder | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown; owner?: unknown };
-    if (typeof parsed.pid === 'number' && (parsed.owner === 'server' || parsed.owner === 'cli')) return { pid: parsed.pid, owner: parsed.owner };
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Record<keyof Holder, unknown>>;
+    if (typeof parsed.pid === 'number' && (parsed.owner === 'server' || parsed.owner === 'cli')) {
+      return { pid: parsed.pid, owner: parsed.owner, nonce: typeof parsed.nonce === 'string' ? parsed.nonce : '' };
+    }
   } catch {
-    // Unreadable or half-written: treated as stale below.
+    // Gone, unreadable or not ours (locks are published whole, so never half-written): stale.
   }
   return undefined;
 }
 
 /**
- * Takes the data folder's lock file (created exclusively, holding this pid), replacing one left by
- * a process that no longer runs. Throws DataDirBusyError while a live process holds it. Resolves
- * to the function that releases it.
+ * Takes the data folder's lock file, replacing one left by a process that no longer runs. Throws
+ * DataDirBusyError while a live process holds it. Returns the function that releases it.
+ *
+ * Race-free between processes (review F7): the lock's content is written to a private file first
+ * and published with link(), which fails when the lock exists, so no process ever reads a lock that
+ * is half-written. A stale lock is taken over by renaming it aside and checking that what was moved
+ * is the stale lock that was judged (every lock holds a nonce): a process that loses the race moves
+ * the winner's fresh lock, sees a different nonce, and links it back before trying again.
  */
 export function lockDataDir(dataDir: string, owner: LockOwner): () => void {
   const path = join(dataDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, JSON.stringify({ pid: process.pid, owner, since: new Date().toISOString() }));
-      closeSync(fd);
-      return () => {
-        if (readHolder(path)?.pid === process.pid) unlinkSync(path);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const mine: Holder = { pid: process.pid, owner, nonce: randomBytes(12).toString('base64url') };
+  const draft = `${path}.${mine.pid}.${mine.nonce}`;
+  writeFileSync(draft, JSON.stringify({ ...mine, since: new Date().toISOString() }), { mode: 0o600, flag: 'wx' });
+  try {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        linkSync(draft, path);
+        return () => {
+          if (readHolder(path)?.nonce === mine.nonce) unlinkSync(path);
+        };
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw error;
+      }
       const holder = readHolder(path);
-      if (holder && holder.pid !== process.pid && alive(holder.pid)) throw new DataDirBusyError(dataDir, holder);
-      unlinkSync(path);
+      // Our own pid in a lock we did not just write is a previous life of this process (a
+      // container restarts its server as pid 1 every time): stale.
+      if (holder && holder.pid !== mine.pid && alive(holder.pid)) throw new DataDirBusyError(dataDir, holder);
+      moveStaleLockAside(path, holder, `${draft}.stale`);
+    }
+  } finally {
+    unlinkSync(draft);
+  }
+  throw new Error(`could not take the lock file ${path}: other processes kept taking it`);
+}
+
+/** Moves the lock judged stale out of the way; puts it back when a fresh one was moved instead. */
+function moveStaleLockAside(path: string, judged: Holder | undefined, aside: string): void {
+  try {
+    renameSync(path, aside);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return; // someone else removed it first: just try again
+    throw error;
+  }
+  const moved = readHolder(aside);
+  if (moved !== undefined && (moved.pid !== judged?.pid || moved.nonce !== judged.nonce)) {
+    // Another process took the lock between our read and our rename: give it back.
+    try {
+      linkSync(aside, path);
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
     }
   }
-  throw new Error(`could not take the lock file ${path}`);
+  unlinkSync(aside);
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
 }

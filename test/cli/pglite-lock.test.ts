@@ -1,12 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from '../../scripts/lib/free-port';
 import { DataDirBusyError, LOCK_FILE, lockDataDir } from '../../src/accounts/data-dir-lock';
 
 const ROOT = resolve(__dirname, '../..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const execFileAsync = promisify(execFile);
 
 /** Only these variables: no .env, no developer shell, no Redis (sessions in the server's memory). */
 function baseEnv(dataDir: string): Record<string, string> {
@@ -95,4 +97,36 @@ describe('the data folder lock', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the data folder lock under a race', () => {
+  it('goes to exactly one of several processes taking over the same stale lock at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jts-lock-race-'));
+    try {
+      const dead = spawn(process.execPath, ['-e', '']);
+      await new Promise((done) => dead.once('exit', done));
+      const script = `
+        const { lockDataDir } = require(${JSON.stringify(join(ROOT, 'src/accounts/data-dir-lock.ts'))});
+        // A barrier: every child spins until the same instant, then all go for the lock together.
+        while (Date.now() < Number(process.argv[2])) {}
+        let answer;
+        try { lockDataDir(process.argv[1], 'cli'); answer = 'locked'; } catch (error) { answer = error.name; }
+        process.stdout.write(answer);
+        // The winner stays alive a moment, so that the losers see a live holder.
+        setTimeout(() => {}, answer === 'locked' ? 1500 : 0);
+      `;
+      for (let round = 0; round < 3; round++) {
+        writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: dead.pid, owner: 'server' }));
+        const startAt = Date.now() + 2500;
+        const answers = await Promise.all(
+          Array.from({ length: 6 }, async () => (await execFileAsync(process.execPath, ['--require', 'tsx/cjs', '-e', script, dir, String(startAt)], { cwd: ROOT })).stdout),
+        );
+        expect(answers.sort()).toEqual(['DataDirBusyError', 'DataDirBusyError', 'DataDirBusyError', 'DataDirBusyError', 'DataDirBusyError', 'locked']);
+        // Nothing is left behind but the lock (drafts and moved-aside files are removed).
+        expect(readdirSync(dir)).toEqual([LOCK_FILE]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
