@@ -4,6 +4,8 @@ import type { CookieOptions, Request, Response } from 'express';
 /** JTS.md, "Cookie and CSRF". */
 export const STATE_PROOF_COOKIE = 'jts_state_proof';
 export const STATE_PROOF_HEADER = 'x-jts-stateproof';
+/** Native clients name their device with it; the session is then bound to it (JTS.md). */
+export const DEVICE_ID_HEADER = 'x-jts-device-id';
 /** The StateProof is only ever sent to /jts/renew and /jts/logout. */
 const COOKIE_PATH = '/jts';
 

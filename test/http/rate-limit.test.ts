@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { KNOWN_DEVICE_COOKIE } from '../../src/http/middleware/known-device';
+import { KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_HEADER } from '../../src/http/middleware/known-device';
 import { buildTestApp, createUser, type StoreKind, type TestApp } from '../support/test-app';
 import { CSRF, login, renew, stateProofFrom } from '../support/http';
 import { PrivateRedis } from '../support/redis-server';
@@ -170,6 +170,27 @@ describe.each<StoreKind>(['memory', 'redis'])('rate limits (%s counters)', (stor
       const owner = await loginFrom(t, '198.51.100.10', user.email, user.password, device);
       expect(owner.status).toBe(200);
       expect(stateProofFrom(owner)).toBeDefined();
+    });
+
+    it("never throttles the owner's native app, which gets and sends the known-device value as a header", async () => {
+      const t = await app({ RATE_LIMIT_LOGIN_ACCOUNT: '3/15m' });
+      const user = await createUser(t);
+      const nativeLogin = (ip: string, password: string, known?: string) => {
+        const req = request(t.app).post('/jts/login').set(CSRF).set(from(ip)).set('X-JTS-Device-ID', 'phone-1');
+        return (known === undefined ? req : req.set(KNOWN_DEVICE_HEADER, known)).send({ email: user.email, password });
+      };
+      const first = await nativeLogin('198.51.100.60', user.password);
+      expect(first.status).toBe(200);
+      const known = first.headers[KNOWN_DEVICE_HEADER.toLowerCase()];
+      expect(known).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      // A native client gets no cookie it would not keep.
+      expect(knownDeviceCookie(first)).toBeUndefined();
+      for (let i = 0; i < 5; i++) await loginFrom(t, `198.51.100.${70 + i}`, user.email, 'wrong password');
+      expect((await nativeLogin('198.51.100.61', user.password)).status).toBe(429);
+      expect((await nativeLogin('198.51.100.61', user.password, known)).status).toBe(200);
+      // The header is checked like the cookie: a forged or truncated value is an unknown client.
+      expect((await nativeLogin('198.51.100.61', user.password, `${'A'.repeat(22)}.${'B'.repeat(43)}`)).status).toBe(429);
+      expect((await nativeLogin('198.51.100.61', user.password, known?.slice(0, -1))).status).toBe(429);
     });
 
     it('gives a known browser its own failure counter, not a bypass', async () => {

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import onHeaders from 'on-headers';
 import { normaliseEmail } from '../../users/types.js';
-import { cookieAttributes, cookieOf } from '../cookies.js';
+import { cookieAttributes, cookieOf, DEVICE_ID_HEADER } from '../cookies.js';
 
 /**
  * "Device cookies" (OWASP, Slow Down Online Guessing Attacks with Device Cookies): a browser that
@@ -13,8 +13,15 @@ import { cookieAttributes, cookieOf } from '../cookies.js';
  * The cookie proves nothing about identity and grants nothing but that separate counter; it is
  * HttpOnly, sent only to /jts/login, and signed with a key derived from the StateProof secret so
  * every instance recognises it. Value: `<nonce>.<HMAC(key, email|nonce)>`.
+ *
+ * Native clients keep no cookies, so without more they would all share the unknown clients'
+ * counter, and anyone could throttle an app's owner out of their account (review F6). A login that
+ * binds a device (X-JTS-Device-ID) therefore gets the same signed value in the
+ * `X-JTS-Known-Device` response header, and the app sends it back in that request header.
  */
 export const KNOWN_DEVICE_COOKIE = 'jts_known_device';
+/** Request and response header carrying the known-device value for native clients. */
+export const KNOWN_DEVICE_HEADER = 'X-JTS-Known-Device';
 const COOKIE_PATH = '/jts/login';
 const MAX_AGE_MS = 365 * 24 * 3600 * 1000;
 const NONCE = /^[A-Za-z0-9_-]{22}$/;
@@ -22,7 +29,10 @@ const NONCE = /^[A-Za-z0-9_-]{22}$/;
 export interface KnownDevices {
   /** The device nonce when the request carries a valid cookie for `email`; undefined otherwise. */
   recognise(req: Request, email: string): string | undefined;
-  /** Sets (or renews) the cookie when the login it guards answers 200. */
+  /**
+   * When the login it guards answers 200: sets (or renews) the cookie, or for a native client
+   * (one that sent X-JTS-Device-ID) sets the X-JTS-Known-Device response header instead.
+   */
   remember: RequestHandler;
 }
 
@@ -33,7 +43,7 @@ export function knownDevices(options: { key: Buffer; secure: boolean }): KnownDe
   const mac = (email: string, nonce: string) => createHmac('sha256', key).update(`${normaliseEmail(email)}|${nonce}`).digest();
 
   function recognise(req: Request, email: string): string | undefined {
-    const raw = cookieOf(req, KNOWN_DEVICE_COOKIE);
+    const raw = req.get(KNOWN_DEVICE_HEADER) ?? cookieOf(req, KNOWN_DEVICE_COOKIE);
     if (raw === undefined) return undefined;
     const [nonce = '', signature = ''] = raw.split('.');
     if (!NONCE.test(nonce)) return undefined;
@@ -49,7 +59,9 @@ export function knownDevices(options: { key: Buffer; secure: boolean }): KnownDe
         const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
         if (res.statusCode !== 200 || typeof email !== 'string') return;
         const nonce = recognise(req, email) ?? randomBytes(16).toString('base64url');
-        res.cookie(KNOWN_DEVICE_COOKIE, `${nonce}.${mac(email, nonce).toString('base64url')}`, attributes);
+        const value = `${nonce}.${mac(email, nonce).toString('base64url')}`;
+        if (req.get(DEVICE_ID_HEADER) === undefined) res.cookie(KNOWN_DEVICE_COOKIE, value, attributes);
+        else res.setHeader(KNOWN_DEVICE_HEADER, value);
       });
       next();
     },

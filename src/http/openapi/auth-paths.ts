@@ -1,4 +1,4 @@
-import { bearer, body, bodyErrors, credentialsResponse, errors, ok, ref, type Json, type Method } from './parts.js';
+import { bearer, body, bodyErrors, credentialsResponse, errors, ok, ref, setsKnownDevice, type Json, type Method } from './parts.js';
 
 /** The /jts endpoints of the OpenAPI document: sign-in, renewal, logout, password and sessions. */
 export function authPaths(): Record<string, Partial<Record<Method, Json>>> {
@@ -10,9 +10,9 @@ export function authPaths(): Record<string, Partial<Record<Method, Json>>> {
         tags: ['auth'],
         summary: 'Log in with email and password',
         security: [],
-        parameters: [csrf, ref('parameters', 'DeviceId')],
+        parameters: [csrf, ref('parameters', 'DeviceId'), ref('parameters', 'KnownDevice')],
         requestBody: body('LoginRequest'),
-        responses: { ...credentialsResponse('200', 'Logged in.'), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
+        responses: { ...credentialsResponse('200', 'Logged in.', setsKnownDevice), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
       },
     },
     '/jts/register': {

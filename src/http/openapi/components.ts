@@ -117,6 +117,13 @@ export const SCHEMAS: Json = {
 export const PARAMETERS: Json = {
   Csrf: { name: 'X-JTS-Request', in: 'header', required: true, schema: { type: 'string', const: '1' }, description: 'CSRF guard (JTS.md, "Cookie and CSRF").' },
   DeviceId: { name: 'X-JTS-Device-ID', in: 'header', required: false, schema: requestSchema(deviceId), description: 'Native clients: binds the session to this device.' },
+  KnownDevice: {
+    name: 'X-JTS-Known-Device',
+    in: 'header',
+    required: false,
+    schema: { type: 'string' },
+    description: 'Native clients: the value a previous login to this account answered in X-JTS-Known-Device (browsers send the jts_known_device cookie instead).',
+  },
   StateProofHeader: { name: 'X-JTS-StateProof', in: 'header', required: false, schema: { type: 'string' }, description: 'Native clients: the StateProof instead of the cookie.' },
   StateProofCookie: { name: STATE_PROOF_COOKIE, in: 'cookie', required: false, schema: { type: 'string' } },
   RequestId: { name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, description: 'Echoed back; generated when absent.' },

@@ -28,6 +28,14 @@ export const setsStateProof = { 'Set-Cookie': { schema: { type: 'string' }, desc
 export const bearer = [{ bearerPass: [] }];
 export const bodyErrors = ['BadRequest', 'PayloadTooLarge', 'UnsupportedMediaType'] as const;
 
-export function credentialsResponse(status: string, description: string): Json {
-  return { [status]: { description, headers: setsStateProof, content: json(ref('schemas', 'Credentials')) } };
+export function credentialsResponse(status: string, description: string, extraHeaders: Json = {}): Json {
+  return { [status]: { description, headers: { ...setsStateProof, ...extraHeaders }, content: json(ref('schemas', 'Credentials')) } };
 }
+
+/** The known-device value a login gives native clients (browsers get it as a cookie). */
+export const setsKnownDevice = {
+  'X-JTS-Known-Device': {
+    schema: { type: 'string' },
+    description: 'Native clients (X-JTS-Device-ID sent): send it back in X-JTS-Known-Device on later logins, so that failures of others do not throttle this device.',
+  },
+};

@@ -3,7 +3,7 @@ import type { ClientContext, IssuedCredentials, JTSAuthServer } from '../../auth
 import { JtsError } from '../../jts/errors.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { changePasswordBody, loginBody, parseBody, registerBody } from '../body.js';
-import { clearStateProofCookie, setStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
+import { clearStateProofCookie, DEVICE_ID_HEADER, setStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
 import { DEVICE_ID_PATTERN } from '../fields.js';
 import { bearerOf } from '../middleware/authenticate.js';
 import { HttpError } from '../errors.js';
@@ -81,7 +81,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 }
 
 function clientOf(req: Request): ClientContext {
-  const deviceId = req.get('x-jts-device-id');
+  const deviceId = req.get(DEVICE_ID_HEADER);
   if (deviceId !== undefined && !DEVICE_ID_PATTERN.test(deviceId)) {
     throw new HttpError('invalid_request', { message: 'X-JTS-Device-ID must be 1 to 128 printable ASCII characters.' });
   }
