@@ -421,7 +421,10 @@ async function main(): Promise<void> {
       wants('verify-stateless') && redisA ? bench.ours('redis-off', { redis: redisA, redisUrl: redisA.url, revocation: 'off', bcryptRounds: 4 }) : undefined,
       wants('login', 'login-flood') && redisA ? bench.ours('login', { redis: redisA, redisUrl: redisA.url, revocation: 'strict', bcryptRounds: options.bcryptRounds }) : undefined,
     ]);
-    const ab = options.ab !== undefined && redisA ? await bench.ours('redis-ab', { redis: redisA, redisUrl: redisA.url, revocation: 'strict', bcryptRounds: 4, root: options.ab }) : undefined;
+    // The A/B build gets a Redis of its own: builds whose Redis schemas differ (the user hash became
+    // a security mirror in 0.2) cannot share one, and each Redis's CPU is then that build's alone.
+    const redisB = options.ab !== undefined && needRedis ? await bench.redis('redis-ab') : undefined;
+    const ab = options.ab !== undefined && redisB ? await bench.ours('redis-ab', { redis: redisB, redisUrl: redisB.url, revocation: 'strict', bcryptRounds: 4, root: options.ab }) : undefined;
     const stack = wants('stack') && redisA ? await Promise.all(STACK_VARIANTS.map((variant) => bench.ours(`stack-${variant.name}`, { redis: redisA, redisUrl: redisA.url, revocation: 'strict', bcryptRounds: 4, ablate: variant.ablate }))) : [];
     log('servers ready: ' + bench.servers.map((server) => `${server.name} ${server.baseUrl}`).join(', '));
 
