@@ -64,7 +64,7 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     await expect(mirrorOf(user.id)).resolves.toBeUndefined();
     await users.ensureMirror(user);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: false });
-    await sessions.putUser(user.id, { disabled: true, permissions: [], credentialEpoch: 0 });
+    await sessions.putUser(user.id, { disabled: true, permissions: [], credentialEpoch: 0, version: 1 });
     await users.ensureMirror(user);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: true });
   });

@@ -78,7 +78,7 @@ describe('npm run user', () => {
   async function seedUser(email: string): Promise<string> {
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
-    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, createdAt: now, updatedAt: now });
+    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, version: 1, createdAt: now, updatedAt: now });
     return id;
   }
 
@@ -154,7 +154,7 @@ describe('npm run user', () => {
   it('resyncs every user\'s Redis mirror from the accounts database (PostgreSQL wins)', async () => {
     const id = await seedUser('mirror@example.com');
     // A mirror that disagrees with PostgreSQL, e.g. left by a change that failed half-way.
-    await sessions.putUser(id, { disabled: true, permissions: [], credentialEpoch: 9 });
+    await sessions.putUser(id, { disabled: true, permissions: [], credentialEpoch: 9, version: 2 }, { restriction: true });
     const run = await userCli(['resync'], env);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toContain('resynced the Redis mirror of 1 user(s)');
@@ -190,7 +190,7 @@ describe('npm run user', () => {
     expect(run.stdout).toContain('imported 2, skipped 0 already in the accounts database, 1 whose email belongs to another account, 1 unreadable (of 4 in Redis)');
     await expect(users.get('old-1')).resolves.toMatchObject({ email: 'old1@example.com', permissions: ['read:profile', 'admin:access'], disabled: false, createdAt: 1000, passwordHash: hash });
     await expect(users.get('old-2')).resolves.toMatchObject({ disabled: true });
-    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0' });
+    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0', version: '1', restriction: '0' });
 
     const again = await userCli(['import-from-redis'], env);
     expect(again.stdout).toContain('imported 0, skipped 2 already in the accounts database');

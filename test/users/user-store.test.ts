@@ -13,6 +13,7 @@ const user = (overrides: Partial<User> = {}): User => ({
   permissions: ['read:profile'],
   disabled: false,
   credentialEpoch: 0,
+  version: 1,
   createdAt: 1_000,
   updatedAt: 1_000,
   ...overrides,
