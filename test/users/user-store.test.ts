@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccountsDatabase } from '../../src/accounts/database';
 import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { MemoryUserStore } from '../../src/users/memory-store';
-import type { User, UserStore } from '../../src/users/types';
+import type { User, UserChange, UserStore } from '../../src/users/types';
 import { openTestDatabase } from '../support/accounts';
 
 const user = (overrides: Partial<User> = {}): User => ({
@@ -133,7 +133,7 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s user store', (kind)
     const other = user({ permissions: ['admin:users', 'x'], disabled: true });
     await store.create(root);
     await store.create(other);
-    for (const change of ['delete', { patch: { disabled: true }, now: 2_000 }, { patch: { permissions: ['x'] }, now: 2_000 }] as const) {
+    for (const change of ['delete', { patch: { disabled: true }, now: 2_000 }, { patch: { permissions: ['x'] }, now: 2_000 }] satisfies UserChange[]) {
       await expect(store.write(root.id, change, keep)).resolves.toEqual({ outcome: 'last_holder' });
     }
     await expect(store.write(root.id, { patch: { permissions: ['admin:users', 'y'], name: 'R' }, now: 2_000 }, keep)).resolves.toMatchObject({ outcome: 'written' });
