@@ -46,6 +46,8 @@ which is one process: stop the server first (the CLI refuses while a server hold
 Sessions live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and REDIS_KEY_PREFIX must match
 the server's, so that disable can end the user's sessions at once; so must BCRYPT_ROUNDS.
 Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
+add, set-permissions, disable and enable go through the service the admin API (/admin/users) uses:
+the last enabled account holding admin:users cannot be disabled or lose it.
 `;
 
 

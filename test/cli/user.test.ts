@@ -120,6 +120,18 @@ describe('npm run user', () => {
     expect((await users.get(id))?.permissions).toEqual(['billing:read', 'billing:write']);
   });
 
+  it('keeps admin:users on the last enabled account that holds it, through the admin API\'s service', async () => {
+    const id = await seedUser('root@example.com');
+    await users.update(id, { permissions: ['admin:users'] }, Date.now());
+    for (const args of [['set-permissions', '--email', 'root@example.com', '--perm', 'read:profile'], ['disable', '--email', 'root@example.com']]) {
+      const run = await userCli(args, env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('last enabled account with admin:users');
+    }
+    await expect(users.get(id)).resolves.toMatchObject({ permissions: ['admin:users'], disabled: false });
+    expect((await userCli(['set-permissions', '--email', 'nobody@example.com', '--perm', 'x'], env)).stderr).toContain('no user with email nobody@example.com');
+  });
+
   it('disables a user and ends their sessions, and enable lets them back in', async () => {
     const id = await seedUser('off@example.com');
     const now = Date.now();
