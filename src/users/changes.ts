@@ -1,8 +1,12 @@
 import type { User, UserChange, UserPatch } from './types.js';
 
-/** What a write does to a record, computed once for every store and for the mirror's restriction. */
+/*
+ * What a write does to a user record: the last-holder judgement both stores make (the SQL store
+ * inside its transaction), and the record a patch makes for the memory store (the SQL store says the
+ * same in its UPDATE statement; the contract suite holds the two to one behaviour).
+ */
 
-/** The record a patch makes of `before`, as every store writes it (version and epoch counted here). */
+/** The record a patch makes of `before`: the credential epoch grows with a password, the version with every write. */
 export function applyPatch(before: User, patch: UserPatch, now: number): User {
   return {
     ...before,
