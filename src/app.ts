@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AuditSink } from './auth/audit.js';
 import type { JTSAuthServer } from './auth/auth-server.js';
 import type { JTSResourceServer } from './auth/resource-server.js';
+import type { UserAdministration } from './auth/user-administration.js';
 import type { Clock } from './jts/clock.js';
 import type { RateLimitSettings } from './config/load.js';
 import type { KeyRing } from './jts/key-ring.js';
@@ -15,6 +16,7 @@ import { authRateLimits } from './http/middleware/rate-limit.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { auditStoreOutages } from './http/middleware/store-outage.js';
 import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { apiRoutes } from './http/routes/api.js';
 import { authRoutes } from './http/routes/auth.js';
 import { openApiRoutes } from './http/routes/openapi.js';
@@ -44,6 +46,8 @@ export interface AppDeps {
   keyRing: KeyRing;
   authServer: JTSAuthServer;
   resourceServer: JTSResourceServer;
+  /** The admin API's service (/admin/users). */
+  administration: UserAdministration;
   users: UserStore;
   clock: Clock;
   logger: Logger;
@@ -83,7 +87,8 @@ export function createApp(deps: AppDeps): Express {
     knownDevices: knownDevices({ key: deps.knownDeviceKey, secure: settings.cookieSecure }),
   });
   const cors = corsPolicy({ allowedOrigins: settings.corsOrigins, maxAgeSeconds: settings.corsMaxAgeSeconds });
-  // Only the /jts routes that take a body parse one (renew and logout take none).
+  // Only the routes that take a body parse one: login, register, password, and the admin API's
+  // create and update (renew and logout take none).
   const parseJson = express.json({ limit: settings.bodyLimit, strict: true });
 
   // The API routers come first, each on its own prefix, so an API request walks only the
@@ -94,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, parseJson, authenticate: requireBearer, limits }));
+  app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
   app.use(homeRoutes());
   app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
   app.use(openApiRoutes({ issuer: settings.issuer }));

@@ -5,6 +5,7 @@ import { boundedHasher } from './auth/hashing-gate.js';
 import { MirroredUserStore } from './auth/mirrored-users.js';
 import type { AuditSink } from './auth/audit.js';
 import { JTSResourceServer } from './auth/resource-server.js';
+import { UserAdministration } from './auth/user-administration.js';
 import type { Config } from './config/load.js';
 import { deriveKnownDeviceKey } from './http/middleware/known-device.js';
 import { createBearerPassIssuer } from './jts/bearer-pass/mint.js';
@@ -98,6 +99,9 @@ export function buildServices(inputs: ServiceInputs): Services {
     },
   });
 
+  // The admin API's service; the user CLI builds its own from the same class (cli/user.ts).
+  const administration = new UserAdministration({ users, sessions, hasher, clock, audit });
+
   const readiness = {
     async check() {
       const checks: Record<string, string> = { keys: keyRing.size > 0 ? 'ok' : 'no keys' };
@@ -127,6 +131,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     keyRing,
     authServer,
     resourceServer,
+    administration,
     users,
     sessions,
     hasher,

@@ -18,6 +18,8 @@ export interface UsersTable {
   permissions: string[];
   disabled: boolean;
   credential_epoch: ColumnType<number, number | undefined, number>;
+  /** int8: node-postgres reads it as a string, PGlite as a bigint; fromRow makes it a number. */
+  version: ColumnType<string | number | bigint, number | undefined, number>;
   created_at: ColumnType<Date, Date, Date>;
   updated_at: ColumnType<Date, Date, Date>;
 }

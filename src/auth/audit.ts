@@ -12,9 +12,17 @@ export type AuditEvent =
   | { event: 'replay.detected'; prn: string; aid: string; presented: number; revoked: string[] }
   | { event: 'logout'; prn: string; aid: string; ended: boolean }
   | { event: 'logout.rejected'; reason: 'device_mismatch'; prn: string; aid: string }
-  | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'policy' }
+  | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'policy' | 'admin' }
+  /** One line per admin API call or user CLI command (user-administration.ts); `actor` is a prn, or `cli`. */
+  | { event: 'admin.action'; action: AdminAction; actor: string; target?: string; outcome: AdminOutcome; fields?: string[] }
   | { event: 'password.changed'; prn: string }
   | { event: 'rate_limited'; limiter: string }
   | { event: 'store.unavailable'; operation: string };
+
+/** What an administrator did (the admin API's operations, the user CLI's commands). */
+export type AdminAction = 'users.search' | 'users.list' | 'user.read' | 'user.create' | 'user.update' | 'user.delete' | 'sessions.read' | 'sessions.revoke';
+
+/** `forbidden`: the actor's account no longer holds admin:users; the others name the refusal. */
+export type AdminOutcome = 'ok' | 'not_found' | 'email_taken' | 'last_admin' | 'forbidden';
 
 export type AuditSink = (event: AuditEvent) => void;

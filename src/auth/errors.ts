@@ -7,11 +7,15 @@ const AUTH_CODES = {
   password_rejected: { status: 400, key: 'invalid_request', action: 'none', message: 'The password is not acceptable.', expose: true },
   registration_closed: { status: 403, key: 'registration_closed', action: 'none', message: 'Registration is turned off.', expose: true },
   email_taken: { status: 409, key: 'email_taken', action: 'none', message: 'An account with this email already exists.', expose: true },
+  /** The admin API: no account has this id. */
+  user_not_found: { status: 404, key: 'not_found', action: 'none', message: 'No such user.', expose: true },
+  /** The change would leave no enabled account holding admin:users (user-administration.ts). */
+  last_admin: { status: 409, key: 'last_admin', action: 'none', message: 'This is the last enabled account with admin:users: grant it to another account first.', expose: true },
   /** Every password-hashing slot is taken (BCRYPT_MAX_PENDING): retry shortly. */
   hashing_busy: { status: 503, key: 'service_unavailable', action: 'retry', message: 'Too many passwords are being checked right now; retry shortly.', expose: true },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type AuthCode = keyof typeof AUTH_CODES;
 
-/** The auth layer's error (sign-in, registration, password change). */
+/** The auth layer's error (sign-in, registration, password change, user administration). */
 export class AuthError extends codedErrorClass('AuthError', AUTH_CODES) {}

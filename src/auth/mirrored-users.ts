@@ -1,9 +1,26 @@
 import type { SessionStore, UserSecurity } from '../sessions/types.js';
-import type { User, UserPatch, UserStore } from '../users/types.js';
+import type { User, UserChange, UserPatch, UserSearch, UserStore, WriteOptions, WriteResult } from '../users/types.js';
 
 /** What the hot paths mirror of a user. */
-export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'credentialEpoch'>): UserSecurity {
-  return { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch };
+export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'credentialEpoch' | 'version'>): UserSecurity {
+  return { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version };
+}
+
+/**
+ * The stricter of a record and what a change makes of it, at the version the change will write:
+ * disabled if either is (a deletion is), only the permissions both grant, the new credential epoch.
+ */
+function restrictionOf(before: User, change: UserChange): UserSecurity {
+  const version = before.version + 1;
+  if (change === 'delete') return { disabled: true, permissions: [], credentialEpoch: before.credentialEpoch, version };
+  const { patch } = change;
+  const permissions = patch.permissions ?? before.permissions;
+  return {
+    disabled: before.disabled || (patch.disabled ?? false),
+    permissions: before.permissions.filter((permission) => permissions.includes(permission)),
+    credentialEpoch: before.credentialEpoch + (patch.passwordHash === undefined ? 0 : 1),
+    version,
+  };
 }
 
 /**
@@ -12,19 +29,21 @@ export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'creden
  *
  * Order of writes, so that no crash or failure between the two stores leaves the mirror *more*
  * permissive than PostgreSQL (invariant 11):
- *   1. the mirror gets the more restrictive of before and after (disabled if either is, only the
- *      permissions both have, the new credential epoch), before the SQL write;
- *   2. the SQL write (PostgreSQL wins: its row is the truth);
+ *   1. with the row locked, the mirror gets the restriction: the more restrictive of before and
+ *      after (see restrictionOf), at the version the write will have;
+ *   2. the SQL write (PostgreSQL wins: its row is the truth), which bumps the row's version;
  *   3. the mirror gets exactly the written row.
+ * Every mirror write carries the row's version and Redis keeps the highest (put-user-1.lua), so
+ * step 3 of an earlier change arriving after a later one's is dropped (review finding F5).
  * A failure after 1 leaves the mirror stricter than PostgreSQL — the user may be refused until the
  * change is retried, the user signs in again after Redis lost the mirror, or `npm run user --
- * resync` runs — never let in. Revocations (disable, password change) are the caller's next step,
- * so the mirror is always written before them.
+ * resync` runs — never let in. Revocations (disable, password change, deletion) are the caller's
+ * next step, so the mirror is always written before them.
  */
 export class MirroredUserStore implements UserStore {
   constructor(
     private readonly records: UserStore,
-    private readonly sessions: Pick<SessionStore, 'putUser'>,
+    private readonly sessions: Pick<SessionStore, 'putUser' | 'removeUser'>,
   ) {}
 
   async create(user: User): Promise<'created' | 'email_taken'> {
@@ -45,29 +64,45 @@ export class MirroredUserStore implements UserStore {
     return this.records.list();
   }
 
-  async update(id: string, patch: UserPatch, now: number): Promise<User | undefined> {
-    const before = await this.records.get(id);
-    if (!before) return undefined;
-    const after = { ...before, ...patch, credentialEpoch: before.credentialEpoch + (patch.passwordHash === undefined ? 0 : 1) };
-    await this.sessions.putUser(id, {
-      disabled: before.disabled || after.disabled,
-      permissions: before.permissions.filter((permission) => after.permissions.includes(permission)),
-      credentialEpoch: after.credentialEpoch,
-    });
-    const written = await this.records.update(id, patch, now);
-    if (written) await this.sessions.putUser(id, securityOf(written));
-    return written;
+  search(query: UserSearch): Promise<User[]> {
+    return this.records.search(query);
   }
 
-  /** Rewrites the mirror of every user from PostgreSQL (`npm run user -- resync`). Resolves to how many. */
+  async update(id: string, patch: UserPatch, now: number): Promise<User | undefined> {
+    const result = await this.write(id, { patch, now }, {});
+    return result.outcome === 'written' ? result.after : undefined;
+  }
+
+  /**
+   * Steps 1–3 above around the store's guarded write. A deletion's step 3 removes the mirror (the
+   * caller ends the sessions); should it fail, the restriction (disabled) is what stays.
+   */
+  async write(id: string, change: UserChange, options: WriteOptions): Promise<WriteResult> {
+    const result = await this.records.write(id, change, {
+      ...options,
+      beforeWrite: async (before) => {
+        await options.beforeWrite?.(before);
+        await this.sessions.putUser(id, restrictionOf(before, change), { restriction: true });
+      },
+    });
+    if (result.outcome !== 'written') return result;
+    if (result.after === undefined) await this.sessions.removeUser(id);
+    else await this.sessions.putUser(id, securityOf(result.after));
+    return result;
+  }
+
+  /**
+   * Rewrites the mirror of every user from PostgreSQL (`npm run user -- resync`), also over a
+   * restriction a failed change left behind. Resolves to how many.
+   */
   async resync(): Promise<number> {
     const users = await this.records.list();
-    for (const user of users) await this.sessions.putUser(user.id, securityOf(user));
+    for (const user of users) await this.sessions.putUser(user.id, securityOf(user), { mode: 'repair' });
     return users.length;
   }
 
   /** The rebuild at sign-in: writes the mirror only when Redis has none (e.g. it restarted empty). */
   async ensureMirror(user: User): Promise<void> {
-    await this.sessions.putUser(user.id, securityOf(user), { onlyIfAbsent: true });
+    await this.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
   }
 }

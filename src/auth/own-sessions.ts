@@ -79,7 +79,8 @@ export class OwnSessions {
   }
 }
 
-function toView(record: SessionRecord, currentAid: string): SessionView {
+/** The one mapping of a session record to what clients see (GET /jts/sessions and the admin API). */
+export function toView(record: SessionRecord, currentAid: string): SessionView {
   return {
     aid: record.aid,
     device: record.device,

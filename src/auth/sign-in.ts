@@ -39,7 +39,7 @@ export class SignIn {
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
     const user = await verifyPassword(this.deps, email, password);
     // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
-    await this.deps.sessions.putUser(user.id, securityOf(user), { onlyIfAbsent: true });
+    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
     const issued = await openSession(this.deps, user, client, 'login.succeeded');
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;

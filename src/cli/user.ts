@@ -1,6 +1,8 @@
 import 'dotenv/config';
 import { openAccounts } from '../accounts/open.js';
+import { AuthError } from '../auth/errors.js';
 import { MirroredUserStore } from '../auth/mirrored-users.js';
+import { UserAdministration } from '../auth/user-administration.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { redactRedisError } from '../config/redact.js';
 import { email as emailField, name as nameField, NAME_MAX_LENGTH, permission as permissionField } from '../http/fields.js';
@@ -8,7 +10,7 @@ import { connectRedis, describeRedis, waitForReady, type RedisClient } from '../
 import { redisKeys } from '../sessions/redis-keys.js';
 import { RedisSessionStore } from '../sessions/redis-store.js';
 import { createPasswordHasher, passwordProblem } from '../users/password.js';
-import { newUser } from '../users/new-user.js';
+import { systemClock } from '../jts/clock.js';
 import { normaliseEmail, type User } from '../users/types.js';
 import { parseOptions, runCli, UsageError } from './args.js';
 import { importFromRedis } from './import-from-redis.js';
@@ -44,6 +46,8 @@ which is one process: stop the server first (the CLI refuses while a server hold
 Sessions live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and REDIS_KEY_PREFIX must match
 the server's, so that disable can end the user's sessions at once; so must BCRYPT_ROUNDS.
 Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
+add, set-permissions, disable and enable go through the service the admin API (/admin/users) uses:
+the last enabled account holding admin:users cannot be disabled or lose it.
 `;
 
 
@@ -67,7 +71,23 @@ interface Context {
   users: MirroredUserStore;
   /** Undefined without Redis: the server's sessions are then in its own memory, out of reach. */
   sessions: RedisSessionStore | undefined;
+  /** The service the admin API calls too: add, list, set-permissions, disable and enable go through it. */
+  administration: UserAdministration;
 }
+
+/** How the audit trail names the operator at the shell (the CLI has no account of its own). */
+const ACTOR = 'cli';
+
+/**
+ * Without Redis the server keeps sessions and mirrors in its own memory, out of this process's
+ * reach: nothing to write, no session to end.
+ */
+const DETACHED_SESSIONS = {
+  putUser: () => Promise.resolve(false),
+  removeUser: () => Promise.resolve(),
+  list: () => Promise.resolve([]),
+  revokeAll: () => Promise.resolve([]),
+};
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -90,9 +110,10 @@ async function main(): Promise<void> {
   try {
     const keys = redisKeys(config.redis.keyPrefix);
     const sessions = redis && new RedisSessionStore(redis, keys);
-    // Without Redis the server's sessions and mirrors are in its own memory: nothing to write here.
-    const users = new MirroredUserStore(accounts.users, sessions ?? { putUser: () => Promise.resolve(false) });
-    await run({ config, redis, users, sessions });
+    const users = new MirroredUserStore(accounts.users, sessions ?? DETACHED_SESSIONS);
+    // The operator's commands are not part of the server's audit log; their output is the record.
+    const administration = new UserAdministration({ users, sessions: sessions ?? DETACHED_SESSIONS, hasher: createPasswordHasher(config.bcryptRounds), clock: systemClock, audit: () => undefined });
+    await run({ config, redis, users, sessions, administration });
   } finally {
     if (redis) await close(redis);
     await accounts.database.close();
@@ -117,16 +138,17 @@ async function prepare(command: Command, args: string[], config: Config): Promis
       const password = values.password ?? (await readPasswordLine());
       const problem = passwordProblem(password);
       if (problem) throw new Error(problem);
-      return async ({ users }) => {
-        const user = newUser({ email, name, passwordHash: await createPasswordHasher(config.bcryptRounds).hash(password), permissions }, Date.now());
-        if ((await users.create(user)) === 'email_taken') throw new Error(`email already exists: ${email}`);
+      return async ({ administration }) => {
+        const user = await administration.create(ACTOR, { email, name, password, permissions }).catch((error: unknown) => {
+          throw error instanceof AuthError && error.code === 'email_taken' ? new Error(`email already exists: ${email}`) : error;
+        });
         process.stdout.write(`added ${email} (id ${user.id}) with permissions: ${formatPermissions(permissions)}\n`);
       };
     }
     case 'list': {
       parseOptions(args, COMMAND_OPTIONS.list);
-      return async ({ users }) => {
-        process.stdout.write(formatTable(await users.list()));
+      return async ({ administration }) => {
+        process.stdout.write(formatTable(await administration.list(ACTOR)));
       };
     }
     case 'set-permissions': {
@@ -134,9 +156,9 @@ async function prepare(command: Command, args: string[], config: Config): Promis
       const email = parseEmail(values.email);
       if (values.perm === undefined) throw new UsageError('set-permissions needs --perm (--perm "" removes every permission)');
       const permissions = parsePermissions(values.perm);
-      return async ({ users }) => {
-        const user = await requireUser(users, email);
-        await users.update(user.id, { permissions }, Date.now());
+      return async ({ administration }) => {
+        const user = await requireUser(administration, email);
+        await administration.update(ACTOR, user.id, { permissions });
         process.stdout.write(
           `permissions of ${email}: ${formatPermissions(permissions)}\n` +
             `BearerPasses already issued keep the old permissions until they expire (at most ${config.jts.bearerPassLifetimeSeconds} s)\n`,
@@ -146,13 +168,11 @@ async function prepare(command: Command, args: string[], config: Config): Promis
     case 'disable': {
       const { values } = parseOptions(args, COMMAND_OPTIONS.disable);
       const email = parseEmail(values.email);
-      return async ({ users, sessions }) => {
-        const user = await requireUser(users, email);
-        await users.update(user.id, { disabled: true }, Date.now());
-        // Renewal would refuse the user anyway, but live BearerPasses stay good until they expire;
-        // ending the sessions makes the strict revocation check turn them away at once.
-        const ended = sessions ? await sessions.revokeAll(user.id) : [];
-        process.stdout.write(`disabled ${email}; ended ${ended.length} session(s)\n`);
+      return async ({ administration }) => {
+        const user = await requireUser(administration, email);
+        // The service ends the sessions too: live BearerPasses are then refused at once.
+        const { revokedSessions } = await administration.update(ACTOR, user.id, { disabled: true });
+        process.stdout.write(`disabled ${email}; ended ${revokedSessions} session(s)\n`);
       };
     }
     case 'import-from-redis': {
@@ -176,9 +196,9 @@ async function prepare(command: Command, args: string[], config: Config): Promis
     case 'enable': {
       const { values } = parseOptions(args, COMMAND_OPTIONS.enable);
       const email = parseEmail(values.email);
-      return async ({ users }) => {
-        const user = await requireUser(users, email);
-        await users.update(user.id, { disabled: false }, Date.now());
+      return async ({ administration }) => {
+        const user = await requireUser(administration, email);
+        await administration.update(ACTOR, user.id, { disabled: false });
         process.stdout.write(`enabled ${email}\n`);
       };
     }
@@ -213,10 +233,10 @@ function redisConfigured(redis: Config['redis']): boolean {
   return redis.url !== undefined || redis.clusterNodes.length > 0 || redis.sentinels.length > 0;
 }
 
-async function requireUser(users: MirroredUserStore, email: string): Promise<User> {
-  const user = await users.findByEmail(email);
-  if (!user) throw new Error(`no user with email ${email}`);
-  return user;
+async function requireUser(administration: UserAdministration, email: string): Promise<User> {
+  return administration.findByEmail(ACTOR, email).catch((error: unknown) => {
+    throw error instanceof AuthError && error.code === 'user_not_found' ? new Error(`no user with email ${email}`) : error;
+  });
 }
 
 /** The first line of stdin, without its line ending; spaces are kept, they may be part of it. */

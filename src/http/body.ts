@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { email, name, newPassword, password } from './fields.js';
+import { email, name, newPassword, password, permissions } from './fields.js';
 import { HttpError } from './errors.js';
 import { unparsedBodyError } from './json-content-type.js';
 
@@ -15,11 +15,29 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path.join('.') ?? '';
-  const message = field === '' ? 'The body must be a JSON object.' : `${field}: ${issue?.message ?? 'invalid'}`;
-  throw new HttpError('invalid_request', { message });
+  throw new HttpError('invalid_request', { message: field === '' ? bodyProblem(issue) : `${field}: ${issue?.message ?? 'invalid'}` });
+}
+
+/** A problem of the body as a whole: an unknown member (strict bodies), a rule across members, or not an object. */
+function bodyProblem(issue: z.core.$ZodIssue | undefined): string {
+  if (issue?.code === 'unrecognized_keys') return `Unknown member${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.map((key) => `\`${key}\``).join(', ')}.`;
+  if (issue?.code === 'custom') return issue.message;
+  return 'The body must be a JSON object.';
 }
 
 /** The request bodies; openapi/components.ts documents them from these schemas. */
 export const loginBody = z.object({ email, password });
 export const registerBody = z.object({ email, password: newPassword, name });
 export const changePasswordBody = z.object({ currentPassword: password, newPassword });
+
+/**
+ * The admin API's bodies: strict, so a member this endpoint does not change (`password` in a PATCH,
+ * a misspelt `permission`) is refused rather than silently ignored. `name` defaults to the part of
+ * the email before "@", as in the user CLI.
+ */
+export const createUserBody = z.strictObject({ email, password: newPassword, name: name.optional(), permissions: permissions.optional() });
+export const updateUserBody = z
+  .strictObject({ name: name.optional(), permissions: permissions.optional(), disabled: z.boolean({ error: 'expected true or false' }).optional() })
+  .refine((patch) => patch.name !== undefined || patch.permissions !== undefined || patch.disabled !== undefined, {
+    message: 'The body must set at least one of `name`, `permissions`, `disabled`.',
+  });

@@ -45,6 +45,10 @@ export const name = string().trim().min(1, 'required').max(NAME_MAX_LENGTH, `at 
 /** Commas separate permissions on the command line, and whitespace would be invisible in listings. */
 export const permission = z.string().regex(new RegExp(`^[^\\s,]{1,${PERMISSION_MAX_LENGTH}}$`), `expected up to ${PERMISSION_MAX_LENGTH} characters without spaces or commas`);
 
+/** The most permissions one account holds; duplicates are dropped by the service. */
+export const PERMISSIONS_MAX_COUNT = 100;
+export const permissions = z.array(permission, { error: 'expected an array of strings' }).max(PERMISSIONS_MAX_COUNT, `at most ${PERMISSIONS_MAX_COUNT} permissions`);
+
 /**
  * X-JTS-Device-ID: printable ASCII without spaces. Requests are checked with the pattern itself
  * (a regex test, no parse result to allocate); the schema is for the document.

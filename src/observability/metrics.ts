@@ -51,6 +51,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['operation'] as const,
     registers: [registry],
   });
+  const adminActions = new Counter({
+    name: 'jts_admin_actions_total',
+    help: 'User administration (admin API and user CLI) by action and outcome.',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [registry],
+  });
   const rateLimited = new Counter({ name: 'jts_rate_limited_total', help: 'Requests refused with 429, by limiter.', labelNames: ['limiter'] as const, registers: [registry] });
 
   // Pre-set the label values a dashboard expects, so a rate() over them exists from the first scrape.
@@ -96,6 +102,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         return;
       case 'store.unavailable':
         storeErrors.inc({ operation: event.operation });
+        return;
+      case 'admin.action':
+        adminActions.inc({ action: event.action, outcome: event.outcome });
         return;
     }
   }

@@ -1,6 +1,6 @@
 import type { Clock } from '../jts/clock.js';
 import { sessionLimit } from './policy.js';
-import type { CreateResult, ExpectedUser, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserSecurity } from './types.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserSecurity } from './types.js';
 
 interface Entry {
   record: SessionRecord;
@@ -17,21 +17,29 @@ interface Entry {
 export class MemorySessionStore implements SessionStore {
   private readonly users = new Map<string, Map<string, Entry>>();
   /** The users' security mirrors, as the Redis store keeps them next to the sessions. */
-  private readonly mirrors = new Map<string, UserSecurity>();
+  private readonly mirrors = new Map<string, UserSecurity & { restriction: boolean }>();
 
   constructor(private readonly clock: Clock) {}
 
   sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }> {
     return this.state(prn, aid).then((session) => {
       const user = this.mirrors.get(prn);
-      return { session, user: user && { ...user, permissions: [...user.permissions] } };
+      return { session, user: user && { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version } };
     });
   }
 
-  putUser(prn: string, user: UserSecurity, options: { onlyIfAbsent?: boolean } = {}): Promise<boolean> {
-    if (options.onlyIfAbsent && this.mirrors.has(prn)) return Promise.resolve(false);
-    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch });
+  /** The rules of put-user-1.lua. */
+  putUser(prn: string, user: UserSecurity, options: PutUserOptions = {}): Promise<boolean> {
+    const stored = this.mirrors.get(prn);
+    const mode = options.mode ?? 'newer';
+    if (stored !== undefined && (mode === 'absent' || (!(mode === 'repair' && stored.restriction) && user.version < stored.version))) return Promise.resolve(false);
+    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, restriction: options.restriction ?? false });
     return Promise.resolve(true);
+  }
+
+  removeUser(prn: string): Promise<void> {
+    this.mirrors.delete(prn);
+    return Promise.resolve();
   }
 
   rotateConfirmingUser(request: RotateRequest, user: ExpectedUser): Promise<RotateResult> {

@@ -42,8 +42,23 @@ export function redisKeys(prefix: string): RedisKeys {
   };
 }
 
-/** Field names of the user mirror hash, as rotate-4.lua and put-user-1.lua read them. */
-export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch'] as const;
+/**
+ * Field names of the user mirror hash, as rotate-4.lua and put-user-1.lua read them. `version` is
+ * the account row's version (users.version): put-user-1.lua never lets an older one replace a
+ * newer one. `restriction` is '1' while the mirror holds the stricter state written before a SQL
+ * write (see MirroredUserStore), '0' once it holds a row as written.
+ */
+export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch', 'version', 'restriction'] as const;
+
+/** The mirror's fields in USER_MIRROR_FIELDS order, as put-user-1.lua takes them. */
+export type EncodedUserMirror = [permissions: string, disabled: string, epoch: string, version: string, restriction: string];
+
+/**
+ * How put-user-1.lua decides whether to write: `absent` only where there is no mirror (the rebuild
+ * at sign-in); `newer` unless the mirror holds a higher version; `repair` as `newer`, and over a
+ * restriction of any version (resync: PostgreSQL wins over a write that failed half-way).
+ */
+export type PutUserMode = 'absent' | 'newer' | 'repair';
 
 /**
  * Permissions as the mirror stores them; the rotate script compares an expected list byte for byte
@@ -54,13 +69,17 @@ export function encodePermissions(permissions: readonly string[]): string {
 }
 
 /** The mirror's fields in USER_MIRROR_FIELDS order. */
-export function encodeUserMirror(user: { disabled: boolean; permissions: readonly string[]; credentialEpoch: number }): [string, string, string] {
-  return [encodePermissions(user.permissions), user.disabled ? '1' : '0', String(user.credentialEpoch)];
+export function encodeUserMirror(user: { disabled: boolean; permissions: readonly string[]; credentialEpoch: number; version: number }, restriction: boolean): EncodedUserMirror {
+  return [encodePermissions(user.permissions), user.disabled ? '1' : '0', String(user.credentialEpoch), String(user.version), restriction ? '1' : '0'];
 }
 
-/** A mirror read with HMGET in USER_MIRROR_FIELDS order; undefined when there is none. */
-export function decodeUserMirror(fields: readonly (string | null)[]): { disabled: boolean; permissions: string[]; credentialEpoch: number } | undefined {
-  const [permissions, disabled, epoch] = fields;
+/**
+ * A mirror read with HMGET in USER_MIRROR_FIELDS order; undefined when there is none. A mirror
+ * written before versions existed (0.1's user hash, or this release's predecessor) reads as
+ * epoch and version 0.
+ */
+export function decodeUserMirror(fields: readonly (string | null)[]): { disabled: boolean; permissions: string[]; credentialEpoch: number; version: number } | undefined {
+  const [permissions, disabled, epoch, version] = fields;
   if (permissions === null || permissions === undefined || disabled === null || disabled === undefined) return undefined;
-  return { permissions: JSON.parse(permissions) as string[], disabled: disabled !== '0', credentialEpoch: Number(epoch ?? 0) };
+  return { permissions: JSON.parse(permissions) as string[], disabled: disabled !== '0', credentialEpoch: Number(epoch ?? 0), version: Number(version ?? 0) };
 }

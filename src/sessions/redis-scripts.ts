@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from 'ioredis';
 import type { RedisClient } from '../redis/connect.js';
+import type { EncodedUserMirror, PutUserMode } from './redis-keys.js';
 
 /**
  * Lua files are named `<verb>-<numKeys>.lua` (BullMQ's habit); they are read once at start-up.
@@ -36,7 +37,7 @@ declare module 'ioredis' {
     jtsListSessions(...args: ScriptArg[]): Result<string[], Context>;
     jtsRevokeSession(...args: ScriptArg[]): Result<number, Context>;
     jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[] | Late, Context>;
-    jtsPutUser(...args: ScriptArg[]): Result<number, Context>;
+    jtsPutUser(mirrorKey: string, mode: PutUserMode, ...fields: EncodedUserMirror): Result<number, Context>;
   }
 }
 

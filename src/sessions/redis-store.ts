@@ -6,7 +6,7 @@ import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
 import { decodeUserMirror, encodePermissions, encodeUserMirror, USER_MIRROR_FIELDS, type RedisKeys } from './redis-keys.js';
-import type { CreateResult, ExpectedUser, NewSession, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserSecurity } from './types.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserSecurity } from './types.js';
 
 export interface RedisSessionStoreOptions {
   /**
@@ -91,8 +91,14 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  putUser(prn: string, user: UserSecurity, options: { onlyIfAbsent?: boolean } = {}): Promise<boolean> {
-    return guardStore(async () => (await this.redis.jtsPutUser(this.keys.userMirror(prn), options.onlyIfAbsent ? '1' : '0', ...encodeUserMirror(user))) === 1);
+  putUser(prn: string, user: UserSecurity, options: PutUserOptions = {}): Promise<boolean> {
+    return guardStore(async () => (await this.redis.jtsPutUser(this.keys.userMirror(prn), options.mode ?? 'newer', ...encodeUserMirror(user, options.restriction ?? false))) === 1);
+  }
+
+  removeUser(prn: string): Promise<void> {
+    return guardStore(async () => {
+      await this.redis.del(this.keys.userMirror(prn));
+    });
   }
 
   rotate(request: RotateRequest): Promise<RotateResult> {

@@ -48,6 +48,16 @@ export interface UserSecurity {
   permissions: readonly string[];
   /** Grows with every password change (see User.credentialEpoch). */
   credentialEpoch: number;
+  /** The account row's version (see User.version): an older one never replaces a newer one. */
+  version: number;
+}
+
+/** How putUser decides; see PutUserMode in redis-keys.ts, which the memory store follows too. */
+export interface PutUserOptions {
+  /** Default `newer`. */
+  mode?: 'absent' | 'newer' | 'repair';
+  /** The stricter state written before a SQL write (MirroredUserStore): `repair` may replace it. */
+  restriction?: boolean;
 }
 
 /** What a rotation from remembered facts expects the user to be (see rotateConfirmingUser). */
@@ -87,10 +97,14 @@ export interface SessionStore {
   /** The session's state and its user's mirror (undefined when there is none), in one round trip. */
   sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }>;
   /**
-   * Writes the user's mirror. With `onlyIfAbsent` (the rebuild at sign-in) an existing mirror is
-   * left as it is, since a change being written may have put it there. Resolves true when written.
+   * Writes the user's mirror, unless it holds a higher version (`mode: 'newer'`, the default). With
+   * `mode: 'absent'` (the rebuild at sign-in) an existing mirror is left as it is, since a change
+   * being written may have put it there; `mode: 'repair'` (resync) also replaces a restriction of
+   * a higher version. Resolves true when written.
    */
-  putUser(prn: string, user: UserSecurity, options?: { onlyIfAbsent?: boolean }): Promise<boolean>;
+  putUser(prn: string, user: UserSecurity, options?: PutUserOptions): Promise<boolean>;
+  /** Deletes the user's mirror (the account was deleted; its sessions are ended separately). */
+  removeUser(prn: string): Promise<void>;
   list(prn: string, now: number): Promise<SessionRecord[]>;
   /** True when the session existed. */
   revoke(prn: string, aid: string): Promise<boolean>;

@@ -11,12 +11,46 @@ export interface User {
    * the Redis mirror carry it, so credentials older than the password are recognisable.
    */
   credentialEpoch: number;
+  /**
+   * The record's version: 1 when created, one more with every write, counted by the store in the
+   * same statement as the write. The Redis mirror carries it so that an older state never replaces
+   * a newer one there (README, "Accounts").
+   */
+  version: number;
   /** Milliseconds since the epoch. */
   createdAt: number;
   updatedAt: number;
 }
 
 export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled'>>;
+
+/** What a write does to the record: a patch at `now` (ms since the epoch), or its deletion. */
+export type UserChange = { patch: UserPatch; now: number } | 'delete';
+
+export interface WriteOptions {
+  /**
+   * A permission that must keep at least one enabled holder: a write that would take it from the
+   * last one (disable, delete, or permissions without it) is refused as `last_holder`, decided
+   * atomically with the write (two concurrent demotions cannot both pass).
+   */
+  keepHolderOf?: string;
+  /**
+   * Runs after the record is read and locked, before it is written, with the record as it is then
+   * (the write's version will be `before.version + 1`). A rejection aborts the write.
+   */
+  beforeWrite?: (before: User) => Promise<void>;
+}
+
+export type WriteResult = { outcome: 'written'; before: User; after: User | undefined } | { outcome: 'missing' } | { outcome: 'last_holder' };
+
+/** One page of an email-prefix search, ordered by (email, id) in byte order. */
+export interface UserSearch {
+  /** Lower-cased prefix of the normalised email; '' matches everyone. Matched literally (no wildcards). */
+  emailPrefix: string;
+  /** Keyset position: only users after this (email, id). */
+  after?: { email: string; id: string };
+  limit: number;
+}
 
 /**
  * User storage. Expected outcomes ("no such user", "email taken") are values; backing-store
@@ -29,7 +63,16 @@ export interface UserStore {
   findByEmail(email: string): Promise<User | undefined>;
   /** A patch with a passwordHash also adds one to credentialEpoch, in the same write. */
   update(id: string, patch: UserPatch, now: number): Promise<User | undefined>;
+  /**
+   * The guarded form of update and delete: the record is locked while `options` are checked and
+   * applied, and written (version + 1) or deleted in the same transaction. `after` is undefined
+   * for a deletion.
+   */
+  write(id: string, change: UserChange, options: WriteOptions): Promise<WriteResult>;
+  /** Every user, oldest first. */
   list(): Promise<User[]>;
+  /** Users whose email starts with the prefix, ordered by (email, id) in byte order. */
+  search(query: UserSearch): Promise<User[]>;
 }
 
 export function normaliseEmail(email: string): string {

@@ -27,7 +27,7 @@ describe('PostgreSQL stopped and started again', () => {
     await postgres.destroy();
   });
 
-  it('answers login and register 503 with retry_after, writes nothing, keeps verify and renew at 200, and signs in again within 2 s of its return', async () => {
+  it('answers login, register and the admin API 503 with retry_after, writes nothing, keeps verify and renew at 200, and signs in again within 2 s of its return', async () => {
     const shared = { store: 'redis' as const, stateProofSecret: randomBytes(32), env: { DATABASE_TIMEOUT: '1000', REDIS_KEY_PREFIX: `pg${randomBytes(4).toString('hex')}:` } };
     t = await buildTestApp({ ...shared, accounts: 'postgres', databaseUrl: postgres.url });
     // A second instance that remembers no renewal facts: every renewal there takes the full path.
@@ -35,6 +35,9 @@ describe('PostgreSQL stopped and started again', () => {
     const user = await createUser(t, { permissions: ['read:profile', 'admin:access'] });
     let creds: Credentials = await login(t.app, user.email, user.password);
     const other = await login(t.app, user.email, user.password);
+    const admin = await createUser(t, { permissions: ['read:profile', 'admin:users'] });
+    const adminCreds = await login(t.app, admin.email, admin.password);
+    const asAdmin = { Authorization: `Bearer ${adminCreds.bearerPass}` };
 
     await postgres.stop();
 
@@ -45,6 +48,19 @@ describe('PostgreSQL stopped and started again', () => {
     const registerAnswer = await request(t.app).post('/jts/register').set(CSRF).send({ email: 'during-outage@example.com', password: 'correct horse', name: 'Late' });
     expect(registerAnswer.status).toBe(503);
     expect(registerAnswer.body).toMatchObject({ error: 'service_unavailable', retry_after: expect.any(Number) as number });
+
+    // The admin API reads and writes PostgreSQL: 503 with retry_after, nothing written, no SQL in the answer.
+    for (const answer of [
+      await request(t.app).get('/admin/users').set(asAdmin),
+      await request(t.app).post('/admin/users').set(CSRF).set(asAdmin).send({ email: 'admin-made@example.com', password: 'correct horse' }),
+      await request(t.app).patch(`/admin/users/${user.id}`).set(CSRF).set(asAdmin).send({ disabled: true }),
+      await request(t.app).delete(`/admin/users/${user.id}`).set(CSRF).set(asAdmin),
+    ]) {
+      expect(answer.status).toBe(503);
+      expect(answer.body).toMatchObject({ error: 'service_unavailable', retry_after: expect.any(Number) as number });
+      expect(answer.headers['retry-after']).toEqual(expect.any(String));
+      expect(JSON.stringify(answer.body)).not.toMatch(/SELECT|users|ECONNREFUSED|terminated/i);
+    }
 
     // Verify and renew never wait on SQL.
     expect((await verified(t.app, creds.bearerPass)).status).toBe(200);
@@ -67,6 +83,9 @@ describe('PostgreSQL stopped and started again', () => {
     expect(Date.now() - back).toBeLessThan(2_000);
     // Nothing half-written: the registration refused during the outage left no account behind.
     await expect(t.users.findByEmail('during-outage@example.com')).resolves.toBeUndefined();
+    await expect(t.users.findByEmail('admin-made@example.com')).resolves.toBeUndefined();
+    await expect(t.users.get(user.id)).resolves.toMatchObject({ disabled: false });
+    expect((await renew(t.app, creds.stateProof)).status).toBe(200);
     expect((await request(t.app).post('/jts/register').set(CSRF).send({ email: 'during-outage@example.com', password: 'correct horse', name: 'Late' })).status).toBe(201);
   }, 60_000);
 });

@@ -3,14 +3,23 @@ import { ManualClock } from '../../src/jts/clock';
 import { MemorySessionStore } from '../../src/sessions/memory-store';
 import { MemoryUserStore } from '../../src/users/memory-store';
 import { newUser } from '../../src/users/new-user';
-import type { UserPatch } from '../../src/users/types';
+import type { UserChange, UserPatch, WriteOptions } from '../../src/users/types';
 
-/** The system of record failing its write, as PostgreSQL does when it stops (or the process dies) mid-change. */
+/**
+ * The system of record failing its write after the row was read and locked (and the mirror's
+ * restriction written), as PostgreSQL does when it stops (or the process dies) mid-change.
+ */
 class FailingUpdates extends MemoryUserStore {
   failing = false;
-  override update(id: string, patch: UserPatch, now: number) {
-    if (this.failing) return Promise.reject(new Error('connection terminated'));
-    return super.update(id, patch, now);
+  override write(id: string, change: UserChange, options: WriteOptions) {
+    if (!this.failing) return super.write(id, change, options);
+    return super.write(id, change, {
+      ...options,
+      beforeWrite: async (before) => {
+        await options.beforeWrite?.(before);
+        throw new Error('connection terminated');
+      },
+    });
   }
 }
 
@@ -32,9 +41,9 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
   it('mirrors a new account, every change, and a password change as a new credential epoch', async () => {
     const user = ada();
     await users.create(user);
-    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0 });
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0, version: 1 });
     await users.update(user.id, { permissions: ['read:profile', 'admin:access'] }, 2_000);
-    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0 });
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0, version: 2 });
     await users.update(user.id, { passwordHash: 'h2' }, 3_000);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ credentialEpoch: 1 });
     await users.update(user.id, { disabled: true }, 4_000);
@@ -55,7 +64,7 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     // PostgreSQL wins: resync rewrites the mirror from it.
     records.failing = false;
     await expect(users.resync()).resolves.toBe(1);
-    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0 });
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0, version: 1 });
   });
 
   it('rebuilds a missing mirror at sign-in but never overwrites one (a change may be under way)', async () => {
@@ -64,7 +73,7 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     await expect(mirrorOf(user.id)).resolves.toBeUndefined();
     await users.ensureMirror(user);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: false });
-    await sessions.putUser(user.id, { disabled: true, permissions: [], credentialEpoch: 0 });
+    await sessions.putUser(user.id, { disabled: true, permissions: [], credentialEpoch: 0, version: 1 });
     await users.ensureMirror(user);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: true });
   });

@@ -78,7 +78,7 @@ describe('npm run user', () => {
   async function seedUser(email: string): Promise<string> {
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
-    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, createdAt: now, updatedAt: now });
+    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, version: 1, createdAt: now, updatedAt: now });
     return id;
   }
 
@@ -120,6 +120,18 @@ describe('npm run user', () => {
     expect((await users.get(id))?.permissions).toEqual(['billing:read', 'billing:write']);
   });
 
+  it('keeps admin:users on the last enabled account that holds it, through the admin API\'s service', async () => {
+    const id = await seedUser('root@example.com');
+    await users.update(id, { permissions: ['admin:users'] }, Date.now());
+    for (const args of [['set-permissions', '--email', 'root@example.com', '--perm', 'read:profile'], ['disable', '--email', 'root@example.com']]) {
+      const run = await userCli(args, env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('last enabled account with admin:users');
+    }
+    await expect(users.get(id)).resolves.toMatchObject({ permissions: ['admin:users'], disabled: false });
+    expect((await userCli(['set-permissions', '--email', 'nobody@example.com', '--perm', 'x'], env)).stderr).toContain('no user with email nobody@example.com');
+  });
+
   it('disables a user and ends their sessions, and enable lets them back in', async () => {
     const id = await seedUser('off@example.com');
     const now = Date.now();
@@ -154,7 +166,7 @@ describe('npm run user', () => {
   it('resyncs every user\'s Redis mirror from the accounts database (PostgreSQL wins)', async () => {
     const id = await seedUser('mirror@example.com');
     // A mirror that disagrees with PostgreSQL, e.g. left by a change that failed half-way.
-    await sessions.putUser(id, { disabled: true, permissions: [], credentialEpoch: 9 });
+    await sessions.putUser(id, { disabled: true, permissions: [], credentialEpoch: 9, version: 2 }, { restriction: true });
     const run = await userCli(['resync'], env);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toContain('resynced the Redis mirror of 1 user(s)');
@@ -190,7 +202,7 @@ describe('npm run user', () => {
     expect(run.stdout).toContain('imported 2, skipped 0 already in the accounts database, 1 whose email belongs to another account, 1 unreadable (of 4 in Redis)');
     await expect(users.get('old-1')).resolves.toMatchObject({ email: 'old1@example.com', permissions: ['read:profile', 'admin:access'], disabled: false, createdAt: 1000, passwordHash: hash });
     await expect(users.get('old-2')).resolves.toMatchObject({ disabled: true });
-    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0' });
+    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0', version: '1', restriction: '0' });
 
     const again = await userCli(['import-from-redis'], env);
     expect(again.stdout).toContain('imported 0, skipped 2 already in the accounts database');

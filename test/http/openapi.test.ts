@@ -56,7 +56,7 @@ describe('GET /openapi.json', () => {
   it('documents only operations that are really served (none answers the generic 404)', async () => {
     for (const route of documentedRoutes(doc)) {
       const path = route.path.replace(/:[^/]+/g, 'x');
-      const res = await request(t.app)[route.method.toLowerCase() as 'get' | 'post' | 'delete' | 'options'](path);
+      const res = await request(t.app)[route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'options'](path);
       expect({ route: key(route), notFound: res.status === 404 && (res.body as { message?: string }).message === 'No such endpoint.' }).toEqual({ route: key(route), notFound: false });
     }
   });
@@ -148,6 +148,13 @@ describe('GET /openapi.json', () => {
       'get /api/health': 'getApiHealth',
       'get /api/profile': 'getProfile',
       'get /api/admin': 'getAdmin',
+      'get /admin/users': 'searchUsers',
+      'post /admin/users': 'createUser',
+      'get /admin/users/{id}': 'getUser',
+      'patch /admin/users/{id}': 'updateUser',
+      'delete /admin/users/{id}': 'deleteUser',
+      'get /admin/users/{id}/sessions': 'listUserSessions',
+      'delete /admin/users/{id}/sessions': 'revokeUserSessions',
     });
   });
 

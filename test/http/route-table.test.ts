@@ -38,6 +38,13 @@ describe('listRoutes (Express internals)', () => {
         'GET /jts/sessions',
         'POST /jts/sessions/revoke-others',
         'DELETE /jts/sessions/:aid',
+        'GET /admin/users',
+        'POST /admin/users',
+        'GET /admin/users/:id',
+        'PATCH /admin/users/:id',
+        'DELETE /admin/users/:id',
+        'GET /admin/users/:id/sessions',
+        'DELETE /admin/users/:id/sessions',
       ].sort(),
     );
     await t.close();

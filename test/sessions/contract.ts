@@ -107,7 +107,7 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
     });
 
     describe('the session-plus-user operations (user mirror, rotateConfirmingUser, sessionAndUser)', () => {
-      const ADA: UserSecurity = { disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 3 };
+      const ADA: UserSecurity = { disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 3, version: 4 };
       const expected = { permissions: ADA.permissions, credentialEpoch: ADA.credentialEpoch };
       const confirm = (session: NewSession, presented: number, user: { permissions: readonly string[]; credentialEpoch: number } = expected) =>
         ctx.store.rotateConfirmingUser(
@@ -135,13 +135,43 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await expect(ctx.store.sessionAndUser(id(), 'nope')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
       });
 
-      it('writes a mirror only when there is none with onlyIfAbsent, and always without it', async () => {
+      it('writes a mirror only when there is none with mode absent, and without it unless its version is older', async () => {
         const prn = id();
-        await expect(ctx.store.putUser(prn, ADA, { onlyIfAbsent: true })).resolves.toBe(true);
-        await expect(ctx.store.putUser(prn, { ...ADA, disabled: true }, { onlyIfAbsent: true })).resolves.toBe(false);
+        await expect(ctx.store.putUser(prn, ADA, { mode: 'absent' })).resolves.toBe(true);
+        await expect(ctx.store.putUser(prn, { ...ADA, disabled: true }, { mode: 'absent' })).resolves.toBe(false);
         await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toMatchObject({ user: ADA });
         await expect(ctx.store.putUser(prn, { ...ADA, disabled: true })).resolves.toBe(true);
         await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toMatchObject({ user: { disabled: true } });
+      });
+
+      it('keeps the newer of two mirror writes that arrive in the wrong order (review F5)', async () => {
+        const prn = id();
+        // SQL committed A (version 5, still an admin) and then B (version 6, admin removed), but
+        // B's mirror write reaches the store first.
+        const a: UserSecurity = { ...ADA, permissions: ['read:profile', 'admin:users'], version: 5 };
+        const b: UserSecurity = { ...ADA, permissions: ['read:profile'], version: 6 };
+        await expect(ctx.store.putUser(prn, b)).resolves.toBe(true);
+        await expect(ctx.store.putUser(prn, a)).resolves.toBe(false);
+        await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toMatchObject({ user: { permissions: ['read:profile'], version: 6 } });
+        // The same version again (a write's exact row after its own restriction) is taken.
+        await expect(ctx.store.putUser(prn, { ...b, permissions: ['read:profile', 'x'] })).resolves.toBe(true);
+      });
+
+      it('lets repair (resync) replace a restriction of a higher version, but never a written row', async () => {
+        const prn = id();
+        await ctx.store.putUser(prn, { ...ADA, disabled: true, version: 9 }, { restriction: true });
+        await expect(ctx.store.putUser(prn, { ...ADA, version: 8 })).resolves.toBe(false);
+        await expect(ctx.store.putUser(prn, { ...ADA, version: 8 }, { mode: 'repair' })).resolves.toBe(true);
+        await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toMatchObject({ user: { disabled: false, version: 8 } });
+        await ctx.store.putUser(prn, { ...ADA, version: 10 });
+        await expect(ctx.store.putUser(prn, { ...ADA, version: 8 }, { mode: 'repair' })).resolves.toBe(false);
+      });
+
+      it('removes a mirror', async () => {
+        const prn = id();
+        await ctx.store.putUser(prn, ADA);
+        await ctx.store.removeUser(prn);
+        await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toMatchObject({ user: undefined });
       });
 
       it('rotates while the user holds exactly those permissions and that credential epoch', async () => {

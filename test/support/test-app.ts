@@ -158,6 +158,7 @@ export async function createUser(app: TestApp, input: { email?: string; password
     permissions: input.permissions ?? ['read:profile'],
     disabled: false,
     credentialEpoch: 0,
+    version: 1,
     createdAt: app.clock.now(),
     updatedAt: app.clock.now(),
   });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccountsDatabase } from '../../src/accounts/database';
 import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { MemoryUserStore } from '../../src/users/memory-store';
-import type { User, UserStore } from '../../src/users/types';
+import type { User, UserChange, UserStore } from '../../src/users/types';
 import { openTestDatabase } from '../support/accounts';
 
 const user = (overrides: Partial<User> = {}): User => ({
@@ -13,6 +13,7 @@ const user = (overrides: Partial<User> = {}): User => ({
   permissions: ['read:profile'],
   disabled: false,
   credentialEpoch: 0,
+  version: 1,
   createdAt: 1_000,
   updatedAt: 1_000,
   ...overrides,
@@ -103,5 +104,65 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s user store', (kind)
     await store.create(user());
     await store.create(user({ createdAt: 2_000 }));
     expect(await store.list()).toHaveLength(2);
+  });
+
+  it('counts the version: 1 when created, one more with every write, in the same statement', async () => {
+    const ada = user();
+    await store.create(ada);
+    await expect(store.update(ada.id, { name: 'Ada L.' }, 2_000)).resolves.toMatchObject({ version: 2 });
+    await expect(store.write(ada.id, { patch: { disabled: true }, now: 3_000 }, {})).resolves.toMatchObject({ outcome: 'written', before: { version: 2 }, after: { version: 3, disabled: true } });
+    await expect(store.get(ada.id)).resolves.toMatchObject({ version: 3 });
+  });
+
+  it('deletes a user, runs beforeWrite with the record first, and aborts the write when it rejects', async () => {
+    const ada = user();
+    await store.create(ada);
+    const seen: number[] = [];
+    await expect(store.write(ada.id, { patch: { name: 'X' }, now: 2_000 }, { beforeWrite: () => Promise.reject(new Error('mirror down')) })).rejects.toThrow('mirror down');
+    await expect(store.get(ada.id)).resolves.toMatchObject({ name: 'Ada', version: 1 });
+    await expect(store.write(ada.id, 'delete', { beforeWrite: (before) => Promise.resolve(void seen.push(before.version)) })).resolves.toMatchObject({ outcome: 'written', after: undefined });
+    expect(seen).toEqual([1]);
+    await expect(store.get(ada.id)).resolves.toBeUndefined();
+    await expect(store.findByEmail(ada.email)).resolves.toBeUndefined();
+    await expect(store.write(ada.id, 'delete', {})).resolves.toEqual({ outcome: 'missing' });
+  });
+
+  it('keeps the last enabled holder of a permission (keepHolderOf): no delete, disable or removal of it', async () => {
+    const keep = { keepHolderOf: 'admin:users' };
+    const root = user({ permissions: ['admin:users'] });
+    const other = user({ permissions: ['admin:users', 'x'], disabled: true });
+    await store.create(root);
+    await store.create(other);
+    for (const change of ['delete', { patch: { disabled: true }, now: 2_000 }, { patch: { permissions: ['x'] }, now: 2_000 }] satisfies UserChange[]) {
+      await expect(store.write(root.id, change, keep)).resolves.toEqual({ outcome: 'last_holder' });
+    }
+    await expect(store.write(root.id, { patch: { permissions: ['admin:users', 'y'], name: 'R' }, now: 2_000 }, keep)).resolves.toMatchObject({ outcome: 'written' });
+    // A disabled holder may lose it; enabled again, it makes root no longer the last.
+    await expect(store.write(other.id, { patch: { permissions: ['x'] }, now: 2_000 }, keep)).resolves.toMatchObject({ outcome: 'written' });
+    await store.update(other.id, { permissions: ['admin:users'], disabled: false }, 3_000);
+    await expect(store.write(root.id, 'delete', keep)).resolves.toMatchObject({ outcome: 'written' });
+    await expect(store.write(other.id, { patch: { disabled: true }, now: 4_000 }, keep)).resolves.toEqual({ outcome: 'last_holder' });
+  });
+
+  it('searches by email prefix, wildcards literal, in (email, id) byte order, from a keyset position', async () => {
+    for (const email of ['b_2@example.com', 'b_1@example.com', 'bx1@example.com', 'b%@example.com', 'c@example.com']) await store.create(user({ email }));
+    const emails = async (prefix: string, limit = 10, after?: { email: string; id: string }) =>
+      (await store.search({ emailPrefix: prefix, limit, ...(after ? { after } : {}) })).map((u) => u.email);
+    await expect(emails('b_')).resolves.toEqual(['b_1@example.com', 'b_2@example.com']);
+    await expect(emails('b%')).resolves.toEqual(['b%@example.com']);
+    await expect(emails('b')).resolves.toEqual(['b%@example.com', 'b_1@example.com', 'b_2@example.com', 'bx1@example.com']);
+    await expect(emails('', 2)).resolves.toEqual(['b%@example.com', 'b_1@example.com']);
+    const [first] = await store.search({ emailPrefix: 'b_', limit: 1 });
+    await expect(emails('b', 10, { email: first!.email, id: first!.id })).resolves.toEqual(['b_2@example.com', 'bx1@example.com']);
+    await expect(emails('z')).resolves.toEqual([]);
+  });
+
+  it('continues a search after a page edge without skipping or repeating a user', async () => {
+    const users = ['a1@example.com', 'a2@example.com', 'a3@example.com'].map((email) => user({ email }));
+    for (const u of users) await store.create(u);
+    const page1 = await store.search({ emailPrefix: 'a', limit: 2 });
+    const last = page1.at(-1)!;
+    const page2 = await store.search({ emailPrefix: 'a', limit: 2, after: { email: last.email, id: last.id } });
+    expect([...page1, ...page2].map((u) => u.email)).toEqual(['a1@example.com', 'a2@example.com', 'a3@example.com']);
   });
 });

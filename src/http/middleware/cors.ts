@@ -3,7 +3,7 @@ import cors, { type CorsOptions } from 'cors';
 
 /**
  * The server's two CORS policies, each built once:
- * - `corsPolicy()`, for /api and /jts: a listed origin is echoed back with credentials (cookies);
+ * - `corsPolicy()`, for /api, /jts and /admin: a listed origin is echoed back with credentials (cookies);
  * - `publicCors`, for the documents every origin may read (JWKS, discovery, OpenAPI), never with
  *   credentials.
  * Each router applies its policy once, as its first layer; /jts/sessions is mounted inside the
@@ -18,7 +18,7 @@ export interface CorsPolicyOptions {
 }
 
 const BASE: CorsOptions = {
-  methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+  methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
   allowedHeaders: ['Authorization', 'Content-Type', 'X-JTS-Request', 'X-JTS-StateProof', 'X-JTS-Device-ID', 'X-Request-Id'],
   exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'WWW-Authenticate'],
 };

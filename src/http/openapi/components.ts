@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
-import { changePasswordBody, loginBody, registerBody } from '../body.js';
+import { changePasswordBody, createUserBody, loginBody, registerBody, updateUserBody } from '../body.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
 import { deviceId } from '../fields.js';
@@ -40,7 +40,7 @@ export const ERROR_RESPONSES = {
   Unauthorized: errorResponse(401, 'No valid credential'),
   Forbidden: errorResponse(403, 'CSRF check failed, or not allowed'),
   NotFound: errorResponse(404, 'Not found'),
-  Conflict: errorResponse(409, 'Conflict'),
+  Conflict: errorResponse(409, 'Conflict (`email_taken`: the email has an account; `last_admin`: the change would leave no enabled account with admin:users)'),
   PayloadTooLarge: errorResponse(413, 'The body exceeds BODY_LIMIT'),
   UnsupportedMediaType: errorResponse(415, 'The body is not JSON'),
   TooManyRequests: {
@@ -78,6 +78,22 @@ export const SCHEMAS: Json = {
   LoginRequest: requestSchema(loginBody),
   RegisterRequest: requestSchema(registerBody),
   ChangePasswordRequest: requestSchema(changePasswordBody),
+  CreateUserRequest: requestSchema(createUserBody),
+  UpdateUserRequest: { ...requestSchema(updateUserBody), minProperties: 1, description: 'At least one of `name`, `permissions`, `disabled`.' },
+  User: {
+    type: 'object',
+    description: 'An account as the admin API shows it (never its password hash).',
+    required: ['id', 'email', 'name', 'permissions', 'disabled', 'createdAt', 'updatedAt'],
+    properties: {
+      id: { type: 'string' },
+      email: { type: 'string', description: 'Normalised: trimmed and lower-cased.' },
+      name: { type: 'string' },
+      permissions: { type: 'array', items: { type: 'string' } },
+      disabled: { type: 'boolean' },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+    },
+  },
   Credentials: {
     type: 'object',
     description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',
@@ -126,6 +142,7 @@ export const PARAMETERS: Json = {
   },
   StateProofHeader: { name: 'X-JTS-StateProof', in: 'header', required: false, schema: { type: 'string' }, description: 'Native clients: the StateProof instead of the cookie.' },
   StateProofCookie: { name: STATE_PROOF_COOKIE, in: 'cookie', required: false, schema: { type: 'string' } },
+  UserId: { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The user id (`prn`); an unknown one is 404 `not_found`.' },
   RequestId: { name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, description: 'Echoed back; generated when absent.' },
 };
 

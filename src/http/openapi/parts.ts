@@ -3,7 +3,7 @@ import type { ErrorResponseName } from './components.js';
 /** Small builders the path modules of the OpenAPI document share. */
 
 export type Json = Record<string, unknown>;
-export type Method = 'get' | 'post' | 'delete' | 'options';
+export type Method = 'get' | 'post' | 'patch' | 'delete' | 'options';
 
 export const ref = (kind: 'schemas' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 export const json = (schema: Json) => ({ 'application/json': { schema } });

@@ -1,12 +1,23 @@
 --[[
-  Writes a user's security mirror (redis-keys.ts, USER_MIRROR_FIELDS).
+  Writes a user's security mirror (redis-keys.ts, USER_MIRROR_FIELDS), never an older version over
+  a newer one: two account changes whose mirror writes reach Redis in the opposite order of their
+  SQL commits leave the later commit's state (review finding F5).
 
   KEYS[1] the user mirror hash
-  ARGV[1] '1': only when there is no mirror yet (the rebuild at sign-in), '0': always
+  ARGV[1] 'absent': only when there is no mirror yet (the rebuild at sign-in)
+          'newer':  unless the mirror holds a higher version
+          'repair': as 'newer', and over a restriction of any version (resync)
   ARGV[2] permissions (JSON, as encodePermissions)   ARGV[3] disabled '0' | '1'   ARGV[4] epoch
+  ARGV[5] version (users.version)   ARGV[6] restriction '1' (written before the SQL write) | '0'
 
-  Returns: 1 written, 0 left as it was (ARGV[1] = '1' and a mirror exists)
+  Returns: 1 written, 0 left as it was
 ]]
-if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'permissions', ARGV[2], 'disabled', ARGV[3], 'epoch', ARGV[4])
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if ARGV[1] == 'absent' then return 0 end
+  -- A mirror from before versions existed has none: version 0, older than every row.
+  local stored = redis.call('HMGET', KEYS[1], 'version', 'restriction')
+  local repairable = ARGV[1] == 'repair' and stored[2] == '1'
+  if not repairable and tonumber(ARGV[5]) < tonumber(stored[1] or '0') then return 0 end
+end
+redis.call('HSET', KEYS[1], 'permissions', ARGV[2], 'disabled', ARGV[3], 'epoch', ARGV[4], 'version', ARGV[5], 'restriction', ARGV[6])
 return 1
