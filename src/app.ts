@@ -27,7 +27,7 @@ import { wellKnownRoutes } from './http/routes/well-known.js';
 import type { Metrics } from './observability/metrics.js';
 import { observeRequests } from './observability/request-observer.js';
 import type { RateLimitStoreFactory } from './redis/rate-limit-store.js';
-import type { UserStore } from './users/types.js';
+import type { MirroredUserStore } from './auth/mirrored-users.js';
 
 export interface AppSettings {
   issuer: string;
@@ -48,7 +48,7 @@ export interface AppDeps {
   resourceServer: JTSResourceServer;
   /** The admin API's service (/admin/users). */
   administration: UserAdministration;
-  users: UserStore;
+  users: MirroredUserStore;
   clock: Clock;
   logger: Logger;
   readiness: Readiness;

@@ -2,8 +2,8 @@ import type { SessionStore, UserSecurity } from '../sessions/types.js';
 import type { User, UserChange, UserPatch, UserSearch, UserStore, WriteOptions, WriteResult } from '../users/types.js';
 
 /** What the hot paths mirror of a user. */
-export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'credentialEpoch' | 'version'>): UserSecurity {
-  return { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version };
+export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'credentialEpoch' | 'version' | 'email' | 'name'>): UserSecurity {
+  return { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, profile: { email: user.email, name: user.name } };
 }
 
 /**
@@ -13,6 +13,7 @@ export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'creden
 function restrictionOf(before: User, change: UserChange): UserSecurity {
   const version = before.version + 1;
   if (change === 'delete') return { disabled: true, permissions: [], credentialEpoch: before.credentialEpoch, version };
+  // The profile is not security state: the restriction keeps the one stored until the row is written.
   const { patch } = change;
   const permissions = patch.permissions ?? before.permissions;
   return {
@@ -43,8 +44,20 @@ function restrictionOf(before: User, change: UserChange): UserSecurity {
 export class MirroredUserStore implements UserStore {
   constructor(
     private readonly records: UserStore,
-    private readonly sessions: Pick<SessionStore, 'putUser' | 'removeUser'>,
+    private readonly sessions: Pick<SessionStore, 'putUser' | 'removeUser' | 'userProfile'>,
   ) {}
+
+  /**
+   * What `GET /api/profile` shows: from the mirror, so the request never waits on SQL (one Redis
+   * round trip together with the session check); from the system of record only for a mirror
+   * written before profiles were mirrored. Undefined when the account does not exist.
+   */
+  async profile(id: string): Promise<{ id: string; email: string; name: string } | undefined> {
+    const mirrored = await this.sessions.userProfile(id);
+    if (mirrored) return { id, ...mirrored };
+    const user = await this.records.get(id);
+    return user && { id: user.id, email: user.email, name: user.name };
+  }
 
   async create(user: User): Promise<'created' | 'email_taken'> {
     const created = await this.records.create(user);

@@ -85,6 +85,7 @@ const ACTOR = 'cli';
 const DETACHED_SESSIONS = {
   putUser: () => Promise.resolve(false),
   removeUser: () => Promise.resolve(),
+  userProfile: () => Promise.resolve(undefined),
   list: () => Promise.resolve([]),
   revokeAll: () => Promise.resolve([]),
 };

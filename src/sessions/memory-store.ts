@@ -1,6 +1,6 @@
 import type { Clock } from '../jts/clock.js';
 import { sessionLimit } from './policy.js';
-import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserSecurity } from './types.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
 
 interface Entry {
   record: SessionRecord;
@@ -33,8 +33,14 @@ export class MemorySessionStore implements SessionStore {
     const stored = this.mirrors.get(prn);
     const mode = options.mode ?? 'newer';
     if (stored !== undefined && (mode === 'absent' || (!(mode === 'repair' && stored.restriction) && user.version < stored.version))) return Promise.resolve(false);
-    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, restriction: options.restriction ?? false });
+    const profile = user.profile ?? stored?.profile;
+    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, restriction: options.restriction ?? false, ...(profile && { profile: { ...profile } }) });
     return Promise.resolve(true);
+  }
+
+  userProfile(prn: string): Promise<UserProfile | undefined> {
+    const profile = this.mirrors.get(prn)?.profile;
+    return Promise.resolve(profile && { ...profile });
   }
 
   removeUser(prn: string): Promise<void> {

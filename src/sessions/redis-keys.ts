@@ -1,3 +1,5 @@
+import type { UserProfile, UserSecurity } from './types.js';
+
 /**
  * The Redis schema: every key the server uses, and the fields of the user mirror, built here and
  * nowhere else (the Lua scripts name the same fields in their headers).
@@ -50,8 +52,14 @@ export function redisKeys(prefix: string): RedisKeys {
  */
 export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch', 'version', 'restriction'] as const;
 
-/** The mirror's fields in USER_MIRROR_FIELDS order, as put-user-1.lua takes them. */
-export type EncodedUserMirror = [permissions: string, disabled: string, epoch: string, version: string, restriction: string];
+/**
+ * The profile fields of the same hash (UserProfile), read only by `GET /api/profile`; 0.1's user
+ * hash had them under the same names.
+ */
+export const USER_PROFILE_FIELDS = ['email', 'name'] as const;
+
+/** USER_MIRROR_FIELDS then USER_PROFILE_FIELDS, as put-user-1.lua takes them ('' profile: none given). */
+export type EncodedUserMirror = [permissions: string, disabled: string, epoch: string, version: string, restriction: string, email: string, name: string];
 
 /**
  * How put-user-1.lua decides whether to write: `absent` only where there is no mirror (the rebuild
@@ -68,9 +76,16 @@ export function encodePermissions(permissions: readonly string[]): string {
   return JSON.stringify(permissions);
 }
 
-/** The mirror's fields in USER_MIRROR_FIELDS order. */
-export function encodeUserMirror(user: { disabled: boolean; permissions: readonly string[]; credentialEpoch: number; version: number }, restriction: boolean): EncodedUserMirror {
-  return [encodePermissions(user.permissions), user.disabled ? '1' : '0', String(user.credentialEpoch), String(user.version), restriction ? '1' : '0'];
+/** The mirror's fields in EncodedUserMirror order. */
+export function encodeUserMirror(user: UserSecurity, restriction: boolean): EncodedUserMirror {
+  return [encodePermissions(user.permissions), user.disabled ? '1' : '0', String(user.credentialEpoch), String(user.version), restriction ? '1' : '0', user.profile?.email ?? '', user.profile?.name ?? ''];
+}
+
+/** A profile read with HMGET in USER_PROFILE_FIELDS order; undefined when the mirror has none. */
+export function decodeUserProfile(fields: readonly (string | null)[]): UserProfile | undefined {
+  const [email, name] = fields;
+  if (email === null || email === undefined || email === '' || name === null || name === undefined) return undefined;
+  return { email, name };
 }
 
 /**

@@ -5,8 +5,8 @@ import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import { decodeUserMirror, encodePermissions, encodeUserMirror, USER_MIRROR_FIELDS, type RedisKeys } from './redis-keys.js';
-import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserSecurity } from './types.js';
+import { decodeUserMirror, decodeUserProfile, encodePermissions, encodeUserMirror, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
 
 export interface RedisSessionStoreOptions {
   /**
@@ -89,6 +89,10 @@ export class RedisSessionStore implements SessionStore {
       const [session, user] = await Promise.all([this.redis.hmget(this.keys.session(prn, aid), 'st', 'g', 'c', 'dh'), this.redis.hmget(this.keys.userMirror(prn), ...USER_MIRROR_FIELDS)]);
       return { session: toSessionState(session), user: decodeUserMirror(user) };
     });
+  }
+
+  userProfile(prn: string): Promise<UserProfile | undefined> {
+    return guardStore(async () => decodeUserProfile(await this.redis.hmget(this.keys.userMirror(prn), ...USER_PROFILE_FIELDS)));
   }
 
   putUser(prn: string, user: UserSecurity, options: PutUserOptions = {}): Promise<boolean> {

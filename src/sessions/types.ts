@@ -50,6 +50,17 @@ export interface UserSecurity {
   credentialEpoch: number;
   /** The account row's version (see User.version): an older one never replaces a newer one. */
   version: number;
+  /**
+   * What `GET /api/profile` shows, mirrored so that the demo API never waits on SQL either. Always
+   * written; undefined when read from a mirror written before it was (the reader then asks SQL).
+   */
+  profile?: UserProfile;
+}
+
+/** The user's public profile fields, as the mirror keeps them. */
+export interface UserProfile {
+  email: string;
+  name: string;
 }
 
 /** How putUser decides; see PutUserMode in redis-keys.ts, which the memory store follows too. */
@@ -103,6 +114,8 @@ export interface SessionStore {
    * a higher version. Resolves true when written.
    */
   putUser(prn: string, user: UserSecurity, options?: PutUserOptions): Promise<boolean>;
+  /** The profile the user's mirror holds; undefined without a mirror or one written before profiles were. */
+  userProfile(prn: string): Promise<UserProfile | undefined>;
   /** Deletes the user's mirror (the account was deleted; its sessions are ended separately). */
   removeUser(prn: string): Promise<void>;
   list(prn: string, now: number): Promise<SessionRecord[]>;

@@ -67,6 +67,24 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0, version: 1 });
   });
 
+  it('serves the profile from the mirror, follows a change at once, and asks the records only for a mirror without one', async () => {
+    const user = ada();
+    await users.create(user);
+    await expect(users.profile(user.id)).resolves.toEqual({ id: user.id, email: 'ada@example.com', name: 'Ada' });
+    await users.update(user.id, { name: 'Ada L.' }, 2_000);
+    // The records are not asked: a failing system of record does not matter to a mirrored profile.
+    records.failing = true;
+    const get = jest.spyOn(records, 'get');
+    await expect(users.profile(user.id)).resolves.toEqual({ id: user.id, email: 'ada@example.com', name: 'Ada L.' });
+    expect(get).not.toHaveBeenCalled();
+    // A mirror written before profiles were mirrored: the records answer.
+    await sessions.removeUser(user.id);
+    await sessions.putUser(user.id, { disabled: false, permissions: [], credentialEpoch: 0, version: 2 });
+    await expect(users.profile(user.id)).resolves.toEqual({ id: user.id, email: 'ada@example.com', name: 'Ada L.' });
+    expect(get).toHaveBeenCalledTimes(1);
+    await expect(users.profile('no-such-user')).resolves.toBeUndefined();
+  });
+
   it('rebuilds a missing mirror at sign-in but never overwrites one (a change may be under way)', async () => {
     const user = ada();
     await records.create(user);

@@ -51,12 +51,15 @@ describe('GET /api/profile on Redis', () => {
     expect(res.body).toMatchObject({ error_code: 'JTS-401-04', message: 'The session has ended.' });
   });
 
-  it('refuses a live session whose account is gone from the accounts database', async () => {
+  it('refuses a live session whose account is gone from the accounts database and the mirror', async () => {
     const own = await buildTestApp({ store: 'redis', accounts: 'postgres' });
     try {
       const user = await createUser(own);
       const { bearerPass } = await login(own.app, user.email, user.password);
+      // Deleted by hand in SQL (not through the admin API, which also ends the sessions) and its
+      // mirror lost: the profile falls back to PostgreSQL, which has no such account.
       await own.database?.db.deleteFrom('users').where('id', '=', user.id).execute();
+      await own.sessions.removeUser(user.id);
       const res = await request(own.app).get('/api/profile').set('Authorization', `Bearer ${bearerPass}`);
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ error_code: 'JTS-401-04', message: 'The account no longer exists.' });

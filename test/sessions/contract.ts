@@ -167,6 +167,25 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await expect(ctx.store.putUser(prn, { ...ADA, version: 8 }, { mode: 'repair' })).resolves.toBe(false);
       });
 
+      it('keeps the profile next to the security fields, keeping the stored one when a write carries none', async () => {
+        const prn = id();
+        await ctx.store.putUser(prn, ADA);
+        await expect(ctx.store.userProfile(prn)).resolves.toBeUndefined();
+        await ctx.store.putUser(prn, { ...ADA, version: 5, profile: { email: 'ada@example.com', name: 'Ada <L>' } });
+        await expect(ctx.store.userProfile(prn)).resolves.toEqual({ email: 'ada@example.com', name: 'Ada <L>' });
+        // The renewal's read carries no profile: it stays out of the hot path's bytes.
+        await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toEqual({ session: { state: 'missing' }, user: { ...ADA, version: 5 } });
+        await ctx.store.putUser(prn, { ...ADA, version: 6, profile: { email: 'ada@example.com', name: '' } });
+        await expect(ctx.store.userProfile(prn)).resolves.toEqual({ email: 'ada@example.com', name: '' });
+        await ctx.store.putUser(prn, { ...ADA, disabled: true, version: 7 });
+        await expect(ctx.store.userProfile(prn)).resolves.toEqual({ email: 'ada@example.com', name: '' });
+        // An older write changes nothing, its profile included.
+        await ctx.store.putUser(prn, { ...ADA, version: 2, profile: { email: 'old@example.com', name: 'Old' } });
+        await expect(ctx.store.userProfile(prn)).resolves.toEqual({ email: 'ada@example.com', name: '' });
+        await ctx.store.removeUser(prn);
+        await expect(ctx.store.userProfile(prn)).resolves.toBeUndefined();
+      });
+
       it('removes a mirror', async () => {
         const prn = id();
         await ctx.store.putUser(prn, ADA);

@@ -1,15 +1,15 @@
 import { Router, type RequestHandler } from 'express';
+import type { MirroredUserStore } from '../../auth/mirrored-users.js';
 import type { JTSResourceServer } from '../../auth/resource-server.js';
 import type { BearerPassClaims } from '../../jts/bearer-pass/claims.js';
 import type { Clock } from '../../jts/clock.js';
 import { JtsError } from '../../jts/errors.js';
-import type { UserStore } from '../../users/types.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { authenticatedRoute, bearerOf } from '../middleware/authenticate.js';
 import { requirePermissions } from '../../verifier/guards.js';
 
 /** The demo API the first clients call: /api/public, /api/health, /api/profile, /api/admin. */
-export function apiRoutes(deps: { users: UserStore; resourceServer: JTSResourceServer; authenticate: RequestHandler; clock: Clock; cors: RequestHandler }): Router {
+export function apiRoutes(deps: { users: Pick<MirroredUserStore, 'profile'>; resourceServer: JTSResourceServer; authenticate: RequestHandler; clock: Clock; cors: RequestHandler }): Router {
   const { users, authenticate, clock } = deps;
   const router = Router();
   // Inside the router rather than beside it at the mount: one prefix match per request, not two.
@@ -25,7 +25,7 @@ export function apiRoutes(deps: { users: UserStore; resourceServer: JTSResourceS
   });
 
   // The user read goes out with the session check: one Redis round trip for the whole request.
-  const readUser = (payload: BearerPassClaims) => users.get(payload.prn);
+  const readUser = (payload: BearerPassClaims) => users.profile(payload.prn);
   router.get(
     '/profile',
     authenticatedRoute(deps.resourceServer, readUser, (_req, res, { payload }, user) => {
