@@ -15,6 +15,10 @@ export type AuditEvent =
   | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'policy' }
   | { event: 'password.changed'; prn: string }
   | { event: 'rate_limited'; limiter: string }
-  | { event: 'store.unavailable'; operation: string };
+  | { event: 'store.unavailable'; operation: string }
+  | { event: 'client.auth_failed'; reason: 'unknown_client' | 'wrong_secret' | 'disabled'; client: string }
+  | { event: 'token.issued'; grant: 'client_credentials'; client: string; scope: string }
+  /** RFC 8693 exchange: who (user, session), for whom (audience, acting client) and from where. */
+  | { event: 'token.exchanged'; prn: string; aid: string; audience: string; scope: string; client: string | undefined; ip: string | undefined; userAgent: string | undefined };
 
 export type AuditSink = (event: AuditEvent) => void;
