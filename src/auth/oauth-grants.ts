@@ -70,17 +70,18 @@ export class OAuthGrants {
    * Returned so the HTTP layer can apply the per-user limit before anything is signed.
    */
   async verifySubject(subjectToken: string): Promise<BearerPassClaims> {
-    let payload: BearerPassClaims;
     try {
-      ({ payload } = await this.deps.resourceServer.authenticate(subjectToken));
+      const { payload } = this.deps.resourceServer.verify(subjectToken);
+      // Before the session check: a client's token has no session, and deserves the precise answer.
+      if (payload.atm === CLIENT_CREDENTIALS_ATM || payload.atm === TOKEN_EXCHANGE_ATM || payload.act !== undefined || payload.scope !== undefined) {
+        throw new OAuthError('invalid_grant', { message: 'The subject token must be a user’s BearerPass; a token issued by /jts/token cannot be exchanged.' });
+      }
+      await this.deps.resourceServer.assertSessionAlive(payload);
+      return payload;
     } catch (error) {
       if (error instanceof JtsError) throw new OAuthError('invalid_grant', { message: SUBJECT_MESSAGES[error.code] ?? 'The subject token is not a valid BearerPass of this server.', cause: error });
       throw error;
     }
-    if (payload.atm === CLIENT_CREDENTIALS_ATM || payload.atm === TOKEN_EXCHANGE_ATM || payload.act !== undefined || payload.scope !== undefined) {
-      throw new OAuthError('invalid_grant', { message: 'The subject token must be a user’s BearerPass; a token issued by /jts/token cannot be exchanged.' });
-    }
-    return payload;
   }
 
   /**
