@@ -30,6 +30,7 @@ describe('listRoutes (Express internals)', () => {
         'OPTIONS /.well-known/jwks.json',
         'GET /.well-known/jts-configuration',
         'OPTIONS /.well-known/jts-configuration',
+        'POST /jts/introspect',
         'POST /jts/login',
         'POST /jts/register',
         'POST /jts/renew',
@@ -37,6 +38,7 @@ describe('listRoutes (Express internals)', () => {
         'POST /jts/password',
         'GET /jts/sessions',
         'POST /jts/sessions/revoke-others',
+        'POST /jts/token',
         'DELETE /jts/sessions/:aid',
       ].sort(),
     );
