@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
-import type { OAuthRouteDeps } from '../routes/oauth.js';
 import { createLimiter, type RateLimitDeps } from './rate-limit.js';
 
 /**
@@ -18,11 +17,14 @@ function rateLimitKeyOf(res: Response): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 32);
 }
 
+/** The limiters of the OAuth routes (routes/oauth.ts); empty when RATE_LIMIT_ENABLED=false. */
+export type OAuthLimits = Partial<Record<'exchange' | 'introspect', RequestHandler[]>>;
+
 /**
  * /jts/token exchanges per user (RFC 8693 downstream tokens: 10 per 15 minutes by default,
  * whatever client or address asks) and /jts/introspect calls per client.
  */
-export function oauthRateLimits(deps: RateLimitDeps): OAuthRouteDeps['limits'] {
+export function oauthRateLimits(deps: RateLimitDeps): OAuthLimits {
   if (!deps.rules.enabled) return {};
   const keyGenerator = (_req: unknown, res: Response) => rateLimitKeyOf(res);
   const limiter = (name: string, rule: RateLimitDeps['rules']['introspect']): RequestHandler[] => [createLimiter(name, rule, deps, { keyGenerator })];

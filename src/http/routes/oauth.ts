@@ -1,4 +1,4 @@
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type { ServiceClient } from '../../accounts/sql-client-store.js';
 import type { AuditSink } from '../../auth/audit.js';
 import { SCOPE_TOKEN_PATTERN } from '../../auth/client-admin.js';
@@ -10,7 +10,7 @@ import type { BearerPassClaims } from '../../jts/bearer-pass/claims.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { authenticateClient } from '../client-auth.js';
 import { HttpError } from '../errors.js';
-import { setRateLimitKey } from '../middleware/oauth-rate-limit.js';
+import { setRateLimitKey, type OAuthLimits } from '../middleware/oauth-rate-limit.js';
 import { FORM_MEDIA_TYPE, OAuthForm } from '../oauth-form.js';
 
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
@@ -24,7 +24,7 @@ export interface OAuthRouteDeps {
   audit: AuditSink;
   bodyLimit: string;
   /** Per-user exchange limit and per-client introspection limit (oauth-rate-limit.ts); empty when limits are off. */
-  limits: Partial<Record<'exchange' | 'introspect', RequestHandler[]>>;
+  limits: OAuthLimits;
 }
 
 /** RFC 6749 §5.1: token answers are never cached. */
