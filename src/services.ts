@@ -123,6 +123,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     mintClientToken: createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.clientTokenLifetimeSeconds, issuer: jts.issuer }),
     mintExchangedToken: createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.exchangeTokenLifetimeSeconds, issuer: jts.issuer }),
     resourceServer,
+    serverAudience: jts.audience,
     audit,
   });
   const introspection = new Introspection({

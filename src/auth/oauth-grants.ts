@@ -30,6 +30,8 @@ export interface OAuthGrantDeps {
   mintExchangedToken: BearerPassIssuer;
   /** The server's own check of a user's BearerPass: signature, claims, audience, live session. */
   resourceServer: JTSResourceServer;
+  /** JTS_AUDIENCE: never an exchange target (a token for it would be a second, narrower BearerPass of this API). */
+  serverAudience: string;
   audit: AuditSink;
 }
 
@@ -90,6 +92,7 @@ export class OAuthGrants {
    * service accepts. `actor` is the client that authenticated, if one did (its id goes in `act`).
    */
   exchange(subject: BearerPassClaims, audience: string, requested: readonly string[] | undefined, actor: ServiceClient | undefined, origin: RequestOrigin): TokenResponse {
+    if (audience === this.deps.serverAudience) throw new OAuthError('invalid_target', { message: 'This server’s own API is not an exchange target; call it with the BearerPass itself.' });
     const target = this.deps.clients.findByAudience(audience);
     if (target === undefined) throw new OAuthError('invalid_target', { message: 'The audience is not a registered service.' });
     const grantable = (subject.perm ?? []).filter((permission) => target.scopes.includes(permission));

@@ -16,12 +16,15 @@ describe('POST /jts/token, token exchange (RFC 8693)', () => {
   let t: TestApp;
   let frontend: { Authorization: string };
   let orders: { Authorization: string };
+  let api: { Authorization: string };
   let user: { id: string; email: string; password: string };
 
   beforeAll(async () => {
     t = await buildTestApp({ store: 'redis', accounts: 'postgres' });
     orders = basic('orders', await addClient(t, 'orders', ORDERS, ['read:orders', 'write:orders']));
     frontend = basic('frontend', await addClient(t, 'frontend', 'https://frontend.example.com', []));
+    // A client whose audience is this server's own (JTS_AUDIENCE): its tokens carry our `aud`.
+    api = basic('api', await addClient(t, 'api', t.config.jts.audience, ['read:orders']));
     user = await createUser(t, { permissions: ['read:profile', 'read:orders'] });
   });
 
@@ -108,16 +111,22 @@ describe('POST /jts/token, token exchange (RFC 8693)', () => {
       expect(res.body).toEqual(errorBody('invalid_grant', 'The subject token is not a valid BearerPass of this server.'));
     });
 
-    it('a downstream token as subject (no chains), even one for this server’s own audience', async () => {
-      const api = basic('api', await addClient(t, 'api', t.config.jts.audience, ['read:orders']));
+    it('a downstream token or a client’s token as subject (no chains)', async () => {
       const { bearerPass } = await login(t.app, user.email, user.password);
-      const downstream = ((await tokenRequest(t, exchangeForm(bearerPass, { audience: t.config.jts.audience }))).body as { access_token: string }).access_token;
+      const downstream = ((await tokenRequest(t, exchangeForm(bearerPass))).body as { access_token: string }).access_token;
+      const chained = await tokenRequest(t, exchangeForm(downstream));
+      expect(chained.body).toEqual(errorBody('invalid_grant', 'The subject token was issued for another audience.'));
       const clientToken = ((await tokenRequest(t, { grant_type: 'client_credentials' }, api)).body as { access_token: string }).access_token;
-      for (const subject of [downstream, clientToken]) {
-        const res = await tokenRequest(t, exchangeForm(subject));
-        expect(res.status).toBe(400);
-        expect(res.body).toEqual(errorBody('invalid_grant', 'The subject token must be a user’s BearerPass; a token issued by /jts/token cannot be exchanged.'));
-      }
+      const res = await tokenRequest(t, exchangeForm(clientToken));
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(errorBody('invalid_grant', 'The subject token must be a user’s BearerPass; a token issued by /jts/token cannot be exchanged.'));
+    });
+
+    it('this server’s own audience as the target, even when a client is registered with it: invalid_target', async () => {
+      const { bearerPass } = await login(t.app, user.email, user.password);
+      const res = await tokenRequest(t, exchangeForm(bearerPass, { audience: t.config.jts.audience }));
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(errorBody('invalid_target', 'This server’s own API is not an exchange target; call it with the BearerPass itself.'));
     });
 
     it('a subject_token_type other than access_token, or unsupported parameters: invalid_request', async () => {
