@@ -14,7 +14,7 @@ const config: Config = {
   },
   // Sources import with the `.js` extension Node needs at run time; jest resolves the .ts file.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transformIgnorePatterns: ['/node_modules/(?!(jose|@electric-sql/pglite)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|oauth4webapi|@electric-sql/pglite)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30_000,

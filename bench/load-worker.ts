@@ -49,6 +49,20 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
       ];
       break;
     }
+    case 'introspect': {
+      const { tokens, authorization } = request;
+      options.requests = [
+        {
+          method: 'POST',
+          path: '/jts/introspect',
+          setupRequest(req) {
+            const token = tokens[tokenIndex++ % tokens.length]!;
+            return { ...req, headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token)}` };
+          },
+        },
+      ];
+      break;
+    }
     case 'login': {
       const { credentials } = request;
       options.requests = [{ method: 'POST', path: '/jts/login' }];

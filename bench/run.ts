@@ -8,7 +8,7 @@
  * See bench/README.md for how to read the output.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,7 +21,7 @@ import pg from 'pg';
 import { median, round } from './lib/stats.js';
 
 const ROOT = resolve(__dirname, '..');
-const SCENARIOS = ['public', 'verify', 'verify-stateless', 'renew', 'login', 'login-flood', 'memory', 'stack'] as const;
+const SCENARIOS = ['public', 'verify', 'introspect', 'verify-stateless', 'renew', 'login', 'login-flood', 'memory', 'stack'] as const;
 /** `stack` (what each middleware layer costs) runs only when asked for with --only. */
 const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== 'stack');
 type Scenario = (typeof SCENARIOS)[number];
@@ -222,6 +222,30 @@ class Bench {
     return url;
   }
 
+  /**
+   * Registers a service client in the accounts database of `deployment` (its servers migrated it
+   * at start-up) and waits for their client reload (JTS_CLIENTS_REFRESH=1); returns its Basic header.
+   */
+  async registerClient(deployment: string): Promise<string> {
+    const secret = randomBytes(32).toString('base64url');
+    const client = new pg.Client({ connectionString: await this.databaseUrl(deployment) });
+    await client.connect();
+    try {
+      const now = new Date();
+      await client.query('INSERT INTO clients (id, secret_hash, scopes, audience, disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, false, $5, $5)', [
+        'bench',
+        createHash('sha256').update(secret).digest('base64url'),
+        [],
+        'https://bench.example.com',
+        now,
+      ]);
+    } finally {
+      await client.end();
+    }
+    await sleep(1500);
+    return `Basic ${Buffer.from(`bench:${secret}`).toString('base64')}`;
+  }
+
   private async createSchema(name: string): Promise<string> {
     this.postgres ??= PrivatePostgres.start();
     const server = await this.postgres;
@@ -266,6 +290,8 @@ class Bench {
       JTS_REVOCATION_CHECK: env.revocation,
       // Long enough that the setup's BearerPasses outlive the whole run.
       JTS_BEARER_PASS_LIFETIME: '3600',
+      // The introspect scenario registers its client after start-up; one reload query a second is noise.
+      JTS_CLIENTS_REFRESH: '1',
       BCRYPT_ROUNDS: String(env.bcryptRounds),
       ...(env.graceS === undefined ? {} : { JTS_ROTATION_GRACE: String(env.graceS) }),
       ...(env.redisUrl === undefined ? {} : { REDIS_URL: env.redisUrl }),
@@ -411,11 +437,11 @@ async function main(): Promise<void> {
     const wants = (...names: Scenario[]) => names.some((name) => scenarios.has(name));
     bench.worker = await LoadWorker.start(pin ? LOAD_CPU : undefined);
 
-    const needRedis = wants('public', 'verify', 'verify-stateless', 'renew', 'login', 'login-flood', 'stack');
+    const needRedis = wants('public', 'verify', 'introspect', 'verify-stateless', 'renew', 'login', 'login-flood', 'stack');
     const redisA = needRedis ? await bench.redis('redis') : undefined;
     const run = Date.now().toString(36);
     const [floor, redisStrict, memoryStrict, redisOff, login] = await Promise.all([
-      wants('public', 'verify', 'verify-stateless', 'renew', 'stack') ? bench.floor() : undefined,
+      wants('public', 'verify', 'introspect', 'verify-stateless', 'renew', 'stack') ? bench.floor() : undefined,
       needRedis && redisA ? bench.ours('redis', { redis: redisA, redisUrl: redisA.url, revocation: 'strict', bcryptRounds: 4 }) : undefined,
       wants('public', 'verify', 'renew') ? bench.ours('memory', { revocation: 'strict', bcryptRounds: 4 }) : undefined,
       wants('verify-stateless') && redisA ? bench.ours('redis-off', { redis: redisA, redisUrl: redisA.url, revocation: 'off', bcryptRounds: 4 }) : undefined,
@@ -469,6 +495,10 @@ async function main(): Promise<void> {
     }
     if (scenarios.has('verify')) {
       for (const server of [redisStrict, memoryStrict, ab]) if (server) cases.push(loadCase('verify', server, { type: 'bearer', path: '/api/profile', tokens: setup[server.name]!.tokens }));
+    }
+    if (scenarios.has('introspect') && redisStrict) {
+      // The same users' BearerPasses as verify, introspected by one service client: signature and one session read per call.
+      cases.push(loadCase('introspect', redisStrict, { type: 'introspect', authorization: await bench.registerClient(redisA?.url ?? 'redis'), tokens: setup.redis!.tokens }));
     }
     if (scenarios.has('verify-stateless') && redisOff) cases.push(loadCase('verify-stateless', redisOff, { type: 'bearer', path: '/api/profile', tokens: setup.redis!.tokens }));
     if (scenarios.has('renew')) {

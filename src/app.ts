@@ -2,6 +2,9 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AuditSink } from './auth/audit.js';
 import type { JTSAuthServer } from './auth/auth-server.js';
+import type { ClientDirectory } from './auth/client-directory.js';
+import type { Introspection } from './auth/introspection.js';
+import type { OAuthGrants } from './auth/oauth-grants.js';
 import type { JTSResourceServer } from './auth/resource-server.js';
 import type { UserAdministration } from './auth/user-administration.js';
 import type { Clock } from './jts/clock.js';
@@ -12,6 +15,7 @@ import { corsPolicy } from './http/middleware/cors.js';
 import { requireCsrf } from './http/middleware/csrf.js';
 import { errorHandler, notFound } from './http/middleware/errors.js';
 import { knownDevices } from './http/middleware/known-device.js';
+import { oauthRateLimits } from './http/middleware/oauth-rate-limit.js';
 import { authRateLimits } from './http/middleware/rate-limit.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { auditStoreOutages } from './http/middleware/store-outage.js';
@@ -19,6 +23,7 @@ import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { apiRoutes } from './http/routes/api.js';
 import { authRoutes } from './http/routes/auth.js';
+import { oauthRoutes } from './http/routes/oauth.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { homeRoutes } from './http/routes/home.js';
 import { opsRoutes, type Readiness } from './http/routes/ops.js';
@@ -48,6 +53,8 @@ export interface AppDeps {
   resourceServer: JTSResourceServer;
   /** The admin API's service (/admin/users). */
   administration: UserAdministration;
+  /** /jts/token and /jts/introspect (README "For services"). */
+  oauth: { grants: OAuthGrants; introspection: Introspection; clients: ClientDirectory };
   users: MirroredUserStore;
   clock: Clock;
   logger: Logger;
@@ -97,6 +104,9 @@ export function createApp(deps: AppDeps): Express {
   // itself and /jts/sessions.
   app.use('/api', apiRoutes({ users: deps.users, resourceServer: deps.resourceServer, authenticate: requireBearer, clock, cors }));
   app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
+  // Ahead of the browser routes of /jts: no CSRF header, no cookie, no CORS (servers call these).
+  const oauthLimits = oauthRateLimits({ rules: settings.rateLimits, stores: deps.rateLimitStores, audit: deps.audit, logger });
+  app.use('/jts', oauthRoutes({ ...deps.oauth, audit: deps.audit, bodyLimit: settings.bodyLimit, limits: oauthLimits }));
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, parseJson, authenticate: requireBearer, limits }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));

@@ -4,10 +4,14 @@
  *     import { createVerifier, requireBearerPass } from 'jts-auth-server';
  *     const verifier = createVerifier({ jwksUrl: 'https://auth.example.com/.well-known/jts-jwks', audience: 'https://api.example.com' });
  *     app.get('/orders', requireBearerPass(verifier), handler);
+ *
+ * Tokens from /jts/token (client credentials, token exchange) verify the same way with the
+ * service's own audience; `req.jts.payload` then carries `atm`, `scope` and, for an exchange, `act`
+ * (guard with `requireScopes`).
  */
 export { createVerifier, type Verifier, type VerifierOptions } from './jts/remote-verifier.js';
 export { requireBearerPass } from './verifier/express.js';
 export { createBearerPassVerifier, type VerifyResult } from './jts/bearer-pass/verify.js';
 export type { BearerPassClaims, BearerPassHeader } from './jts/bearer-pass/claims.js';
 export { CodedError, JtsError, isJtsCode, type JtsCode, type ErrorBody, type JtsAction } from './jts/errors.js';
-export { requirePermissions, requireAnyPermission, requireOrg } from './verifier/guards.js';
+export { requirePermissions, requireAnyPermission, requireOrg, requireScopes } from './verifier/guards.js';

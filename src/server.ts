@@ -94,7 +94,9 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
 
   let shuttingDown = false;
   const audit = auditLog(logger);
-  const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), users: accounts.users, isShuttingDown: () => shuttingDown });
+  const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), users: accounts.users, clients: accounts.clients, isShuttingDown: () => shuttingDown });
+  // Before listening: the first token request must find the registered clients.
+  await services.clientDirectory.start();
   if (config.jts.demoUsers) {
     await seedDemoUsers(services.users, services.hasher, { now: Date.now(), logger }).catch((error: unknown) => {
       logger.error({ err: error }, 'could not create the demo users');
@@ -147,6 +149,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     await redis?.quit().catch(() => {
       redis.disconnect();
     });
+    services.clientDirectory.stop();
     await accounts.database.close().catch(() => undefined);
     logger.info({ drained }, 'shutdown complete');
     return drained;

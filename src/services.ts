@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
 import { JTSAuthServer } from './auth/auth-server.js';
+import type { SqlClientStore } from './accounts/sql-client-store.js';
+import { ClientDirectory } from './auth/client-directory.js';
 import { boundedHasher } from './auth/hashing-gate.js';
+import { Introspection } from './auth/introspection.js';
+import { OAuthGrants } from './auth/oauth-grants.js';
 import { MirroredUserStore } from './auth/mirrored-users.js';
 import type { AuditSink } from './auth/audit.js';
 import { JTSResourceServer } from './auth/resource-server.js';
@@ -34,6 +38,8 @@ export interface ServiceInputs {
   redis?: RedisClient;
   /** The accounts' system of record (PostgreSQL or PGlite, see accounts/); tests may leave it out for in-memory users. */
   users?: UserStore;
+  /** Service clients (PostgreSQL or PGlite); absent: no client is registered (tests of other parts). */
+  clients?: SqlClientStore;
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
@@ -42,6 +48,8 @@ export interface ServiceInputs {
 }
 
 export interface Services extends AppDeps {
+  /** Loaded by whoever starts the server: `start()` (server.ts) or `refresh()` (tests). */
+  clientDirectory: ClientDirectory;
   sessions: SessionStore;
   users: MirroredUserStore;
   hasher: PasswordHasher;
@@ -101,6 +109,33 @@ export function buildServices(inputs: ServiceInputs): Services {
 
   // The admin API's service; the user CLI builds its own from the same class (cli/user.ts).
   const administration = new UserAdministration({ users, sessions, hasher, clock, audit });
+  const clientsStore = inputs.clients;
+  const refreshMs = jts.clientsRefreshSeconds * 1000;
+  const clientDirectory = new ClientDirectory({
+    load: () => (clientsStore ? clientsStore.list() : Promise.resolve([])),
+    refreshMs,
+    // Ten missed refreshes (at least five minutes) before a database outage stops client authentication.
+    maxStaleMs: Math.max(10 * refreshMs, 300_000),
+    now: () => clock.now(),
+    onRefreshError(error) {
+      logger.warn({ err: error }, 'could not reload the service clients; the last ones read stay in use');
+    },
+  });
+  const grants = new OAuthGrants({
+    clients: clientDirectory,
+    mintClientToken: createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.clientTokenLifetimeSeconds, issuer: jts.issuer }),
+    mintExchangedToken: createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.exchangeTokenLifetimeSeconds, issuer: jts.issuer }),
+    resourceServer,
+    serverAudience: jts.audience,
+    audit,
+  });
+  const introspection = new Introspection({
+    // Any audience: the introspecting client's is checked by Introspection itself.
+    verify: createBearerPassVerifier({ keyFor: (kid) => keyRing.get(kid), clock, issuer: jts.issuer, clockSkewSeconds: jts.clockSkewSeconds }),
+    resourceServer,
+    clients: clientDirectory,
+    serverAudience: jts.audience,
+  });
 
   const readiness = {
     async check() {
@@ -132,6 +167,8 @@ export function buildServices(inputs: ServiceInputs): Services {
     authServer,
     resourceServer,
     administration,
+    oauth: { grants, introspection, clients: clientDirectory },
+    clientDirectory,
     users,
     sessions,
     hasher,

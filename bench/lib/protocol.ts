@@ -13,6 +13,8 @@ export type LoadRequest =
   | { type: 'get'; path: string }
   /** GET with `Authorization: Bearer <token>`, the tokens taken round-robin across all connections. */
   | { type: 'bearer'; path: string; tokens: string[] }
+  /** POST /jts/introspect as one service client (`authorization`: its Basic header), the tokens round-robin. */
+  | { type: 'introspect'; authorization: string; tokens: string[] }
   /** POST /jts/renew; each connection owns `chains.length / connections` StateProof chains and renews them in turn. */
   | { type: 'renew'; chains: string[] }
   /** POST /jts/login, each connection logging in as one of the credentials. */

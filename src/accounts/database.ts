@@ -8,6 +8,7 @@ import pg from 'pg';
 /** The tables as Kysely sees them (see ./migrations). */
 export interface AccountsSchema {
   users: UsersTable;
+  clients: ClientsTable;
 }
 
 export interface UsersTable {
@@ -20,6 +21,19 @@ export interface UsersTable {
   credential_epoch: ColumnType<number, number | undefined, number>;
   /** int8: node-postgres reads it as a string, PGlite as a bigint; fromRow makes it a number. */
   version: ColumnType<string | number | bigint, number | undefined, number>;
+  created_at: ColumnType<Date, Date, Date>;
+  updated_at: ColumnType<Date, Date, Date>;
+}
+
+/** Service clients (migration 0004); hashes are base64url SHA-256 digests (client-secret.ts). */
+export interface ClientsTable {
+  id: string;
+  secret_hash: string;
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  scopes: string[];
+  audience: string;
+  disabled: boolean;
   created_at: ColumnType<Date, Date, Date>;
   updated_at: ColumnType<Date, Date, Date>;
 }

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001-users.js';
 import * as m0002 from './migrations/0002-user-version.js';
+import * as m0004 from './migrations/0004-clients.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -10,6 +11,7 @@ import * as m0002 from './migrations/0002-user-version.js';
 const MIGRATIONS: Record<string, Migration> = {
   '0001-users': m0001,
   '0002-user-version': m0002,
+  '0004-clients': m0004,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';

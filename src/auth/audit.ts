@@ -17,7 +17,11 @@ export type AuditEvent =
   | { event: 'admin.action'; action: AdminAction; actor: string; target?: string; outcome: AdminOutcome; fields?: string[] }
   | { event: 'password.changed'; prn: string }
   | { event: 'rate_limited'; limiter: string }
-  | { event: 'store.unavailable'; operation: string };
+  | { event: 'store.unavailable'; operation: string }
+  | { event: 'client.auth_failed'; reason: 'unknown_client' | 'wrong_secret' | 'disabled'; client: string }
+  | { event: 'token.issued'; grant: 'client_credentials'; client: string; scope: string }
+  /** RFC 8693 exchange: who (user, session), for whom (audience, acting client) and from where. */
+  | { event: 'token.exchanged'; prn: string; aid: string; audience: string; scope: string; client: string | undefined; ip: string | undefined; userAgent: string | undefined };
 
 /** What an administrator did (the admin API's operations, the user CLI's commands). */
 export type AdminAction = 'users.search' | 'users.list' | 'user.read' | 'user.create' | 'user.update' | 'user.delete' | 'sessions.read' | 'sessions.revoke';

@@ -33,6 +33,9 @@ export interface Config {
     allowRegistration: boolean;
     cookieSecure: boolean;
     demoUsers: boolean;
+    clientTokenLifetimeSeconds: number;
+    exchangeTokenLifetimeSeconds: number;
+    clientsRefreshSeconds: number;
   };
   /** At most one of `url`, `clusterNodes`, `sentinels` is set; none means the memory stores. */
   redis: {
@@ -80,6 +83,10 @@ export interface RateLimitSettings {
   register: RateLimitRule;
   renew: RateLimitRule;
   password: RateLimitRule;
+  /** Token exchanges per user (RFC 8693 downstream tokens). */
+  tokenExchange: RateLimitRule;
+  /** Introspection calls per service client. */
+  introspect: RateLimitRule;
 }
 
 /** Parses and checks the environment; throws one ConfigError listing every bad variable. */
@@ -183,6 +190,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       allowRegistration: env.JTS_ALLOW_REGISTRATION,
       cookieSecure,
       demoUsers: env.JTS_DEMO_USERS === 'auto' ? !production : env.JTS_DEMO_USERS === 'true',
+      clientTokenLifetimeSeconds: env.JTS_CLIENT_TOKEN_LIFETIME,
+      exchangeTokenLifetimeSeconds: env.JTS_EXCHANGE_TOKEN_LIFETIME,
+      clientsRefreshSeconds: env.JTS_CLIENTS_REFRESH,
     },
     redis: {
       url: env.REDIS_URL,
@@ -208,6 +218,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       register: env.RATE_LIMIT_REGISTER,
       renew: env.RATE_LIMIT_RENEW,
       password: env.RATE_LIMIT_PASSWORD,
+      tokenExchange: env.RATE_LIMIT_TOKEN_EXCHANGE,
+      introspect: env.RATE_LIMIT_INTROSPECT,
     },
     metricsToken: env.METRICS_TOKEN,
     http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },

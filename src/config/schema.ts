@@ -102,6 +102,12 @@ export const envSchema = z.object({
   JTS_ALLOW_REGISTRATION: bool(true),
   JTS_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
   JTS_DEMO_USERS: z.enum(['true', 'false', 'auto']).default('auto'),
+  /** Life of a client-credentials token (JTS.md: about an hour). */
+  JTS_CLIENT_TOKEN_LIFETIME: seconds(3600, 60, 86_400),
+  /** Life of a token-exchange token: at most 15 minutes. */
+  JTS_EXCHANGE_TOKEN_LIFETIME: seconds(900, 30, 900),
+  /** How often each instance reloads the service clients from the accounts database. */
+  JTS_CLIENTS_REFRESH: seconds(30, 1, 3600),
 
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'expected up to 32 letters, digits, ":", "_" or "-"').default('jts:'),
@@ -137,6 +143,10 @@ export const envSchema = z.object({
   RATE_LIMIT_REGISTER: rateLimit('10/1h'),
   RATE_LIMIT_RENEW: rateLimit('120/1m'),
   RATE_LIMIT_PASSWORD: rateLimit('10/15m'),
+  /** Token exchanges (RFC 8693) per user, whatever client or address asks. */
+  RATE_LIMIT_TOKEN_EXCHANGE: rateLimit('10/15m'),
+  /** Introspection calls per service client. */
+  RATE_LIMIT_INTROSPECT: rateLimit('1200/1m'),
 
   METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'expected at least 16 characters (or leave empty for an open /metrics)'),
 

@@ -57,6 +57,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['action', 'outcome'] as const,
     registers: [registry],
   });
+  const oauthTokens = new Counter({
+    name: 'jts_oauth_tokens_total',
+    help: '/jts/token outcomes: tokens issued by grant (client_credentials, token_exchange), and failed client authentications (grant client_auth).',
+    labelNames: ['grant', 'outcome'] as const,
+    registers: [registry],
+  });
   const rateLimited = new Counter({ name: 'jts_rate_limited_total', help: 'Requests refused with 429, by limiter.', labelNames: ['limiter'] as const, registers: [registry] });
 
   // Pre-set the label values a dashboard expects, so a rate() over them exists from the first scrape.
@@ -105,6 +111,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         return;
       case 'admin.action':
         adminActions.inc({ action: event.action, outcome: event.outcome });
+        return;
+      case 'client.auth_failed':
+        oauthTokens.inc({ grant: 'client_auth', outcome: 'failed' });
+        return;
+      case 'token.issued':
+        oauthTokens.inc({ grant: 'client_credentials', outcome: 'issued' });
+        return;
+      case 'token.exchanged':
+        oauthTokens.inc({ grant: 'token_exchange', outcome: 'issued' });
         return;
     }
   }

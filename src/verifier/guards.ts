@@ -39,6 +39,26 @@ export function requireAnyPermission(permissions: readonly string[]): RequestHan
   };
 }
 
+/**
+ * Every listed scope is needed in the token's `scope` claim (`JTS-403-02` otherwise): for the
+ * tokens /jts/token issues to services (client credentials, token exchange), whose grant is a
+ * scope rather than the user's permissions. Throws at build time on an empty list.
+ */
+export function requireScopes(scopes: readonly string[]): RequestHandler {
+  if (scopes.length === 0) throw new Error('requireScopes needs at least one scope');
+  return function requireAllScopes(req, res, next) {
+    const verified = verifiedOrRefuse(req, res);
+    if (verified === undefined) return;
+    const held = new Set(verified.payload.scope?.split(' ') ?? []);
+    const missing = scopes.filter((scope) => !held.has(scope));
+    if (missing.length > 0) {
+      refuse(res, new JtsError('JTS-403-02', { message: `Missing scope: ${missing.join(' ')}.` }));
+      return;
+    }
+    next();
+  };
+}
+
 /** The BearerPass must belong to tenant `org` (`JTS-403-03` otherwise). */
 export function requireOrg(org: string): RequestHandler {
   return function requireOrganisation(req, res, next) {

@@ -100,7 +100,10 @@ describe('operations configuration', () => {
       register: { limit: 10, windowMs: 3_600_000 },
       renew: { limit: 120, windowMs: 60_000 },
       password: { limit: 10, windowMs: 900_000 },
+      tokenExchange: { limit: 10, windowMs: 900_000 },
+      introspect: { limit: 1200, windowMs: 60_000 },
     });
+    expect(config.jts).toMatchObject({ clientTokenLifetimeSeconds: 3600, exchangeTokenLifetimeSeconds: 900, clientsRefreshSeconds: 30 });
     expect(config.http).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 15_000, keepAliveTimeoutMs: 61_000 });
     expect(config.shutdown).toEqual({ delayMs: 0, timeoutMs: 10_000 });
     expect(config.corsMaxAgeSeconds).toBe(600);

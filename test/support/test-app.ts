@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { AccountsDatabase } from '../../src/accounts/database';
+import { SqlClientStore } from '../../src/accounts/sql-client-store';
 import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
@@ -124,10 +125,12 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       logger.info(event, event.event);
     },
     ...(redis ? { redis } : {}),
-    ...(database ? { users: new SqlUserStore(database.db) } : {}),
+    ...(database ? { users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db) } : {}),
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),
   });
+  // As server.ts does before listening, without the timer: tests call refresh() after changing clients.
+  await services.clientDirectory.refresh();
   return {
     ...services,
     app: createApp(services),

@@ -36,7 +36,8 @@ interface BodyParserError {
 /** Writes a coded error of any layer as the JSON body of JTS.md, with its headers. */
 export function sendError(res: Response, error: CodedError, clock: Clock): void {
   if (error.retryAfter !== undefined) res.set('Retry-After', String(error.retryAfter));
-  if (error.status === 401) res.set('WWW-Authenticate', `Bearer error="${error.key}"`);
+  // RFC 6749 §5.2: a failed client authentication challenges for the scheme the client must use.
+  if (error.status === 401) res.set('WWW-Authenticate', error.key === 'invalid_client' ? 'Basic realm="jts", charset="UTF-8"' : `Bearer error="${error.key}"`);
   sendJson(res, error.status, error.toBody(clock.now()));
 }
 

@@ -65,7 +65,8 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   };
 }
 
-function createLimiter(name: string, rule: RateLimitRule, deps: RateLimitDeps, extra: Partial<Options>): RequestHandler {
+/** One express-rate-limit limiter with the project's store, headers, audit line and 429 body. */
+export function createLimiter(name: string, rule: RateLimitRule, deps: RateLimitDeps, extra: Partial<Options>): RequestHandler {
   const { audit, logger } = deps;
   return rateLimit({
     windowMs: rule.windowMs,

@@ -151,4 +151,5 @@ export const SECURITY_SCHEMES: Json = {
   stateProofCookie: { type: 'apiKey', in: 'cookie', name: STATE_PROOF_COOKIE },
   stateProofHeader: { type: 'apiKey', in: 'header', name: 'X-JTS-StateProof' },
   metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when configured (or the X-Metrics-Token header).' },
+  clientBasic: { type: 'http', scheme: 'basic', description: 'A service client: id and secret, each form-urlencoded (RFC 6749 §2.3.1).' },
 };

@@ -31,6 +31,10 @@ export interface BearerPassClaims {
   ath?: number;
   spl?: string;
   dfp?: string;
+  /** Space-separated scopes (RFC 8693 §4.2): tokens of /jts/token only. */
+  scope?: string;
+  /** The actor (RFC 8693 §4.1): the service client that exchanged a user's token for this one. */
+  act?: { sub: string };
 }
 
 type ClaimCheck = (value: unknown) => boolean;
@@ -38,6 +42,9 @@ type ClaimCheck = (value: unknown) => boolean;
 const isNonEmptyString: ClaimCheck = (v) => typeof v === 'string' && v.length > 0 && v.length <= 256;
 const isNumericDate: ClaimCheck = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isStringArray: ClaimCheck = (v) => Array.isArray(v) && v.length <= 256 && v.every((p) => typeof p === 'string');
+/** RFC 6749 §3.3 scope-tokens separated by single spaces; long enough for many, bounded. */
+const isScope: ClaimCheck = (v) => typeof v === 'string' && v.length <= 4096 && /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(v);
+const isActor: ClaimCheck = (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isNonEmptyString((v as { sub?: unknown }).sub);
 const isAudience: ClaimCheck = (v) => isNonEmptyString(v) || (isStringArray(v) && (v as unknown[]).length > 0);
 
 const REQUIRED: Record<string, ClaimCheck> = {
@@ -58,6 +65,8 @@ const OPTIONAL: Record<string, ClaimCheck> = {
   ath: isNumericDate,
   spl: isNonEmptyString,
   dfp: isNonEmptyString,
+  scope: isScope,
+  act: isActor,
 };
 
 /** Returns the name of the first required claim that is missing or mistyped, else undefined. */

@@ -16,9 +16,12 @@ export interface BearerPassIssuerOptions {
   graceSeconds?: number;
 }
 
-/** What the caller decides; the issuer adds ids, times, issuer and audience. */
+/**
+ * What the caller decides; the issuer adds ids, times, issuer and audience. An `aud` given here
+ * replaces the issuer's (tokens /jts/token issues for another service).
+ */
 export type BearerPassSubject = Pick<BearerPassClaims, 'prn' | 'aid'> &
-  Partial<Pick<BearerPassClaims, 'perm' | 'org' | 'atm' | 'ath' | 'spl' | 'dfp'>>;
+  Partial<Pick<BearerPassClaims, 'aud' | 'perm' | 'org' | 'atm' | 'ath' | 'spl' | 'dfp' | 'scope' | 'act'>>;
 
 export interface MintedBearerPass {
   token: string;
@@ -50,7 +53,7 @@ export function createBearerPassIssuer(options: BearerPassIssuerOptions): Bearer
       iat,
       exp: iat + lifetimeSeconds,
       ...(issuer === undefined ? {} : { iss: issuer }),
-      ...(audience === undefined ? {} : { aud: audience }),
+      ...(subject.aud !== undefined ? { aud: subject.aud } : audience === undefined ? {} : { aud: audience }),
       ...(subject.perm === undefined ? {} : { perm: subject.perm }),
       ...(grace === undefined || grace === 0 ? {} : { grc: grace }),
       ...(subject.org === undefined ? {} : { org: subject.org }),
@@ -58,6 +61,8 @@ export function createBearerPassIssuer(options: BearerPassIssuerOptions): Bearer
       ...(subject.ath === undefined ? {} : { ath: subject.ath }),
       ...(subject.spl === undefined ? {} : { spl: subject.spl }),
       ...(subject.dfp === undefined ? {} : { dfp: subject.dfp }),
+      ...(subject.scope === undefined ? {} : { scope: subject.scope }),
+      ...(subject.act === undefined ? {} : { act: { sub: subject.act.sub } }),
     };
     const signingInput = `${encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const signature = sign(hash, Buffer.from(signingInput), keyInput);
