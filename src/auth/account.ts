@@ -24,7 +24,7 @@ export class Account {
     assertAcceptablePassword(newPassword);
     const user = await users.get(prn);
     if (!user || user.disabled) throw new JtsError('JTS-401-04');
-    if (!(await hasher.verify(currentPassword, user.passwordHash))) {
+    if ((await hasher.verify(currentPassword, user.passwordHash)) === 'mismatch') {
       throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
     }
     const passwordHash = await hasher.hash(newPassword);

@@ -4,7 +4,8 @@
  */
 export type AuditEvent =
   | { event: 'login.succeeded'; prn: string; aid: string; evicted: string[] }
-  | { event: 'login.failed'; reason: 'unknown_email' | 'wrong_password' | 'disabled' }
+  /** `prn` when the account exists (wrong password, disabled), so operators can see whose account is attacked. */
+  | { event: 'login.failed'; reason: 'unknown_email' | 'wrong_password' | 'disabled'; prn?: string }
   | { event: 'register'; prn: string; aid: string }
   | { event: 'renew'; prn: string; aid: string; generation: number }
   | { event: 'renew.grace'; prn: string; aid: string; generation: number }
@@ -14,6 +15,8 @@ export type AuditEvent =
   | { event: 'logout.rejected'; reason: 'device_mismatch'; prn: string; aid: string }
   | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'policy' }
   | { event: 'password.changed'; prn: string }
+  /** A hash from before NFKC normalisation replaced by the normalised form's at sign-in; not a password change. */
+  | { event: 'password.rehashed'; prn: string }
   | { event: 'rate_limited'; limiter: string }
   | { event: 'store.unavailable'; operation: string };
 

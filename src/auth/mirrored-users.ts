@@ -59,6 +59,11 @@ export class MirroredUserStore implements UserStore {
     return written;
   }
 
+  /** The mirror holds no hash and the epoch stays: PostgreSQL alone changes. */
+  upgradePasswordHash(id: string, from: string, to: string): Promise<boolean> {
+    return this.records.upgradePasswordHash(id, from, to);
+  }
+
   /** Rewrites the mirror of every user from PostgreSQL (`npm run user -- resync`). Resolves to how many. */
   async resync(): Promise<number> {
     const users = await this.records.list();

@@ -37,7 +37,7 @@ export const password = string().min(1, 'required').max(PASSWORD_MAX_LENGTH, 'to
  */
 export const newPassword = password.meta({
   minLength: MIN_PASSWORD_LENGTH,
-  description: `${MIN_PASSWORD_LENGTH} characters to ${MAX_PASSWORD_BYTES} bytes of UTF-8, no NUL.`,
+  description: `${MIN_PASSWORD_LENGTH} characters to ${MAX_PASSWORD_BYTES} bytes of UTF-8, no NUL, counted after Unicode NFKC normalisation (which is also what is hashed).`,
 });
 
 export const name = string().trim().min(1, 'required').max(NAME_MAX_LENGTH, `at most ${NAME_MAX_LENGTH} characters`);

@@ -90,6 +90,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         if (event.aids.length > 0) revocations.inc({ reason: event.reason }, event.aids.length);
         return;
       case 'password.changed':
+      case 'password.rehashed':
         return;
       case 'rate_limited':
         rateLimited.inc({ limiter: event.limiter });

@@ -31,6 +31,13 @@ export class MemoryUserStore implements UserStore {
     return this.get(id);
   }
 
+  upgradePasswordHash(id: string, from: string, to: string): Promise<boolean> {
+    const user = this.byId.get(id);
+    if (user?.passwordHash !== from) return Promise.resolve(false);
+    user.passwordHash = to;
+    return Promise.resolve(true);
+  }
+
   list(): Promise<User[]> {
     return Promise.all([...this.byId.keys()].map((id) => this.get(id))).then((users) =>
       users.filter((u) => u !== undefined).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),

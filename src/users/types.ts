@@ -30,6 +30,14 @@ export interface UserStore {
   /** A patch with a passwordHash also adds one to credentialEpoch, in the same write. */
   update(id: string, patch: UserPatch, now: number): Promise<User | undefined>;
   list(): Promise<User[]>;
+  /**
+   * Replaces the password hash `from` with `to`, another hash of the same password (a hash made
+   * before passwords were normalised, upgraded at sign-in). Unlike an update it is not a password
+   * change: credentialEpoch and updatedAt stay, so no session ends and the Redis mirror, which
+   * holds no hash, needs no write. Compare-and-set: false, and nothing written, when the user is
+   * gone or the hash is no longer `from` (a password change won the race).
+   */
+  upgradePasswordHash(id: string, from: string, to: string): Promise<boolean>;
 }
 
 export function normaliseEmail(email: string): string {

@@ -16,7 +16,7 @@ function heldHasher() {
     },
     verify: async () => {
       await held();
-      return true;
+      return 'match';
     },
   };
   return { hasher, releaseAll: () => { waiting.splice(0).forEach((resolve) => { resolve(); }); }, waiting: () => waiting.length };
@@ -33,13 +33,13 @@ describe('boundedHasher', () => {
     await expect(third).rejects.toMatchObject({ code: 'hashing_busy', status: 503, key: 'service_unavailable', retryAfter: 1 });
     expect(inner.waiting()).toBe(2);
     inner.releaseAll();
-    await expect(first).resolves.toBe(true);
+    await expect(first).resolves.toBe('match');
     await expect(second).resolves.toBe('hash');
     const fourth = hasher.verify('d', 'h');
     await new Promise((resolve) => setImmediate(resolve));
     expect(inner.waiting()).toBe(1);
     inner.releaseAll();
-    await expect(fourth).resolves.toBe(true);
+    await expect(fourth).resolves.toBe('match');
   });
 
   it('frees the slot of a hash that failed', async () => {

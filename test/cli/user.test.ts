@@ -105,6 +105,17 @@ describe('npm run user', () => {
     expect(await bcrypt.compare('spaces are kept ', user!.passwordHash)).toBe(true);
   });
 
+  it('hashes the NFKC form of the password and measures its length there (30 × é sent as NFD is 60 bytes)', async () => {
+    const nfd = 'é'.repeat(30).normalize('NFD');
+    const run = await userCli(['add', '--email', 'nfd@example.com', '--password-stdin'], env, `${nfd}\n`);
+    expect(run.code).toBe(0);
+    const user = await users.findByEmail('nfd@example.com');
+    expect(await bcrypt.compare('é'.repeat(30).normalize('NFC'), user!.passwordHash)).toBe(true);
+    const ligature = await userCli(['add', '--email', 'lig@example.com', '--password', 'ﬁﬁﬁﬁ'], env);
+    expect(ligature.code).toBe(0);
+    expect(await bcrypt.compare('ﬁﬁﬁﬁ'.normalize('NFKC'), (await users.findByEmail('lig@example.com'))!.passwordHash)).toBe(true);
+  });
+
   it('refuses to add an email that already exists', async () => {
     await seedUser('taken@example.com');
     const run = await userCli(['add', '--email', 'TAKEN@example.com', '--password', 'correct horse'], env);
