@@ -148,12 +148,12 @@ describe('npm run user', () => {
   });
 
   it.each([
-    ['an email over 254 characters', ['--email', `${'a'.repeat(250)}@b.co`], '--email', 'at most 254 characters'],
-    ['a malformed email', ['--email', 'not-an-email'], '--email', 'expected an email address'],
-    ['a name over 100 characters', ['--email', 'n@example.com', '--name', 'n'.repeat(101)], '--name', 'expected 1 to 100 characters'],
-    ['a blank name', ['--email', 'n@example.com', '--name', '   '], '--name', 'expected 1 to 100 characters'],
-    ['a permission with a space', ['--email', 'n@example.com', '--perm', 'read profile'], '--perm', 'expected up to 128 characters without spaces or commas'],
-    ['a permission over 128 characters', ['--email', 'n@example.com', '--perm', 'p'.repeat(129)], '--perm', 'expected up to 128 characters without spaces or commas'],
+    ['an email over 254 characters', ['--email', `${'a'.repeat(250)}@b.co`], '--email', 'must be at most 254 characters'],
+    ['a malformed email', ['--email', 'not-an-email'], '--email', 'must be an email address'],
+    ['a name over 100 characters', ['--email', 'n@example.com', '--name', 'n'.repeat(101)], '--name', 'must be 1 to 100 characters'],
+    ['a blank name', ['--email', 'n@example.com', '--name', '   '], '--name', 'must be 1 to 100 characters'],
+    ['a permission with a space', ['--email', 'n@example.com', '--perm', 'read profile'], '--perm', 'must be 1 to 128 characters without spaces or commas'],
+    ['a permission over 128 characters', ['--email', 'n@example.com', '--perm', 'p'.repeat(129)], '--perm', 'must be 1 to 128 characters without spaces or commas'],
   ])('refuses %s before connecting, by the field rules the server applies (src/http/fields.ts)', async (_name, args, option, message) => {
     const run = await userCli(['add', ...args, '--password', 'correct horse'], env);
     expect(run.code).toBe(1);

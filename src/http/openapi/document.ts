@@ -95,7 +95,7 @@ function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
 
 
 function apiPaths(): Record<string, Partial<Record<Method, Json>>> {
-  const message = { type: 'object', required: ['timestamp'], properties: { message: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'string', format: 'date-time' } } };
+  const message = { type: 'object', required: ['timestamp'], properties: { message: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'integer', description: 'Seconds since the epoch.' } } };
   return {
     '/api/public': { get: { operationId: 'getPublicMessage', tags: ['demo api'], summary: 'Public demo endpoint', security: [], responses: ok('Public message.', message) } },
     '/api/health': { get: { operationId: 'getApiHealth', tags: ['demo api'], summary: 'Demo API health', security: [], responses: ok('Healthy.', message) } },
@@ -124,7 +124,7 @@ function apiPaths(): Record<string, Partial<Record<Method, Json>>> {
             properties: {
               message: { type: 'string' },
               user: { type: 'object', required: ['id', 'permissions'], properties: { id: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } } } },
-              timestamp: { type: 'string', format: 'date-time' },
+              timestamp: { type: 'integer', description: 'Seconds since the epoch.' },
             },
           }),
           ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'ServiceUnavailable'),

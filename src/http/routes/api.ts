@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { JTSResourceServer } from '../../auth/resource-server.js';
 import type { BearerPassClaims } from '../../jts/bearer-pass/claims.js';
-import type { Clock } from '../../jts/clock.js';
+import { seconds, type Clock } from '../../jts/clock.js';
 import { JtsError } from '../../jts/errors.js';
 import type { UserStore } from '../../users/types.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
@@ -14,7 +14,8 @@ export function apiRoutes(deps: { users: UserStore; resourceServer: JTSResourceS
   const router = Router();
   // Inside the router rather than beside it at the mount: one prefix match per request, not two.
   router.use(deps.cors);
-  const now = () => new Date(clock.now()).toISOString();
+  // `timestamp` is Unix seconds, as in the error envelope (README, "API conventions").
+  const now = () => seconds(clock.now());
 
   router.get('/public', (_req, res) => {
     sendJson(res, 200, { message: 'This endpoint is public.', timestamp: now() });
