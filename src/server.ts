@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import { createApp } from './app.js';
 import { answerClientErrors } from './http/client-error.js';
 import { loadConfig, type Config } from './config/load.js';
+import { issuerOriginProblem } from './config/issuer-origin.js';
 import { DatabaseStartupError, StartupError } from './config/startup-error.js';
 import { openAccounts, SchemaBehindError, type Accounts } from './accounts/open.js';
 import { isDatabaseOutage } from './accounts/sql-guard.js';
@@ -117,6 +118,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     server.once('error', reject);
   });
   logger.info({ port: config.port, kid: keyRing.signer.kid, alg: keyRing.signer.alg, store: redis ? 'redis' : 'memory' }, 'jts auth server listening');
+  warnOfForeignIssuer(config, server, logger);
 
   /**
    * SIGTERM: /readyz turns 503 at once; after SHUTDOWN_DELAY (time for the load balancer to
@@ -196,3 +198,14 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) void main();
+
+/**
+ * Logs a warning when the issuer cannot be this server's origin (issuer-origin.ts), compared with
+ * the port actually bound, so PORT=0 is checked against the port the OS chose.
+ */
+function warnOfForeignIssuer(config: Config, server: Server, logger: Logger): void {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const problem = issuerOriginProblem(config.jts.issuer, { host: config.host, port });
+  if (problem !== undefined) logger.warn({ issuer: config.jts.issuer, host: config.host, port }, `issuer origin mismatch: ${problem}`);
+}
