@@ -15,6 +15,8 @@ import { redactRedisError } from './config/redact.js';
 import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
 import { createLogger } from './observability/logger.js';
+import { logRedisHealth } from './observability/redis-health.js';
+import { routeConsoleToLog } from './observability/console-to-log.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from './redis/connect.js';
 import { buildServices } from './services.js';
 import { seedDemoUsers } from './users/demo-users.js';
@@ -67,9 +69,8 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     logger.info({ redis: describeRedis(config.redis) }, 'connecting to redis');
     // ioredis's errors may quote the URL, password included: every one is logged through redactRedisError.
     const redisSecrets = { url: config.redis.url, password: config.redis.password };
-    redis.on('error', (error: Error) => {
-      logger.warn({ err: redactRedisError(error, redisSecrets), redis: describeRedis(config.redis) }, 'redis connection problem');
-    });
+    // State changes only (down once, back up with the outage's length), not every reconnect attempt.
+    logRedisHealth(redis, logger, { redis: describeRedis(config.redis), secrets: redisSecrets });
     await waitForReady(redis, 5000).catch((error: unknown) => {
       // Not fatal: the server starts, /readyz says 503, and requests get 503 until Redis answers.
       logger.error({ err: redactRedisError(error, redisSecrets), redis: describeRedis(config.redis) }, 'redis is not reachable yet; serving 503 until it is');
@@ -179,6 +180,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY });
+  // Libraries' console output (ioredis's [WARN] lines) joins the JSON stream instead of breaking it.
+  routeConsoleToLog(logger);
   let running: RunningServer;
   try {
     running = await start(config, logger);

@@ -18,6 +18,8 @@ export type AuditEvent =
   /** A hash from before NFKC normalisation replaced by the normalised form's at sign-in; not a password change. */
   | { event: 'password.rehashed'; prn: string }
   | { event: 'rate_limited'; limiter: string }
-  | { event: 'store.unavailable'; operation: string };
+  | { event: 'store.unavailable'; operation: string }
+  /** Every password hashing slot was taken (BCRYPT_MAX_PENDING): a sign-in answered 503 at once. */
+  | { event: 'hashing.busy'; slots: number };
 
 export type AuditSink = (event: AuditEvent) => void;

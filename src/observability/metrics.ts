@@ -51,6 +51,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['operation'] as const,
     registers: [registry],
   });
+  const hashingBusy = new Counter({ name: 'jts_hashing_busy_total', help: 'Sign-ins refused with 503 because every password hashing slot was taken.', registers: [registry] });
   const rateLimited = new Counter({ name: 'jts_rate_limited_total', help: 'Requests refused with 429, by limiter.', labelNames: ['limiter'] as const, registers: [registry] });
 
   // Pre-set the label values a dashboard expects, so a rate() over them exists from the first scrape.
@@ -97,6 +98,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         return;
       case 'store.unavailable':
         storeErrors.inc({ operation: event.operation });
+        return;
+      case 'hashing.busy':
+        hashingBusy.inc();
         return;
     }
   }
