@@ -123,6 +123,8 @@ export function buildServices(inputs: ServiceInputs): Services {
       corsMaxAgeSeconds: config.corsMaxAgeSeconds,
       rateLimits: config.rateLimits,
       metricsToken: config.metricsToken,
+      demoPage: config.demoPage,
+      demoUsers: jts.demoUsers,
     },
     keyRing,
     authServer,

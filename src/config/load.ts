@@ -35,6 +35,8 @@ export interface Config {
     cookieSecure: boolean;
     demoUsers: boolean;
   };
+  /** Serve the browser demo page at / and its /assets (DEMO_PAGE); off: / is the JSON description only. */
+  demoPage: boolean;
   /** At most one of `url`, `clusterNodes`, `sentinels` is set; none means the memory stores. */
   redis: {
     url: string | undefined;
@@ -187,6 +189,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cookieSecure,
       demoUsers: env.JTS_DEMO_USERS === 'auto' ? !production : env.JTS_DEMO_USERS === 'true',
     },
+    demoPage: env.DEMO_PAGE === undefined ? !production : env.DEMO_PAGE === 'on',
     redis: {
       url: env.REDIS_URL,
       clusterNodes: env.REDIS_CLUSTER_NODES,

@@ -103,6 +103,8 @@ export const envSchema = z.object({
   JTS_ALLOW_REGISTRATION: bool(true),
   JTS_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
   JTS_DEMO_USERS: z.enum(['true', 'false', 'auto']).default('auto'),
+  /** The browser demo page at / and its /assets; unset: off in production, on otherwise. */
+  DEMO_PAGE: z.enum(['on', 'off']).optional(),
 
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'expected up to 32 letters, digits, ":", "_" or "-"').default('jts:'),

@@ -140,9 +140,30 @@ function opsPaths(): Record<string, Partial<Record<Method, Json>>> {
       get: {
         operationId: 'getServerInfo',
         tags: ['ops'],
-        summary: 'Server name, version and discovery links (or the demo page)',
+        summary: 'Server name, version and discovery links (or, with DEMO_PAGE=on, the demo page for browsers)',
         security: [],
-        responses: { '200': { description: 'Description or page.', content: { 'application/json': { schema: { type: 'object' } }, 'text/html': { schema: { type: 'string' } } } } },
+        responses: {
+          '200': {
+            description: 'Description, or the demo page when DEMO_PAGE is on and the client prefers HTML.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['name', 'version', 'profile', 'jwks', 'discovery', 'demoUsers'],
+                  properties: {
+                    name: { type: 'string' },
+                    version: { type: 'string' },
+                    profile: { type: 'string' },
+                    jwks: { type: 'string' },
+                    discovery: { type: 'string' },
+                    demoUsers: { type: 'boolean', description: 'Whether the well-known demo accounts exist (JTS_DEMO_USERS).' },
+                  },
+                },
+              },
+              'text/html': { schema: { type: 'string' } },
+            },
+          },
+        },
       },
     },
     '/healthz': { get: { operationId: 'checkLiveness', tags: ['ops'], summary: 'Liveness: the process answers', security: [], responses: ok('Alive.', { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) } },
