@@ -3,20 +3,24 @@ import { launchChromium, recordPageErrors, settledView, signIn } from './support
 import { startServer, type E2eServer } from './support/server';
 
 /** Issue 14 item 12: the demo page offers demo accounts only when they exist, and shows the server's own errors. */
-let withDemo: E2eServer;
-let withoutDemo: E2eServer;
-let browser: Browser;
+let withDemo: E2eServer | undefined;
+let withoutDemo: E2eServer | undefined;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
-  [withDemo, withoutDemo, browser] = await Promise.all([startServer('demo-page-with'), startServer('demo-page-without', { JTS_DEMO_USERS: 'false' }), launchChromium()]);
+  // One after the other: each server's embedded PGlite start is CPU-bound.
+  withDemo = await startServer('demo-page-with');
+  withoutDemo = await startServer('demo-page-without', { JTS_DEMO_USERS: 'false' });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser.close();
-  await Promise.all([withDemo.stop(), withoutDemo.stop()]);
+  await browser?.close();
+  await Promise.all([withDemo?.stop(), withoutDemo?.stop()]);
 });
 
-async function open(server: E2eServer): Promise<Page> {
+async function open(server: E2eServer | undefined): Promise<Page> {
+  if (!server || !browser) throw new Error('the servers or the browser did not start');
   const page = await (await browser.newContext()).newPage();
   await page.goto(server.url);
   await settledView(page);
@@ -40,7 +44,7 @@ describe('the demo accounts hint', () => {
 
   it('stays hidden, with no demo password visible, when there are none', async () => {
     const page = await open(withoutDemo);
-    const description = (await (await fetch(`${withoutDemo.url}/`, { headers: { accept: 'application/json' } })).json()) as { demoUsers: boolean };
+    const description = (await (await fetch(`${withoutDemo!.url}/`, { headers: { accept: 'application/json' } })).json()) as { demoUsers: boolean };
     expect(description.demoUsers).toBe(false);
     // The page asked the server by now (same request as above); the hint never turns visible.
     await page.waitForLoadState('networkidle');
