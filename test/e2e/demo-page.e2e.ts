@@ -27,9 +27,23 @@ async function open(server: E2eServer | undefined): Promise<Page> {
   return page;
 }
 
-/** Sends the page's requests to `path` with a foreign Origin, so the real server answers 403 csrf_origin. */
+/**
+ * Sends the page's requests to `path` to the real server with a foreign Origin, and hands the
+ * page the server's real answer (403 csrf_origin). Chromium does not let a route rewrite Origin
+ * on the way out, so the request is replayed from Node and its answer fulfilled.
+ */
 async function fromForeignOrigin(page: Page, path: string): Promise<void> {
-  await page.route(`**${path}`, (route) => route.continue({ headers: { ...route.request().headers(), origin: 'https://evil.example' } }));
+  await page.route(`**${path}`, async (route) => {
+    const request = route.request();
+    const body = request.postData();
+    const answer = await fetch(request.url(), { method: request.method(), headers: { ...request.headers(), origin: 'https://evil.example' }, ...(body === null ? {} : { body }) });
+    expect(answer.status).toBe(403);
+    const headers: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    await route.fulfill({ status: answer.status, headers, body: await answer.text() });
+  });
 }
 
 describe('the demo accounts hint', () => {
