@@ -44,6 +44,10 @@ export interface AppSettings {
   corsMaxAgeSeconds: number;
   rateLimits: RateLimitSettings;
   metricsToken: string | undefined;
+  /** Serve the browser demo page (DEMO_PAGE); off: / answers only the JSON server description. */
+  demoPage: boolean;
+  /** Whether the demo users are seeded (JTS_DEMO_USERS), which the page learns from GET / as JSON. */
+  demoUsers: boolean;
 }
 
 export interface AppDeps {
@@ -110,7 +114,7 @@ export function createApp(deps: AppDeps): Express {
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, parseJson, authenticate: requireBearer, limits }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
-  app.use(homeRoutes());
+  app.use(homeRoutes({ demoPage: settings.demoPage, demoUsers: settings.demoUsers }));
   app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
   app.use(openApiRoutes({ issuer: settings.issuer }));
 

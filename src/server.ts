@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import { createApp } from './app.js';
 import { answerClientErrors } from './http/client-error.js';
 import { loadConfig, type Config } from './config/load.js';
+import { issuerOriginProblem } from './config/issuer-origin.js';
 import { DatabaseStartupError, StartupError } from './config/startup-error.js';
 import { openAccounts, SchemaBehindError, type Accounts } from './accounts/open.js';
 import { isDatabaseOutage } from './accounts/sql-guard.js';
@@ -14,6 +15,8 @@ import { redactRedisError } from './config/redact.js';
 import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
 import { createLogger } from './observability/logger.js';
+import { logRedisHealth } from './observability/redis-health.js';
+import { routeConsoleToLog } from './observability/console-to-log.js';
 import { connectRedis, describeRedis, waitForReady, type RedisClient } from './redis/connect.js';
 import { buildServices } from './services.js';
 import { seedDemoUsers } from './users/demo-users.js';
@@ -66,9 +69,8 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     logger.info({ redis: describeRedis(config.redis) }, 'connecting to redis');
     // ioredis's errors may quote the URL, password included: every one is logged through redactRedisError.
     const redisSecrets = { url: config.redis.url, password: config.redis.password };
-    redis.on('error', (error: Error) => {
-      logger.warn({ err: redactRedisError(error, redisSecrets), redis: describeRedis(config.redis) }, 'redis connection problem');
-    });
+    // State changes only (down once, back up with the outage's length), not every reconnect attempt.
+    logRedisHealth(redis, logger, { redis: describeRedis(config.redis), secrets: redisSecrets });
     await waitForReady(redis, 5000).catch((error: unknown) => {
       // Not fatal: the server starts, /readyz says 503, and requests get 503 until Redis answers.
       logger.error({ err: redactRedisError(error, redisSecrets), redis: describeRedis(config.redis) }, 'redis is not reachable yet; serving 503 until it is');
@@ -119,6 +121,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     server.once('error', reject);
   });
   logger.info({ port: config.port, kid: keyRing.signer.kid, alg: keyRing.signer.alg, store: redis ? 'redis' : 'memory' }, 'jts auth server listening');
+  warnOfForeignIssuer(config, server, logger);
 
   /**
    * SIGTERM: /readyz turns 503 at once; after SHUTDOWN_DELAY (time for the load balancer to
@@ -180,6 +183,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY });
+  // Libraries' console output (ioredis's [WARN] lines) joins the JSON stream instead of breaking it.
+  routeConsoleToLog(logger);
   let running: RunningServer;
   try {
     running = await start(config, logger);
@@ -199,3 +204,14 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) void main();
+
+/**
+ * Logs a warning when the issuer cannot be this server's origin (issuer-origin.ts), compared with
+ * the port actually bound, so PORT=0 is checked against the port the OS chose.
+ */
+function warnOfForeignIssuer(config: Config, server: Server, logger: Logger): void {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const problem = issuerOriginProblem(config.jts.issuer, { host: config.host, port });
+  if (problem !== undefined) logger.warn({ issuer: config.jts.issuer, host: config.host, port }, `issuer origin mismatch: ${problem}`);
+}

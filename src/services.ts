@@ -71,7 +71,7 @@ export function buildServices(inputs: ServiceInputs): Services {
   const sessions: SessionStore = redis ? new RedisSessionStore(redis, keys, { commandTimeoutMs: config.redis.commandTimeoutMs }) : new MemorySessionStore(clock);
   // Every account change also writes the user's security mirror next to their sessions.
   const users = new MirroredUserStore(inputs.users ?? new MemoryUserStore(), sessions);
-  const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending);
+  const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending, audit);
   const { jts } = config;
 
   const mint = createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.bearerPassLifetimeSeconds, issuer: jts.issuer, audience: jts.audience });
@@ -162,6 +162,8 @@ export function buildServices(inputs: ServiceInputs): Services {
       corsMaxAgeSeconds: config.corsMaxAgeSeconds,
       rateLimits: config.rateLimits,
       metricsToken: config.metricsToken,
+      demoPage: config.demoPage,
+      demoUsers: jts.demoUsers,
     },
     keyRing,
     authServer,

@@ -90,6 +90,13 @@ export class SqlUserStore implements UserStore {
     );
   }
 
+  upgradePasswordHash(id: string, from: string, to: string): Promise<boolean> {
+    return guardDatabase(async () => {
+      const result = await this.db.updateTable('users').set({ password_hash: to }).where('id', '=', id).where('password_hash', '=', from).executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    });
+  }
+
   list(): Promise<User[]> {
     return guardDatabase(async () => (await this.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').execute()).map((row) => fromRow(row) as User));
   }

@@ -18,13 +18,13 @@ export class Account {
    * new password's problem), `JTS-401-04` (the user is disabled or gone), `invalid_credentials`
    * (wrong current password), `service_unavailable`.
    */
-  async changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revoked: number }> {
+  async changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revokedSessions: number }> {
     const { users, hasher, sessions, clock, audit, renewFacts } = this.deps;
     assertCheckablePassword(currentPassword);
     assertAcceptablePassword(newPassword);
     const user = await users.get(prn);
     if (!user || user.disabled) throw new JtsError('JTS-401-04');
-    if (!(await hasher.verify(currentPassword, user.passwordHash))) {
+    if ((await hasher.verify(currentPassword, user.passwordHash)) === 'mismatch') {
       throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
     }
     const passwordHash = await hasher.hash(newPassword);
@@ -37,6 +37,6 @@ export class Account {
     renewFacts.forget(prn, ended);
     audit({ event: 'password.changed', prn });
     if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: 'password_change' });
-    return { revoked: ended.length };
+    return { revokedSessions: ended.length };
   }
 }

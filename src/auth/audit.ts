@@ -4,7 +4,8 @@
  */
 export type AuditEvent =
   | { event: 'login.succeeded'; prn: string; aid: string; evicted: string[] }
-  | { event: 'login.failed'; reason: 'unknown_email' | 'wrong_password' | 'disabled' }
+  /** `prn` when the account exists (wrong password, disabled), so operators can see whose account is attacked. */
+  | { event: 'login.failed'; reason: 'unknown_email' | 'wrong_password' | 'disabled'; prn?: string }
   | { event: 'register'; prn: string; aid: string }
   | { event: 'renew'; prn: string; aid: string; generation: number }
   | { event: 'renew.grace'; prn: string; aid: string; generation: number }
@@ -16,12 +17,16 @@ export type AuditEvent =
   /** One line per admin API call or user CLI command (user-administration.ts); `actor` is a prn, or `cli`. */
   | { event: 'admin.action'; action: AdminAction; actor: string; target?: string; outcome: AdminOutcome; fields?: string[] }
   | { event: 'password.changed'; prn: string }
+  /** A hash from before NFKC normalisation replaced by the normalised form's at sign-in; not a password change. */
+  | { event: 'password.rehashed'; prn: string }
   | { event: 'rate_limited'; limiter: string }
   | { event: 'store.unavailable'; operation: string }
   | { event: 'client.auth_failed'; reason: 'unknown_client' | 'wrong_secret' | 'disabled'; client: string }
   | { event: 'token.issued'; grant: 'client_credentials'; client: string; scope: string }
   /** RFC 8693 exchange: who (user, session), for whom (audience, acting client) and from where. */
-  | { event: 'token.exchanged'; prn: string; aid: string; audience: string; scope: string; client: string | undefined; ip: string | undefined; userAgent: string | undefined };
+  | { event: 'token.exchanged'; prn: string; aid: string; audience: string; scope: string; client: string | undefined; ip: string | undefined; userAgent: string | undefined }
+  /** Every password hashing slot was taken (BCRYPT_MAX_PENDING): a sign-in answered 503 at once. */
+  | { event: 'hashing.busy'; slots: number };
 
 /** What an administrator did (the admin API's operations, the user CLI's commands). */
 export type AdminAction = 'users.search' | 'users.list' | 'user.read' | 'user.create' | 'user.update' | 'user.delete' | 'sessions.read' | 'sessions.revoke';

@@ -69,7 +69,7 @@ export class JTSAuthServer {
   }
 
   /** Changes the password and ends every other session of the user (errors: {@link Account.changePassword}). */
-  changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revoked: number }> {
+  changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revokedSessions: number }> {
     return this.account.changePassword(prn, currentAid, currentPassword, newPassword);
   }
 }

@@ -104,6 +104,11 @@ export class MirroredUserStore implements UserStore {
     return result;
   }
 
+  /** The mirror holds no hash and the epoch stays: PostgreSQL alone changes. */
+  upgradePasswordHash(id: string, from: string, to: string): Promise<boolean> {
+    return this.records.upgradePasswordHash(id, from, to);
+  }
+
   /**
    * Rewrites the mirror of every user from PostgreSQL (`npm run user -- resync`), also over a
    * restriction a failed change left behind. Resolves to how many.

@@ -12,12 +12,12 @@ export interface SessionView {
   aid: string;
   /** E.g. "Firefox on Linux" (see client-info.ts). */
   device: string;
-  /** E.g. "203.0.113.x". */
-  ip_prefix: string;
-  /** ISO 8601. */
-  created_at: string;
-  /** ISO 8601: the last login or renewal. */
-  last_active: string;
+  /** The client's network, e.g. "203.0.113.x" or "2001:db8:1234::/48" (see client-info.ts). */
+  ipPrefix: string;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  /** ISO 8601 UTC: the last login or renewal. */
+  lastActiveAt: string;
   /** The session of the BearerPass that asked. */
   current: boolean;
 }
@@ -84,9 +84,9 @@ export function toView(record: SessionRecord, currentAid: string): SessionView {
   return {
     aid: record.aid,
     device: record.device,
-    ip_prefix: record.ipPrefix,
-    created_at: new Date(record.createdAt).toISOString(),
-    last_active: new Date(record.lastActiveAt).toISOString(),
+    ipPrefix: record.ipPrefix,
+    createdAt: new Date(record.createdAt).toISOString(),
+    lastActiveAt: new Date(record.lastActiveAt).toISOString(),
     current: record.aid === currentAid,
   };
 }

@@ -57,17 +57,32 @@ export class SignIn {
  * not the email exists (invariant 9). Unknown email, wrong password and disabled account are the
  * same `invalid_credentials` to the client and differ only in the `login.failed` audit.
  * A password bcrypt could check only truncated is `invalid_request` before any lookup.
+ * A hash made before passwords were normalised is replaced by one of the normalised form once it
+ * matched (upgradeLegacyHash); the user returned carries the hash now stored.
  */
 export async function verifyPassword(deps: Pick<SignInDeps, 'users' | 'hasher' | 'audit'>, email: string, password: string): Promise<User> {
   const { users, hasher, audit } = deps;
   assertCheckablePassword(password);
   const user = await users.findByEmail(email);
-  const matches = await hasher.verify(password, user?.passwordHash);
-  if (!user || !matches || user.disabled) {
-    audit({ event: 'login.failed', reason: !user ? 'unknown_email' : !matches ? 'wrong_password' : 'disabled' });
+  const verdict = await hasher.verify(password, user?.passwordHash);
+  if (!user || verdict === 'mismatch' || user.disabled) {
+    audit({ event: 'login.failed', reason: !user ? 'unknown_email' : verdict === 'mismatch' ? 'wrong_password' : 'disabled', ...(user ? { prn: user.id } : {}) });
     throw new AuthError('invalid_credentials');
   }
-  return user;
+  return verdict === 'legacy_match' ? upgradeLegacyHash(deps, user, password) : user;
+}
+
+/**
+ * Stores a hash of the normalised password in place of the legacy hash of the text as sent, so the
+ * same password in another Unicode form works from now on. Not a password change: the credential
+ * epoch stays and no session ends (UserStore.upgradePasswordHash). When the hash changed meanwhile
+ * (a password change won), nothing is written and the caller's later checks decide.
+ */
+async function upgradeLegacyHash(deps: Pick<SignInDeps, 'users' | 'hasher' | 'audit'>, user: User, password: string): Promise<User> {
+  const passwordHash = await deps.hasher.hash(password);
+  if (!(await deps.users.upgradePasswordHash(user.id, user.passwordHash, passwordHash))) return user;
+  deps.audit({ event: 'password.rehashed', prn: user.id });
+  return { ...user, passwordHash };
 }
 
 /**
@@ -89,12 +104,14 @@ export async function createAccount(deps: Pick<SignInDeps, 'users' | 'hasher' | 
  * A password change or a disable that lands while this login was inside bcrypt ends every
  * session that exists at that moment — but not one created just after. Reading the user again
  * once the session exists closes that gap: either the change's revocation sees our session, or
- * we see the change (both steps are atomic in the store, so one of the two must happen).
+ * we see the change (both steps are atomic in the store, so one of the two must happen). A change
+ * is recognised by the credential epoch, not the hash: upgrading a legacy hash (another login's)
+ * changes the hash but not the password.
  * When we see it, the new session is revoked and the login answers `invalid_credentials`.
  */
 export async function confirmCredentialsStillValid(deps: Pick<SignInDeps, 'users' | 'sessions' | 'renewFacts'>, user: User, issued: IssuedCredentials): Promise<void> {
   const latest = await deps.users.get(user.id);
-  if (latest && !latest.disabled && latest.passwordHash === user.passwordHash) return;
+  if (latest && !latest.disabled && latest.credentialEpoch === user.credentialEpoch) return;
   deps.renewFacts.delete(issued.prn, issued.aid);
   await deps.sessions.revoke(issued.prn, issued.aid);
   throw new AuthError('invalid_credentials');

@@ -210,13 +210,13 @@ async function prepare(command: Command, args: string[], config: Config): Promis
 function parseEmail(value: string | undefined): string {
   if (value === undefined) throw new UsageError('--email is required');
   const result = emailField.safeParse(value);
-  if (!result.success) throw new UsageError(`--email ${JSON.stringify(value)}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  if (!result.success) throw new UsageError(`--email ${JSON.stringify(value)} ${result.error.issues[0]?.message ?? 'is not valid'}`);
   return normaliseEmail(result.data);
 }
 
 function parseName(value: string): string {
   const result = nameField.safeParse(value);
-  if (!result.success) throw new UsageError(`--name: expected 1 to ${NAME_MAX_LENGTH} characters`);
+  if (!result.success) throw new UsageError(`--name must be 1 to ${NAME_MAX_LENGTH} characters`);
   return result.data;
 }
 
@@ -224,7 +224,7 @@ function parsePermissions(values: string[]): string[] {
   const permissions = values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item.length > 0);
   for (const permission of permissions) {
     const result = permissionField.safeParse(permission);
-    if (!result.success) throw new UsageError(`--perm ${JSON.stringify(permission)}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+    if (!result.success) throw new UsageError(`--perm ${JSON.stringify(permission)} ${result.error.issues[0]?.message ?? 'is not valid'}`);
   }
   return [...new Set(permissions)];
 }

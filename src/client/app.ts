@@ -15,6 +15,8 @@ import { byId } from './page-dom.js';
 import { bindProfile } from './page-profile.js';
 import { bindSessions } from './page-sessions.js';
 import { bindSignOut } from './page-sign-out.js';
+import { revealDemoHint } from './page-demo-hint.js';
+import { failureMessage } from './page-failure.js';
 import { announce } from './page-status.js';
 import { bindTokenPanel } from './page-token-panel.js';
 import { show } from './page-views.js';
@@ -40,8 +42,9 @@ void client.resume().then(
       byId('login-email').focus();
     }
   },
-  () => {
+  (error: unknown) => {
     show('auth');
-    announce('The server could not be reached to restore your session. Reload the page to try again.', 'error');
+    announce(`Your session could not be restored: ${failureMessage(error)} Reload the page to try again.`, 'error');
   },
 );
+void revealDemoHint();

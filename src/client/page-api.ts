@@ -1,5 +1,6 @@
 import { SignedOutError } from './jts-client.js';
 import { client } from './page-client.js';
+import { failureMessage } from './page-failure.js';
 import { announce } from './page-status.js';
 
 /**
@@ -11,7 +12,7 @@ export async function call(input: string, init?: RequestInit): Promise<Response 
     return await client.fetch(input, init);
   } catch (error) {
     if (error instanceof SignedOutError) return undefined;
-    announce('The server could not be reached. Check your connection and try again.', 'error');
+    announce(failureMessage(error), 'error');
     return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import { JtsRequestError } from './jts-client.js';
+import { failureMessage } from './page-failure.js';
 import { client } from './page-client.js';
 import { byId } from './page-dom.js';
 
@@ -29,7 +30,7 @@ function bindForm(formId: string, errorId: string, submit: (data: FormData) => P
         if (failure instanceof JtsRequestError && failure.status === 429 && failure.body?.retry_after !== undefined) {
           error.textContent = `Too many attempts. Try again in ${failure.body.retry_after} s.`;
         } else {
-          error.textContent = failure instanceof JtsRequestError ? failure.message : 'Something went wrong. Please try again.';
+          error.textContent = failureMessage(failure);
         }
       })
       .finally(() => {

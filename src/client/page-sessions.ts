@@ -8,9 +8,9 @@ import { ago } from './page-time.js';
 interface SessionView {
   aid: string;
   device: string;
-  ip_prefix: string;
-  created_at: string;
-  last_active: string;
+  ipPrefix: string;
+  createdAt: string;
+  lastActiveAt: string;
   current: boolean;
 }
 
@@ -23,7 +23,7 @@ export async function loadSessions(): Promise<void> {
     return;
   }
   const { sessions } = (await res.json()) as { sessions: SessionView[] };
-  sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.last_active.localeCompare(a.last_active));
+  sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.lastActiveAt.localeCompare(a.lastActiveAt));
   const template = byId('session-row', HTMLTemplateElement);
   byId('sessions').replaceChildren(
     ...sessions.map((session) => {
@@ -33,11 +33,11 @@ export async function loadSessions(): Promise<void> {
       if (session.current) row.classList.add('session--current');
       field('device').textContent = session.device;
       field('current').hidden = !session.current;
-      field('ip').textContent = session.ip_prefix;
-      field('created').textContent = ago(session.created_at);
-      field('created').setAttribute('datetime', session.created_at);
-      field('active').textContent = ago(session.last_active);
-      field('active').setAttribute('datetime', session.last_active);
+      field('ip').textContent = session.ipPrefix;
+      field('created').textContent = ago(session.createdAt);
+      field('created').setAttribute('datetime', session.createdAt);
+      field('active').textContent = ago(session.lastActiveAt);
+      field('active').setAttribute('datetime', session.lastActiveAt);
       const button = row.querySelector<HTMLButtonElement>('[data-action="revoke"]') as HTMLButtonElement;
       button.textContent = session.current ? 'Sign out' : 'Revoke';
       button.setAttribute('aria-label', session.current ? 'Sign out of this session' : `Revoke the session on ${session.device}`);
@@ -75,8 +75,8 @@ export function bindSessions(): void {
       const res = await call('/jts/sessions/revoke-others', { method: 'POST' });
       if (!res) return;
       if (res.ok) {
-        const { revoked } = (await res.json()) as { revoked: number };
-        announce(revoked === 1 ? 'Signed out 1 other session.' : `Signed out ${revoked} other sessions.`, 'success');
+        const { revokedSessions } = (await res.json()) as { revokedSessions: number };
+        announce(revokedSessions === 1 ? 'Signed out 1 other session.' : `Signed out ${revokedSessions} other sessions.`, 'success');
       } else {
         announce(`Could not sign out the other sessions: ${await errorMessage(res)}`, 'error');
       }

@@ -1,4 +1,4 @@
-import { JtsRequestError } from './jts-client.js';
+import { failureMessage } from './page-failure.js';
 import { client } from './page-client.js';
 import { byId } from './page-dom.js';
 import { announce } from './page-status.js';
@@ -49,7 +49,7 @@ export function bindTokenPanel(): void {
         if (bearer) announce('BearerPass renewed; the StateProof cookie was rotated.', 'success');
       },
       (error: unknown) => {
-        announce(error instanceof JtsRequestError ? `Renewal failed: ${error.message}` : 'Renewal failed.', 'error');
+        announce(`Renewal failed: ${failureMessage(error)}`, 'error');
       },
     );
   });

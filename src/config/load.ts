@@ -4,6 +4,7 @@ import type { SessionPolicy } from '../sessions/policy.js';
 import { parseSessionPolicy } from '../sessions/policy.js';
 import { ConfigError } from './startup-error.js';
 import { shownValue } from './redact.js';
+import { defaultIssuer } from './issuer-origin.js';
 
 export { ConfigError } from './startup-error.js';
 
@@ -37,6 +38,8 @@ export interface Config {
     exchangeTokenLifetimeSeconds: number;
     clientsRefreshSeconds: number;
   };
+  /** Serve the browser demo page at / and its /assets (DEMO_PAGE); off: / is the JSON description only. */
+  demoPage: boolean;
   /** At most one of `url`, `clusterNodes`, `sentinels` is set; none means the memory stores. */
   redis: {
     url: string | undefined;
@@ -103,6 +106,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const env = result.data;
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production';
+  // Outside production the default follows PORT (and HOST), so the issuer names the origin served.
+  const audience = env.JTS_AUDIENCE ?? (production ? PRODUCTION_DEFAULT_AUDIENCE : defaultIssuer({ host: env.HOST, port: env.PORT }));
 
   const previousPublicKeys = env.JTS_PREVIOUS_PUBLIC_KEYS.map((entry) => {
     const [, alg, path] = PREVIOUS_PUBLIC_KEY.exec(entry) ?? [];
@@ -137,7 +142,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }
     if (env.JTS_DEMO_USERS === 'true') problems.push('JTS_DEMO_USERS="true": demo users with known passwords are refused in production');
     if (env.CORS_ORIGINS.includes('*')) problems.push('CORS_ORIGINS="*": credentials are never shared with every origin; list the origins');
-    if (env.CORS_ORIGINS.length === 0 && originOf(env.JTS_AUDIENCE) !== originOf(env.JTS_ISSUER ?? env.JTS_AUDIENCE)) {
+    if (env.CORS_ORIGINS.length === 0 && originOf(audience) !== originOf(env.JTS_ISSUER ?? audience)) {
       problems.push(
         'CORS_ORIGINS="": JTS_AUDIENCE is on another origin than the issuer, so browser clients call /jts/* cross-origin; list their origins, or set CORS_ORIGINS=none if no browser client runs on another origin',
       );
@@ -172,8 +177,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     jts: {
       algorithm: env.JTS_ALGORITHM,
-      audience: env.JTS_AUDIENCE,
-      issuer: env.JTS_ISSUER ?? env.JTS_AUDIENCE,
+      audience,
+      issuer: env.JTS_ISSUER ?? audience,
       bearerPassLifetimeSeconds: env.JTS_BEARER_PASS_LIFETIME,
       stateProofLifetimeSeconds: env.JTS_STATE_PROOF_LIFETIME,
       rotationGraceSeconds: env.JTS_ROTATION_GRACE,
@@ -194,6 +199,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       exchangeTokenLifetimeSeconds: env.JTS_EXCHANGE_TOKEN_LIFETIME,
       clientsRefreshSeconds: env.JTS_CLIENTS_REFRESH,
     },
+    demoPage: env.DEMO_PAGE === undefined ? !production : env.DEMO_PAGE === 'on',
     redis: {
       url: env.REDIS_URL,
       clusterNodes: env.REDIS_CLUSTER_NODES,
@@ -226,6 +232,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdown: { delayMs: env.SHUTDOWN_DELAY, timeoutMs: env.SHUTDOWN_TIMEOUT },
   };
 }
+
+/**
+ * Production's issuer when JTS_ISSUER and JTS_AUDIENCE are unset: kept as in 0.1 (a deployment
+ * sets them; the start-up warning names a mismatch with the port).
+ */
+const PRODUCTION_DEFAULT_AUDIENCE = 'http://localhost:3000';
 
 /** A JTS_PREVIOUS_PUBLIC_KEYS entry: `ALG:path`, with ALG one of the algorithms JTS allows. */
 const PREVIOUS_PUBLIC_KEY = new RegExp(`^(${JTS_ALGORITHMS.join('|')}):(.+)$`);

@@ -65,8 +65,8 @@ function schemeOf(value: string): string | undefined {
   }
 }
 
-/** An http(s) URL: the issuer and audience are origins browsers and verifiers call. */
-const httpUrl = z.string().refine((v) => ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL');
+/** An http(s) URL or unset: the issuer and audience are origins browsers and verifiers call. */
+const optionalHttpUrl = optionalString.refine((v) => v === undefined || ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL');
 
 /**
  * `redis://` or `rediss://` (TLS) only: ioredis takes any other string for a Unix socket path and
@@ -84,8 +84,9 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   JTS_ALGORITHM: z.enum(JTS_ALGORITHMS, { error: `expected one of ${JTS_ALGORITHMS.join(', ')}` }).default('ES256'),
-  JTS_AUDIENCE: httpUrl.default('http://localhost:3000'),
-  JTS_ISSUER: optionalString.refine((v) => v === undefined || ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL'),
+  /** Unset: http://localhost:3000 in production, else derived from PORT and HOST (issuer-origin.ts). */
+  JTS_AUDIENCE: optionalHttpUrl,
+  JTS_ISSUER: optionalHttpUrl,
   JTS_BEARER_PASS_LIFETIME: seconds(300, 1, 3600),
   JTS_STATE_PROOF_LIFETIME: seconds(604800, 60, 31_536_000),
   JTS_ROTATION_GRACE: seconds(10, 0, 10),
@@ -108,6 +109,8 @@ export const envSchema = z.object({
   JTS_EXCHANGE_TOKEN_LIFETIME: seconds(900, 30, 900),
   /** How often each instance reloads the service clients from the accounts database. */
   JTS_CLIENTS_REFRESH: seconds(30, 1, 3600),
+  /** The browser demo page at / and its /assets; unset: off in production, on otherwise. */
+  DEMO_PAGE: z.enum(['on', 'off']).optional(),
 
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'expected up to 32 letters, digits, ":", "_" or "-"').default('jts:'),

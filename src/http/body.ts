@@ -6,7 +6,8 @@ import { unparsedBodyError } from './json-content-type.js';
 
 /**
  * Parses `req.body` with `schema`; a body sent without `Content-Type: application/json` is a 415,
- * any other problem a 400 naming the first bad field.
+ * any other problem a 400 naming the first bad field: "`email` is required", "`email` must be a
+ * string", "`name` must not be empty" (the predicates come from fields.ts).
  */
 export function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
   const unparsed = unparsedBodyError(req);
@@ -15,7 +16,8 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path.join('.') ?? '';
-  throw new HttpError('invalid_request', { message: field === '' ? bodyProblem(issue) : `${field}: ${issue?.message ?? 'invalid'}` });
+  const message = field === '' ? bodyProblem(issue) : `\`${field}\` ${issue?.message ?? 'is not valid'}`;
+  throw new HttpError('invalid_request', { message });
 }
 
 /** A problem of the body as a whole: an unknown member (strict bodies), a rule across members, or not an object. */

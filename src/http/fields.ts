@@ -5,7 +5,10 @@ import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../users/password.js';
  * The user fields clients and operators send, each defined once: the request bodies (body.ts)
  * parse with them, the OpenAPI request schemas are generated from them, the per-account rate
  * limit and the user CLI apply the same limits, so a user the CLI creates can always log in.
- * Messages name the limit; the field name is added by whoever reports the problem.
+ * Messages are the predicate of a sentence whose subject, the field's name, is added by whoever
+ * reports the problem (body.ts: "`email` is required"; the CLI: "--email …: must be …"). A field
+ * that is missing "is required", one of the wrong JSON type "must be a string", an empty or blank
+ * one "must not be empty": the three are told apart (README, "API conventions").
  */
 
 /** RFC 5321 §4.5.3.1.3: the longest path an address can have (256 octets less the brackets). */
@@ -16,7 +19,7 @@ export const NAME_MAX_LENGTH = 100;
 export const PERMISSION_MAX_LENGTH = 128;
 export const DEVICE_ID_MAX_LENGTH = 128;
 
-const string = () => z.string({ error: 'expected a string' });
+const string = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 
 /**
  * Trimmed, at most 254 characters, then checked as an address. The check is zod's email format
@@ -25,11 +28,12 @@ const string = () => z.string({ error: 'expected a string' });
  */
 export const email = string()
   .trim()
-  .max(EMAIL_MAX_LENGTH, `at most ${EMAIL_MAX_LENGTH} characters`)
-  .pipe(z.email({ error: 'expected an email address' }))
+  .min(1, 'must not be empty')
+  .max(EMAIL_MAX_LENGTH, `must be at most ${EMAIL_MAX_LENGTH} characters`)
+  .pipe(z.email({ error: 'must be an email address' }))
   .meta({ format: 'email' });
 
-export const password = string().min(1, 'required').max(PASSWORD_MAX_LENGTH, 'too long');
+export const password = string().min(1, 'must not be empty').max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
 /**
  * A password being set (registration, password change). The body takes any `password`; the
@@ -37,13 +41,13 @@ export const password = string().min(1, 'required').max(PASSWORD_MAX_LENGTH, 'to
  */
 export const newPassword = password.meta({
   minLength: MIN_PASSWORD_LENGTH,
-  description: `${MIN_PASSWORD_LENGTH} characters to ${MAX_PASSWORD_BYTES} bytes of UTF-8, no NUL.`,
+  description: `${MIN_PASSWORD_LENGTH} characters to ${MAX_PASSWORD_BYTES} bytes of UTF-8, no NUL, counted after Unicode NFKC normalisation (which is also what is hashed).`,
 });
 
-export const name = string().trim().min(1, 'required').max(NAME_MAX_LENGTH, `at most ${NAME_MAX_LENGTH} characters`);
+export const name = string().trim().min(1, 'must not be empty').max(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`);
 
 /** Commas separate permissions on the command line, and whitespace would be invisible in listings. */
-export const permission = z.string().regex(new RegExp(`^[^\\s,]{1,${PERMISSION_MAX_LENGTH}}$`), `expected up to ${PERMISSION_MAX_LENGTH} characters without spaces or commas`);
+export const permission = z.string().regex(new RegExp(`^[^\\s,]{1,${PERMISSION_MAX_LENGTH}}$`), `must be 1 to ${PERMISSION_MAX_LENGTH} characters without spaces or commas`);
 
 /** The most permissions one account holds; duplicates are dropped by the service. */
 export const PERMISSIONS_MAX_COUNT = 100;

@@ -63,6 +63,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['grant', 'outcome'] as const,
     registers: [registry],
   });
+  const hashingBusy = new Counter({ name: 'jts_hashing_busy_total', help: 'Sign-ins refused with 503 because every password hashing slot was taken.', registers: [registry] });
   const rateLimited = new Counter({ name: 'jts_rate_limited_total', help: 'Requests refused with 429, by limiter.', labelNames: ['limiter'] as const, registers: [registry] });
 
   // Pre-set the label values a dashboard expects, so a rate() over them exists from the first scrape.
@@ -102,6 +103,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         if (event.aids.length > 0) revocations.inc({ reason: event.reason }, event.aids.length);
         return;
       case 'password.changed':
+      case 'password.rehashed':
         return;
       case 'rate_limited':
         rateLimited.inc({ limiter: event.limiter });
@@ -120,6 +122,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         return;
       case 'token.exchanged':
         oauthTokens.inc({ grant: 'token_exchange', outcome: 'issued' });
+        return;
+      case 'hashing.busy':
+        hashingBusy.inc();
         return;
     }
   }

@@ -3,6 +3,8 @@ import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { canonicalIp } from '../auth/client-info.js';
+import { errorKeyOf } from '../verifier/send-json.js';
+import { runInRequestScope } from './request-scope.js';
 
 /** An `X-Request-Id` we accept from the caller; anything else is replaced by a fresh UUID. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -25,8 +27,9 @@ export interface RequestObserverOptions {
  * serve both, so the log and the metrics always agree (and every request pays for one listener).
  *
  * The log line has the id, method, path (never the query string), client address (honouring
- * `trust proxy`), status and duration — no headers and no bodies, which is where credentials
- * travel. It is written by hand rather than with pino-http, whose per-request child logger cost
+ * `trust proxy`, canonical), status and duration, and for an error answer its `error` key — no
+ * headers and no bodies, which is where credentials travel. The rest of the chain runs in the
+ * request's scope (request-scope.ts), so audit lines carry the same id and address. It is written by hand rather than with pino-http, whose per-request child logger cost
  * ~70 µs of CPU on every request even when the line was never written
  * (bench/results/2026-11-22-pino-http.md).
  */
@@ -40,6 +43,7 @@ export function observeRequests(options: RequestObserverOptions): RequestHandler
     const start = performance.now();
     // The full path, before mounted routers strip their prefixes from it.
     const path = req.path;
+    const ip = canonicalIp(req.ip) ?? req.ip;
     res.once('close', () => {
       const durationMs = performance.now() - start;
       // A client that hung up before the answer was complete has no status code to speak of.
@@ -51,18 +55,13 @@ export function observeRequests(options: RequestObserverOptions): RequestHandler
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
-          req: { id, method: req.method, url: req.originalUrl.split('?')[0], ip: logAddress(req.ip) },
-          res: { statusCode: status },
+          req: { id, method: req.method, url: req.originalUrl.split('?')[0], ip },
+          res: status >= 400 ? { statusCode: status, error: errorKeyOf(res) } : { statusCode: status },
           responseTime: Math.round(durationMs * 100) / 100,
         },
         completed ? 'request completed' : 'request aborted',
       );
     });
-    next();
+    runInRequestScope({ requestId: id, ip }, next);
   };
-}
-
-/** The client address as every other place writes it; an IPv4 one (the common case) is already so. */
-function logAddress(ip: string | undefined): string | undefined {
-  return ip === undefined || !ip.includes(':') ? ip : (canonicalIp(ip) ?? ip);
 }

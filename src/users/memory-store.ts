@@ -39,6 +39,13 @@ export class MemoryUserStore implements UserStore {
     return run;
   }
 
+  upgradePasswordHash(id: string, from: string, to: string): Promise<boolean> {
+    const user = this.byId.get(id);
+    if (user?.passwordHash !== from) return Promise.resolve(false);
+    user.passwordHash = to;
+    return Promise.resolve(true);
+  }
+
   list(): Promise<User[]> {
     const users = [...this.byId.keys()].map((id) => this.copy(id) as User);
     return Promise.resolve(users.sort((a, b) => a.createdAt - b.createdAt || byteOrder(a.id, b.id)));

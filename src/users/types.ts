@@ -73,6 +73,14 @@ export interface UserStore {
   list(): Promise<User[]>;
   /** Users whose email starts with the prefix, ordered by (email, id) in byte order. */
   search(query: UserSearch): Promise<User[]>;
+  /**
+   * Replaces the password hash `from` with `to`, another hash of the same password (a hash made
+   * before passwords were normalised, upgraded at sign-in). Unlike an update it is not a password
+   * change: credentialEpoch and updatedAt stay, so no session ends and the Redis mirror, which
+   * holds no hash, needs no write. Compare-and-set: false, and nothing written, when the user is
+   * gone or the hash is no longer `from` (a password change won the race).
+   */
+  upgradePasswordHash(id: string, from: string, to: string): Promise<boolean>;
 }
 
 export function normaliseEmail(email: string): string {

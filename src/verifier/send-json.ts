@@ -31,12 +31,21 @@ export class PreparedJson {
  */
 export function sendJson(res: ServerResponse, status: number, body: object, headers?: Readonly<Record<string, string>>): void {
   const prepared = body instanceof PreparedJson ? body : undefined;
+  if (status >= 400 && !prepared && 'error' in body && typeof body.error === 'string') errorKeys.set(res, body.error);
   const text = prepared ? prepared.text : JSON.stringify(body);
   res.statusCode = status;
   if (headers) for (const name in headers) res.setHeader(name, headers[name] as string);
   res.setHeader('Content-Type', prepared ? prepared.contentType : JSON_CONTENT_TYPE);
   res.setHeader('Content-Length', prepared ? prepared.byteLength : Buffer.byteLength(text));
   res.end(text);
+}
+
+/** The `error` member of the error bodies sent, by response: the request log names it. */
+const errorKeys = new WeakMap<ServerResponse, string>();
+
+/** The `error` key of the error body `res` was answered with, if sendJson sent one. */
+export function errorKeyOf(res: ServerResponse): string | undefined {
+  return errorKeys.get(res);
 }
 
 /** For answers about one user or one session, which no cache may keep. */

@@ -31,7 +31,7 @@ describe('Account.changePassword', () => {
   it('changes the password and ends every other session, keeping the caller’s', async () => {
     const { user, password, current, others } = await signedIn();
     f.clock.advance(5_000);
-    await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'the new password')).resolves.toEqual({ revoked: 2 });
+    await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'the new password')).resolves.toEqual({ revokedSessions: 2 });
     expect(f.audits).toEqual([
       { event: 'password.changed', prn: user.id },
       { event: 'session.revoked', prn: user.id, aids: expect.arrayContaining(others.map((o) => o.aid)), reason: 'password_change' },
@@ -46,7 +46,7 @@ describe('Account.changePassword', () => {
 
   it('audits no revocation when the caller had no other session', async () => {
     const { user, password, current } = await signedIn(1);
-    await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'the new password')).resolves.toEqual({ revoked: 0 });
+    await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'the new password')).resolves.toEqual({ revokedSessions: 0 });
     expect(f.audits).toEqual([{ event: 'password.changed', prn: user.id }]);
   });
 

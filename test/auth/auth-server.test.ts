@@ -43,7 +43,7 @@ describe('JTSAuthServer (the façade)', () => {
   it('forgets the sessions a password change ends', async () => {
     const current = await server.login(user.user.email, user.password, {});
     const other = await server.login(user.user.email, user.password, {});
-    await expect(server.changePassword(user.user.id, current.aid, user.password, 'the new password')).resolves.toEqual({ revoked: 1 });
+    await expect(server.changePassword(user.user.id, current.aid, user.password, 'the new password')).resolves.toEqual({ revokedSessions: 1 });
     const state = jest.spyOn(f.sessions, 'state');
     await expect(server.renew(other.stateProof, {})).rejects.toMatchObject({ code: 'JTS-401-04' });
     expect(state).toHaveBeenCalledTimes(1);

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { AuthError } from '../../src/auth/errors';
+import type { AuditEvent } from '../../src/auth/audit';
 import { boundedHasher } from '../../src/auth/hashing-gate';
 import type { PasswordHasher } from '../../src/users/password';
 import { CSRF } from '../support/http';
@@ -16,7 +17,7 @@ function heldHasher() {
     },
     verify: async () => {
       await held();
-      return true;
+      return 'match';
     },
   };
   return { hasher, releaseAll: () => { waiting.splice(0).forEach((resolve) => { resolve(); }); }, waiting: () => waiting.length };
@@ -33,13 +34,25 @@ describe('boundedHasher', () => {
     await expect(third).rejects.toMatchObject({ code: 'hashing_busy', status: 503, key: 'service_unavailable', retryAfter: 1 });
     expect(inner.waiting()).toBe(2);
     inner.releaseAll();
-    await expect(first).resolves.toBe(true);
+    await expect(first).resolves.toBe('match');
     await expect(second).resolves.toBe('hash');
     const fourth = hasher.verify('d', 'h');
     await new Promise((resolve) => setImmediate(resolve));
     expect(inner.waiting()).toBe(1);
     inner.releaseAll();
-    await expect(fourth).resolves.toBe(true);
+    await expect(fourth).resolves.toBe('match');
+  });
+
+  it('audits each refusal as hashing.busy with the number of slots', async () => {
+    const inner = heldHasher();
+    const audits: AuditEvent[] = [];
+    const hasher = boundedHasher(inner.hasher, 1, (event) => audits.push(event));
+    const first = hasher.verify('a', 'h');
+    await expect(hasher.hash('b')).rejects.toMatchObject({ code: 'hashing_busy' });
+    await expect(hasher.verify('c', undefined)).rejects.toMatchObject({ code: 'hashing_busy' });
+    expect(audits).toEqual([{ event: 'hashing.busy', slots: 1 }, { event: 'hashing.busy', slots: 1 }]);
+    inner.releaseAll();
+    await first;
   });
 
   it('frees the slot of a hash that failed', async () => {

@@ -35,9 +35,9 @@ describe('OwnSessions', () => {
       f.clock.advance(30_000);
       await new Renewal(f.context).renew(a.stateProof, {});
       const views = await own.list(user.id, b.aid);
-      expect(views.sort((x, y) => x.created_at.localeCompare(y.created_at))).toEqual([
-        { aid: a.aid, device: 'Chrome on macOS', ip_prefix: '2001:db8:1234::/48', created_at: '2026-01-01T12:00:00.000Z', last_active: '2026-01-01T12:01:30.000Z', current: false },
-        { aid: b.aid, device: 'curl', ip_prefix: '198.51.100.x', created_at: '2026-01-01T12:01:00.000Z', last_active: '2026-01-01T12:01:00.000Z', current: true },
+      expect(views.sort((x, y) => x.createdAt.localeCompare(y.createdAt))).toEqual([
+        { aid: a.aid, device: 'Chrome on macOS', ipPrefix: '2001:db8:1234::/48', createdAt: '2026-01-01T12:00:00.000Z', lastActiveAt: '2026-01-01T12:01:30.000Z', current: false },
+        { aid: b.aid, device: 'curl', ipPrefix: '198.51.100.x', createdAt: '2026-01-01T12:01:00.000Z', lastActiveAt: '2026-01-01T12:01:00.000Z', current: true },
       ]);
     });
   });

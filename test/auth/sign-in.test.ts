@@ -28,7 +28,8 @@ describe('sign-in', () => {
       const email = reason === 'unknown_email' ? 'nobody@example.com' : user.email;
       const attempt = reason === 'wrong_password' ? 'not the password' : password;
       await expect(verifyPassword(f.context, email, attempt)).rejects.toMatchObject({ code: 'invalid_credentials', message: 'Email or password is incorrect.' });
-      expect(f.audits).toEqual([{ event: 'login.failed', reason }]);
+      // The account's id when there is an account, so operators see whose account is attacked.
+      expect(f.audits).toEqual([{ event: 'login.failed', reason, ...(reason === 'unknown_email' ? {} : { prn: user.id }) }]);
     });
 
     it('runs one bcrypt comparison for an unknown email too (invariant 9)', async () => {

@@ -105,6 +105,17 @@ describe('npm run user', () => {
     expect(await bcrypt.compare('spaces are kept ', user!.passwordHash)).toBe(true);
   });
 
+  it('hashes the NFKC form of the password and measures its length there (30 × é sent as NFD is 60 bytes)', async () => {
+    const nfd = 'é'.repeat(30).normalize('NFD');
+    const run = await userCli(['add', '--email', 'nfd@example.com', '--password-stdin'], env, `${nfd}\n`);
+    expect(run.code).toBe(0);
+    const user = await users.findByEmail('nfd@example.com');
+    expect(await bcrypt.compare('é'.repeat(30).normalize('NFC'), user!.passwordHash)).toBe(true);
+    const ligature = await userCli(['add', '--email', 'lig@example.com', '--password', 'ﬁﬁﬁﬁ'], env);
+    expect(ligature.code).toBe(0);
+    expect(await bcrypt.compare('ﬁﬁﬁﬁ'.normalize('NFKC'), (await users.findByEmail('lig@example.com'))!.passwordHash)).toBe(true);
+  });
+
   it('refuses to add an email that already exists', async () => {
     await seedUser('taken@example.com');
     const run = await userCli(['add', '--email', 'TAKEN@example.com', '--password', 'correct horse'], env);
@@ -149,12 +160,12 @@ describe('npm run user', () => {
   });
 
   it.each([
-    ['an email over 254 characters', ['--email', `${'a'.repeat(250)}@b.co`], '--email', 'at most 254 characters'],
-    ['a malformed email', ['--email', 'not-an-email'], '--email', 'expected an email address'],
-    ['a name over 100 characters', ['--email', 'n@example.com', '--name', 'n'.repeat(101)], '--name', 'expected 1 to 100 characters'],
-    ['a blank name', ['--email', 'n@example.com', '--name', '   '], '--name', 'expected 1 to 100 characters'],
-    ['a permission with a space', ['--email', 'n@example.com', '--perm', 'read profile'], '--perm', 'expected up to 128 characters without spaces or commas'],
-    ['a permission over 128 characters', ['--email', 'n@example.com', '--perm', 'p'.repeat(129)], '--perm', 'expected up to 128 characters without spaces or commas'],
+    ['an email over 254 characters', ['--email', `${'a'.repeat(250)}@b.co`], '--email', 'must be at most 254 characters'],
+    ['a malformed email', ['--email', 'not-an-email'], '--email', 'must be an email address'],
+    ['a name over 100 characters', ['--email', 'n@example.com', '--name', 'n'.repeat(101)], '--name', 'must be 1 to 100 characters'],
+    ['a blank name', ['--email', 'n@example.com', '--name', '   '], '--name', 'must be 1 to 100 characters'],
+    ['a permission with a space', ['--email', 'n@example.com', '--perm', 'read profile'], '--perm', 'must be 1 to 128 characters without spaces or commas'],
+    ['a permission over 128 characters', ['--email', 'n@example.com', '--perm', 'p'.repeat(129)], '--perm', 'must be 1 to 128 characters without spaces or commas'],
   ])('refuses %s before connecting, by the field rules the server applies (src/http/fields.ts)', async (_name, args, option, message) => {
     const run = await userCli(['add', ...args, '--password', 'correct horse'], env);
     expect(run.code).toBe(1);

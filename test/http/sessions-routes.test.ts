@@ -16,7 +16,7 @@ describe.each<StoreKind>(['memory', 'redis'])('the sessions API (%s store)', (st
     expect(res.headers['cache-control']).toBe('no-store');
     const sessions = (res.body as { sessions: Record<string, unknown>[] }).sessions;
     expect(sessions).toHaveLength(2);
-    expect(sessions[0]).toEqual({ aid: aidOf(laptop.bearerPass), device: 'Firefox on Linux', ip_prefix: expect.stringMatching(/x$|unknown/), created_at: expect.any(String), last_active: expect.any(String), current: true });
+    expect(sessions[0]).toEqual({ aid: aidOf(laptop.bearerPass), device: 'Firefox on Linux', ipPrefix: expect.stringMatching(/x$|unknown/), createdAt: expect.any(String), lastActiveAt: expect.any(String), current: true });
     expect(sessions[1]).toMatchObject({ device: 'curl', current: false });
     await t.close();
   });

@@ -151,7 +151,7 @@ describe('audit events', () => {
       'session.revoked',
       'logout',
     ]);
-    expect(t.audits[0]).toEqual({ event: 'login.failed', reason: 'wrong_password' });
+    expect(t.audits[0]).toEqual({ event: 'login.failed', reason: 'wrong_password', prn: user.id });
     expect(t.audits[5]).toMatchObject({ reason: 'user', aids: [bAid.aid] });
     expect(t.audits[7]).toMatchObject({ reason: 'password_change', aids: [expect.any(String)] });
   });

@@ -12,6 +12,7 @@ import { KeyRing } from '../../src/jts/key-ring';
 import { createRedisClient, type RedisClient } from '../../src/redis/connect';
 import { buildServices, type Services } from '../../src/services';
 import { createLogger } from '../../src/observability/logger';
+import { auditLog } from '../../src/observability/audit-log';
 import { openTestDatabase, urlWithSchema, type AccountsKind } from './accounts';
 
 export type StoreKind = 'memory' | 'redis';
@@ -110,6 +111,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     }),
   });
   const audits: AuditEvent[] = [];
+  // The production audit log (request id, client address, levels) writing to the same memory.
+  const auditLine = auditLog(logger);
   const database =
     options.accounts === undefined
       ? undefined
@@ -122,7 +125,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     logger,
     audit: (event) => {
       audits.push(event);
-      logger.info(event, event.event);
+      auditLine(event);
     },
     ...(redis ? { redis } : {}),
     ...(database ? { users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db) } : {}),

@@ -31,7 +31,7 @@ describe('newUser', () => {
 });
 
 describe('seedDemoUsers', () => {
-  const hasher: PasswordHasher = { hash: (password) => Promise.resolve(`hashed:${password}`), verify: () => Promise.resolve(false) };
+  const hasher: PasswordHasher = { hash: (password) => Promise.resolve(`hashed:${password}`), verify: () => Promise.resolve('mismatch' as const) };
 
   it('creates each demo account once, through the factory, and warns about its well-known password', async () => {
     const users = new MemoryUserStore();

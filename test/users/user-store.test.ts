@@ -70,6 +70,16 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s user store', (kind)
     await expect(store.update(ada.id, { passwordHash: 'h3' }, 4_000)).resolves.toMatchObject({ credentialEpoch: 2 });
   });
 
+  it('upgrades a password hash only while it is still the one read, leaving the epoch and updatedAt', async () => {
+    const ada = user({ passwordHash: 'legacy', updatedAt: 1_500 });
+    await store.create(ada);
+    await expect(store.upgradePasswordHash(ada.id, 'legacy', 'normalised')).resolves.toBe(true);
+    await expect(store.get(ada.id)).resolves.toMatchObject({ passwordHash: 'normalised', credentialEpoch: 0, updatedAt: 1_500 });
+    await expect(store.upgradePasswordHash(ada.id, 'legacy', 'stale')).resolves.toBe(false);
+    await expect(store.upgradePasswordHash('nobody', 'legacy', 'x')).resolves.toBe(false);
+    await expect(store.get(ada.id)).resolves.toMatchObject({ passwordHash: 'normalised' });
+  });
+
   it('answers undefined for unknown ids and emails', async () => {
     await expect(store.get('nobody')).resolves.toBeUndefined();
     await expect(store.findByEmail('nobody@example.com')).resolves.toBeUndefined();

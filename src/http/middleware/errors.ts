@@ -33,6 +33,11 @@ interface BodyParserError {
   charset?: string;
 }
 
+/** What an operator reads for a 5xx the client is told about, when it is not an outage of a store. */
+const EXPOSED_5XX_MESSAGES: Readonly<Record<string, string>> = {
+  hashing_busy: 'request refused: every password hashing slot is taken (BCRYPT_MAX_PENDING)',
+};
+
 /** Writes a coded error of any layer as the JSON body of JTS.md, with its headers. */
 export function sendError(res: Response, error: CodedError, clock: Clock): void {
   if (error.retryAfter !== undefined) res.set('Retry-After', String(error.retryAfter));
@@ -62,7 +67,7 @@ export function errorHandler(options: { logger: Logger; clock: Clock }): ErrorRe
     const coded = toCodedError(error, req.headers['content-encoding']);
     // A bug is logged with its stack; an outage is already an audit line (store.unavailable).
     if (!coded.expose) logger.error({ err: error, code: coded.code, reqId: requestIdOf(res) }, 'request failed');
-    else if (coded.status >= 500) logger.warn({ code: coded.code, reqId: requestIdOf(res) }, 'request failed: a backing service is unavailable');
+    else if (coded.status >= 500) logger.warn({ code: coded.code, reqId: requestIdOf(res) }, EXPOSED_5XX_MESSAGES[coded.code] ?? 'request failed: a backing service is unavailable');
     sendError(res, coded, clock);
   };
 }

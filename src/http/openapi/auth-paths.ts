@@ -81,7 +81,7 @@ export function authPaths(): Record<string, Partial<Record<Method, Json>>> {
         security: bearer,
         parameters: [csrf],
         responses: {
-          ...ok('Ended.', { type: 'object', required: ['success', 'revoked'], properties: { success: { const: true }, revoked: { type: 'integer' } } }),
+          ...ok('Ended.', { type: 'object', required: ['success', 'revokedSessions'], properties: { success: { const: true }, revokedSessions: { type: 'integer', minimum: 0, description: 'How many sessions ended.' } } }),
           ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'ServiceUnavailable'),
         },
       },

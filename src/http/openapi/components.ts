@@ -108,13 +108,13 @@ export const SCHEMAS: Json = {
   Success: { type: 'object', required: ['success'], properties: { success: { type: 'boolean', const: true } } },
   Session: {
     type: 'object',
-    required: ['aid', 'device', 'ip_prefix', 'created_at', 'last_active', 'current'],
+    required: ['aid', 'device', 'ipPrefix', 'createdAt', 'lastActiveAt', 'current'],
     properties: {
       aid: { type: 'string' },
       device: { type: 'string' },
-      ip_prefix: { type: 'string', description: 'Masked address: IPv4 as a.b.c.x, IPv6 as its first three groups ::/48.' },
-      created_at: { type: 'string', format: 'date-time' },
-      last_active: { type: 'string', format: 'date-time' },
+      ipPrefix: { type: 'string', description: 'Masked address: IPv4 as a.b.c.x, IPv6 as its first three groups ::/48.' },
+      createdAt: { type: 'string', format: 'date-time' },
+      lastActiveAt: { type: 'string', format: 'date-time', description: 'The last sign-in or renewal.' },
       current: { type: 'boolean' },
     },
   },

@@ -97,7 +97,7 @@ function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
 
 
 function apiPaths(): Record<string, Partial<Record<Method, Json>>> {
-  const message = { type: 'object', required: ['timestamp'], properties: { message: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'string', format: 'date-time' } } };
+  const message = { type: 'object', required: ['timestamp'], properties: { message: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'integer', description: 'Seconds since the epoch.' } } };
   return {
     '/api/public': { get: { operationId: 'getPublicMessage', tags: ['demo api'], summary: 'Public demo endpoint', security: [], responses: ok('Public message.', message) } },
     '/api/health': { get: { operationId: 'getApiHealth', tags: ['demo api'], summary: 'Demo API health', security: [], responses: ok('Healthy.', message) } },
@@ -126,7 +126,7 @@ function apiPaths(): Record<string, Partial<Record<Method, Json>>> {
             properties: {
               message: { type: 'string' },
               user: { type: 'object', required: ['id', 'permissions'], properties: { id: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } } } },
-              timestamp: { type: 'string', format: 'date-time' },
+              timestamp: { type: 'integer', description: 'Seconds since the epoch.' },
             },
           }),
           ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'ServiceUnavailable'),
@@ -142,9 +142,30 @@ function opsPaths(): Record<string, Partial<Record<Method, Json>>> {
       get: {
         operationId: 'getServerInfo',
         tags: ['ops'],
-        summary: 'Server name, version and discovery links (or the demo page)',
+        summary: 'Server name, version and discovery links (or, with DEMO_PAGE=on, the demo page for browsers)',
         security: [],
-        responses: { '200': { description: 'Description or page.', content: { 'application/json': { schema: { type: 'object' } }, 'text/html': { schema: { type: 'string' } } } } },
+        responses: {
+          '200': {
+            description: 'Description, or the demo page when DEMO_PAGE is on and the client prefers HTML.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['name', 'version', 'profile', 'jwks', 'discovery', 'demoUsers'],
+                  properties: {
+                    name: { type: 'string' },
+                    version: { type: 'string' },
+                    profile: { type: 'string' },
+                    jwks: { type: 'string' },
+                    discovery: { type: 'string' },
+                    demoUsers: { type: 'boolean', description: 'Whether the well-known demo accounts exist (JTS_DEMO_USERS).' },
+                  },
+                },
+              },
+              'text/html': { schema: { type: 'string' } },
+            },
+          },
+        },
       },
     },
     '/healthz': { get: { operationId: 'checkLiveness', tags: ['ops'], summary: 'Liveness: the process answers', security: [], responses: ok('Alive.', { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) } },

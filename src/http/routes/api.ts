@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { MirroredUserStore } from '../../auth/mirrored-users.js';
 import type { JTSResourceServer } from '../../auth/resource-server.js';
 import type { BearerPassClaims } from '../../jts/bearer-pass/claims.js';
-import type { Clock } from '../../jts/clock.js';
+import { seconds, type Clock } from '../../jts/clock.js';
 import { JtsError } from '../../jts/errors.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { authenticatedRoute, bearerOf } from '../middleware/authenticate.js';
@@ -14,7 +14,8 @@ export function apiRoutes(deps: { users: Pick<MirroredUserStore, 'profile'>; res
   const router = Router();
   // Inside the router rather than beside it at the mount: one prefix match per request, not two.
   router.use(deps.cors);
-  const now = () => new Date(clock.now()).toISOString();
+  // `timestamp` is Unix seconds, as in the error envelope (README, "API conventions").
+  const now = () => seconds(clock.now());
 
   router.get('/public', (_req, res) => {
     sendJson(res, 200, { message: 'This endpoint is public.', timestamp: now() });

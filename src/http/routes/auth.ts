@@ -73,8 +73,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   router.post('/password', csrf, deps.authenticate, ...(limits.password ?? []), parseJson, async (req, res) => {
     const { payload } = bearerOf(req);
     const { currentPassword, newPassword } = parseBody(req, changePasswordBody);
-    const { revoked } = await authServer.changePassword(payload.prn, payload.aid, currentPassword, newPassword);
-    sendJson(res, 200, { success: true, revokedSessions: revoked });
+    const { revokedSessions } = await authServer.changePassword(payload.prn, payload.aid, currentPassword, newPassword);
+    sendJson(res, 200, { success: true, revokedSessions });
   });
 
   return router;

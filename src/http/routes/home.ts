@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
-import { sendJson } from '../../verifier/send-json.js';
+import { PreparedJson, sendJson } from '../../verifier/send-json.js';
 import { describeServer } from './ops.js';
 
 /** public/ at the repository root: three levels up from both src/http/routes and dist/http/routes. */
@@ -12,20 +12,37 @@ export const PUBLIC_DIR = join(__dirname, '..', '..', '..', 'public');
  */
 const REVALIDATE = 'no-cache';
 
+export interface HomeOptions {
+  /** DEMO_PAGE: serve the page and /assets; off, GET / is the JSON description for every client. */
+  demoPage: boolean;
+  /** Named in the description, so the page offers the demo accounts only when they exist. */
+  demoUsers: boolean;
+  publicDir?: string;
+}
+
 /**
  * GET / is the demo page for browsers and the JSON server description for everything else: a
  * browser's Accept prefers text/html, while curl (which accepts any type), a missing Accept or
- * `application/json` get JSON. /assets/ serves the page's script, styles and icon.
+ * `application/json` get JSON. /assets/ serves the page's script, styles and icon. With the demo
+ * page off (production's default) nothing but the description is served: no HTML, no /assets.
  */
-export function homeRoutes(options: { publicDir?: string } = {}): Router {
+export function homeRoutes(options: HomeOptions): Router {
   const publicDir = options.publicDir ?? PUBLIC_DIR;
   const indexFile = join(publicDir, 'index.html');
   const router = Router();
+  const description = new PreparedJson(describeServer({ demoUsers: options.demoUsers }));
+
+  if (!options.demoPage) {
+    router.get('/', function serverDescription(_req, res) {
+      sendJson(res, 200, description);
+    });
+    return router;
+  }
 
   const home: RequestHandler = function homePage(req, res, next) {
     res.vary('Accept');
     if (req.accepts(['json', 'html']) !== 'html') {
-      sendJson(res, 200, describeServer());
+      sendJson(res, 200, description);
       return;
     }
     res.set('Cache-Control', REVALIDATE);

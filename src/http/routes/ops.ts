@@ -42,6 +42,16 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
   return router;
 }
 
-export function describeServer(): { name: string; version: string; profile: string; jwks: string; discovery: string } {
-  return { name: packageInfo.name, version: packageInfo.version, profile: JTS_TYP, jwks: JWKS_PATH, discovery: DISCOVERY_PATH };
+/** GET / as JSON. `demoUsers`: whether the well-known demo accounts exist, which the demo page shows only then. */
+export interface ServerDescription {
+  name: string;
+  version: string;
+  profile: string;
+  jwks: string;
+  discovery: string;
+  demoUsers: boolean;
+}
+
+export function describeServer(options: { demoUsers: boolean }): ServerDescription {
+  return { name: packageInfo.name, version: packageInfo.version, profile: JTS_TYP, jwks: JWKS_PATH, discovery: DISCOVERY_PATH, demoUsers: options.demoUsers };
 }

@@ -21,7 +21,7 @@ export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: R
   router.post('/revoke-others', csrf, authenticate, async (req, res) => {
     const { payload } = bearerOf(req);
     const ended = await authServer.revokeOtherSessions(payload.prn, payload.aid);
-    sendJson(res, 200, { success: true, revoked: ended.length });
+    sendJson(res, 200, { success: true, revokedSessions: ended.length });
   });
 
   router.delete('/:aid', csrf, authenticate, async (req, res) => {

@@ -94,7 +94,7 @@ async function startOnce(entry: string, name: string, env: Record<string, string
       } catch {
         return false;
       }
-    }, 20_000, 100);
+    }, 60_000, 100);
   } catch (error) {
     await stop();
     throw error;
