@@ -18,6 +18,7 @@ import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
 import { apiRoutes } from './http/routes/api.js';
 import { authRoutes } from './http/routes/auth.js';
 import { openApiRoutes } from './http/routes/openapi.js';
+import { docsRoutes } from './http/routes/docs.js';
 import { homeRoutes } from './http/routes/home.js';
 import { opsRoutes, type Readiness } from './http/routes/ops.js';
 import { sessionRoutes } from './http/routes/sessions.js';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(homeRoutes());
   app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
   app.use(openApiRoutes({ issuer: settings.issuer }));
+  app.use(docsRoutes());
 
   app.use(notFound());
   app.use(auditStoreOutages({ audit: deps.audit, routeOf }));
