@@ -126,6 +126,11 @@ describe('the Docker image, emulated', () => {
     const topLevel = listFiles(app).map((path) => path.split('/')[0]);
     expect([...new Set(topLevel)].sort()).toEqual([...new Set([...image.copied.map((path) => path.split('/')[0]), 'node_modules'])].sort());
     for (const name of Object.keys(packageJson.devDependencies)) expect([name, existsSync(join(app, 'node_modules', name))]).toEqual([name, false]);
+    // Their dependencies too: every package the lock file marks dev-only (typescript, jest, tsx, …).
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const devOnly = Object.entries(lock.packages).filter(([path, entry]) => path !== '' && entry.dev === true).map(([path]) => path);
+    expect(devOnly.length).toBeGreaterThan(100);
+    expect(devOnly.filter((path) => existsSync(join(app, path)))).toEqual([]);
     for (const name of Object.keys(packageJson.dependencies)) expect([name, existsSync(join(app, 'node_modules', name, 'package.json'))]).toEqual([name, true]);
     const ours = listFiles(app, ['node_modules']);
     expect(ours).toEqual(expect.arrayContaining(['dist/server.js', 'dist/cli/user.js', 'dist/cli/keygen.js', 'dist/cli/db-migrate.js', 'public/assets/styles.css', 'public/assets/jts-client.js']));
