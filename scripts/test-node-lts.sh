@@ -20,4 +20,5 @@ echo "jest on $(node --version) (the Docker image's line, node:$major)"
 node -e "require('bcrypt').hashSync('x', 4)" || { echo "bcrypt's native module does not load on $(node --version)" >&2; exit 1; }
 # The emulated image test already ran on this line inside `npm test` (it builds on the image's Node
 # major, whatever runs jest): not twice. The other two patterns are jest.config.ts's own.
-node node_modules/jest/bin/jest.js --testPathIgnorePatterns /node_modules/ /test/e2e/ /test/docker/image.test.ts "$@"
+# The arguments (test paths) come first: jest's array options swallow every word after them.
+node node_modules/jest/bin/jest.js "$@" --testPathIgnorePatterns /node_modules/ /test/e2e/ /test/docker/image.test.ts
