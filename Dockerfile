@@ -2,7 +2,9 @@
 # JTS auth server. Build: docker build -t jts-auth-server .
 # Keys are mounted at run time (see docker-compose.yml), never baked into the image.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node.js 26, the Active LTS line (since 2026-10-28, end of life 2029-04-30). Debian slim (glibc): bcrypt's
+# prebuilt N-API binaries need glibc. .ci/run runs the test suite on this major too (it reads it from here).
+ARG NODE_IMAGE=node:26-slim
 
 # --- build: full dependencies, compile TypeScript (server, and the demo page's client) ----------
 FROM ${NODE_IMAGE} AS build
@@ -26,6 +28,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/public ./public
+# `npm run user|keygen|db:migrate` call it first; without src/ it has nothing to build.
+COPY --from=build /app/scripts/ensure-built.mjs ./scripts/
 # The server only reads /app/keys (mounted read-only); nothing in /app is writable by it.
 USER node
 EXPOSE 3000

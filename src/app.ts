@@ -25,6 +25,7 @@ import { apiRoutes } from './http/routes/api.js';
 import { authRoutes } from './http/routes/auth.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { openApiRoutes } from './http/routes/openapi.js';
+import { docsRoutes } from './http/routes/docs.js';
 import { homeRoutes } from './http/routes/home.js';
 import { opsRoutes, type Readiness } from './http/routes/ops.js';
 import { sessionRoutes } from './http/routes/sessions.js';
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(homeRoutes({ demoPage: settings.demoPage, demoUsers: settings.demoUsers }));
   app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
   app.use(openApiRoutes({ issuer: settings.issuer }));
+  app.use(docsRoutes());
 
   app.use(notFound());
   app.use(auditStoreOutages({ audit: deps.audit, routeOf }));

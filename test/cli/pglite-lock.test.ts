@@ -52,7 +52,8 @@ describe('npm run user on the embedded PGlite database', () => {
     server.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     const exited = new Promise<void>((done) => server.once('exit', () => { done(); }));
     try {
-      const deadline = Date.now() + 30_000;
+      // A cold tsx compile plus PGlite's initdb: 22 s alone on Node 26, over 30 s while the other suites run.
+      const deadline = Date.now() + 60_000;
       while (!output.includes('jts auth server listening')) {
         if (server.exitCode !== null || Date.now() > deadline) throw new Error(`the server did not start:\n${output}`);
         await new Promise((done) => setTimeout(done, 50));

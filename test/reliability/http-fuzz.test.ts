@@ -43,7 +43,10 @@ function send(app: TestApp['app'], req: FuzzRequest): Test {
 function nonJsonByDesign(req: FuzzRequest, res: Response): boolean {
   const path = req.path.split('?')[0] ?? '';
   if (res.status >= 400) return false;
-  if ((req.method === 'GET' || req.method === 'HEAD') && (path === '/' || path.startsWith('/assets/') || path === '/metrics')) return true;
+  // The demo page and its files, Prometheus text, the API reference and its files, the YAML
+  // document and the PEM signing key (each its own media type).
+  const documents = ['/', '/metrics', '/docs', '/openapi.yaml', '/.well-known/jts-signing-key.pem'];
+  if ((req.method === 'GET' || req.method === 'HEAD') && (documents.includes(path) || path.startsWith('/assets/') || path.startsWith('/docs/assets/'))) return true;
   return false;
 }
 

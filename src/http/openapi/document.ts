@@ -1,4 +1,4 @@
-import { JWKS_PATHS } from '../routes/well-known.js';
+import { JWKS_PATHS, SIGNING_KEY_PEM_PATH } from '../routes/well-known.js';
 import { adminPaths } from './admin-paths.js';
 import { authPaths } from './auth-paths.js';
 import { oauthPaths } from './oauth-paths.js';
@@ -31,6 +31,10 @@ export const OPERATIONS_WITHOUT_4XX: Readonly<Record<string, string>> = {
   checkLiveness: PUBLIC_NO_4XX,
   checkReadiness: 'Public, takes nothing: not ready is the documented 503, never a 4xx.',
   getOpenApiDocument: PUBLIC_NO_4XX,
+  getOpenApiDocumentYaml: PUBLIC_NO_4XX,
+  getApiReference: PUBLIC_NO_4XX,
+  getSigningKeyPem: `${PUBLIC_NO_4XX} If-None-Match only selects 200 or 304.`,
+  preflightSigningKeyPem: PREFLIGHT_NO_4XX,
   getJwks: `${PUBLIC_NO_4XX} If-None-Match only selects 200 or 304.`,
   getJwksJtsAlias: `${PUBLIC_NO_4XX} If-None-Match only selects 200 or 304.`,
   getJwksWellKnownAlias: `${PUBLIC_NO_4XX} If-None-Match only selects 200 or 304.`,
@@ -87,6 +91,26 @@ function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
       active_signing_alg: { type: 'string' },
       stateproof_cookie_name: { type: 'string' },
     },
+  };
+  paths[SIGNING_KEY_PEM_PATH] = {
+    get: {
+      operationId: 'getSigningKeyPem',
+      tags: ['discovery'],
+      summary: 'The current signing public key as PEM, for tools that cannot read a JWKS',
+      description:
+        'The SubjectPublicKeyInfo of the key that signs new BearerPasses (its `kid` is in the JWKS). Only that key: during a key rotation BearerPasses signed by the previous key are still valid, and the JWKS lists every key that verifies — prefer it where you can.',
+      security: [],
+      parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+      responses: {
+        '200': {
+          description: 'PEM text (`-----BEGIN PUBLIC KEY-----`); cacheable for an hour, like the JWKS.',
+          headers: { ETag: { schema: { type: 'string' } } },
+          content: { 'application/x-pem-file': { schema: { type: 'string' } } },
+        },
+        '304': { description: 'Not modified.' },
+      },
+    },
+    options: preflight('discovery', 'preflightSigningKeyPem'),
   };
   paths['/.well-known/jts-configuration'] = {
     get: { operationId: 'getConfiguration', tags: ['discovery'], summary: 'Discovery document: issuer, endpoints, algorithms', security: [], responses: ok('Discovery document.', configuration) },
@@ -188,6 +212,24 @@ function opsPaths(): Record<string, Partial<Record<Method, Json>>> {
       },
     },
     '/openapi.json': { get: { operationId: 'getOpenApiDocument', tags: ['ops'], summary: 'This document', security: [], responses: ok('OpenAPI 3.1 document.', { type: 'object' }) } },
+    '/openapi.yaml': {
+      get: {
+        operationId: 'getOpenApiDocumentYaml',
+        tags: ['ops'],
+        summary: 'This document, as YAML',
+        security: [],
+        responses: { '200': { description: 'The same OpenAPI 3.1 document as /openapi.json, in YAML 1.2.', content: { 'application/yaml': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/docs': {
+      get: {
+        operationId: 'getApiReference',
+        tags: ['ops'],
+        summary: 'Interactive API reference (Swagger UI) rendered from this document',
+        security: [],
+        responses: { '200': { description: 'HTML page; its script and styles are under /docs/assets/.', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
   };
 }
 

@@ -12,11 +12,14 @@ export const JWKS_PATH = '/.well-known/jts-jwks';
 /** With the aliases the first clients use. */
 export const JWKS_PATHS = [JWKS_PATH, '/jts/.well-known/jwks.json', '/.well-known/jwks.json'] as const;
 export const DISCOVERY_PATH = '/.well-known/jts-configuration';
+/** The current signing key's public half as PEM (SPKI), for tools that cannot read a JWKS. */
+export const SIGNING_KEY_PEM_PATH = '/.well-known/jts-signing-key.pem';
+const PEM_CONTENT_TYPE = 'application/x-pem-file';
 
 const JWKS_CACHE_CONTROL = 'public, max-age=3600, stale-while-revalidate=60';
 const JWK_SET_CONTENT_TYPE = 'application/jwk-set+json; charset=utf-8';
 
-/** GET /.well-known/jts-jwks (and aliases) and /.well-known/jts-configuration, open to every origin. */
+/** GET /.well-known/jts-jwks (and aliases), /.well-known/jts-signing-key.pem and /.well-known/jts-configuration, open to every origin. */
 export function wellKnownRoutes(deps: { keyRing: KeyRing; issuer: string }): Router {
   const router = Router();
   // The key set changes only with a restart, so its body and ETag are computed once.
@@ -34,6 +37,22 @@ export function wellKnownRoutes(deps: { keyRing: KeyRing; issuer: string }): Rou
   };
   // One route for all three paths: every request that passes this router tries fewer patterns.
   router.route([...JWKS_PATHS]).options(publicCors).get(publicCors, serveJwks);
+
+  // Only the signer: a verifier that reads one PEM checks current BearerPasses; during a rotation
+  // (publish → switch → retire) the keys still verifying are in the JWKS, which is the standard way.
+  const pem = deps.keyRing.signer.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const pemEtag = `"${createHash('sha256').update(pem).digest('base64url')}"`;
+  const pemHeaders = { 'Cache-Control': JWKS_CACHE_CONTROL, ETag: pemEtag, 'Content-Type': PEM_CONTENT_TYPE };
+  router
+    .route(SIGNING_KEY_PEM_PATH)
+    .options(publicCors)
+    .get(publicCors, function serveSigningKeyPem(req, res) {
+      if (matchesEtag(req.get('if-none-match'), pemEtag)) {
+        res.set(pemHeaders).status(304).end();
+        return;
+      }
+      res.status(200).set(pemHeaders).send(pem);
+    });
 
   const base = deps.issuer.replace(/\/+$/, '');
   const configuration = new PreparedJson({

@@ -84,6 +84,8 @@ async function startOnce(entry: string, name: string, env: Record<string, string
   };
 
   try {
+    // 60 s: a fresh PGlite (initdb in WASM) took 26 s to /readyz while other suites loaded the two
+    // cores (load average 15); with 20 s every e2e suite failed there.
     await waitFor(async () => {
       if (child.exitCode !== null) {
         const Failure = tail.includes('EADDRINUSE') ? PortTaken : Error;
