@@ -8,6 +8,7 @@ import pg from 'pg';
 /** The tables as Kysely sees them (see ./migrations). */
 export interface AccountsSchema {
   users: UsersTable;
+  challenges: ChallengesTable;
 }
 
 export interface UsersTable {
@@ -18,8 +19,23 @@ export interface UsersTable {
   permissions: string[];
   disabled: boolean;
   credential_epoch: ColumnType<number, number | undefined, number>;
+  email_verified: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: ColumnType<Date, Date, Date>;
   updated_at: ColumnType<Date, Date, Date>;
+}
+
+/** See migrations/0003-challenges.ts. */
+export interface ChallengesTable {
+  id: string;
+  user_id: string;
+  purpose: 'verify-email' | 'reset-password' | 'sign-in-code';
+  secret_hash: string;
+  credential_epoch: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: number;
+  created_at: ColumnType<Date, Date, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
+  consumed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface DatabaseSettings {

@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001-users.js';
+import * as m0003 from './migrations/0003-challenges.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -8,6 +9,7 @@ import * as m0001 from './migrations/0001-users.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-users': m0001,
+  '0003-challenges': m0003,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';

@@ -71,6 +71,7 @@ function legacyUser(id: string, hash: Record<string, string>): User | undefined 
     permissions,
     disabled: hash.disabled === '1',
     credentialEpoch: 0,
+    emailVerified: false,
     createdAt: Number.isFinite(createdAt) ? createdAt : Date.now(),
     updatedAt: Number.isFinite(updatedAt) ? updatedAt : Date.now(),
   };

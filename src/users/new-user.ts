@@ -28,6 +28,7 @@ export function newUser(input: NewUserInput, now: number): User {
     permissions: [...input.permissions],
     disabled: false,
     credentialEpoch: 0,
+    emailVerified: false,
     createdAt: now,
     updatedAt: now,
   };

@@ -11,12 +11,14 @@ export interface User {
    * the Redis mirror carry it, so credentials older than the password are recognisable.
    */
   credentialEpoch: number;
+  /** Whether the user proved they receive mail at `email` (POST /jts/email/verify). */
+  emailVerified: boolean;
   /** Milliseconds since the epoch. */
   createdAt: number;
   updatedAt: number;
 }
 
-export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled'>>;
+export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled' | 'emailVerified'>>;
 
 /**
  * User storage. Expected outcomes ("no such user", "email taken") are values; backing-store

@@ -146,7 +146,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
-export async function createUser(app: TestApp, input: { email?: string; password?: string; permissions?: string[]; name?: string } = {}) {
+export async function createUser(app: TestApp, input: { email?: string; password?: string; permissions?: string[]; name?: string; emailVerified?: boolean } = {}) {
   const email = input.email ?? `u${randomBytes(4).toString('hex')}@example.com`;
   const password = input.password ?? 'correct horse battery';
   const id = randomBytes(16).toString('base64url');
@@ -158,6 +158,7 @@ export async function createUser(app: TestApp, input: { email?: string; password
     permissions: input.permissions ?? ['read:profile'],
     disabled: false,
     credentialEpoch: 0,
+    emailVerified: input.emailVerified ?? false,
     createdAt: app.clock.now(),
     updatedAt: app.clock.now(),
   });

@@ -13,6 +13,7 @@ const user = (overrides: Partial<User> = {}): User => ({
   permissions: ['read:profile'],
   disabled: false,
   credentialEpoch: 0,
+  emailVerified: false,
   createdAt: 1_000,
   updatedAt: 1_000,
   ...overrides,
