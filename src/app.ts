@@ -17,6 +17,8 @@ import { auditStoreOutages } from './http/middleware/store-outage.js';
 import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
 import { apiRoutes } from './http/routes/api.js';
 import { authRoutes } from './http/routes/auth.js';
+import { devOutboxRoutes, type OutboxListing } from './http/routes/dev-outbox.js';
+import { emailRoutes } from './http/routes/email.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { homeRoutes } from './http/routes/home.js';
 import { opsRoutes, type Readiness } from './http/routes/ops.js';
@@ -55,6 +57,8 @@ export interface AppDeps {
   rateLimitStores: RateLimitStoreFactory;
   /** Signs the known-device cookie that exempts an owner's browser from others' login failures. */
   knownDeviceKey: Buffer;
+  /** The development outbox (no SMTP_URL), listed at GET /dev/outbox; never in production. */
+  outbox?: OutboxListing;
 }
 
 /** Builds the Express application from its collaborators; `server.ts` does the listening. */
@@ -93,7 +97,10 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', apiRoutes({ users: deps.users, resourceServer: deps.resourceServer, authenticate: requireBearer, clock, cors }));
   app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, parseJson, authenticate: requireBearer, limits }));
+  const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, parseJson, authenticate: requireBearer, limits }));
+  // Development only: the outbox exists only without SMTP_URL, which production refuses.
+  if (deps.outbox && !settings.production) app.use(devOutboxRoutes({ outbox: deps.outbox }));
   app.use(homeRoutes());
   app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
   app.use(openApiRoutes({ issuer: settings.issuer }));

@@ -32,3 +32,8 @@ export function newCode(digits: number): string {
 export function hashCode(key: Buffer, challengeId: string, code: string): string {
   return createHmac('sha256', key).update(`${challengeId}:${code}`).digest('hex');
 }
+
+/** The code HMAC key, derived from the StateProof secret so every instance has the same one and no new secret needs managing. */
+export function deriveCodeKey(stateProofSecret: Buffer): Buffer {
+  return createHmac('sha256', stateProofSecret).update('jts-email-code/v1').digest();
+}

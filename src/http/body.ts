@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { email, name, newPassword, password } from './fields.js';
+import { code, email, name, newPassword, password, token } from './fields.js';
 import { HttpError } from './errors.js';
 import { unparsedBodyError } from './json-content-type.js';
 
@@ -23,3 +23,7 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer
 export const loginBody = z.object({ email, password });
 export const registerBody = z.object({ email, password: newPassword, name });
 export const changePasswordBody = z.object({ currentPassword: password, newPassword });
+export const emailBody = z.object({ email });
+export const resetPasswordBody = z.object({ token, newPassword });
+export const tokenBody = z.object({ token });
+export const codeSignInBody = z.object({ email, code });

@@ -45,6 +45,13 @@ export const name = string().trim().min(1, 'required').max(NAME_MAX_LENGTH, `at 
 /** Commas separate permissions on the command line, and whitespace would be invisible in listings. */
 export const permission = z.string().regex(new RegExp(`^[^\\s,]{1,${PERMISSION_MAX_LENGTH}}$`), `expected up to ${PERMISSION_MAX_LENGTH} characters without spaces or commas`);
 
+/** A link token as presented: its shape is checked by the auth layer, which answers `token_invalid`. */
+export const token = string().min(1, 'required').max(256, 'too long');
+
+/** Digits of a sign-in code (auth/email-challenges.ts CODE_DIGITS). */
+export const CODE_LENGTH = 6;
+export const code = z.string({ error: 'expected a string' }).regex(new RegExp(`^[0-9]{${CODE_LENGTH}}$`), `expected ${CODE_LENGTH} digits`);
+
 /**
  * X-JTS-Device-ID: printable ASCII without spaces. Requests are checked with the pattern itself
  * (a regex test, no parse result to allocate); the schema is for the document.

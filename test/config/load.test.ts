@@ -58,7 +58,7 @@ describe('configuration', () => {
   });
 
   describe('in production', () => {
-    const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts' };
+    const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Auth <no-reply@example.com>' };
 
     it('turns on Secure cookies and turns off demo users by default', () => {
       const config = loadConfig(production);
@@ -75,6 +75,10 @@ describe('configuration', () => {
       ['demo users', { JTS_DEMO_USERS: 'true' }, /JTS_DEMO_USERS/],
       ['wildcard CORS', { CORS_ORIGINS: '*' }, /CORS_ORIGINS/],
       ['trusting every proxy', { TRUST_PROXY: 'true' }, /TRUST_PROXY/],
+      ['no SMTP server (mail would stay in the development outbox)', { SMTP_URL: '' }, /SMTP_URL="": production needs an SMTP server/],
+      ['no mail sender', { MAIL_FROM: '' }, /MAIL_FROM="": production mails need a sender/],
+      ['an SMTP_URL that is not smtp://', { SMTP_URL: 'http://mail.example' }, /SMTP_URL="http:\/\/mail.example": expected smtp:/],
+      ['a MAIL_FROM with a line break (header injection)', { MAIL_FROM: 'a@example.com\r\nBcc: x@example.com' }, /MAIL_FROM=.*expected one line/],
     ])('refuses %s', (_name, overrides, message) => {
       expect(() => loadConfig({ ...production, ...overrides })).toThrow(message);
     });

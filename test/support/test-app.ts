@@ -83,6 +83,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1:5432/jts',
     REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
     ...(store === 'redis' && !options.redis ? { REDIS_URL: options.redisUrl ?? testRedisUrl() } : {}),
+    // Production refuses to start without SMTP; the sending itself is off the request path.
+    ...(options.env?.NODE_ENV === 'production' ? { SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Auth <no-reply@example.com>' } : {}),
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock(Date.now());
