@@ -147,6 +147,10 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     await redis?.quit().catch(() => {
       redis.disconnect();
     });
+    // Mails already accepted get the rest of the shutdown budget to leave (retries included).
+    const mailBudget = new Promise((resolve) => setTimeout(resolve, config.shutdown.timeoutMs).unref());
+    await Promise.race([services.email.idle(), mailBudget]);
+    services.email.close();
     await accounts.database.close().catch(() => undefined);
     logger.info({ drained }, 'shutdown complete');
     return drained;

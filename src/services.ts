@@ -60,6 +60,8 @@ export interface EmailServices {
   outbox: DevOutbox | undefined;
   /** Resolves when every pending lookup and mail is done (shutdown, tests). */
   idle(): Promise<void>;
+  /** Closes the SMTP connections (after `idle`). */
+  close(): void;
 }
 
 export interface Services extends AppDeps {
@@ -199,6 +201,9 @@ function buildEmail(inputs: ServiceInputs, registry: Registry): EmailServices {
     async idle() {
       await background.idle();
       await mail.idle();
+    },
+    close() {
+      transport.close();
     },
   };
 }

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { AccountsDatabase } from '../../src/accounts/database';
+import { SqlChallengeStore } from '../../src/accounts/sql-challenge-store';
 import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
@@ -126,7 +127,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       logger.info(event, event.event);
     },
     ...(redis ? { redis } : {}),
-    ...(database ? { users: new SqlUserStore(database.db) } : {}),
+    ...(database ? { users: new SqlUserStore(database.db), challenges: new SqlChallengeStore(database.db) } : {}),
+    mailRetryDelayMs: 10,
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),
   });
@@ -142,6 +144,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     database,
     databaseUrl: database?.kind === 'postgres' && database.schema !== undefined ? urlWithSchema(database.schema, options.databaseUrl) : undefined,
     async close() {
+      await services.email.idle();
+      services.email.close();
       ownRedis?.disconnect();
       await database?.close();
     },
