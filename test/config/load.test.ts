@@ -104,6 +104,18 @@ describe('operations configuration', () => {
       register: { limit: 10, windowMs: 3_600_000 },
       renew: { limit: 120, windowMs: 60_000 },
       password: { limit: 10, windowMs: 900_000 },
+      mailIp: { limit: 10, windowMs: 900_000 },
+      mailAccount: { limit: 3, windowMs: 900_000 },
+    });
+    expect(config.email).toEqual({
+      verification: 'optional',
+      resetTokenLifetimeSeconds: 1800,
+      verifyTokenLifetimeSeconds: 86_400,
+      loginCodeLifetimeSeconds: 600,
+      publicUrl: 'http://localhost:3000',
+      smtpUrl: undefined,
+      from: 'JTS Auth <no-reply@localhost>',
+      productName: 'JTS Auth',
     });
     expect(config.http).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 15_000, keepAliveTimeoutMs: 61_000 });
     expect(config.shutdown).toEqual({ delayMs: 0, timeoutMs: 10_000 });

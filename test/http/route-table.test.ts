@@ -38,6 +38,14 @@ describe('listRoutes (Express internals)', () => {
         'GET /jts/sessions',
         'POST /jts/sessions/revoke-others',
         'DELETE /jts/sessions/:aid',
+        'POST /jts/password/forgot',
+        'POST /jts/password/reset',
+        'POST /jts/email/verify',
+        'POST /jts/email/verify/resend',
+        'POST /jts/login/code',
+        'POST /jts/login/code/verify',
+        // Without SMTP_URL, outside production only.
+        'GET /dev/outbox',
       ].sort(),
     );
     await t.close();

@@ -139,7 +139,8 @@ describe('audit events', () => {
     await request(t.app).post('/jts/password').set(CSRF).set('Authorization', `Bearer ${a.bearerPass}`).send({ currentPassword: user.password, newPassword: 'a new long password' });
     await request(t.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${a.stateProof}`);
 
-    const events = t.audits.map((e) => e.event);
+    // The registration's verification mail is issued in the background, at no fixed point.
+    const events = t.audits.map((e) => e.event).filter((event) => !event.startsWith('challenge.'));
     expect(events).toEqual([
       'login.failed',
       'register',

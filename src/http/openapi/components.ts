@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
-import { changePasswordBody, loginBody, registerBody } from '../body.js';
+import { changePasswordBody, codeSignInBody, emailBody, loginBody, registerBody, resetPasswordBody, tokenBody } from '../body.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
 import { deviceId } from '../fields.js';
@@ -78,6 +78,10 @@ export const SCHEMAS: Json = {
   LoginRequest: requestSchema(loginBody),
   RegisterRequest: requestSchema(registerBody),
   ChangePasswordRequest: requestSchema(changePasswordBody),
+  EmailRequest: requestSchema(emailBody),
+  ResetPasswordRequest: requestSchema(resetPasswordBody),
+  TokenRequest: requestSchema(tokenBody),
+  CodeSignInRequest: requestSchema(codeSignInBody),
   Credentials: {
     type: 'object',
     description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',

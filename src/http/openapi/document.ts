@@ -1,5 +1,6 @@
 import { JWKS_PATHS } from '../routes/well-known.js';
 import { authPaths } from './auth-paths.js';
+import { emailPaths } from './email-paths.js';
 import { ERROR_RESPONSES, PARAMETERS, SCHEMAS, SECURITY_SCHEMES } from './components.js';
 import { bearer, errors, json, ok, ref, type Json, type Method } from './parts.js';
 
@@ -179,7 +180,7 @@ export function openApiDocument(options: { issuer: string; version: string }): J
     },
     servers: [{ url: options.issuer }],
     security: [],
-    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...apiPaths() }),
+    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...apiPaths() }),
     components: { schemas: SCHEMAS, parameters: PARAMETERS, securitySchemes: SECURITY_SCHEMES, responses: ERROR_RESPONSES },
   };
 }
