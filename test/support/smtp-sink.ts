@@ -19,43 +19,41 @@ export class SmtpSink {
   private waiters: { match: (mail: ReceivedMail) => boolean; resolve: (mail: ReceivedMail) => void }[] = [];
   private failures = 0;
 
-  private constructor(
-    private readonly server: SMTPServer,
-    readonly port: number,
-  ) {}
+  private readonly server: SMTPServer;
 
-  static async start(): Promise<SmtpSink> {
-    const port = await freePort();
-    let sink: SmtpSink | undefined;
-    const server = new SMTPServer({
+  private constructor(readonly port: number) {
+    this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onData(stream, session, callback) {
+      onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
-          if (sink === undefined) return;
-          if (sink.failures > 0) {
-            sink.failures -= 1;
-            const error = Object.assign(new Error('try again later'), { responseCode: 451 });
-            callback(error);
+          if (this.failures > 0) {
+            this.failures -= 1;
+            callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
             return;
           }
           const raw = Buffer.concat(chunks).toString('utf8');
           const envelope = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address) };
-          void simpleParser(raw).then((parsed) => sink?.arrived({ envelope, parsed, raw }));
+          void simpleParser(raw).then((parsed) => {
+            this.arrived({ envelope, parsed, raw });
+          });
           callback();
         });
       },
     });
+  }
+
+  static async start(): Promise<SmtpSink> {
+    const sink = new SmtpSink(await freePort());
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
+      sink.server.once('error', reject);
+      sink.server.listen(sink.port, '127.0.0.1', () => {
         resolve();
       });
     });
-    sink = new SmtpSink(server, port);
     return sink;
   }
 
