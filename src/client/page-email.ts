@@ -20,6 +20,10 @@ export function bindEmailFlows(): void {
     codeForms(),
   );
   signIn.after(box);
+  // Shown with the sign-in tab only (page-auth-tabs.ts toggles the panel's `hidden`).
+  new MutationObserver(() => {
+    box.hidden = signIn.hidden;
+  }).observe(signIn, { attributes: true, attributeFilter: ['hidden'] });
   client.on((event) => {
     if (event.type === 'signed-in' && event.via === 'register') showVerifyBanner();
   });
