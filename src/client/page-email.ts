@@ -28,6 +28,10 @@ export function bindEmailFlows(): void {
     if (event.type === 'signed-in' && event.via === 'register') showVerifyBanner();
   });
   void openMailedLink();
+  // A link opened in a tab already showing the page changes only the fragment: no reload.
+  window.addEventListener('hashchange', () => {
+    void openMailedLink();
+  });
 }
 
 /** "Email me a sign-in code": asks for the code, then shows the field to type it in. */
