@@ -3,23 +3,28 @@ import { launchChromium, recordPageErrors, settledView, signIn } from './support
 import { startServer, type E2eServer } from './support/server';
 import { codeOf, SmtpSink, tokenOf } from '../support/smtp-sink';
 
-let server: E2eServer;
-let browser: Browser;
-let sink: SmtpSink;
+let server: E2eServer | undefined;
+let browser: Browser | undefined;
+let sink: SmtpSink | undefined;
+/** The started parts, for the tests (beforeAll either fills it or fails the file). */
+let parts: { server: E2eServer; browser: Browser; sink: SmtpSink };
 
 beforeAll(async () => {
   sink = await SmtpSink.start();
   [server, browser] = await Promise.all([startServer('email', { SMTP_URL: sink.url, MAIL_FROM: 'Demo <auth@example.com>' }), launchChromium()]);
+  parts = { server, browser, sink };
 });
 
+// Each part may be missing when beforeAll failed half-way (a server that did not start).
 afterAll(async () => {
-  await browser.close();
-  await server.stop();
-  await sink.close();
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
 });
 
 describe('email flows in Chromium', () => {
   it('resets a forgotten password from the mailed link, then signs in with the new one', async () => {
+    const { server, browser, sink } = parts;
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors = recordPageErrors(page);
@@ -42,6 +47,7 @@ describe('email flows in Chromium', () => {
   });
 
   it('signs in with an emailed code', async () => {
+    const { server, browser, sink } = parts;
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(server.url);
