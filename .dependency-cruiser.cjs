@@ -16,6 +16,7 @@ const LAYERS = [
   ['key files', '^src/key-files/'],
   ['auth', '^src/auth/'],
   ['observability', '^src/observability/'],
+  ['mail', '^src/mail/'],
   ['http', '^src/http/'],
   ['composition', '^src/(app|services)\\.ts$'],
   ['entry points', '^src/(server|index)\\.ts$|^src/cli/'],
@@ -85,7 +86,7 @@ module.exports = {
       comment: 'what src/index.ts exports (the verifier package) must not reach the HTTP layer, the stores or Redis',
       severity: 'error',
       from: { path: '^src/index\\.ts$' },
-      to: { path: '^src/(http|sessions|users|redis|auth|config|observability|key-files)/|^node_modules/(ioredis|bcrypt|pino|prom-client)/', reachable: true },
+      to: { path: '^src/(http|sessions|users|redis|auth|config|observability|key-files|mail|accounts)/|^node_modules/(ioredis|bcrypt|pino|prom-client|nodemailer)/', reachable: true },
     },
     {
       name: 'client-stands-alone',

@@ -24,6 +24,8 @@ import { adminRoutes } from './http/routes/admin.js';
 import { apiRoutes } from './http/routes/api.js';
 import { authRoutes } from './http/routes/auth.js';
 import { oauthRoutes } from './http/routes/oauth.js';
+import { devOutboxRoutes, type OutboxListing } from './http/routes/dev-outbox.js';
+import { emailRoutes } from './http/routes/email.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { homeRoutes } from './http/routes/home.js';
@@ -71,6 +73,8 @@ export interface AppDeps {
   rateLimitStores: RateLimitStoreFactory;
   /** Signs the known-device cookie that exempts an owner's browser from others' login failures. */
   knownDeviceKey: Buffer;
+  /** The development outbox (no SMTP_URL), listed at GET /dev/outbox; never in production. */
+  outbox?: OutboxListing;
 }
 
 /** Builds the Express application from its collaborators; `server.ts` does the listening. */
@@ -113,8 +117,11 @@ export function createApp(deps: AppDeps): Express {
   const oauthLimits = oauthRateLimits({ rules: settings.rateLimits, stores: deps.rateLimitStores, audit: deps.audit, logger });
   app.use('/jts', oauthRoutes({ ...deps.oauth, audit: deps.audit, bodyLimit: settings.bodyLimit, limits: oauthLimits }));
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, parseJson, authenticate: requireBearer, limits }));
+  const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, parseJson, authenticate: requireBearer, limits }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
+  // Development only: the outbox exists only without SMTP_URL, which production refuses.
+  if (deps.outbox && !settings.production) app.use(devOutboxRoutes({ outbox: deps.outbox }));
   app.use(homeRoutes({ demoPage: settings.demoPage, demoUsers: settings.demoUsers }));
   app.use(opsRoutes({ readiness: deps.readiness, metrics: { registry: metrics.registry, token: settings.metricsToken } }));
   app.use(openApiRoutes({ issuer: settings.issuer }));

@@ -153,6 +153,10 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
       redis.disconnect();
     });
     services.clientDirectory.stop();
+    // Mails already accepted get the rest of the shutdown budget to leave (retries included).
+    const mailBudget = new Promise((resolve) => setTimeout(resolve, config.shutdown.timeoutMs).unref());
+    await Promise.race([services.email.idle(), mailBudget]);
+    services.email.close();
     await accounts.database.close().catch(() => undefined);
     logger.info({ drained }, 'shutdown complete');
     return drained;

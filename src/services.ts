@@ -27,6 +27,14 @@ import type { SessionStore } from './sessions/types.js';
 import { MemoryUserStore } from './users/memory-store.js';
 import { createPasswordHasher, type PasswordHasher } from './users/password.js';
 import type { UserStore } from './users/types.js';
+import type { Registry } from 'prom-client';
+import { BackgroundWork } from './auth/background.js';
+import { deriveCodeKey } from './auth/challenge-secrets.js';
+import { DevOutbox } from './mail/outbox.js';
+import { MailSender } from './mail/sender.js';
+import { smtpTransport } from './mail/transport.js';
+import type { ChallengeStore } from './users/challenges.js';
+import { MemoryChallengeStore } from './users/memory-challenges.js';
 
 export interface ServiceInputs {
   config: Config;
@@ -45,11 +53,28 @@ export interface ServiceInputs {
   isShuttingDown?: () => boolean;
   /** See AuthServerDeps.renewFactsCapacity; tests set 0 to exercise the full renewal path. */
   renewFactsCapacity?: number;
+  /** Emailed challenges, next to `users` (the SQL store); absent: in memory beside the memory user store. */
+  challenges?: ChallengeStore;
+  /** Wait before the first mail retry (ms); tests shorten it. */
+  mailRetryDelayMs?: number;
+}
+
+/** The email machinery, for the development outbox route, shutdown and tests. */
+export interface EmailServices {
+  mail: MailSender;
+  background: BackgroundWork;
+  /** Only without SMTP_URL (never in production). */
+  outbox: DevOutbox | undefined;
+  /** Resolves when every pending lookup and mail is done (shutdown, tests). */
+  idle(): Promise<void>;
+  /** Closes the SMTP connections (after `idle`). */
+  close(): void;
 }
 
 export interface Services extends AppDeps {
   /** Loaded by whoever starts the server: `start()` (server.ts) or `refresh()` (tests). */
   clientDirectory: ClientDirectory;
+  email: EmailServices;
   sessions: SessionStore;
   users: MirroredUserStore;
   hasher: PasswordHasher;
@@ -73,6 +98,7 @@ export function buildServices(inputs: ServiceInputs): Services {
   const users = new MirroredUserStore(inputs.users ?? new MemoryUserStore(), sessions);
   const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending, audit);
   const { jts } = config;
+  const email = buildEmail(inputs, metrics.registry);
 
   const mint = createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.bearerPassLifetimeSeconds, issuer: jts.issuer, audience: jts.audience });
   const verify = createBearerPassVerifier({ keyFor: (kid) => keyRing.get(kid), clock, audience: jts.audience, issuer: jts.issuer, clockSkewSeconds: jts.clockSkewSeconds });
@@ -86,6 +112,13 @@ export function buildServices(inputs: ServiceInputs): Services {
     clock,
     audit,
     ...(inputs.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: inputs.renewFactsCapacity }),
+    email: {
+      challenges: inputs.challenges ?? new MemoryChallengeStore(users),
+      mailer: email.mail,
+      background: email.background,
+      codeKey: deriveCodeKey(inputs.stateProofSecret),
+      emailSettings: config.email,
+    },
     settings: {
       bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,
       stateProofLifetimeSeconds: jts.stateProofLifetimeSeconds,
@@ -174,6 +207,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     users,
     sessions,
     hasher,
+    email,
     clock,
     logger,
     readiness,
@@ -181,5 +215,39 @@ export function buildServices(inputs: ServiceInputs): Services {
     metrics,
     rateLimitStores,
     knownDeviceKey: deriveKnownDeviceKey(inputs.stateProofSecret),
+    ...(email.outbox ? { outbox: email.outbox } : {}),
+  };
+}
+
+/**
+ * SMTP when SMTP_URL is set, else the development outbox (config refuses that in production); a
+ * sender with retries in front; a background runner whose failures are logged (never answered).
+ */
+function buildEmail(inputs: ServiceInputs, registry: Registry): EmailServices {
+  const { config, logger, clock } = inputs;
+  const outbox = config.email.smtpUrl === undefined ? new DevOutbox(logger, () => clock.now()) : undefined;
+  const transport = config.email.smtpUrl === undefined ? (outbox as DevOutbox) : smtpTransport(config.email.smtpUrl);
+  const mail = new MailSender({
+    transport,
+    from: config.email.from,
+    productName: config.email.productName,
+    logger,
+    registry,
+    ...(inputs.mailRetryDelayMs === undefined ? {} : { retryDelayMs: inputs.mailRetryDelayMs }),
+  });
+  const background = new BackgroundWork((error, task) => {
+    logger.error({ err: error, task }, 'email work failed in the background (the requester was answered 202 all the same)');
+  });
+  return {
+    mail,
+    background,
+    outbox,
+    async idle() {
+      await background.idle();
+      await mail.idle();
+    },
+    close() {
+      transport.close();
+    },
   };
 }

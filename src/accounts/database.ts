@@ -9,6 +9,7 @@ import pg from 'pg';
 export interface AccountsSchema {
   users: UsersTable;
   clients: ClientsTable;
+  challenges: ChallengesTable;
 }
 
 export interface UsersTable {
@@ -19,6 +20,7 @@ export interface UsersTable {
   permissions: string[];
   disabled: boolean;
   credential_epoch: ColumnType<number, number | undefined, number>;
+  email_verified: ColumnType<boolean, boolean | undefined, boolean>;
   /** int8: node-postgres reads it as a string, PGlite as a bigint; fromRow makes it a number. */
   version: ColumnType<string | number | bigint, number | undefined, number>;
   created_at: ColumnType<Date, Date, Date>;
@@ -36,6 +38,20 @@ export interface ClientsTable {
   disabled: boolean;
   created_at: ColumnType<Date, Date, Date>;
   updated_at: ColumnType<Date, Date, Date>;
+}
+
+/** See migrations/0003-challenges.ts. */
+export interface ChallengesTable {
+  id: string;
+  user_id: string;
+  purpose: 'verify-email' | 'reset-password' | 'sign-in-code';
+  secret_hash: string;
+  credential_epoch: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: number;
+  created_at: ColumnType<Date, Date, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
+  consumed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface DatabaseSettings {

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001-users.js';
 import * as m0002 from './migrations/0002-user-version.js';
+import * as m0003 from './migrations/0003-challenges.js';
 import * as m0004 from './migrations/0004-clients.js';
 
 /**
@@ -11,6 +12,7 @@ import * as m0004 from './migrations/0004-clients.js';
 const MIGRATIONS: Record<string, Migration> = {
   '0001-users': m0001,
   '0002-user-version': m0002,
+  '0003-challenges': m0003,
   '0004-clients': m0004,
 };
 

@@ -25,6 +25,7 @@ export class SqlUserStore implements UserStore {
             disabled: user.disabled,
             credential_epoch: user.credentialEpoch,
             version: user.version,
+            email_verified: user.emailVerified,
             created_at: new Date(user.createdAt),
             updated_at: new Date(user.updatedAt),
           })
@@ -80,6 +81,7 @@ export class SqlUserStore implements UserStore {
             ...(patch.passwordHash === undefined ? {} : { password_hash: patch.passwordHash }),
             ...(patch.permissions === undefined ? {} : { permissions: [...patch.permissions] }),
             ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
+            ...(patch.emailVerified === undefined ? {} : { email_verified: patch.emailVerified }),
             ...(patch.passwordHash === undefined ? {} : { credential_epoch: eb('credential_epoch', '+', 1) }),
           }))
           .where('id', '=', id)
@@ -158,6 +160,7 @@ function fromRow(row: Selectable<UsersTable> | undefined): User | undefined {
     disabled: row.disabled,
     credentialEpoch: row.credential_epoch,
     version: Number(row.version),
+    emailVerified: row.email_verified,
     createdAt: new Date(row.created_at).getTime(),
     updatedAt: new Date(row.updated_at).getTime(),
   };

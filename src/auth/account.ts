@@ -2,6 +2,7 @@ import { JtsError } from '../jts/errors.js';
 import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
 import type { AuthContext } from './context.js';
 import { AuthError } from './errors.js';
+import { replacePassword } from './replace-password.js';
 
 /** What account changes read. */
 export type AccountDeps = Pick<AuthContext, 'users' | 'hasher' | 'sessions' | 'clock' | 'audit' | 'renewFacts'>;
@@ -19,7 +20,7 @@ export class Account {
    * (wrong current password), `service_unavailable`.
    */
   async changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revokedSessions: number }> {
-    const { users, hasher, sessions, clock, audit, renewFacts } = this.deps;
+    const { users, hasher } = this.deps;
     assertCheckablePassword(currentPassword);
     assertAcceptablePassword(newPassword);
     const user = await users.get(prn);
@@ -28,15 +29,7 @@ export class Account {
       throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
     }
     const passwordHash = await hasher.hash(newPassword);
-    // Other sessions end before the new password is written, so a change that fails half-way
-    // (503) has ended them rather than left them renewing on a password that changed; and again
-    // after it, for a sign-in with the old password that raced the write.
-    const before = await sessions.revokeAll(prn, currentAid);
-    await users.update(prn, { passwordHash }, clock.now());
-    const ended = [...before, ...(await sessions.revokeAll(prn, currentAid))];
-    renewFacts.forget(prn, ended);
-    audit({ event: 'password.changed', prn });
-    if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: 'password_change' });
+    const ended = await replacePassword(this.deps, prn, { passwordHash }, { keepAid: currentAid, reason: 'password_change' });
     return { revokedSessions: ended.length };
   }
 }

@@ -1,3 +1,5 @@
+import type { ChallengePurpose, TokenRefusal } from '../users/challenges.js';
+
 /**
  * Security events, logged as explicit lines with a stable `event` field (and counted in
  * metrics). Fields never include a password, StateProof or BearerPass.
@@ -13,12 +15,20 @@ export type AuditEvent =
   | { event: 'replay.detected'; prn: string; aid: string; presented: number; revoked: string[] }
   | { event: 'logout'; prn: string; aid: string; ended: boolean }
   | { event: 'logout.rejected'; reason: 'device_mismatch'; prn: string; aid: string }
-  | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'policy' | 'admin' }
+  | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'password_reset' | 'policy' | 'admin' }
   /** One line per admin API call or user CLI command (user-administration.ts); `actor` is a prn, or `cli`. */
   | { event: 'admin.action'; action: AdminAction; actor: string; target?: string; outcome: AdminOutcome; fields?: string[] }
   | { event: 'password.changed'; prn: string }
   /** A hash from before NFKC normalisation replaced by the normalised form's at sign-in; not a password change. */
   | { event: 'password.rehashed'; prn: string }
+  | { event: 'password.reset'; prn: string }
+  | { event: 'email.verified'; prn: string }
+  /** A link or code was mailed (never the secret itself). */
+  | { event: 'challenge.issued'; purpose: ChallengePurpose; prn: string }
+  /** Asked for an address with no usable account: nothing was sent (the requester saw the same 202). */
+  | { event: 'challenge.skipped'; purpose: ChallengePurpose; reason: 'unknown_email' | 'disabled' | 'already_verified' }
+  | { event: 'challenge.consumed'; purpose: ChallengePurpose; prn: string }
+  | { event: 'challenge.refused'; purpose: ChallengePurpose; reason: TokenRefusal | 'wrong_code' | 'no_code'; prn?: string }
   | { event: 'rate_limited'; limiter: string }
   | { event: 'store.unavailable'; operation: string }
   | { event: 'client.auth_failed'; reason: 'unknown_client' | 'wrong_secret' | 'disabled'; client: string }

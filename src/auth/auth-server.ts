@@ -1,4 +1,5 @@
 import { Account } from './account.js';
+import { EmailFlows } from './email-flows.js';
 import type { ClientContext } from './client-info.js';
 import { createAuthContext, type AuthServerDeps } from './context.js';
 import type { IssuedCredentials, RenewedCredentials } from './credentials.js';
@@ -24,13 +25,29 @@ export class JTSAuthServer {
   private readonly renewal: Renewal;
   private readonly account: Account;
   private readonly ownSessions: OwnSessions;
+  private readonly email: EmailFlows | undefined;
+  /** JTS_EMAIL_VERIFICATION=optional: a new account is mailed a link (required mails it before refusing the session). */
+  private readonly verifyAfterRegistration: boolean;
 
   constructor(deps: AuthServerDeps) {
     const context = createAuthContext(deps);
-    this.signIn = new SignIn(context);
+    const email = deps.email && new EmailFlows({ ...context, ...deps.email });
+    this.email = email;
+    const required = email !== undefined && deps.email?.emailSettings.verification === 'required';
+    this.signIn = new SignIn(
+      required
+        ? {
+            ...context,
+            requireVerifiedEmail: (user) => {
+              email.startVerification(user);
+            },
+          }
+        : context,
+    );
     this.renewal = new Renewal(context);
     this.account = new Account(context);
     this.ownSessions = new OwnSessions(context);
+    this.verifyAfterRegistration = deps.email?.emailSettings.verification === 'optional';
   }
 
   /** Signs in with email and password (errors: {@link SignIn.login}). */
@@ -39,8 +56,10 @@ export class JTSAuthServer {
   }
 
   /** Creates an account and signs it in (errors: {@link SignIn.register}). */
-  register(input: RegistrationInput, client: ClientContext): Promise<IssuedCredentials> {
-    return this.signIn.register(input, client);
+  async register(input: RegistrationInput, client: ClientContext): Promise<IssuedCredentials> {
+    const issued = await this.signIn.register(input, client);
+    if (this.verifyAfterRegistration) this.email?.startVerification({ id: issued.prn });
+    return issued;
   }
 
   /** The next BearerPass and StateProof for a StateProof (errors: {@link Renewal.renew}). */
@@ -66,6 +85,41 @@ export class JTSAuthServer {
   /** Ends every session of the user but `keepAid`; resolves to the ended aids. */
   revokeOtherSessions(prn: string, keepAid: string): Promise<string[]> {
     return this.ownSessions.revokeOthers(prn, keepAid);
+  }
+
+  /** Mails a reset link if `email` has an account; returns at once (see {@link EmailFlows.forgotPassword}). */
+  forgotPassword(email: string): void {
+    this.emailFlows().forgotPassword(email);
+  }
+
+  /** Sets a new password from a reset link and ends every session (errors: {@link EmailFlows.resetPassword}). */
+  resetPassword(token: string, newPassword: string): Promise<{ revoked: number }> {
+    return this.emailFlows().resetPassword(token, newPassword);
+  }
+
+  /** Marks the link's address verified (errors: {@link EmailFlows.verifyEmail}). */
+  verifyEmail(token: string): Promise<void> {
+    return this.emailFlows().verifyEmail(token);
+  }
+
+  /** Mails the signed-in user a new verification link unless verified already; returns at once. */
+  resendVerification(prn: string): void {
+    this.emailFlows().startVerification({ id: prn });
+  }
+
+  /** Mails a sign-in code if `email` has an account; returns at once. */
+  requestSignInCode(email: string): void {
+    this.emailFlows().requestSignInCode(email);
+  }
+
+  /** Signs in with an emailed code (errors: {@link EmailFlows.signInWithCode}). */
+  signInWithCode(email: string, code: string, client: ClientContext): Promise<IssuedCredentials> {
+    return this.emailFlows().signInWithCode(email, code, client);
+  }
+
+  private emailFlows(): EmailFlows {
+    if (!this.email) throw new Error('JTSAuthServer was built without email deps');
+    return this.email;
   }
 
   /** Changes the password and ends every other session of the user (errors: {@link Account.changePassword}). */

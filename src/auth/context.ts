@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../users/password.js';
 import type { UserStore } from '../users/types.js';
 import type { AuditSink } from './audit.js';
 import { CredentialMinter } from './credentials.js';
+import type { EmailFlowDeps } from './email-deps.js';
 import { RenewFactsCache } from './renew-facts.js';
 
 /** The auth server's part of the configuration (durations in seconds). */
@@ -32,6 +33,8 @@ export interface AuthServerDeps {
   settings: AuthServerSettings;
   /** Sessions whose renewal facts are remembered (see renew-facts.ts); 0 always reads the store. */
   renewFactsCapacity?: number;
+  /** Password reset, email verification and sign-in codes; without it those methods throw (a wiring bug). */
+  email?: EmailFlowDeps;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface AuthServerDeps {
  * the two pieces they share, made once per server. Each use case declares the members it reads
  * as a `Pick` of this, so its tests build only those.
  */
-export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity'> {
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email'> {
   /** Shared because every use case that ends a session must forget its facts. */
   renewFacts: RenewFactsCache;
   credentials: CredentialMinter;
@@ -47,7 +50,8 @@ export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity'> 
 
 /** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
 export function createAuthContext(deps: AuthServerDeps): AuthContext {
-  const { renewFactsCapacity, ...shared } = deps;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows get their deps apart (auth-server.ts)
+  const { renewFactsCapacity, email, ...shared } = deps;
   const { mint, stateProofs, clock, settings } = deps;
   return {
     ...shared,

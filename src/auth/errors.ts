@@ -11,6 +11,17 @@ const AUTH_CODES = {
   user_not_found: { status: 404, key: 'not_found', action: 'none', message: 'No such user.', expose: true },
   /** The change would leave no enabled account holding admin:users (user-administration.ts). */
   last_admin: { status: 409, key: 'last_admin', action: 'none', message: 'This is the last enabled account with admin:users: grant it to another account first.', expose: true },
+  /** A link token that is unknown, tampered with, or made for another purpose (reset vs verify). */
+  token_invalid: { status: 400, key: 'token_invalid', action: 'none', message: 'This link is not valid; ask for a new one.', expose: true },
+  token_expired: { status: 400, key: 'token_expired', action: 'none', message: 'This link has expired; ask for a new one.', expose: true },
+  /** Used already, or replaced by a newer link of the same kind. */
+  token_used: { status: 400, key: 'token_used', action: 'none', message: 'This link was already used or replaced by a newer one; ask for a new one.', expose: true },
+  /** The password changed after the link was sent (every outstanding reset link dies with it). */
+  token_voided: { status: 400, key: 'token_voided', action: 'none', message: 'The password changed after this link was sent; ask for a new one.', expose: true },
+  /** Wrong, expired, used up or never sent: one answer, so it tells nothing about the account. */
+  code_invalid: { status: 401, key: 'code_invalid', action: 'none', message: 'The code is wrong or no longer valid.', expose: true },
+  /** JTS_EMAIL_VERIFICATION=required and the address is not verified yet (a new link was mailed). */
+  email_unverified: { status: 403, key: 'email_unverified', action: 'none', message: 'Verify your email address first: a new link is on its way.', expose: true },
   /** Every password-hashing slot is taken (BCRYPT_MAX_PENDING): retry shortly. */
   hashing_busy: { status: 503, key: 'service_unavailable', action: 'retry', message: 'Too many passwords are being checked right now; retry shortly.', expose: true },
 } as const satisfies Record<string, ErrorInfo>;

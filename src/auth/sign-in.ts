@@ -11,6 +11,11 @@ import { AuthError } from './errors.js';
 /** What sign-in reads: the user store and hasher, plus what opening a session needs. */
 export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' | 'hasher'> {
   settings: Pick<AuthServerSettings, 'sessionPolicy' | 'stateProofLifetimeSeconds' | 'allowRegistration'>;
+  /**
+   * Present with JTS_EMAIL_VERIFICATION=required: an account whose address is not verified opens
+   * no session; this mails it a fresh link and the sign-in answers `email_unverified`.
+   */
+  requireVerifiedEmail?: (user: User) => void;
 }
 
 /** A registration as the HTTP layer validated it (lengths, email shape); the password is checked here. */
@@ -38,6 +43,7 @@ export class SignIn {
   /** Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`, `service_unavailable`. */
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
     const user = await verifyPassword(this.deps, email, password);
+    assertVerified(this.deps, user);
     // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
     await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
     const issued = await openSession(this.deps, user, client, 'login.succeeded');
@@ -45,11 +51,23 @@ export class SignIn {
     return issued;
   }
 
-  /** Errors: `registration_closed`, `invalid_request` (the password's problem), `email_taken`, `service_unavailable`. */
+  /**
+   * Errors: `registration_closed`, `invalid_request` (the password's problem), `email_taken`,
+   * `email_unverified` (JTS_EMAIL_VERIFICATION=required: the account exists, a link was mailed, no
+   * session yet), `service_unavailable`.
+   */
   async register(input: RegistrationInput, client: ClientContext): Promise<IssuedCredentials> {
     const user = await createAccount(this.deps, input);
+    assertVerified(this.deps, user);
     return openSession(this.deps, user, client, 'register');
   }
+}
+
+/** With verification required, an unverified account gets a fresh link and `email_unverified` instead of a session. */
+function assertVerified(deps: Pick<SignInDeps, 'requireVerifiedEmail'>, user: User): void {
+  if (deps.requireVerifiedEmail === undefined || user.emailVerified) return;
+  deps.requireVerifiedEmail(user);
+  throw new AuthError('email_unverified');
 }
 
 /**

@@ -72,6 +72,7 @@ function legacyUser(id: string, hash: Record<string, string>): User | undefined 
     disabled: hash.disabled === '1',
     credentialEpoch: 0,
     version: 1,
+    emailVerified: false,
     createdAt: Number.isFinite(createdAt) ? createdAt : Date.now(),
     updatedAt: Number.isFinite(updatedAt) ? updatedAt : Date.now(),
   };

@@ -9,6 +9,7 @@
 import { bindAdminPanel } from './page-admin.js';
 import { bindAuthForms } from './page-auth-forms.js';
 import { bindAuthTabs } from './page-auth-tabs.js';
+import { bindEmailFlows } from './page-email.js';
 import { client } from './page-client.js';
 import { followSession } from './page-dashboard.js';
 import { byId } from './page-dom.js';
@@ -33,6 +34,7 @@ bindProfile();
 bindSignOut();
 bindAuthForms();
 bindAuthTabs();
+bindEmailFlows();
 
 // A silent renewal restores the session after a reload.
 void client.resume().then(

@@ -86,6 +86,11 @@ export class JtsClient {
     await this.session.open('/jts/login', { email, password }, 'login');
   }
 
+  /** Signs in with a code the server mailed (POST /jts/login/code); rejects with a JtsRequestError when refused. */
+  async signInWithCode(email: string, code: string): Promise<void> {
+    await this.session.open('/jts/login/code/verify', { email, code }, 'login');
+  }
+
   /** Creates an account and signs in to it; rejects with a JtsRequestError when the server refuses. */
   async register(email: string, password: string, name: string): Promise<void> {
     await this.session.open('/jts/register', { email, password, name }, 'register');

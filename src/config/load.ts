@@ -60,11 +60,26 @@ export interface Config {
   bodyLimit: string;
   corsMaxAgeSeconds: number;
   rateLimits: RateLimitSettings;
+  email: EmailSettings;
   /** When set, GET /metrics needs it (Bearer or X-Metrics-Token). */
   metricsToken: string | undefined;
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
   /** `delayMs`: how long /readyz says 503 before the listener closes; `timeoutMs`: drain bound. */
   shutdown: { delayMs: number; timeoutMs: number };
+}
+
+/** Email verification, recovery and sign-in codes (durations in seconds). */
+export interface EmailSettings {
+  verification: Env['JTS_EMAIL_VERIFICATION'];
+  resetTokenLifetimeSeconds: number;
+  verifyTokenLifetimeSeconds: number;
+  loginCodeLifetimeSeconds: number;
+  /** The base of links in mails (PUBLIC_URL, else the issuer), without a trailing slash. */
+  publicUrl: string;
+  /** Unset: the development outbox (refused in production). Holds a password: never logged. */
+  smtpUrl: string | undefined;
+  from: string;
+  productName: string;
 }
 
 export interface RateLimitRule {
@@ -90,6 +105,10 @@ export interface RateLimitSettings {
   tokenExchange: RateLimitRule;
   /** Introspection calls per service client. */
   introspect: RateLimitRule;
+  /** Mails asked for per client IP. */
+  mailIp: RateLimitRule;
+  /** Mails asked for per account, whoever asks. */
+  mailAccount: RateLimitRule;
 }
 
 /** Parses and checks the environment; throws one ConfigError listing every bad variable. */
@@ -140,6 +159,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (env.TRUST_PROXY === 'true') {
       problems.push('TRUST_PROXY="true": any client could then forge X-Forwarded-For; give the hop count (1) or the proxies\' addresses');
     }
+    if (env.SMTP_URL === undefined) problems.push('SMTP_URL="": production needs an SMTP server for password reset, verification and sign-in codes (smtp://user:password@host:587); the development outbox keeps mails in memory');
+    if (env.MAIL_FROM === undefined) problems.push('MAIL_FROM="": production mails need a sender, e.g. "Example Auth <no-reply@example.com>"');
     if (env.JTS_DEMO_USERS === 'true') problems.push('JTS_DEMO_USERS="true": demo users with known passwords are refused in production');
     if (env.CORS_ORIGINS.includes('*')) problems.push('CORS_ORIGINS="*": credentials are never shared with every origin; list the origins');
     if (env.CORS_ORIGINS.length === 0 && originOf(audience) !== originOf(env.JTS_ISSUER ?? audience)) {
@@ -226,6 +247,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       password: env.RATE_LIMIT_PASSWORD,
       tokenExchange: env.RATE_LIMIT_TOKEN_EXCHANGE,
       introspect: env.RATE_LIMIT_INTROSPECT,
+      mailIp: env.RATE_LIMIT_MAIL_IP,
+      mailAccount: env.RATE_LIMIT_MAIL_ACCOUNT,
+    },
+    email: {
+      verification: env.JTS_EMAIL_VERIFICATION,
+      resetTokenLifetimeSeconds: env.JTS_RESET_TOKEN_LIFETIME,
+      verifyTokenLifetimeSeconds: env.JTS_VERIFY_TOKEN_LIFETIME,
+      loginCodeLifetimeSeconds: env.JTS_LOGIN_CODE_LIFETIME,
+      publicUrl: (env.PUBLIC_URL ?? env.JTS_ISSUER ?? audience).replace(/\/+$/, ''),
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM ?? `${env.MAIL_PRODUCT_NAME} <no-reply@localhost>`,
+      productName: env.MAIL_PRODUCT_NAME,
     },
     metricsToken: env.METRICS_TOKEN,
     http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },

@@ -150,6 +150,25 @@ export const envSchema = z.object({
   RATE_LIMIT_TOKEN_EXCHANGE: rateLimit('10/15m'),
   /** Introspection calls per service client. */
   RATE_LIMIT_INTROSPECT: rateLimit('1200/1m'),
+  /** Mails asked for per client IP (forgot password, sign-in code, verification resend). */
+  RATE_LIMIT_MAIL_IP: rateLimit('10/15m'),
+  /** Mails asked for per account (by normalised email or account id): the brake on a mail bomb. */
+  RATE_LIMIT_MAIL_ACCOUNT: rateLimit('3/15m'),
+
+  /** required: an unverified account signs in only to verify; optional: verification offered; off: never asked. */
+  JTS_EMAIL_VERIFICATION: z.enum(['required', 'optional', 'off']).default('optional'),
+  /** Lifetimes of emailed challenges. */
+  JTS_RESET_TOKEN_LIFETIME: seconds(1800, 60, 86_400),
+  JTS_VERIFY_TOKEN_LIFETIME: seconds(86_400, 300, 604_800),
+  JTS_LOGIN_CODE_LIFETIME: seconds(600, 60, 3600),
+  /** Where the links in mails point (the demo page reads their fragment); defaults to the issuer. */
+  PUBLIC_URL: optionalString.refine((v) => v === undefined || ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL'),
+  /** smtp://[user:password@]host:port or smtps:// (TLS); unset outside production: the development outbox. */
+  SMTP_URL: optionalString.refine((v) => v === undefined || ['smtp:', 'smtps:'].includes(schemeOf(v) ?? ''), 'expected smtp://[user:password@]host:port, or smtps:// for TLS'),
+  /** The From of every mail, e.g. "Example Auth <no-reply@example.com>". */
+  MAIL_FROM: optionalString.refine((v) => v === undefined || !/[\r\n]/.test(v), 'expected one line'),
+  /** The product name mails are signed with. */
+  MAIL_PRODUCT_NAME: z.string().trim().min(1).max(60).regex(/^[^\r\n<>]*$/, 'expected one line without < or >').default('JTS Auth'),
 
   METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'expected at least 16 characters (or leave empty for an open /metrics)'),
 

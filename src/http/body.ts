@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { email, name, newPassword, password, permissions } from './fields.js';
+import { code, email, name, newPassword, password, permissions, token } from './fields.js';
 import { HttpError } from './errors.js';
 import { unparsedBodyError } from './json-content-type.js';
 
@@ -43,3 +43,8 @@ export const updateUserBody = z
   .refine((patch) => patch.name !== undefined || patch.permissions !== undefined || patch.disabled !== undefined, {
     message: 'The body must set at least one of `name`, `permissions`, `disabled`.',
   });
+
+export const emailBody = z.object({ email });
+export const resetPasswordBody = z.object({ token, newPassword });
+export const tokenBody = z.object({ token });
+export const codeSignInBody = z.object({ email, code });

@@ -64,6 +64,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
   const hashingBusy = new Counter({ name: 'jts_hashing_busy_total', help: 'Sign-ins refused with 503 because every password hashing slot was taken.', registers: [registry] });
+  const challenges = new Counter({
+    name: 'jts_challenges_total',
+    help: 'Emailed challenges (verify-email, reset-password, sign-in-code) by outcome: issued, skipped (no usable account), consumed, refused.',
+    labelNames: ['purpose', 'outcome'] as const,
+    registers: [registry],
+  });
   const rateLimited = new Counter({ name: 'jts_rate_limited_total', help: 'Requests refused with 429, by limiter.', labelNames: ['limiter'] as const, registers: [registry] });
 
   // Pre-set the label values a dashboard expects, so a rate() over them exists from the first scrape.
@@ -104,6 +110,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         return;
       case 'password.changed':
       case 'password.rehashed':
+      case 'password.reset':
+      case 'email.verified':
+        return;
+      case 'challenge.issued':
+        challenges.inc({ purpose: event.purpose, outcome: 'issued' });
+        return;
+      case 'challenge.skipped':
+        challenges.inc({ purpose: event.purpose, outcome: 'skipped' });
+        return;
+      case 'challenge.consumed':
+        challenges.inc({ purpose: event.purpose, outcome: 'consumed' });
+        return;
+      case 'challenge.refused':
+        challenges.inc({ purpose: event.purpose, outcome: 'refused' });
         return;
       case 'rate_limited':
         rateLimited.inc({ limiter: event.limiter });

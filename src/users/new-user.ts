@@ -29,6 +29,7 @@ export function newUser(input: NewUserInput, now: number): User {
     disabled: false,
     credentialEpoch: 0,
     version: 1,
+    emailVerified: false,
     createdAt: now,
     updatedAt: now,
   };

@@ -17,12 +17,14 @@ export interface User {
    * a newer one there (README, "Accounts").
    */
   version: number;
+  /** Whether the user proved they receive mail at `email` (POST /jts/email/verify). */
+  emailVerified: boolean;
   /** Milliseconds since the epoch. */
   createdAt: number;
   updatedAt: number;
 }
 
-export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled'>>;
+export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled' | 'emailVerified'>>;
 
 /** What a write does to the record: a patch at `now` (ms since the epoch), or its deletion. */
 export type UserChange = { patch: UserPatch; now: number } | 'delete';

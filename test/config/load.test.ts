@@ -58,7 +58,7 @@ describe('configuration', () => {
   });
 
   describe('in production', () => {
-    const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts' };
+    const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Auth <no-reply@example.com>' };
 
     it('turns on Secure cookies and turns off demo users by default', () => {
       const config = loadConfig(production);
@@ -75,6 +75,10 @@ describe('configuration', () => {
       ['demo users', { JTS_DEMO_USERS: 'true' }, /JTS_DEMO_USERS/],
       ['wildcard CORS', { CORS_ORIGINS: '*' }, /CORS_ORIGINS/],
       ['trusting every proxy', { TRUST_PROXY: 'true' }, /TRUST_PROXY/],
+      ['no SMTP server (mail would stay in the development outbox)', { SMTP_URL: '' }, /SMTP_URL="": production needs an SMTP server/],
+      ['no mail sender', { MAIL_FROM: '' }, /MAIL_FROM="": production mails need a sender/],
+      ['an SMTP_URL that is not smtp://', { SMTP_URL: 'http://mail.example' }, /SMTP_URL="http:\/\/mail.example": expected smtp:/],
+      ['a MAIL_FROM with a line break (header injection)', { MAIL_FROM: 'a@example.com\r\nBcc: x@example.com' }, /MAIL_FROM=.*expected one line/],
     ])('refuses %s', (_name, overrides, message) => {
       expect(() => loadConfig({ ...production, ...overrides })).toThrow(message);
     });
@@ -102,6 +106,18 @@ describe('operations configuration', () => {
       password: { limit: 10, windowMs: 900_000 },
       tokenExchange: { limit: 10, windowMs: 900_000 },
       introspect: { limit: 1200, windowMs: 60_000 },
+      mailIp: { limit: 10, windowMs: 900_000 },
+      mailAccount: { limit: 3, windowMs: 900_000 },
+    });
+    expect(config.email).toEqual({
+      verification: 'optional',
+      resetTokenLifetimeSeconds: 1800,
+      verifyTokenLifetimeSeconds: 86_400,
+      loginCodeLifetimeSeconds: 600,
+      publicUrl: 'http://localhost:3000',
+      smtpUrl: undefined,
+      from: 'JTS Auth <no-reply@localhost>',
+      productName: 'JTS Auth',
     });
     expect(config.jts).toMatchObject({ clientTokenLifetimeSeconds: 3600, exchangeTokenLifetimeSeconds: 900, clientsRefreshSeconds: 30 });
     expect(config.http).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 15_000, keepAliveTimeoutMs: 61_000 });

@@ -97,7 +97,7 @@ describe('CORS', () => {
 });
 
 describe('CORS configuration rules', () => {
-  const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts' };
+  const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Auth <no-reply@example.com>' };
 
   it('refuses * in production', () => {
     expect(() => loadConfig({ ...production, CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS="\*"/);

@@ -51,6 +51,14 @@ describe('listRoutes (Express internals)', () => {
         'DELETE /admin/users/:id',
         'GET /admin/users/:id/sessions',
         'DELETE /admin/users/:id/sessions',
+        'POST /jts/password/forgot',
+        'POST /jts/password/reset',
+        'POST /jts/email/verify',
+        'POST /jts/email/verify/resend',
+        'POST /jts/login/code',
+        'POST /jts/login/code/verify',
+        // Without SMTP_URL, outside production only.
+        'GET /dev/outbox',
       ].sort(),
     );
     await t.close();

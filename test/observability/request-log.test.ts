@@ -139,7 +139,9 @@ describe('audit events', () => {
     await request(t.app).post('/jts/password').set(CSRF).set('Authorization', `Bearer ${a.bearerPass}`).send({ currentPassword: user.password, newPassword: 'a new long password' });
     await request(t.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${a.stateProof}`);
 
-    const events = t.audits.map((e) => e.event);
+    // The registration's verification mail is issued in the background, at no fixed point.
+    const audits = t.audits.filter((e) => !e.event.startsWith('challenge.'));
+    const events = audits.map((e) => e.event);
     expect(events).toEqual([
       'login.failed',
       'register',
@@ -151,9 +153,9 @@ describe('audit events', () => {
       'session.revoked',
       'logout',
     ]);
-    expect(t.audits[0]).toEqual({ event: 'login.failed', reason: 'wrong_password', prn: user.id });
-    expect(t.audits[5]).toMatchObject({ reason: 'user', aids: [bAid.aid] });
-    expect(t.audits[7]).toMatchObject({ reason: 'password_change', aids: [expect.any(String)] });
+    expect(audits[0]).toEqual({ event: 'login.failed', reason: 'wrong_password', prn: user.id });
+    expect(audits[5]).toMatchObject({ reason: 'user', aids: [bAid.aid] });
+    expect(audits[7]).toMatchObject({ reason: 'password_change', aids: [expect.any(String)] });
   });
 
   it('report store.unavailable when a request meets a store that cannot answer', async () => {

@@ -29,7 +29,7 @@ describe('Redis topology settings', () => {
   });
 
   it('lets production run on a Cluster or Sentinel (not only REDIS_URL)', () => {
-    const production = { NODE_ENV: 'production', JTS_COOKIE_SECURE: 'true', BCRYPT_ROUNDS: '12', CORS_ORIGINS: 'none', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts' };
+    const production = { NODE_ENV: 'production', JTS_COOKIE_SECURE: 'true', BCRYPT_ROUNDS: '12', CORS_ORIGINS: 'none', DATABASE_URL: 'postgres://jts@127.0.0.1:5432/jts', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Auth <no-reply@example.com>' };
     expect(() => loadConfig(production)).toThrow(/production needs Redis/);
     expect(loadConfig({ ...production, REDIS_CLUSTER_NODES: 'a:7000' }).redis.clusterNodes).toHaveLength(1);
     expect(loadConfig({ ...production, REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm' }).redis.sentinels).toHaveLength(1);

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { AccountsDatabase } from '../../src/accounts/database';
 import { SqlClientStore } from '../../src/accounts/sql-client-store';
+import { SqlChallengeStore } from '../../src/accounts/sql-challenge-store';
 import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
@@ -85,6 +86,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1:5432/jts',
     REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
     ...(store === 'redis' && !options.redis ? { REDIS_URL: options.redisUrl ?? testRedisUrl() } : {}),
+    // Production refuses to start without SMTP; the sending itself is off the request path.
+    ...(options.env?.NODE_ENV === 'production' ? { SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Auth <no-reply@example.com>' } : {}),
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock(Date.now());
@@ -128,7 +131,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       auditLine(event);
     },
     ...(redis ? { redis } : {}),
-    ...(database ? { users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db) } : {}),
+    ...(database ? { users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db), challenges: new SqlChallengeStore(database.db) } : {}),
+    mailRetryDelayMs: 10,
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),
   });
@@ -146,13 +150,15 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     database,
     databaseUrl: database?.kind === 'postgres' && database.schema !== undefined ? urlWithSchema(database.schema, options.databaseUrl) : undefined,
     async close() {
+      await services.email.idle();
+      services.email.close();
       ownRedis?.disconnect();
       await database?.close();
     },
   };
 }
 
-export async function createUser(app: TestApp, input: { email?: string; password?: string; permissions?: string[]; name?: string } = {}) {
+export async function createUser(app: TestApp, input: { email?: string; password?: string; permissions?: string[]; name?: string; emailVerified?: boolean } = {}) {
   const email = input.email ?? `u${randomBytes(4).toString('hex')}@example.com`;
   const password = input.password ?? 'correct horse battery';
   const id = randomBytes(16).toString('base64url');
@@ -165,6 +171,7 @@ export async function createUser(app: TestApp, input: { email?: string; password
     disabled: false,
     credentialEpoch: 0,
     version: 1,
+    emailVerified: input.emailVerified ?? false,
     createdAt: app.clock.now(),
     updatedAt: app.clock.now(),
   });

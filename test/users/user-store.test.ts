@@ -14,6 +14,7 @@ const user = (overrides: Partial<User> = {}): User => ({
   disabled: false,
   credentialEpoch: 0,
   version: 1,
+  emailVerified: false,
   createdAt: 1_000,
   updatedAt: 1_000,
   ...overrides,

@@ -23,7 +23,7 @@ export interface RateLimitDeps {
 
 /**
  * The per-route limits of /jts: login per IP and per account, register, renew and password
- * change per IP. Throttling, not lockout: every counter is a fixed window that simply expires,
+ * change per IP, mails per IP and per address, link redemption per IP. Throttling, not lockout: every counter is a fixed window that simply expires,
  * and the per-account one counts only failed logins (401), so nothing ever needs unlocking.
  */
 export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
@@ -54,6 +54,17 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     keyGenerator: (req) => createHash('sha256').update(`prn:${req.jts?.payload.prn ?? ''}`).digest('base64url').slice(0, 32),
   });
 
+  // Mails per address asked for, whoever asks and whether or not it has an account (a mail bomb
+  // against one inbox is throttled; the 429 says nothing about the account). Shared by every
+  // route that mails by address, so forgot-password and sign-in codes draw on one budget.
+  const mailAccount = limiter('mail-account', rules.mailAccount, {
+    skip: (req) => emailOf(req) === undefined,
+    keyGenerator: (req) => createHash('sha256').update(`email:${emailOf(req) ?? ''}`).digest('base64url').slice(0, 32),
+  });
+  const mailResend = limiter('mail-resend', rules.mailAccount, {
+    keyGenerator: (req) => createHash('sha256').update(`prn:${req.jts?.payload.prn ?? ''}`).digest('base64url').slice(0, 32),
+  });
+
   return {
     // Failures per address (credential stuffing), and a generous ceiling on every attempt, which
     // bounds the hashing one address can cause: an office behind one NAT keeps signing in.
@@ -62,6 +73,11 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     register: [limiter('register-ip', rules.register)],
     renew: [limiter('renew-ip', rules.renew)],
     password: [limiter('password-ip', rules.password), passwordAccount],
+    mail: [limiter('mail-ip', rules.mailIp)],
+    mailAccount: [mailAccount],
+    mailResend: [mailResend],
+    // Link tokens are 256 random bits: the per-IP ceiling only bounds the work (a lookup, a bcrypt) one address causes.
+    token: [limiter('token-ip', rules.password)],
   };
 }
 

@@ -5,7 +5,7 @@ import helmet, { type HelmetOptions } from 'helmet';
  * Paths that only ever answer JSON (or Prometheus text). Everything else may be a page of the
  * demo app served from public/ and gets the page policy.
  */
-const API_PREFIXES = ['/jts', '/api', '/admin', '/.well-known', '/healthz', '/readyz', '/metrics', '/openapi.json', '/openapi.yaml'];
+const API_PREFIXES = ['/jts', '/api', '/admin', '/.well-known', '/healthz', '/readyz', '/metrics', '/openapi.json', '/openapi.yaml', '/dev/outbox'];
 
 const API_FOLDERS = API_PREFIXES.map((prefix) => `${prefix}/`);
 

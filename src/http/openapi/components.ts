@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
-import { changePasswordBody, createUserBody, loginBody, registerBody, updateUserBody } from '../body.js';
+import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, registerBody, resetPasswordBody, tokenBody, updateUserBody } from '../body.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
 import { deviceId } from '../fields.js';
@@ -94,6 +94,10 @@ export const SCHEMAS: Json = {
       updatedAt: { type: 'string', format: 'date-time' },
     },
   },
+  EmailRequest: requestSchema(emailBody),
+  ResetPasswordRequest: requestSchema(resetPasswordBody),
+  TokenRequest: requestSchema(tokenBody),
+  CodeSignInRequest: requestSchema(codeSignInBody),
   Credentials: {
     type: 'object',
     description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',

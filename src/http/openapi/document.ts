@@ -2,6 +2,7 @@ import { JWKS_PATHS, SIGNING_KEY_PEM_PATH } from '../routes/well-known.js';
 import { adminPaths } from './admin-paths.js';
 import { authPaths } from './auth-paths.js';
 import { oauthPaths } from './oauth-paths.js';
+import { emailPaths } from './email-paths.js';
 import { ERROR_RESPONSES, PARAMETERS, SCHEMAS, SECURITY_SCHEMES } from './components.js';
 import { bearer, errors, json, ok, ref, type Json, type Method } from './parts.js';
 
@@ -244,7 +245,7 @@ export function openApiDocument(options: { issuer: string; version: string }): J
     },
     servers: [{ url: options.issuer }],
     security: [],
-    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths() }),
+    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths() }),
     components: { schemas: SCHEMAS, parameters: PARAMETERS, securitySchemes: SECURITY_SCHEMES, responses: ERROR_RESPONSES },
   };
 }

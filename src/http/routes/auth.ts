@@ -1,12 +1,18 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { ClientContext, IssuedCredentials, JTSAuthServer } from '../../auth/auth-server.js';
+import { Router, type RequestHandler } from 'express';
+import type { JTSAuthServer } from '../../auth/auth-server.js';
 import { JtsError } from '../../jts/errors.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { changePasswordBody, loginBody, parseBody, registerBody } from '../body.js';
-import { clearStateProofCookie, DEVICE_ID_HEADER, setStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
-import { DEVICE_ID_PATTERN } from '../fields.js';
+import { clearStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
+import { clientOf, sendCredentials } from '../credentials-response.js';
 import { bearerOf } from '../middleware/authenticate.js';
-import { HttpError } from '../errors.js';
+
+/**
+ * The rate-limit groups (rate-limit.ts). `mail` (per IP) and `mailAccount` (per normalised email,
+ * after the body) guard every route that sends mail; `mailResend` is the per-account one keyed by
+ * the signed-in account; `token` guards link redemption per IP.
+ */
+export type RouteLimit = 'login' | 'loginAccount' | 'register' | 'renew' | 'password' | 'mail' | 'mailAccount' | 'mailResend' | 'token';
 
 export interface AuthRouteDeps {
   authServer: JTSAuthServer;
@@ -17,16 +23,18 @@ export interface AuthRouteDeps {
   cors: RequestHandler;
   /** The /jts/sessions router (sessions.ts), mounted here behind the same CORS policy. */
   sessions: Router;
+  /** The email flows' routes (email.ts), mounted here behind the same CORS policy. */
+  email: Router;
   /** The JSON body parser, on the routes that take a body. */
   parseJson: RequestHandler;
   /**
    * Rate limits per route. Those keyed by route run before the body is read, so a throttled
    * client costs no parsing; `loginAccount` needs the email and runs after it.
    */
-  limits: Partial<Record<'login' | 'loginAccount' | 'register' | 'renew' | 'password', RequestHandler[]>>;
+  limits: Partial<Record<RouteLimit, RequestHandler[]>>;
 }
 
-/** POST /jts/login, /jts/register, /jts/renew, /jts/logout, /jts/password; and /jts/sessions. */
+/** POST /jts/login, /jts/register, /jts/renew, /jts/logout, /jts/password; /jts/sessions and the email routes. */
 export function authRoutes(deps: AuthRouteDeps): Router {
   const { authServer, cookies, csrf, parseJson, limits } = deps;
   const router = Router();
@@ -77,36 +85,6 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     sendJson(res, 200, { success: true, revokedSessions });
   });
 
+  router.use(deps.email);
   return router;
-}
-
-function clientOf(req: Request): ClientContext {
-  const deviceId = req.get(DEVICE_ID_HEADER);
-  if (deviceId !== undefined && !DEVICE_ID_PATTERN.test(deviceId)) {
-    throw new HttpError('invalid_request', { message: 'X-JTS-Device-ID must be 1 to 128 printable ASCII characters.' });
-  }
-  return { userAgent: req.get('user-agent'), ip: req.ip, deviceId, stateProofVia: req.get(STATE_PROOF_HEADER) === undefined ? 'cookie' : 'header' };
-}
-
-/** Credentials: never stored, by HTTP/1.1 caches or HTTP/1.0 ones. */
-const CREDENTIALS_HEADERS = { ...NO_STORE, Pragma: 'no-cache' };
-
-/**
- * The BearerPass goes in the body, the StateProof in the HttpOnly cookie. Native clients keep the
- * StateProof themselves, so `stateProofInBody` adds it to the body for them: at login when they
- * bind a device (X-JTS-Device-ID), at renewal when they presented it in X-JTS-StateProof.
- */
-function sendCredentials(res: Response, issued: IssuedCredentials, status: number, cookies: CookieSettings, stateProofInBody: boolean): void {
-  setStateProofCookie(res, issued.stateProof, issued.stateProofMaxAge, cookies);
-  sendJson(
-    res,
-    status,
-    {
-      bearerPass: issued.bearerPass,
-      expiresIn: issued.expiresIn,
-      tokenType: 'Bearer',
-      ...(stateProofInBody ? { stateProof: issued.stateProof } : {}),
-    },
-    CREDENTIALS_HEADERS,
-  );
 }

@@ -1,0 +1,126 @@
+import { sql, type Kysely } from 'kysely';
+import type { ChallengePurpose, ChallengeStore, CodeUse, LiveCode, NewChallenge, TokenUse } from '../users/challenges.js';
+import type { AccountsSchema } from './database.js';
+import { guardDatabase } from './sql-guard.js';
+
+/**
+ * Challenges in PostgreSQL (or PGlite). Every use is one UPDATE whose WHERE holds all the
+ * conditions (unconsumed, unexpired, attempts left, the user's current credential epoch): under
+ * READ COMMITTED PostgreSQL re-checks that WHERE on the latest row version after waiting for a
+ * concurrent writer, so of two concurrent uses exactly one updates the row. Why a use failed is
+ * read afterwards, for the answer only; it decides nothing.
+ */
+export class SqlChallengeStore implements ChallengeStore {
+  constructor(private readonly db: Kysely<AccountsSchema>) {}
+
+  issue(challenge: NewChallenge): Promise<void> {
+    return guardDatabase(() =>
+      this.db.transaction().execute(async (trx) => {
+        const now = new Date(challenge.createdAt);
+        await trx.deleteFrom('challenges').where('user_id', '=', challenge.userId).where('expires_at', '<=', now).execute();
+        await trx
+          .updateTable('challenges')
+          .set({ consumed_at: now })
+          .where('user_id', '=', challenge.userId)
+          .where('purpose', '=', challenge.purpose)
+          .where('consumed_at', 'is', null)
+          .execute();
+        await trx
+          .insertInto('challenges')
+          .values({
+            id: challenge.id,
+            user_id: challenge.userId,
+            purpose: challenge.purpose,
+            secret_hash: challenge.secretHash,
+            credential_epoch: challenge.credentialEpoch,
+            max_attempts: challenge.maxAttempts,
+            created_at: now,
+            expires_at: new Date(challenge.expiresAt),
+          })
+          .execute();
+      }),
+    );
+  }
+
+  inspectToken(secretHash: string, purpose: ChallengePurpose, now: number): Promise<TokenUse> {
+    return guardDatabase(() => this.explain(secretHash, purpose, now));
+  }
+
+  consumeToken(secretHash: string, purpose: ChallengePurpose, now: number): Promise<TokenUse> {
+    return guardDatabase(async () => {
+      const at = new Date(now);
+      const row = await this.db
+        .updateTable('challenges')
+        .set({ consumed_at: at })
+        .where('secret_hash', '=', secretHash)
+        .where('purpose', '=', purpose)
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', at)
+        .where((eb) => eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id').whereRef('users.credential_epoch', '=', 'challenges.credential_epoch')))
+        .returning(['user_id', 'credential_epoch'])
+        .executeTakeFirst();
+      if (row) return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch };
+      const why = await this.explain(secretHash, purpose, now);
+      // A row that was live a moment ago and is gone now was consumed by a concurrent use.
+      return why.outcome === 'consumed' ? { outcome: 'used' } : why;
+    });
+  }
+
+  liveCode(userId: string, purpose: ChallengePurpose, now: number): Promise<LiveCode | undefined> {
+    return guardDatabase(async () => {
+      const row = await this.db
+        .selectFrom('challenges')
+        .innerJoin('users', 'users.id', 'challenges.user_id')
+        .select('challenges.id')
+        .where('challenges.user_id', '=', userId)
+        .where('challenges.purpose', '=', purpose)
+        .where('challenges.consumed_at', 'is', null)
+        .where('challenges.expires_at', '>', new Date(now))
+        .whereRef('challenges.attempts', '<', 'challenges.max_attempts')
+        .whereRef('users.credential_epoch', '=', 'challenges.credential_epoch')
+        .orderBy('challenges.created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row && { id: row.id };
+    });
+  }
+
+  useCode(id: string, secretHash: string, now: number): Promise<CodeUse> {
+    return guardDatabase(async () => {
+      const at = new Date(now);
+      const row = await this.db
+        .updateTable('challenges')
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          // The parameter's type is spelled out: inside CASE PostgreSQL would take it for text.
+          consumed_at: eb.case().when('secret_hash', '=', secretHash).then(sql<Date>`cast(${at} as timestamptz)`).else(null).end(),
+        }))
+        .where('id', '=', id)
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', at)
+        .whereRef('attempts', '<', 'max_attempts')
+        .where((eb) => eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id').whereRef('users.credential_epoch', '=', 'challenges.credential_epoch')))
+        .returning(['user_id', 'consumed_at', 'attempts', 'max_attempts'])
+        .executeTakeFirst();
+      if (!row) return { outcome: 'none' };
+      if (row.consumed_at !== null) return { outcome: 'consumed', userId: row.user_id };
+      return { outcome: 'wrong', attemptsLeft: row.max_attempts - row.attempts };
+    });
+  }
+
+  /** Why a token would be refused now (or 'consumed' when it would not be). Same order as the memory store. */
+  private async explain(secretHash: string, purpose: ChallengePurpose, now: number): Promise<TokenUse> {
+    const row = await this.db
+      .selectFrom('challenges')
+      .leftJoin('users', 'users.id', 'challenges.user_id')
+      .select(['challenges.user_id', 'challenges.credential_epoch', 'challenges.consumed_at', 'challenges.expires_at', 'users.credential_epoch as current_epoch'])
+      .where('challenges.secret_hash', '=', secretHash)
+      .where('challenges.purpose', '=', purpose)
+      .executeTakeFirst();
+    if (!row) return { outcome: 'invalid' };
+    if (row.consumed_at !== null) return { outcome: 'used' };
+    if (new Date(row.expires_at).getTime() <= now) return { outcome: 'expired' };
+    if (row.current_epoch !== row.credential_epoch) return { outcome: 'voided' };
+    return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch };
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The mails the account flows send, as data: the auth layer decides what to send and to whom,
+ * the mail layer (src/mail) how it looks and how it travels. `name` is the account's display name,
+ * untrusted text (escaped and flattened to one line by the templates).
+ */
+export type AccountMail =
+  | { kind: 'verify-email'; to: string; name: string; link: string; expiresInMinutes: number }
+  | { kind: 'reset-password'; to: string; name: string; link: string; expiresInMinutes: number }
+  | { kind: 'sign-in-code'; to: string; name: string; code: string; expiresInMinutes: number };
+
+/**
+ * Sends account mail off the request path. `send` returns at once and never throws: whether a
+ * mail left must never change an answer (a requester must not learn whether an address has an
+ * account, nor whether our SMTP server is up). Failures are the sender's to log and count.
+ */
+export interface AccountMailer {
+  send(mail: AccountMail): void;
+}

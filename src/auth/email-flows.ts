@@ -1,0 +1,120 @@
+import type { User } from '../users/types.js';
+import { hashCode } from './challenge-secrets.js';
+import type { ClientContext } from './client-info.js';
+import type { AuthContext } from './context.js';
+import type { IssuedCredentials } from './credentials.js';
+import { inBackground, mailCode, mailLink, refuseToken, tokenHashOf, type EmailContext } from './email-challenges.js';
+import type { EmailFlowDeps } from './email-deps.js';
+import { AuthError } from './errors.js';
+import { securityOf } from './mirrored-users.js';
+import { openSession } from './open-session.js';
+import { assertAcceptablePassword } from './password-rules.js';
+import { replacePassword } from './replace-password.js';
+import { confirmCredentialsStillValid } from './sign-in.js';
+
+/** What the email flows read: the shared auth context plus the challenge store, mailer and settings. */
+export type EmailFlowsContext = AuthContext & EmailFlowDeps;
+
+/**
+ * Password reset, email verification and sign-in by emailed code (README, "Email recovery"). Every
+ * request for a mail returns before any work (see inBackground); every use of a link or code is one
+ * atomic step of the challenge store.
+ */
+export class EmailFlows {
+  private readonly context: EmailContext;
+
+  constructor(private readonly deps: EmailFlowsContext) {
+    this.context = deps;
+  }
+
+  /** POST /jts/password/forgot: mails a reset link when `email` has an enabled account. Never throws. */
+  forgotPassword(email: string): void {
+    inBackground(this.context, 'reset-password', email, (user) => mailLink(this.context, user, 'reset-password'));
+  }
+
+  /**
+   * POST /jts/password/reset: sets `newPassword` for the token's account and ends every session of
+   * it (the epoch bump also voids every other reset link). Resolves to how many sessions ended.
+   *
+   * Errors, in this order: `password_rejected` (the policy), `token_invalid | token_expired |
+   * token_used | token_voided` (checked before the password is hashed, and again atomically when
+   * consumed after it), `service_unavailable`.
+   */
+  async resetPassword(token: string, newPassword: string): Promise<{ revoked: number }> {
+    const { challenges, clock, hasher, users, audit } = this.deps;
+    assertAcceptablePassword(newPassword);
+    const secretHash = tokenHashOf(token);
+    if (secretHash === undefined) throw refuseToken(this.context, 'reset-password', 'invalid');
+    // A cheap look first: a dead link costs no bcrypt.
+    const looked = await challenges.inspectToken(secretHash, 'reset-password', clock.now());
+    if (looked.outcome !== 'consumed') throw refuseToken(this.context, 'reset-password', looked.outcome);
+    const passwordHash = await hasher.hash(newPassword);
+    const used = await challenges.consumeToken(secretHash, 'reset-password', clock.now());
+    if (used.outcome !== 'consumed') throw refuseToken(this.context, 'reset-password', used.outcome);
+    const user = await users.get(used.userId);
+    if (!user || user.disabled) throw refuseToken(this.context, 'reset-password', 'voided');
+    audit({ event: 'challenge.consumed', purpose: 'reset-password', prn: user.id });
+    // Opening the link proved the mailbox, so the address counts as verified from here on.
+    const ended = await replacePassword(this.deps, user.id, { passwordHash, emailVerified: true }, { reason: 'password_reset' });
+    return { revoked: ended.length };
+  }
+
+  /** POST /jts/email/verify: marks the token's address verified. Errors: the token's four, `service_unavailable`. */
+  async verifyEmail(token: string): Promise<void> {
+    const { challenges, clock, users, audit } = this.deps;
+    const secretHash = tokenHashOf(token);
+    if (secretHash === undefined) throw refuseToken(this.context, 'verify-email', 'invalid');
+    const used = await challenges.consumeToken(secretHash, 'verify-email', clock.now());
+    if (used.outcome !== 'consumed') throw refuseToken(this.context, 'verify-email', used.outcome);
+    audit({ event: 'challenge.consumed', purpose: 'verify-email', prn: used.userId });
+    await users.update(used.userId, { emailVerified: true }, clock.now());
+    audit({ event: 'email.verified', prn: used.userId });
+  }
+
+  /** Mails `user` a verification link in the background (after registration, a refused sign-in, a resend). */
+  startVerification(user: Pick<User, 'id'>): void {
+    this.deps.background.run('verify-email', async () => {
+      const latest = await this.deps.users.get(user.id);
+      if (!latest || latest.disabled) return;
+      if (latest.emailVerified) {
+        this.deps.audit({ event: 'challenge.skipped', purpose: 'verify-email', reason: 'already_verified' });
+        return;
+      }
+      await mailLink(this.context, latest, 'verify-email');
+    });
+  }
+
+  /** POST /jts/login/code: mails a sign-in code when `email` has an enabled account. Never throws. */
+  requestSignInCode(email: string): void {
+    inBackground(this.context, 'sign-in-code', email, (user) => mailCode(this.context, user));
+  }
+
+  /**
+   * POST /jts/login/code/verify: the same session and answer as a password login. The code also
+   * proves the mailbox, so the address counts as verified. Errors: `code_invalid` (wrong, expired,
+   * used up, superseded, or no such account: one answer), `service_unavailable`.
+   */
+  async signInWithCode(email: string, code: string, client: ClientContext): Promise<IssuedCredentials> {
+    const { users, challenges, clock, audit, codeKey, sessions } = this.deps;
+    const user = await users.findByEmail(email);
+    // The same two queries whether or not the account exists: no timing difference to measure.
+    const found = await challenges.liveCode(user?.id ?? '', 'sign-in-code', clock.now());
+    const live = user && !user.disabled ? found : undefined;
+    if (!user || !live) {
+      audit({ event: 'challenge.refused', purpose: 'sign-in-code', reason: 'no_code', ...(user ? { prn: user.id } : {}) });
+      throw new AuthError('code_invalid');
+    }
+    const use = await challenges.useCode(live.id, hashCode(codeKey, live.id, code), clock.now());
+    if (use.outcome !== 'consumed') {
+      audit({ event: 'challenge.refused', purpose: 'sign-in-code', reason: use.outcome === 'wrong' ? 'wrong_code' : 'no_code', prn: user.id });
+      throw new AuthError('code_invalid');
+    }
+    audit({ event: 'challenge.consumed', purpose: 'sign-in-code', prn: user.id });
+    const verified = user.emailVerified ? user : ((await users.update(user.id, { emailVerified: true }, clock.now())) ?? user);
+    // Redis may have come back empty: the mirror renewals read is rebuilt here, as at a password login.
+    await sessions.putUser(verified.id, securityOf(verified), { mode: 'absent' });
+    const issued = await openSession(this.deps, verified, client, 'login.succeeded');
+    await confirmCredentialsStillValid(this.deps, verified, issued);
+    return issued;
+  }
+}

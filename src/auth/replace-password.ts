@@ -1,0 +1,29 @@
+import type { UserPatch } from '../users/types.js';
+import type { AuthContext } from './context.js';
+
+/** What replacing a password reads. */
+export type ReplacePasswordDeps = Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audit' | 'renewFacts'>;
+
+/**
+ * Writes a new password hash (which bumps the credential epoch: BearerPasses of ended sessions are
+ * refused, outstanding reset links are void) and ends every session of `prn` but `keepAid`.
+ * Sessions end before the write, so a change that fails half-way (503) has ended them rather than
+ * left them renewing on a password that changed; and again after it, for a sign-in with the old
+ * password that raced the write. Resolves to the ended aids. Audits `password.changed` or
+ * `password.reset`, then `session.revoked` with `reason`.
+ */
+export async function replacePassword(
+  deps: ReplacePasswordDeps,
+  prn: string,
+  patch: UserPatch & { passwordHash: string },
+  options: { keepAid?: string; reason: 'password_change' | 'password_reset' },
+): Promise<string[]> {
+  const { users, sessions, clock, audit, renewFacts } = deps;
+  const before = await sessions.revokeAll(prn, options.keepAid);
+  await users.update(prn, patch, clock.now());
+  const ended = [...before, ...(await sessions.revokeAll(prn, options.keepAid))];
+  renewFacts.forget(prn, ended);
+  audit({ event: options.reason === 'password_change' ? 'password.changed' : 'password.reset', prn });
+  if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: options.reason });
+  return ended;
+}

@@ -1,0 +1,91 @@
+import { bearer, body, bodyErrors, credentialsResponse, errors, ok, ref, type Json, type Method } from './parts.js';
+
+/** The 202 of every "mail me" request: the same body whether or not the address has an account. */
+const accepted = (description: string): Json =>
+  ok(description, { type: 'object', required: ['success', 'message'], properties: { success: { const: true }, message: { type: 'string' } } }, '202');
+
+const TOKEN_ERRORS = 'A refused link is `400` with `error` one of `token_invalid` (unknown, tampered, or made for the other flow), `token_expired`, `token_used` (used, or replaced by a newer link), `token_voided` (the password changed since).';
+
+/** Password reset, email verification and sign-in by emailed code (README, "Email recovery"). */
+export function emailPaths(): Record<string, Partial<Record<Method, Json>>> {
+  const csrf = ref('parameters', 'Csrf');
+  return {
+    '/jts/password/forgot': {
+      post: {
+        operationId: 'forgotPassword',
+        tags: ['email'],
+        summary: 'Mail a password-reset link',
+        description: 'Always `202` with the same body and timing: the lookup and the mail happen after the answer, only when the address has an enabled account. The link is `<PUBLIC_URL>/#reset=<token>` and works once, for JTS_RESET_TOKEN_LIFETIME seconds.',
+        security: [],
+        parameters: [csrf],
+        requestBody: body('EmailRequest'),
+        responses: { ...accepted('Accepted (whether or not the account exists).'), ...errors(...bodyErrors, 'Forbidden', 'TooManyRequests') },
+      },
+    },
+    '/jts/password/reset': {
+      post: {
+        operationId: 'resetPassword',
+        tags: ['email'],
+        summary: 'Set a new password from a reset link',
+        description: `Every session of the account ends (its BearerPasses are refused from now on), every other reset link dies with the credential epoch, and the address counts as verified. ${TOKEN_ERRORS}`,
+        security: [],
+        parameters: [csrf],
+        requestBody: body('ResetPasswordRequest'),
+        responses: {
+          ...ok('Password set.', { type: 'object', required: ['success', 'revokedSessions'], properties: { success: { const: true }, revokedSessions: { type: 'integer' } } }),
+          ...errors(...bodyErrors, 'Forbidden', 'TooManyRequests', 'ServiceUnavailable'),
+        },
+      },
+    },
+    '/jts/email/verify': {
+      post: {
+        operationId: 'verifyEmail',
+        tags: ['email'],
+        summary: 'Verify the address from a verification link',
+        description: TOKEN_ERRORS,
+        security: [],
+        parameters: [csrf],
+        requestBody: body('TokenRequest'),
+        responses: {
+          ...ok('Verified.', { type: 'object', required: ['success', 'emailVerified'], properties: { success: { const: true }, emailVerified: { const: true } } }),
+          ...errors(...bodyErrors, 'Forbidden', 'TooManyRequests', 'ServiceUnavailable'),
+        },
+      },
+    },
+    '/jts/email/verify/resend': {
+      post: {
+        operationId: 'resendVerification',
+        tags: ['email'],
+        summary: 'Mail the signed-in user a new verification link',
+        description: 'No mail when the address is verified already; the answer is the same.',
+        security: bearer,
+        parameters: [csrf],
+        responses: { ...accepted('Accepted.'), ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
+      },
+    },
+    '/jts/login/code': {
+      post: {
+        operationId: 'requestSignInCode',
+        tags: ['email'],
+        summary: 'Mail a one-time sign-in code',
+        description: 'Always `202`, as for forgotPassword. The code has 6 digits, works once, for JTS_LOGIN_CODE_LIFETIME seconds and at most 5 wrong guesses; a new code replaces the previous one.',
+        security: [],
+        parameters: [csrf],
+        requestBody: body('EmailRequest'),
+        responses: { ...accepted('Accepted (whether or not the account exists).'), ...errors(...bodyErrors, 'Forbidden', 'TooManyRequests') },
+      },
+    },
+    '/jts/login/code/verify': {
+      post: {
+        operationId: 'signInWithCode',
+        tags: ['email'],
+        summary: 'Sign in with an emailed code',
+        description: 'The answer of a password login. A wrong, expired, used-up or replaced code, and an unknown address, are all `401 code_invalid`; failures count against the account like wrong passwords.',
+        security: [],
+        parameters: [csrf, ref('parameters', 'DeviceId')],
+        requestBody: body('CodeSignInRequest'),
+        responses: { ...credentialsResponse('200', 'Signed in.'), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
+      },
+    },
+  };
+}

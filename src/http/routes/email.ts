@@ -1,0 +1,67 @@
+import { Router, type RequestHandler } from 'express';
+import { sendJson } from '../../verifier/send-json.js';
+import { codeSignInBody, emailBody, parseBody, resetPasswordBody, tokenBody } from '../body.js';
+import type { CookieSettings } from '../cookies.js';
+import { clientOf, sendCredentials } from '../credentials-response.js';
+import { bearerOf } from '../middleware/authenticate.js';
+import type { AuthRouteDeps } from './auth.js';
+
+export type EmailRouteDeps = Pick<AuthRouteDeps, 'authServer' | 'csrf' | 'parseJson' | 'authenticate' | 'limits'> & { cookies: CookieSettings };
+
+/**
+ * The same 202 body whatever happens next: the work runs after the answer (auth/background.ts),
+ * so neither body nor timing says whether the address has an account.
+ */
+const ACCEPTED = { success: true, message: 'If an account uses this address, a mail is on its way.' } as const;
+
+/**
+ * POST /jts/password/forgot, /jts/password/reset, /jts/email/verify, /jts/email/verify/resend,
+ * /jts/login/code, /jts/login/code/verify. Mounted inside the /jts router (CORS applied there);
+ * each is state-changing, so each needs the CSRF header.
+ */
+export function emailRoutes(deps: EmailRouteDeps): Router {
+  const { authServer, csrf, parseJson, limits, cookies } = deps;
+  const router = Router();
+  const mailLimits = (after: 'mailAccount' | 'mailResend'): [RequestHandler[], RequestHandler[]] => [limits.mail ?? [], limits[after] ?? []];
+
+  const [forgotIp, forgotAccount] = mailLimits('mailAccount');
+  router.post('/password/forgot', csrf, ...forgotIp, parseJson, ...forgotAccount, (req, res) => {
+    const { email } = parseBody(req, emailBody);
+    authServer.forgotPassword(email);
+    sendJson(res, 202, ACCEPTED);
+  });
+
+  router.post('/password/reset', csrf, ...(limits.token ?? []), parseJson, async (req, res) => {
+    const { token, newPassword } = parseBody(req, resetPasswordBody);
+    const { revoked } = await authServer.resetPassword(token, newPassword);
+    sendJson(res, 200, { success: true, revokedSessions: revoked });
+  });
+
+  router.post('/email/verify', csrf, ...(limits.token ?? []), parseJson, async (req, res) => {
+    const { token } = parseBody(req, tokenBody);
+    await authServer.verifyEmail(token);
+    sendJson(res, 200, { success: true, emailVerified: true });
+  });
+
+  const [resendIp, resendAccount] = mailLimits('mailResend');
+  router.post('/email/verify/resend', csrf, deps.authenticate, ...resendIp, ...resendAccount, (req, res) => {
+    authServer.resendVerification(bearerOf(req).payload.prn);
+    sendJson(res, 202, { success: true, message: 'Unless the address is verified already, a new link is on its way.' });
+  });
+
+  router.post('/login/code', csrf, ...forgotIp, parseJson, ...forgotAccount, (req, res) => {
+    const { email } = parseBody(req, emailBody);
+    authServer.requestSignInCode(email);
+    sendJson(res, 202, ACCEPTED);
+  });
+
+  // Guessing a code is guessing a password: the login limits apply (failures per IP and per account).
+  router.post('/login/code/verify', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), async (req, res) => {
+    const { email, code } = parseBody(req, codeSignInBody);
+    const client = clientOf(req);
+    const issued = await authServer.signInWithCode(email, code, client);
+    sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
+  });
+
+  return router;
+}

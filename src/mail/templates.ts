@@ -1,0 +1,73 @@
+import type { AccountMail } from '../auth/account-mail.js';
+
+/** A rendered mail: the subject holds no user input; both bodies say the same. */
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** HTML-escapes the five characters that can change markup (OWASP XSS prevention, rule 1). */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A display name as a mail may show it: control characters (CR, LF, tabs, NUL…) become spaces, so
+ * a name can never start a new line of a header or fake a new paragraph, and it is cut to 100
+ * characters.
+ */
+export function oneLine(value: string): string {
+  return value
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
+    .trim()
+    .slice(0, 100);
+}
+
+/** Renders `mail` signed with `product` (MAIL_PRODUCT_NAME, validated as one line at start-up). */
+export function renderMail(mail: AccountMail, product: string): RenderedMail {
+  const name = oneLine(mail.name) || 'there';
+  const lines = bodyOf(mail);
+  const text = [`Hello ${name},`, '', ...lines.text, '', `— ${product}`, ''].join('\n');
+  const html = [
+    '<!doctype html><html><body style="font-family:sans-serif">',
+    `<p>Hello ${escapeHtml(name)},</p>`,
+    ...lines.html,
+    `<p>— ${escapeHtml(product)}</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject: `${lines.subject} — ${product}`, text, html };
+}
+
+const IGNORE = 'If you did not ask for this, ignore this mail; nothing changes.';
+
+function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: string[] } {
+  switch (mail.kind) {
+    case 'verify-email':
+      return {
+        subject: 'Verify your email address',
+        text: ['Open this link to confirm that this address is yours:', mail.link, '', `The link works once, for ${mail.expiresInMinutes} minutes.`, IGNORE],
+        html: [
+          '<p>Confirm that this address is yours:</p>',
+          `<p><a href="${escapeHtml(mail.link)}">Verify my email address</a></p>`,
+          `<p>The link works once, for ${mail.expiresInMinutes} minutes. ${IGNORE}</p>`,
+        ],
+      };
+    case 'reset-password':
+      return {
+        subject: 'Reset your password',
+        text: ['Open this link to choose a new password:', mail.link, '', `The link works once, for ${mail.expiresInMinutes} minutes. Every signed-in device will be signed out.`, IGNORE],
+        html: [
+          '<p>Choose a new password:</p>',
+          `<p><a href="${escapeHtml(mail.link)}">Reset my password</a></p>`,
+          `<p>The link works once, for ${mail.expiresInMinutes} minutes. Every signed-in device will be signed out. ${IGNORE}</p>`,
+        ],
+      };
+    case 'sign-in-code':
+      return {
+        subject: 'Your sign-in code',
+        text: [`Your sign-in code is ${mail.code}`, '', `It works once, for ${mail.expiresInMinutes} minutes. Never give it to anyone.`, IGNORE],
+        html: [`<p>Your sign-in code is <strong style="font-size:1.4em;letter-spacing:0.1em">${escapeHtml(mail.code)}</strong></p>`, `<p>It works once, for ${mail.expiresInMinutes} minutes. Never give it to anyone. ${IGNORE}</p>`],
+      };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Emailed challenges: what proves that someone reads an account's mailbox. One primitive for the
+ * three flows (README, "Email recovery"). The store sees only hashes of secrets (see
+ * auth/challenge-secrets.ts) and decides every use atomically, so two concurrent uses of one
+ * challenge have exactly one winner whichever instance serves them.
+ */
+export type ChallengePurpose = 'verify-email' | 'reset-password' | 'sign-in-code';
+
+export interface NewChallenge {
+  /** Random, unique. */
+  id: string;
+  userId: string;
+  purpose: ChallengePurpose;
+  /** Hex SHA-256 of a link token, or hex HMAC of a code (never the secret itself). */
+  secretHash: string;
+  /** The user's credential epoch when issued: a later password change voids the challenge. */
+  credentialEpoch: number;
+  /** Wrong guesses allowed before the challenge is dead (codes); 1 for link tokens. */
+  maxAttempts: number;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Why a link token cannot be used: `invalid` (unknown, tampered, or issued for another purpose),
+ * `expired`, `used` (consumed, or replaced by a newer one), `voided` (the password changed since).
+ */
+export type TokenRefusal = 'invalid' | 'expired' | 'used' | 'voided';
+
+export type TokenUse = { outcome: 'consumed'; userId: string; credentialEpoch: number } | { outcome: TokenRefusal };
+
+/** A code's check: `consumed` (right code), `wrong` (one attempt spent), `none` (no live code: absent, expired, used up or voided). */
+export type CodeUse = { outcome: 'consumed'; userId: string } | { outcome: 'wrong'; attemptsLeft: number } | { outcome: 'none' };
+
+/** A live code challenge, as the check needs it (its id is part of its HMAC). */
+export interface LiveCode {
+  id: string;
+}
+
+/**
+ * Storage of challenges. Every `now` is milliseconds since the epoch, from the caller's Clock (the
+ * store never reads a clock, so tests move time). Backing-store failures are thrown as
+ * `StoreError('service_unavailable')`.
+ */
+export interface ChallengeStore {
+  /**
+   * Stores a new challenge and ends every outstanding one of the same user and purpose (only the
+   * latest link or code works), and deletes that user's expired rows.
+   */
+  issue(challenge: NewChallenge): Promise<void>;
+  /** What `consume` would answer, without consuming (to refuse a bad token before hashing a password). */
+  inspectToken(secretHash: string, purpose: ChallengePurpose, now: number): Promise<TokenUse>;
+  /**
+   * Consumes a link token in one atomic step: it must exist for `purpose`, be unconsumed and
+   * unexpired, and carry its user's current credential epoch.
+   */
+  consumeToken(secretHash: string, purpose: ChallengePurpose, now: number): Promise<TokenUse>;
+  /** The user's live code of `purpose` (unconsumed, unexpired, attempts left, current epoch), if any. */
+  liveCode(userId: string, purpose: ChallengePurpose, now: number): Promise<LiveCode | undefined>;
+  /**
+   * Spends one attempt of live code `id` and consumes it when `secretHash` matches, atomically:
+   * of two concurrent right guesses exactly one is `consumed`.
+   */
+  useCode(id: string, secretHash: string, now: number): Promise<CodeUse>;
+}
