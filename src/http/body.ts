@@ -39,7 +39,7 @@ export const changePasswordBody = z.object({ currentPassword: password, newPassw
  */
 export const createUserBody = z.strictObject({ email, password: newPassword, name: name.optional(), permissions: permissions.optional() });
 export const updateUserBody = z
-  .strictObject({ name: name.optional(), permissions: permissions.optional(), disabled: z.boolean({ error: 'expected true or false' }).optional() })
+  .strictObject({ name: name.optional(), permissions: permissions.optional(), disabled: z.boolean({ error: 'must be true or false' }).optional() })
   .refine((patch) => patch.name !== undefined || patch.permissions !== undefined || patch.disabled !== undefined, {
     message: 'The body must set at least one of `name`, `permissions`, `disabled`.',
   });

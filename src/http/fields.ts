@@ -51,14 +51,14 @@ export const permission = z.string().regex(new RegExp(`^[^\\s,]{1,${PERMISSION_M
 
 /** The most permissions one account holds; duplicates are dropped by the service. */
 export const PERMISSIONS_MAX_COUNT = 100;
-export const permissions = z.array(permission, { error: 'expected an array of strings' }).max(PERMISSIONS_MAX_COUNT, `at most ${PERMISSIONS_MAX_COUNT} permissions`);
+export const permissions = z.array(permission, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array of strings') }).max(PERMISSIONS_MAX_COUNT, `must hold at most ${PERMISSIONS_MAX_COUNT} permissions`);
 
 /** A link token as presented: its shape is checked by the auth layer, which answers `token_invalid`. */
 export const token = string().min(1, 'required').max(256, 'too long');
 
 /** Digits of a sign-in code (auth/email-challenges.ts CODE_DIGITS). */
 export const CODE_LENGTH = 6;
-export const code = z.string({ error: 'expected a string' }).regex(new RegExp(`^[0-9]{${CODE_LENGTH}}$`), `expected ${CODE_LENGTH} digits`);
+export const code = string().regex(new RegExp(`^[0-9]{${CODE_LENGTH}}$`), `must be ${CODE_LENGTH} digits`);
 
 /**
  * X-JTS-Device-ID: printable ASCII without spaces. Requests are checked with the pattern itself

@@ -35,7 +35,7 @@ describe('default issuer and audience', () => {
 
   it('does not guess in production: the 0.1 default stays and the start-up warning names it', () => {
     expect(defaultIssuer({ host: '0.0.0.0', port: 0 })).toBe('http://localhost:3000');
-    const production = { NODE_ENV: 'production', PORT: '4000', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://u@db/x', CORS_ORIGINS: 'none' };
+    const production = { NODE_ENV: 'production', PORT: '4000', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://u@db/x', CORS_ORIGINS: 'none', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Auth <no-reply@example.com>' };
     expect(loadConfig(production).jts.issuer).toBe('http://localhost:3000');
   });
 });

@@ -107,6 +107,9 @@ beforeAll(async () => {
     REDIS_URL: process.env.TEST_REDIS_URL ?? '',
     REDIS_KEY_PREFIX: `image-${randomBytes(4).toString('hex')}:`,
     DATABASE_URL: await freshDatabaseUrl(),
+    // Production needs mail settings; nothing here sends mail, so no server listens there.
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+    MAIL_FROM: 'JTS Auth <no-reply@example.com>',
     LOG_LEVEL: 'warn',
   };
   base = `http://127.0.0.1:${port}`;

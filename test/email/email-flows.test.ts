@@ -140,10 +140,10 @@ describe('email flows over real SMTP, PostgreSQL and Redis', () => {
 
   describe('bad input', () => {
     it.each([
-      ['a missing email', {}, 'email: expected a string'],
-      ['a malformed email', { email: 'not an address' }, 'email: expected an email address'],
-      ['a huge email', { email: `${'a'.repeat(250)}@example.com` }, 'email: at most 254 characters'],
-      ['an email with CR/LF (header injection)', { email: 'victim@example.com\r\nBcc: evil@example.com' }, 'email: expected an email address'],
+      ['a missing email', {}, '`email` is required'],
+      ['a malformed email', { email: 'not an address' }, '`email` must be an email address'],
+      ['a huge email', { email: `${'a'.repeat(250)}@example.com` }, '`email` must be at most 254 characters'],
+      ['an email with CR/LF (header injection)', { email: 'victim@example.com\r\nBcc: evil@example.com' }, '`email` must be an email address'],
     ])('answers %s on /jts/password/forgot with 400', async (_name, body, message) => {
       const res = await post('/jts/password/forgot', body);
       expect(res.status).toBe(400);
@@ -248,7 +248,7 @@ describe('email flows over real SMTP, PostgreSQL and Redis', () => {
     it('refuses a code that is not six digits with 400', async () => {
       const res = await post('/jts/login/code/verify', { email: 'a@example.com', code: '12345' });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual(refused('invalid_request', 'code: expected 6 digits'));
+      expect(res.body).toEqual(refused('invalid_request', '`code` must be 6 digits'));
     });
 
     it('stores the code only as a keyed hash', async () => {

@@ -7,7 +7,7 @@ const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/
 /** Issue 14 item 12: DEMO_PAGE turns the page off, and the description says whether demo users exist. */
 describe('DEMO_PAGE', () => {
   it('defaults to off in production and on elsewhere, and takes only on or off', () => {
-    const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://u@db/x', CORS_ORIGINS: 'none' };
+    const production = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://u@db/x', CORS_ORIGINS: 'none', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Auth <no-reply@example.com>' };
     expect(loadConfig(production).demoPage).toBe(false);
     expect(loadConfig({ ...production, DEMO_PAGE: 'on' }).demoPage).toBe(true);
     expect(loadConfig({}).demoPage).toBe(true);
