@@ -110,6 +110,8 @@ beforeAll(async () => {
     // Production needs mail settings; nothing here sends mail, so no server listens there.
     SMTP_URL: 'smtp://127.0.0.1:2525',
     MAIL_FROM: 'JTS Auth <no-reply@example.com>',
+    // Off by default in production; on here, to prove the image holds the page and its assets.
+    DEMO_PAGE: 'on',
     LOG_LEVEL: 'warn',
   };
   base = `http://127.0.0.1:${port}`;
