@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { User } from '../users/types.js';
 import { hashCode } from './challenge-secrets.js';
 import type { ClientContext } from './client-info.js';
@@ -110,11 +111,23 @@ export class EmailFlows {
       throw new AuthError('code_invalid');
     }
     audit({ event: 'challenge.consumed', purpose: 'sign-in-code', prn: user.id });
-    const verified = user.emailVerified ? user : ((await users.update(user.id, { emailVerified: true }, clock.now())) ?? user);
+    const verified = user.emailVerified ? user : await this.firstMailboxProof(user);
     // Redis may have come back empty: the mirror renewals read is rebuilt here, as at a password login.
     await sessions.putUser(verified.id, securityOf(verified), { mode: 'absent' });
     const issued = await openSession(this.deps, verified, client, 'login.succeeded');
     await confirmCredentialsStillValid(this.deps, verified, issued);
     return issued;
+  }
+
+  /**
+   * The first proof that the account's owner reads its mailbox (account pre-hijacking, review M1):
+   * whoever registered the address without owning it must lose the account, so the unproven
+   * password is replaced by a random one (the owner sets theirs with "forgot password") and every
+   * session ends, before the address counts as verified.
+   */
+  private async firstMailboxProof(user: User): Promise<User> {
+    const passwordHash = await this.deps.hasher.hash(randomBytes(32).toString('base64url'));
+    await replacePassword(this.deps, user.id, { emailVerified: true, passwordHash }, { reason: 'password_reset' });
+    return (await this.deps.users.get(user.id)) ?? user;
   }
 }

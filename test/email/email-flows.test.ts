@@ -225,6 +225,22 @@ describe('email flows over real SMTP, PostgreSQL and Redis', () => {
       expect((await post('/jts/login/code/verify', { email: user.email, code })).body).toEqual(refused('code_invalid', 'The code is wrong or no longer valid.'));
     });
 
+    it('takes an unverified account away from whoever registered it: the first code sign-in voids their password and sessions', async () => {
+      // The attacker registers the victim's address with a password of their own (pre-hijacking).
+      const squatter = await createUser(t);
+      const squatted = await login(t.app, squatter.email, squatter.password);
+      const code = await codeFor(squatter.email);
+      expect((await post('/jts/login/code/verify', { email: squatter.email, code })).status).toBe(200);
+      // The squatter's session and password no longer work; the owner's new session does.
+      expect((await profile(t.app, squatted.bearerPass)).body).toMatchObject({ error_code: 'JTS-401-04' });
+      expect((await request(t.app).post('/jts/login').set(CSRF).send({ email: squatter.email, password: squatter.password })).status).toBe(401);
+      await expect(t.users.get(squatter.id)).resolves.toMatchObject({ emailVerified: true, credentialEpoch: 1 });
+      // Once verified, a code sign-in changes nothing more.
+      const again = await codeFor(squatter.email);
+      expect((await post('/jts/login/code/verify', { email: squatter.email, code: again })).status).toBe(200);
+      await expect(t.users.get(squatter.id)).resolves.toMatchObject({ credentialEpoch: 1 });
+    });
+
     it('kills a code after five wrong guesses: the right one then fails too', async () => {
       const user = await createUser(t);
       const code = await codeFor(user.email);
