@@ -159,6 +159,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     mintClientToken: createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.clientTokenLifetimeSeconds, issuer: jts.issuer }),
     mintExchangedToken: createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.exchangeTokenLifetimeSeconds, issuer: jts.issuer }),
     resourceServer,
+    sessions,
     serverAudience: jts.audience,
     audit,
   });

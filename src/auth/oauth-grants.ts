@@ -1,3 +1,5 @@
+import { ID_PATTERN } from '../jts/state-proof.js';
+import type { SessionStore } from '../sessions/types.js';
 import type { ServiceClient } from '../accounts/sql-client-store.js';
 import type { BearerPassClaims } from '../jts/bearer-pass/claims.js';
 import type { BearerPassIssuer } from '../jts/bearer-pass/mint.js';
@@ -30,6 +32,8 @@ export interface OAuthGrantDeps {
   mintExchangedToken: BearerPassIssuer;
   /** The server's own check of a user's BearerPass: signature, claims, audience, live session. */
   resourceServer: JTSResourceServer;
+  /** The subject's session and its user's mirror: what the user may grant now, not when the token was minted. */
+  sessions: Pick<SessionStore, 'sessionAndUser'>;
   /** JTS_AUDIENCE: never an exchange target (a token for it would be a second, narrower BearerPass of this API). */
   serverAudience: string;
   audit: AuditSink;
@@ -78,8 +82,14 @@ export class OAuthGrants {
       if (payload.atm === CLIENT_CREDENTIALS_ATM || payload.atm === TOKEN_EXCHANGE_ATM || payload.act !== undefined || payload.scope !== undefined) {
         throw new OAuthError('invalid_grant', { message: 'The subject token must be a user’s BearerPass; a token issued by /jts/token cannot be exchanged.' });
       }
-      await this.deps.resourceServer.assertSessionAlive(payload);
-      return payload;
+      // The session must live and the user be enabled; the grantable permissions are those the
+      // token names that the user still holds (review M3: a demotion must not be stretched by
+      // exchanging a BearerPass minted before it). One round trip, as a renewal's read.
+      if (!ID_PATTERN.test(payload.prn) || !ID_PATTERN.test(payload.aid)) throw new JtsError('JTS-401-04');
+      const { session, user } = await this.deps.sessions.sessionAndUser(payload.prn, payload.aid);
+      if (session.state === 'compromised') throw new JtsError('JTS-401-05');
+      if (session.state === 'missing' || !user || user.disabled) throw new JtsError('JTS-401-04');
+      return { ...payload, perm: (payload.perm ?? []).filter((permission) => user.permissions.includes(permission)) };
     } catch (error) {
       if (error instanceof JtsError) throw new OAuthError('invalid_grant', { message: SUBJECT_MESSAGES[error.code] ?? 'The subject token is not a valid BearerPass of this server.', cause: error });
       throw error;

@@ -75,6 +75,15 @@ describe('POST /jts/token, token exchange (RFC 8693)', () => {
       expect(res.body).toEqual(errorBody('invalid_scope', 'Not granted to the user for this audience: write:orders.'));
     });
 
+    it('a permission taken from the user after the subject token was minted: invalid_scope (review M3)', async () => {
+      const demoted = await createUser(t, { permissions: ['read:profile', 'read:orders'] });
+      const { bearerPass } = await login(t.app, demoted.email, demoted.password);
+      await t.users.update(demoted.id, { permissions: ['read:profile'] }, t.clock.now());
+      const res = await tokenRequest(t, exchangeForm(bearerPass, { scope: 'read:orders' }));
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(errorBody('invalid_scope', 'Not granted to the user for this audience: read:orders.'));
+    });
+
     it('a user with no permission the audience accepts: invalid_scope', async () => {
       const other = await createUser(t, { permissions: ['read:profile'] });
       const { bearerPass } = await login(t.app, other.email, other.password);
