@@ -109,6 +109,8 @@ export interface RateLimitSettings {
   mailIp: RateLimitRule;
   /** Mails asked for per account, whoever asks. */
   mailAccount: RateLimitRule;
+  /** Wrong sign-in codes per account, from any client, over a long window. */
+  codeAccount: RateLimitRule;
 }
 
 /** Parses and checks the environment; throws one ConfigError listing every bad variable. */
@@ -249,6 +251,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       introspect: env.RATE_LIMIT_INTROSPECT,
       mailIp: env.RATE_LIMIT_MAIL_IP,
       mailAccount: env.RATE_LIMIT_MAIL_ACCOUNT,
+      codeAccount: env.RATE_LIMIT_CODE_ACCOUNT,
     },
     email: {
       verification: env.JTS_EMAIL_VERIFICATION,

@@ -154,6 +154,8 @@ export const envSchema = z.object({
   RATE_LIMIT_MAIL_IP: rateLimit('10/15m'),
   /** Mails asked for per account (by normalised email or account id): the brake on a mail bomb. */
   RATE_LIMIT_MAIL_ACCOUNT: rateLimit('3/15m'),
+  /** Wrong sign-in codes per account over a long window, from any client (review M2: 6 digits). */
+  RATE_LIMIT_CODE_ACCOUNT: rateLimit('10/24h'),
 
   /** required: an unverified account signs in only to verify; optional: verification offered; off: never asked. */
   JTS_EMAIL_VERIFICATION: z.enum(['required', 'optional', 'off']).default('optional'),

@@ -108,6 +108,7 @@ describe('operations configuration', () => {
       introspect: { limit: 1200, windowMs: 60_000 },
       mailIp: { limit: 10, windowMs: 900_000 },
       mailAccount: { limit: 3, windowMs: 900_000 },
+      codeAccount: { limit: 10, windowMs: 86_400_000 },
     });
     expect(config.email).toEqual({
       verification: 'optional',

@@ -85,6 +85,19 @@ describe('email settings and limits', () => {
     expect(statuses).toEqual([401, 401, 429]);
   });
 
+  it('counts wrong codes per account over a long window too, from every address and device (review M2)', async () => {
+    t = await buildTestApp({ env: { RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'loopback', RATE_LIMIT_LOGIN_ACCOUNT: '100/15m', RATE_LIMIT_LOGIN_IP: '100/1m', RATE_LIMIT_CODE_ACCOUNT: '3/24h' } });
+    const app = t.app;
+    const guess = (email: string, ip: string) => request(app).post('/jts/login/code/verify').set(CSRF).set('X-Forwarded-For', ip).send({ email, code: '000000' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await guess('target@example.com', `203.0.113.${10 + i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const refused = await guess('target@example.com', '198.51.100.7');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.ratelimit).toContain('"code-account"; r=0;');
+    expect((await guess('someone.else@example.com', '198.51.100.7')).status).toBe(401);
+  });
+
   describe('the development outbox', () => {
     it('lists mails at /dev/outbox without SMTP_URL (embedded PGlite, memory sessions: the npm start default)', async () => {
       t = await buildTestApp({ accounts: 'pglite' });

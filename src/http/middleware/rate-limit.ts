@@ -61,6 +61,14 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     skip: (req) => emailOf(req) === undefined,
     keyGenerator: (req) => createHash('sha256').update(`email:${emailOf(req) ?? ''}`).digest('base64url').slice(0, 32),
   });
+  // A 6-digit code falls to ~1 in 10^6 per guess: besides the login limits (a short window), wrong
+  // codes are counted per account over a long one, whatever the client, known devices included
+  // (review M2). Failures only, so the owner's right code always counts for nothing.
+  const codeAccount = limiter('code-account', rules.codeAccount, {
+    ...failuresOnly,
+    skip: (req) => emailOf(req) === undefined,
+    keyGenerator: (req) => createHash('sha256').update(`code:${emailOf(req) ?? ''}`).digest('base64url').slice(0, 32),
+  });
   const mailResend = limiter('mail-resend', rules.mailAccount, {
     keyGenerator: (req) => createHash('sha256').update(`prn:${req.jts?.payload.prn ?? ''}`).digest('base64url').slice(0, 32),
   });
@@ -76,6 +84,7 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     mail: [limiter('mail-ip', rules.mailIp)],
     mailAccount: [mailAccount],
     mailResend: [mailResend],
+    codeAccount: [codeAccount],
     // Link tokens are 256 random bits: the per-IP ceiling only bounds the work (a lookup, a bcrypt) one address causes.
     token: [limiter('token-ip', rules.password)],
   };

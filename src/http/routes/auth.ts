@@ -12,7 +12,7 @@ import { bearerOf } from '../middleware/authenticate.js';
  * after the body) guard every route that sends mail; `mailResend` is the per-account one keyed by
  * the signed-in account; `token` guards link redemption per IP.
  */
-export type RouteLimit = 'login' | 'loginAccount' | 'register' | 'renew' | 'password' | 'mail' | 'mailAccount' | 'mailResend' | 'token';
+export type RouteLimit = 'login' | 'loginAccount' | 'register' | 'renew' | 'password' | 'mail' | 'mailAccount' | 'mailResend' | 'codeAccount' | 'token';
 
 export interface AuthRouteDeps {
   authServer: JTSAuthServer;

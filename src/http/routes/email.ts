@@ -56,7 +56,7 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
   });
 
   // Guessing a code is guessing a password: the login limits apply (failures per IP and per account).
-  router.post('/login/code/verify', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), async (req, res) => {
+  router.post('/login/code/verify', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), ...(limits.codeAccount ?? []), async (req, res) => {
     const { email, code } = parseBody(req, codeSignInBody);
     const client = clientOf(req);
     const issued = await authServer.signInWithCode(email, code, client);
