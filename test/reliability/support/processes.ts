@@ -176,7 +176,22 @@ export class ChildServer {
     });
   }
 
-  static async start(options: ChildServerOptions): Promise<ChildServer> {
+  /**
+   * Starts a server and waits until it answers. A port drawn by freePort() can be taken by another
+   * test process before the child binds it: then, unless the caller chose the port, it starts
+   * again on another one (as the e2e harness does).
+   */
+  static async start(options: ChildServerOptions, attempt = 1): Promise<ChildServer> {
+    try {
+      return await ChildServer.startOnce(options);
+    } catch (error) {
+      const portTaken = error instanceof Error && error.message.includes('EADDRINUSE');
+      if (!portTaken || options.port !== undefined || attempt >= 3) throw error;
+      return ChildServer.start(options, attempt + 1);
+    }
+  }
+
+  private static async startOnce(options: ChildServerOptions): Promise<ChildServer> {
     const port = options.port ?? (await freePort());
     const cwd = mkdtempSync(join(tmpdir(), 'jts-rel-cwd-'));
     // Accounts in a fresh schema of the run's PostgreSQL unless the test shares one between servers.
