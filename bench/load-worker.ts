@@ -267,7 +267,13 @@ async function issueMany(items: readonly Credentials[], concurrency: number, sen
   const failureStatuses: Record<string, number> = {};
   let failures = 0;
   await forEachLimited(items, concurrency, async (item, index) => {
-    const issued = await send(item);
+    // As a well-behaved client: a 503 (a backing store busy right after start-up) is tried again
+    // a few times after a pause; nothing was written by the refused attempt.
+    let issued = await send(item);
+    for (let attempt = 1; issued.status === 503 && attempt < 5; attempt++) {
+      await new Promise((resume) => setTimeout(resume, 250 * attempt));
+      issued = await send(item);
+    }
     if (issued.status !== expected || issued.stateProof === undefined || issued.bearerPass === undefined) {
       failures++;
       failureStatuses[issued.status] = (failureStatuses[issued.status] ?? 0) + 1;

@@ -353,7 +353,10 @@ class Bench {
   async sessions(kind: 'register' | 'login', baseUrl: string, users: Credentials[], concurrency = 16): Promise<SessionBatch> {
     const job: Job = kind === 'register' ? { kind, baseUrl, users, concurrency } : { kind, baseUrl, logins: users, concurrency };
     const batch = await this.worker!.run<SessionBatch>(job);
-    if (batch.failures > 0) throw new Error(`${kind} at ${baseUrl}: ${batch.failures} failed (${JSON.stringify(batch.failureStatuses)})`);
+    if (batch.failures > 0) {
+      const server = this.servers.find((candidate) => candidate.baseUrl === baseUrl);
+      throw new Error(`${kind} at ${baseUrl}: ${batch.failures} failed (${JSON.stringify(batch.failureStatuses)})\n${server?.process.output().slice(-3000) ?? ''}`);
+    }
     return batch;
   }
 
