@@ -50,3 +50,21 @@ function describeError(error: unknown): string {
 function oneLine(text: string): string {
   return text.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ').trim();
 }
+
+/**
+ * The command of `npm run <cli> -- <command> [options]` and its options. Prints `usage` and
+ * resolves to undefined when help is asked for (no command word `help`/`-h`/`--help`, or `--help`
+ * among the options). Throws UsageError for a missing or unknown command.
+ */
+export function commandOf<C extends string>(argv: readonly string[], commands: readonly C[], usage: string): { command: C; rest: string[] } | undefined {
+  const [command, ...rest] = argv;
+  const expected = `expected one of ${commands.join(', ')}`;
+  if (command === undefined) throw new UsageError(`missing command: one of ${commands.join(', ')}`);
+  if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help')) {
+    if (command !== '--help' && command !== '-h' && command !== 'help' && !(commands as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}: ${expected}`);
+    process.stdout.write(usage);
+    return undefined;
+  }
+  if (!(commands as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}: ${expected}`);
+  return { command: command as C, rest };
+}

@@ -3,7 +3,7 @@ import { openAccounts } from '../accounts/open.js';
 import type { ServiceClient } from '../accounts/sql-client-store.js';
 import { ClientAdministration, ClientAdminError, DEFAULT_ROTATION_GRACE_SECONDS } from '../auth/client-admin.js';
 import { loadConfig } from '../config/load.js';
-import { parseOptions, runCli, UsageError } from './args.js';
+import { commandOf, parseOptions, runCli, UsageError } from './args.js';
 import { formatClientTable } from './client-table.js';
 
 const USAGE = `Usage: npm run client -- <command> [options]
@@ -40,20 +40,12 @@ const COMMAND_OPTIONS = {
 type Command = keyof typeof COMMAND_OPTIONS;
 
 async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    if (command === undefined) throw new UsageError(`missing command: one of ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
-    process.stdout.write(USAGE);
-    return;
-  }
-  if (!Object.hasOwn(COMMAND_OPTIONS, command)) throw new UsageError(`unknown command ${JSON.stringify(command)}: expected one of ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
-  if (rest.includes('--help')) {
-    process.stdout.write(USAGE);
-    return;
-  }
+  const asked = commandOf(process.argv.slice(2), Object.keys(COMMAND_OPTIONS) as Command[], USAGE);
+  if (asked === undefined) return;
+  const { command, rest } = asked;
   const config = loadConfig();
   // Everything is checked before connecting, so a typo costs no round trip.
-  const run = prepare(command as Command, rest);
+  const run = prepare(command, rest);
   const accounts = await openAccounts(config.database, { production: config.env === 'production', owner: 'cli' });
   try {
     await run(new ClientAdministration(accounts.clients));

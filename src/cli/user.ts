@@ -12,7 +12,7 @@ import { RedisSessionStore } from '../sessions/redis-store.js';
 import { createPasswordHasher, passwordProblem } from '../users/password.js';
 import { systemClock } from '../jts/clock.js';
 import { normaliseEmail, type User } from '../users/types.js';
-import { parseOptions, runCli, UsageError } from './args.js';
+import { commandOf, parseOptions, runCli, UsageError } from './args.js';
 import { importFromRedis } from './import-from-redis.js';
 import { formatPermissions, formatTable } from './user-table.js';
 
@@ -91,17 +91,9 @@ const DETACHED_SESSIONS = {
 };
 
 async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    if (command === undefined) throw new UsageError(`missing command: one of ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
-    process.stdout.write(USAGE);
-    return;
-  }
-  if (!isCommand(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}: expected one of ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
-  if (rest.includes('--help')) {
-    process.stdout.write(USAGE);
-    return;
-  }
+  const asked = commandOf(process.argv.slice(2), Object.keys(COMMAND_OPTIONS) as Command[], USAGE);
+  if (asked === undefined) return;
+  const { command, rest } = asked;
 
   const config = loadConfig();
   // Everything is checked before connecting, so a typo costs no round trip.
@@ -119,10 +111,6 @@ async function main(): Promise<void> {
     if (redis) await close(redis);
     await accounts.database.close();
   }
-}
-
-function isCommand(value: string): value is Command {
-  return Object.hasOwn(COMMAND_OPTIONS, value);
 }
 
 /** Parses and validates the arguments of `command`; the returned function does the work. */
