@@ -43,7 +43,9 @@ export function observeRequests(options: RequestObserverOptions): RequestHandler
     const start = performance.now();
     // The full path, before mounted routers strip their prefixes from it.
     const path = req.path;
-    const ip = canonicalIp(req.ip) ?? req.ip;
+    // Parsed on first use and kept: only a written log or audit line needs it.
+    let ip: string | undefined | null = null;
+    const ipOf = () => (ip === null ? (ip = canonicalIp(req.ip) ?? req.ip) : ip);
     res.once('close', () => {
       const durationMs = performance.now() - start;
       // A client that hung up before the answer was complete has no status code to speak of.
@@ -55,13 +57,21 @@ export function observeRequests(options: RequestObserverOptions): RequestHandler
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
-          req: { id, method: req.method, url: req.originalUrl.split('?')[0], ip },
+          req: { id, method: req.method, url: req.originalUrl.split('?')[0], ip: ipOf() },
           res: status >= 400 ? { statusCode: status, error: errorKeyOf(res) } : { statusCode: status },
           responseTime: Math.round(durationMs * 100) / 100,
         },
         completed ? 'request completed' : 'request aborted',
       );
     });
-    runInRequestScope({ requestId: id, ip }, next);
+    runInRequestScope(
+      {
+        requestId: id,
+        get ip() {
+          return ipOf();
+        },
+      },
+      next,
+    );
   };
 }
