@@ -231,7 +231,7 @@ function checkScopes(scopes: readonly string[]): string[] {
   if (scopes.length > MAX_CLIENT_SCOPES) throw invalid(`\`scopes\` must hold at most ${MAX_CLIENT_SCOPES} scopes`);
   scopes.forEach((scope, index) => {
     if (!SCOPE_TOKEN_PATTERN.test(scope)) {
-      throw invalid(`\`scopes[${index}]\` must be 1 to 128 printable ASCII characters without spaces, quotes or backslashes, RFC 6749 §3.3 (got ${JSON.stringify(scope.slice(0, 130))})`);
+      throw invalid(`\`scopes.${index}\` must be 1 to 128 printable ASCII characters without spaces, quotes or backslashes, RFC 6749 §3.3 (got ${JSON.stringify(scope.slice(0, 130))})`);
     }
   });
   return [...new Set(scopes)];

@@ -44,7 +44,7 @@ describe('ClientAdministration', () => {
       [{ id: 'x', audience: 'not a url', scopes: [] }, 'client_invalid', /^`audience` must be an absolute http\(s\) URL/],
       [{ id: 'x', audience: 'https://user:pw@x.example.com', scopes: [] }, 'client_invalid', /without credentials or fragment/],
       [{ id: 'x', audience: `https://x.example.com/${'a'.repeat(250)}`, scopes: [] }, 'client_invalid', /at most 256 characters/],
-      [{ id: 'x', audience: 'https://x.example.com', scopes: ['ok', 'read orders'] }, 'client_invalid', /^`scopes\[1\]` must be 1 to 128 printable ASCII/],
+      [{ id: 'x', audience: 'https://x.example.com', scopes: ['ok', 'read orders'] }, 'client_invalid', /^`scopes\.1` must be 1 to 128 printable ASCII/],
       [{ id: 'x', audience: 'https://x.example.com', scopes: Array.from({ length: 101 }, (_, i) => `s${i}`) }, 'client_invalid', /^`scopes` must hold at most 100 scopes$/],
     ];
     for (const [input, code, message] of cases) {
