@@ -258,8 +258,21 @@ function checkAudience(audience: string, serverAudience: string): string {
   return audience;
 }
 
-/** `aud` is compared as a string (RFC 7519 §4.1.3); a trailing slash is the only spelling difference also refused, since many verifiers normalise it. */
+/**
+ * `aud` is compared as a string (RFC 7519 §4.1.3), but verifiers and proxies differ in what they
+ * normalise, so spellings of the same URL are refused too: the host's case, a default port, a
+ * trailing slash (WHATWG URL serialisation, then trailing slashes dropped).
+ */
 function sameAudience(a: string, b: string): boolean {
-  const strip = (value: string) => value.replace(/\/+$/, '');
-  return strip(a) === strip(b);
+  return normalAudience(a) === normalAudience(b);
+}
+
+function normalAudience(value: string): string {
+  let href = value;
+  try {
+    href = new URL(value).href;
+  } catch {
+    // Not a URL (JTS_AUDIENCE need not be one): compared as written.
+  }
+  return href.replace(/\/+$/, '');
 }

@@ -56,14 +56,16 @@ describe('ClientAdministration', () => {
     expect(audits).toContainEqual({ event: 'admin.action', action: 'client.create', actor: 'root', target: 'orders', outcome: 'id_taken' });
   });
 
-  it('refuses this server’s own audience (JTS_AUDIENCE), with or without a trailing slash: its tokens would pass as users’ BearerPasses here', async () => {
-    for (const audience of [SERVER_AUDIENCE, `${SERVER_AUDIENCE}/`]) {
+  it('refuses this server’s own audience (JTS_AUDIENCE) in any spelling of the URL: its tokens would pass as users’ BearerPasses here', async () => {
+    for (const audience of [SERVER_AUDIENCE, `${SERVER_AUDIENCE}/`, 'HTTPS://Auth.Example.com', 'https://auth.example.com:443/']) {
       await expect(admin.add('cli', { id: 'api', audience, scopes: [] }, now)).rejects.toMatchObject({
         code: 'client_invalid',
         message: "`audience` must not be this server's own audience (JTS_AUDIENCE https://auth.example.com): tokens for it would pass as users' BearerPasses on this server's API",
       });
     }
     expect(await admin.list('cli')).toEqual([]);
+    // Another path on the same host is another audience.
+    await expect(admin.add('cli', { id: 'sub', audience: `${SERVER_AUDIENCE}/orders`, scopes: [] }, now)).resolves.toMatchObject({ client: { audience: `${SERVER_AUDIENCE}/orders` } });
   });
 
   it('keeps the previous secret valid until the deadline, then allows the next rotation', async () => {
