@@ -149,7 +149,7 @@ export class ClientAdministration {
     const result = await this.deps.clients.rotateSecret(id, hashClientSecret(secret), now + graceSeconds * 1000, now);
     if (result.outcome === 'missing') throw this.refuse(action, actor, id, 'client_not_found', `no client with id ${id}`);
     if (result.outcome === 'rotation_in_progress') {
-      throw this.refuse(action, actor, id, 'rotation_open', `a rotation of ${id} is open until ${new Date(result.until).toISOString()}; finish it first (rotate-secret --finish)`);
+      throw this.refuse(action, actor, id, 'rotation_open', `a rotation of ${id} is open until ${new Date(result.until).toISOString()}; finish it first (npm run client -- rotate-secret --finish, or POST /admin/clients/${id}/finish-rotation)`);
     }
     await this.changed(action, actor, id);
     return { client: result.client, secret };

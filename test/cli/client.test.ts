@@ -112,7 +112,7 @@ describe('npm run client', () => {
 
     const again = await clientCli(['rotate-secret', '--id', 'orders'], env);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/a rotation of orders is open until .*; finish it first \(rotate-secret --finish\)/);
+    expect(again.stderr).toMatch(/a rotation of orders is open until .*; finish it first \(npm run client -- rotate-secret --finish, or POST \/admin\/clients\/orders\/finish-rotation\)/);
 
     expect((await clientCli(['rotate-secret', '--id', 'orders', '--finish'], env)).code).toBe(0);
     const after = await clients.get('orders');

@@ -224,7 +224,7 @@ describe('the admin API for service clients (/admin/clients)', () => {
 
       const again = await post('/admin/clients/orders/rotate-secret');
       expect(again.status).toBe(409);
-      expect(again.body).toMatchObject({ error: 'rotation_in_progress' });
+      expect(again.body).toMatchObject({ error: 'rotation_in_progress', message: expect.stringMatching(/^a rotation of orders is open until \d{4}-.*Z; finish it first \(npm run client -- rotate-secret --finish, or POST \/admin\/clients\/orders\/finish-rotation\)$/) as string });
 
       const finished = await post('/admin/clients/orders/finish-rotation');
       expect(finished.status).toBe(200);
