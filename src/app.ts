@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AuditSink } from './auth/audit.js';
 import type { JTSAuthServer } from './auth/auth-server.js';
+import type { ClientAdministration } from './auth/client-admin.js';
 import type { ClientDirectory } from './auth/client-directory.js';
 import type { Introspection } from './auth/introspection.js';
 import type { OAuthGrants } from './auth/oauth-grants.js';
@@ -20,6 +21,7 @@ import { authRateLimits } from './http/middleware/rate-limit.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { auditStoreOutages } from './http/middleware/store-outage.js';
 import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
+import { adminClientRoutes } from './http/routes/admin-clients.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { apiRoutes } from './http/routes/api.js';
 import { authRoutes } from './http/routes/auth.js';
@@ -60,6 +62,8 @@ export interface AppDeps {
   resourceServer: JTSResourceServer;
   /** The admin API's service (/admin/users). */
   administration: UserAdministration;
+  /** The /admin/clients service (the same class as `npm run client`). */
+  clientAdministration: ClientAdministration;
   /** /jts/token and /jts/introspect (README "For services"). */
   oauth: { grants: OAuthGrants; introspection: Introspection; clients: ClientDirectory };
   users: MirroredUserStore;
@@ -119,6 +123,7 @@ export function createApp(deps: AppDeps): Express {
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
   app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, parseJson, authenticate: requireBearer, limits }));
+  app.use('/admin/clients', adminClientRoutes({ administration: deps.clientAdministration, clock, authenticate: requireBearer, csrf, cors, parseJson }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
   // Development only: the outbox exists only without SMTP_URL, which production refuses.
   if (deps.outbox && !settings.production) app.use(devOutboxRoutes({ outbox: deps.outbox }));

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AppDeps } from './app.js';
 import { JTSAuthServer } from './auth/auth-server.js';
 import type { SqlClientStore } from './accounts/sql-client-store.js';
+import { ClientAdministration, type ClientAdministrationDeps } from './auth/client-admin.js';
 import { ClientDirectory } from './auth/client-directory.js';
 import { boundedHasher } from './auth/hashing-gate.js';
 import { Introspection } from './auth/introspection.js';
@@ -80,6 +81,19 @@ export interface Services extends AppDeps {
   hasher: PasswordHasher;
 }
 
+/**
+ * Without a SQL store (only tests of other parts build the services so): no client exists and
+ * none can be registered, so the routes stay the same in every configuration.
+ */
+const NO_CLIENT_STORE: ClientAdministrationDeps['clients'] = {
+  create: () => Promise.reject(new Error('no client store: build the services with `clients`')),
+  get: () => Promise.resolve(undefined),
+  list: () => Promise.resolve([]),
+  update: () => Promise.resolve(undefined),
+  rotateSecret: () => Promise.resolve({ outcome: 'missing' }),
+  delete: () => Promise.resolve(false),
+};
+
 /** Wires the protocol core, the stores and the two JTS halves from a validated configuration. */
 export function buildServices(inputs: ServiceInputs): Services {
   const { config, keyRing, clock, logger, redis } = inputs;
@@ -154,6 +168,18 @@ export function buildServices(inputs: ServiceInputs): Services {
       logger.warn({ err: error }, 'could not reload the service clients; the last ones read stay in use');
     },
   });
+  // The /admin/clients service; `npm run client` builds its own from the same class (cli/client.ts).
+  const clientAdministration = new ClientAdministration({
+    clients: clientsStore ?? NO_CLIENT_STORE,
+    serverAudience: jts.audience,
+    accounts: users,
+    audit,
+    // A change made here is seen here at once; other instances see it at their next refresh.
+    onChange: () =>
+      clientDirectory.refresh().catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not reload the service clients after a change; the next refresh will');
+      }),
+  });
   const grants = new OAuthGrants({
     clients: clientDirectory,
     mintClientToken: createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.clientTokenLifetimeSeconds, issuer: jts.issuer }),
@@ -203,6 +229,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     authServer,
     resourceServer,
     administration,
+    clientAdministration,
     oauth: { grants, introspection, clients: clientDirectory },
     clientDirectory,
     users,

@@ -85,6 +85,14 @@ export class SqlClientStore {
     );
   }
 
+  /** Removes the client; false when there was none. */
+  delete(id: string): Promise<boolean> {
+    return guardDatabase(async () => {
+      const result = await this.db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    });
+  }
+
   /**
    * Makes `newSecretHash` the current secret and keeps the current one valid until
    * `previousExpiresAt`, in one statement: two operators rotating at once cannot both succeed.

@@ -16,7 +16,7 @@ export type AuditEvent =
   | { event: 'logout'; prn: string; aid: string; ended: boolean }
   | { event: 'logout.rejected'; reason: 'device_mismatch'; prn: string; aid: string }
   | { event: 'session.revoked'; prn: string; aids: string[]; reason: 'user' | 'others' | 'password_change' | 'password_reset' | 'policy' | 'admin' }
-  /** One line per admin API call or user CLI command (user-administration.ts); `actor` is a prn, or `cli`. */
+  /** One line per admin API call (user-administration.ts, client-admin.ts); `actor` is the administrator's prn. */
   | { event: 'admin.action'; action: AdminAction; actor: string; target?: string; outcome: AdminOutcome; fields?: string[] }
   | { event: 'password.changed'; prn: string }
   /** A hash from before NFKC normalisation replaced by the normalised form's at sign-in; not a password change. */
@@ -38,10 +38,30 @@ export type AuditEvent =
   /** Every password hashing slot was taken (BCRYPT_MAX_PENDING): a sign-in answered 503 at once. */
   | { event: 'hashing.busy'; slots: number };
 
-/** What an administrator did (the admin API's operations, the user CLI's commands). */
-export type AdminAction = 'users.search' | 'users.list' | 'user.read' | 'user.create' | 'user.update' | 'user.delete' | 'sessions.read' | 'sessions.revoke';
+/** What an administrator did (the admin API's operations, the user and client CLIs' commands). */
+export type AdminAction =
+  | 'users.search'
+  | 'users.list'
+  | 'user.read'
+  | 'user.create'
+  | 'user.update'
+  | 'user.delete'
+  | 'sessions.read'
+  | 'sessions.revoke'
+  | 'clients.list'
+  | 'client.read'
+  | 'client.create'
+  | 'client.update'
+  | 'client.disable'
+  | 'client.enable'
+  | 'client.rotate'
+  | 'client.rotation_finish'
+  | 'client.delete';
 
-/** `forbidden`: the actor's account no longer holds admin:users; the others name the refusal. */
-export type AdminOutcome = 'ok' | 'not_found' | 'email_taken' | 'last_admin' | 'forbidden';
+/**
+ * `forbidden`: the actor's account no longer holds the admin permission (admin:users,
+ * admin:clients); `invalid`: a malformed field (client administration); the others name the refusal.
+ */
+export type AdminOutcome = 'ok' | 'not_found' | 'email_taken' | 'last_admin' | 'forbidden' | 'invalid' | 'id_taken' | 'audience_taken' | 'rotation_open';
 
 export type AuditSink = (event: AuditEvent) => void;

@@ -42,8 +42,9 @@ const INACTIVE = Object.freeze({ active: false as const });
  * Token introspection (RFC 7662) for authenticated service clients: is this token valid right
  * now? No SQL: signature and times in memory, a user's session in Redis (one round trip, the
  * same check as this server's middleware, so a logout, revocation or replay is seen at once), a
- * client's own tokens against the in-memory client directory (a disabled client's tokens turn
- * inactive at the next refresh).
+ * client's own tokens, and tokens exchanged by a client (`act.sub`), against the in-memory client
+ * directory (a disabled or deleted client's tokens turn inactive at the next refresh, at once for a
+ * change made through this instance).
  *
  * A client sees only tokens meant for it: those whose `aud` holds its audience, and users'
  * BearerPasses for this server's API (JTS_AUDIENCE), which services receive from browsers.
@@ -58,8 +59,10 @@ export class Introspection {
     const { payload } = result;
     if (!audienceIncludes(payload.aud, caller.audience) && !audienceIncludes(payload.aud, this.deps.serverAudience)) return INACTIVE;
     if (payload.atm === CLIENT_CREDENTIALS_ATM) {
-      if (this.deps.clients.findEnabled(payload.prn) === undefined) return INACTIVE;
+      if (!this.clientStillStands(payload.prn, payload.iat)) return INACTIVE;
     } else {
+      // An exchanged token speaks for its acting client too: disabling or deleting that client ends it.
+      if (payload.act !== undefined && !this.clientStillStands(payload.act.sub, payload.iat)) return INACTIVE;
       try {
         await this.deps.resourceServer.assertSessionAlive(payload);
       } catch (error) {
@@ -68,6 +71,15 @@ export class Introspection {
       }
     }
     return describe(payload);
+  }
+
+  /**
+   * The client is registered, enabled, and was registered before the token was issued: a client
+   * deleted and registered again under the same id does not revive its predecessor's tokens.
+   */
+  private clientStillStands(id: string, issuedAt: number): boolean {
+    const client = this.deps.clients.findEnabled(id);
+    return client !== undefined && issuedAt >= Math.floor(client.createdAt / 1000);
   }
 }
 

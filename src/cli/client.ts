@@ -14,6 +14,7 @@ Commands:
   list            print every client (never a secret or its hash)
   disable --id ID refuse the client's authentication; its tokens turn inactive in introspection
   enable --id ID  allow the client again
+  delete --id ID  remove the client; its tokens turn inactive in introspection
   rotate-secret --id ID [--grace DURATION]
                   print a new secret; the current one stays valid for DURATION (default 24h;
                   e.g. 0, 90m, 12h, 7d; at most 30d) while the service is redeployed
@@ -22,12 +23,15 @@ Commands:
 
 --scope may be repeated and may hold a comma-separated list: --scope read:orders,write:orders
 The audience is the \`aud\` of the client's tokens (what the service's verifier expects), and the
-name other clients use to exchange a user's token for one to this service; one client per audience.
+name other clients use to exchange a user's token for one to this service; one client per audience,
+and never this server's own JTS_AUDIENCE.
 
 Clients live in PostgreSQL (DATABASE_URL) or, without it, in the embedded PGlite database under
 DATA_DIR (stop the server first). Running servers see changes within JTS_CLIENTS_REFRESH seconds.
 `;
 
+/** How the service names the operator at the shell (the CLI has no account of its own). */
+const CLI_ACTOR = 'cli';
 const ID = { id: { type: 'string' } } as const;
 const HELP = { help: { type: 'boolean' } } as const;
 const COMMAND_OPTIONS = {
@@ -35,6 +39,7 @@ const COMMAND_OPTIONS = {
   list: { ...HELP },
   disable: { ...ID, ...HELP },
   enable: { ...ID, ...HELP },
+  delete: { ...ID, ...HELP },
   'rotate-secret': { ...ID, ...HELP, grace: { type: 'string' }, finish: { type: 'boolean' } },
 } as const;
 type Command = keyof typeof COMMAND_OPTIONS;
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
   const run = prepare(command, rest);
   const accounts = await openAccounts(config.database, { production: config.env === 'production', owner: 'cli' });
   try {
-    await run(new ClientAdministration(accounts.clients));
+    await run(new ClientAdministration({ clients: accounts.clients, serverAudience: config.jts.audience }));
   } catch (error) {
     // The service's refusals are the operator's to read, not a crash.
     if (error instanceof ClientAdminError) throw new Error(error.message);
@@ -67,7 +72,7 @@ function prepare(command: Command, args: string[]): (admin: ClientAdministration
       const audience = required(values.audience, '--audience');
       const scopes = (values.scope ?? []).flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item.length > 0);
       return async (admin) => {
-        const { client, secret } = await admin.add({ id, audience, scopes }, Date.now());
+        const { client, secret } = await admin.add(CLI_ACTOR, { id, audience, scopes }, Date.now());
         process.stdout.write(
           `added client ${client.id} for audience ${client.audience} with scopes: ${client.scopes.join(' ') || '-'}\n` +
             `client secret (shown once; store it in the service's secret store now):\n${secret}\n`,
@@ -77,7 +82,7 @@ function prepare(command: Command, args: string[]): (admin: ClientAdministration
     case 'list': {
       parseOptions(args, COMMAND_OPTIONS.list);
       return async (admin) => {
-        process.stdout.write(formatClientTable(await admin.list(), Date.now()));
+        process.stdout.write(formatClientTable(await admin.list(CLI_ACTOR), Date.now()));
       };
     }
     case 'disable':
@@ -86,8 +91,16 @@ function prepare(command: Command, args: string[]): (admin: ClientAdministration
       const id = required(values.id, '--id');
       const disabled = command === 'disable';
       return async (admin) => {
-        await admin.setDisabled(id, disabled, Date.now());
+        await admin.setDisabled(CLI_ACTOR, id, disabled, Date.now());
         process.stdout.write(`${disabled ? 'disabled' : 'enabled'} client ${id}\n`);
+      };
+    }
+    case 'delete': {
+      const { values } = parseOptions(args, COMMAND_OPTIONS.delete);
+      const id = required(values.id, '--id');
+      return async (admin) => {
+        await admin.delete(CLI_ACTOR, id);
+        process.stdout.write(`deleted client ${id}\n`);
       };
     }
     case 'rotate-secret': {
@@ -96,13 +109,13 @@ function prepare(command: Command, args: string[]): (admin: ClientAdministration
       if (values.finish === true) {
         if (values.grace !== undefined) throw new UsageError('use either --finish or --grace, not both');
         return async (admin) => {
-          await admin.finishRotation(id, Date.now());
+          await admin.finishRotation(CLI_ACTOR, id, Date.now());
           process.stdout.write(`rotation of ${id} finished: only the newest secret is valid\n`);
         };
       }
       const graceSeconds = values.grace === undefined ? DEFAULT_ROTATION_GRACE_SECONDS : parseDuration(values.grace);
       return async (admin) => {
-        const { client, secret } = await admin.rotateSecret(id, graceSeconds, Date.now());
+        const { client, secret } = await admin.rotateSecret(CLI_ACTOR, id, graceSeconds, Date.now());
         process.stdout.write(
           `new client secret for ${id} (shown once):\n${secret}\n` +
             `the previous secret stays valid until ${describeDeadline(client)}; run rotate-secret --id ${id} --finish once every instance uses the new one\n`,

@@ -1,3 +1,4 @@
+import { ClientAdminError } from '../auth/client-admin.js';
 import { AuthError } from '../auth/errors.js';
 import { OAuthError } from '../auth/oauth-errors.js';
 import { codedErrorClass, JtsError, type ErrorInfo, type ErrorRow } from '../jts/errors.js';
@@ -29,5 +30,5 @@ export class HttpError extends codedErrorClass('HttpError', HTTP_CODES) {}
 
 /** Every code a client can receive, from every layer: the README's table and OpenAPI's enums. */
 export function errorCatalog(): ErrorRow[] {
-  return [...JtsError.rows(), ...HttpError.rows(), ...AuthError.rows(), ...OAuthError.rows(), ...StoreError.rows()];
+  return [...JtsError.rows(), ...HttpError.rows(), ...AuthError.rows(), ...OAuthError.rows(), ...ClientAdminError.rows(), ...StoreError.rows()];
 }

@@ -53,7 +53,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const adminActions = new Counter({
     name: 'jts_admin_actions_total',
-    help: 'User administration (admin API and user CLI) by action and outcome.',
+    help: 'User and client administration (admin API) by action and outcome.',
     labelNames: ['action', 'outcome'] as const,
     registers: [registry],
   });

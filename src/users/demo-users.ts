@@ -5,7 +5,7 @@ import type { UserStore } from './types.js';
 
 /** Two well-known accounts for trying the server out. Never created in production (see config). */
 export const DEMO_USERS = [
-  { email: 'admin@example.com', password: 'admin123', name: 'Demo Admin', permissions: ['read:profile', 'write:profile', 'admin:access', 'admin:users'] },
+  { email: 'admin@example.com', password: 'admin123', name: 'Demo Admin', permissions: ['read:profile', 'write:profile', 'admin:access', 'admin:users', 'admin:clients'] },
   { email: 'user@example.com', password: 'user123', name: 'Demo User', permissions: ['read:profile'] },
 ] as const;
 

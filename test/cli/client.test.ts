@@ -79,6 +79,16 @@ describe('npm run client', () => {
     expect(await clients.list()).toHaveLength(1);
   });
 
+  it('deletes a client, and refuses one with this server’s own audience (JTS_AUDIENCE)', async () => {
+    await clientCli(['add', '--id', 'orders', '--audience', 'https://orders.example.com'], env);
+    expect(await clientCli(['delete', '--id', 'orders'], env)).toMatchObject({ code: 0, stdout: 'deleted client orders\n' });
+    await expect(clients.get('orders')).resolves.toBeUndefined();
+    const own = await clientCli(['add', '--id', 'api', '--audience', 'https://auth.example.com'], { ...env, JTS_AUDIENCE: 'https://auth.example.com' });
+    expect(own.code).toBe(1);
+    expect(own.stderr).toMatch(/^client: `audience` must not be this server's own audience \(JTS_AUDIENCE https:\/\/auth\.example\.com\)/);
+    expect(await clients.list()).toEqual([]);
+  });
+
   it('disables and enables a client', async () => {
     await clientCli(['add', '--id', 'orders', '--audience', 'https://orders.example.com'], env);
     expect((await clientCli(['disable', '--id', 'orders'], env)).stdout).toBe('disabled client orders\n');
@@ -102,7 +112,7 @@ describe('npm run client', () => {
 
     const again = await clientCli(['rotate-secret', '--id', 'orders'], env);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/a rotation of orders is open until .*; finish it first \(rotate-secret --finish\)/);
+    expect(again.stderr).toMatch(/a rotation of orders is open until .*; finish it first \(npm run client -- rotate-secret --finish, or POST \/admin\/clients\/orders\/finish-rotation\)/);
 
     expect((await clientCli(['rotate-secret', '--id', 'orders', '--finish'], env)).code).toBe(0);
     const after = await clients.get('orders');

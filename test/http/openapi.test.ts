@@ -144,6 +144,8 @@ describe('GET /openapi.json', () => {
       'options /.well-known/jwks.json': 'preflightJwksWellKnownAlias',
       'get /.well-known/jts-configuration': 'getConfiguration',
       'options /.well-known/jts-configuration': 'preflightConfiguration',
+      'get /.well-known/oauth-authorization-server': 'getAuthorizationServerMetadata',
+      'options /.well-known/oauth-authorization-server': 'preflightAuthorizationServerMetadata',
       'post /jts/introspect': 'introspectToken',
       'post /jts/login': 'login',
       'post /jts/register': 'register',
@@ -171,6 +173,13 @@ describe('GET /openapi.json', () => {
       'delete /admin/users/{id}': 'deleteUser',
       'get /admin/users/{id}/sessions': 'listUserSessions',
       'delete /admin/users/{id}/sessions': 'revokeUserSessions',
+      'get /admin/clients': 'listClients',
+      'post /admin/clients': 'registerClient',
+      'get /admin/clients/{id}': 'getClient',
+      'patch /admin/clients/{id}': 'updateClient',
+      'delete /admin/clients/{id}': 'deleteClient',
+      'post /admin/clients/{id}/rotate-secret': 'rotateClientSecret',
+      'post /admin/clients/{id}/finish-rotation': 'finishClientSecretRotation',
     });
   });
 

@@ -99,6 +99,36 @@ describe('GET /.well-known/jts-jwks', () => {
   });
 });
 
+describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
+  test('names the OAuth endpoints, grants and client authentication of this server, open to every origin and cacheable', async () => {
+    const res = await get('/.well-known/oauth-authorization-server');
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['cache-control']).toBe('public, max-age=3600');
+    expect(res.body).toEqual({
+      issuer: ISSUER,
+      token_endpoint: `${ISSUER}/jts/token`,
+      introspection_endpoint: `${ISSUER}/jts/introspect`,
+      jwks_uri: `${ISSUER}/.well-known/jts-jwks`,
+      grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+      response_types_supported: [],
+      service_documentation: `${ISSUER}/docs`,
+    });
+  });
+
+  test('every endpoint it names is served here', async () => {
+    const metadata = (await get('/.well-known/oauth-authorization-server')).body as Record<string, string>;
+    expect((await get(new URL(metadata.jwks_uri!).pathname)).status).toBe(200);
+    for (const endpoint of [metadata.token_endpoint!, metadata.introspection_endpoint!]) {
+      // Served: the OAuth answer to a request without client credentials, not the generic 404.
+      const res = await request(testApp.app).post(new URL(endpoint).pathname).type('form').send({ grant_type: 'client_credentials', token: 'x' });
+      expect({ endpoint, status: res.status, error: (res.body as { error: string }).error }).toEqual({ endpoint, status: 401, error: 'invalid_client' });
+    }
+  });
+});
+
 describe('GET /.well-known/jts-configuration', () => {
   test('describes the issuer, key set, endpoints and algorithms', async () => {
     const res = await get('/.well-known/jts-configuration');
@@ -107,7 +137,9 @@ describe('GET /.well-known/jts-configuration', () => {
     expect(res.body).toMatchObject({
       issuer: ISSUER,
       jwks_uri: `${ISSUER}/.well-known/jts-jwks`,
-      token_endpoint: `${ISSUER}/jts/login`,
+      token_endpoint: `${ISSUER}/jts/token`,
+      introspection_endpoint: `${ISSUER}/jts/introspect`,
+      login_endpoint: `${ISSUER}/jts/login`,
       renewal_endpoint: `${ISSUER}/jts/renew`,
       revocation_endpoint: `${ISSUER}/jts/logout`,
       jts_profiles_supported: expect.arrayContaining(['JTS-S/v1']),

@@ -79,12 +79,12 @@ describe('POST /jts/token, grant_type=client_credentials (RFC 6749 §4.4)', () =
 
     it('a disabled client, even with its right secret; enabled again, it is served', async () => {
       const admin = clientAdmin(t);
-      await admin.setDisabled('orders', true, t.clock.now());
+      await admin.setDisabled('test', 'orders', true, t.clock.now());
       await t.clientDirectory.refresh();
       const res = await tokenRequest(t, { grant_type: 'client_credentials' }, basic('orders', secret));
       expect(res.status).toBe(401);
       expect(res.body).toEqual(invalidClient('The client is disabled.'));
-      await admin.setDisabled('orders', false, t.clock.now());
+      await admin.setDisabled('test', 'orders', false, t.clock.now());
       await t.clientDirectory.refresh();
       expect((await tokenRequest(t, { grant_type: 'client_credentials' }, basic('orders', secret))).status).toBe(200);
     });
@@ -136,13 +136,13 @@ describe('POST /jts/token, grant_type=client_credentials (RFC 6749 §4.4)', () =
 
   it('accepts both secrets during a rotation, and only the new one once it is finished', async () => {
     const admin = clientAdmin(t);
-    const { secret: newSecret } = await admin.rotateSecret('orders', 3600, t.clock.now());
+    const { secret: newSecret } = await admin.rotateSecret('test', 'orders', 3600, t.clock.now());
     await t.clientDirectory.refresh();
     expect((await tokenRequest(t, { grant_type: 'client_credentials' }, basic('orders', secret))).status).toBe(200);
     expect((await tokenRequest(t, { grant_type: 'client_credentials' }, basic('orders', newSecret))).status).toBe(200);
-    await expect(admin.rotateSecret('orders', 3600, t.clock.now())).rejects.toMatchObject({ reason: 'conflict' });
+    await expect(admin.rotateSecret('test', 'orders', 3600, t.clock.now())).rejects.toMatchObject({ code: 'rotation_open' });
 
-    await admin.finishRotation('orders', t.clock.now());
+    await admin.finishRotation('test', 'orders', t.clock.now());
     await t.clientDirectory.refresh();
     expect((await tokenRequest(t, { grant_type: 'client_credentials' }, basic('orders', secret))).status).toBe(401);
     expect((await tokenRequest(t, { grant_type: 'client_credentials' }, basic('orders', newSecret))).status).toBe(200);
@@ -150,7 +150,7 @@ describe('POST /jts/token, grant_type=client_credentials (RFC 6749 §4.4)', () =
   });
 
   it('stops accepting the previous secret at the rotation deadline without anyone finishing it', async () => {
-    const { secret: newSecret } = await clientAdmin(t).rotateSecret('orders', 60, t.clock.now());
+    const { secret: newSecret } = await clientAdmin(t).rotateSecret('test', 'orders', 60, t.clock.now());
     await t.clientDirectory.refresh();
     expect((await tokenRequest(t, { grant_type: 'client_credentials' }, basic('orders', secret))).status).toBe(200);
     t.clock.advance(61_000);

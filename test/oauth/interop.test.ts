@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oauth from 'oauth4webapi';
 import { login } from '../support/http';
@@ -14,6 +14,7 @@ describe('oauth4webapi against a listening server', () => {
   let server: Server;
   let as: oauth.AuthorizationServer;
   let secret: string;
+  let issuer: URL;
   const client: oauth.Client = { client_id: 'orders' };
   const ORDERS = 'https://orders.example.com';
   // Plain http on localhost in a test; production issuers are https. The library marks the
@@ -22,12 +23,35 @@ describe('oauth4webapi against a listening server', () => {
   const insecure = { [oauth.allowInsecureRequests]: true };
 
   beforeAll(async () => {
-    t = await buildTestApp({ store: 'redis', accounts: 'postgres' });
-    secret = await addClient(t, 'orders', ORDERS, ['read:orders', 'write:orders']);
-    server = createServer(t.app);
+    // The issuer is the listening address, so the library can discover everything from it.
+    let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
+    server = createServer((req, res) => {
+      handler(req, res);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    as = { issuer: t.config.jts.issuer, token_endpoint: `${base}/jts/token`, introspection_endpoint: `${base}/jts/introspect` };
+    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: { JTS_ISSUER: base, JTS_AUDIENCE: base } });
+    handler = t.app;
+    secret = await addClient(t, 'orders', ORDERS, ['read:orders', 'write:orders']);
+    issuer = new URL(base);
+    // RFC 8414 discovery by the library: every endpoint below comes from our metadata.
+    as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
+  });
+
+  it('discovers the server from its issuer alone (RFC 8414)', () => {
+    expect(as).toMatchObject({
+      issuer: issuer.origin,
+      token_endpoint: `${issuer.origin}/jts/token`,
+      introspection_endpoint: `${issuer.origin}/jts/introspect`,
+      grant_types_supported: expect.arrayContaining(['client_credentials', EXCHANGE]) as string[],
+      token_endpoint_auth_methods_supported: ['client_secret_basic'],
+    });
+  });
+
+  it('refuses metadata that names another issuer (the library’s own check, so ours must match exactly)', async () => {
+    const other = new URL('http://127.0.0.1:1/');
+    const response = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure });
+    await expect(oauth.processDiscoveryResponse(other, response)).rejects.toMatchObject({ code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' });
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { KeyRing } from '../../src/jts/key-ring';
 import { CSRF, login, renewOk } from '../support/http';
 import request from 'supertest';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
-import { addClient, basic, clientAdmin, introspect, tokenRequest } from './support';
+import { addClient, basic, introspect, tokenRequest } from './support';
 
 const ORDERS = 'https://orders.example.com';
 const BILLING = 'https://billing.example.com';
@@ -79,14 +79,6 @@ describe('POST /jts/introspect (RFC 7662)', () => {
     expect((await introspect(t, ordersToken, orders)).body).toEqual({ active: false });
   });
 
-  it('turns a disabled client’s tokens inactive', async () => {
-    const token = await clientToken(billing);
-    await clientAdmin(t).setDisabled('billing', true, t.clock.now());
-    await t.clientDirectory.refresh();
-    expect((await introspect(t, token, orders)).body).toEqual({ active: false });
-    await clientAdmin(t).setDisabled('billing', false, t.clock.now());
-    await t.clientDirectory.refresh();
-  });
 
   it('needs client authentication and a token', async () => {
     const anonymous = await request(t.app).post('/jts/introspect').type('form').send({ token: 'x' });

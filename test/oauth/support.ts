@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { generateClientSecret, hashClientSecret } from '../../src/accounts/client-secret';
 import { SqlClientStore } from '../../src/accounts/sql-client-store';
 import { ClientAdministration } from '../../src/auth/client-admin';
 import { createVerifier } from '../../src/jts/remote-verifier';
@@ -15,12 +16,25 @@ export function basic(id: string, secret: string): { Authorization: string } {
 
 export function clientAdmin(t: TestApp): ClientAdministration {
   if (!t.database) throw new Error('the test app needs accounts in SQL');
-  return new ClientAdministration(new SqlClientStore(t.database.db));
+  return new ClientAdministration({ clients: new SqlClientStore(t.database.db), serverAudience: t.config.jts.audience });
 }
 
 /** Registers a client and reloads the app's directory, as the periodic refresh would. */
 export async function addClient(t: TestApp, id: string, audience: string, scopes: string[]): Promise<string> {
-  const { secret } = await clientAdmin(t).add({ id, audience, scopes }, t.clock.now());
+  const { secret } = await clientAdmin(t).add('test', { id, audience, scopes }, t.clock.now());
+  await t.clientDirectory.refresh();
+  return secret;
+}
+
+/**
+ * Writes a client row straight into the table, past the service's checks: a client registered
+ * before a rule existed (e.g. one with this server's own audience, refused since). Returns its secret.
+ */
+export async function addLegacyClient(t: TestApp, id: string, audience: string, scopes: string[]): Promise<string> {
+  if (!t.database) throw new Error('the test app needs accounts in SQL');
+  const secret = generateClientSecret();
+  const now = t.clock.now();
+  await new SqlClientStore(t.database.db).create({ id, secretHash: hashClientSecret(secret), previousSecretHash: undefined, previousSecretExpiresAt: undefined, scopes, audience, disabled: false, createdAt: now, updatedAt: now });
   await t.clientDirectory.refresh();
   return secret;
 }

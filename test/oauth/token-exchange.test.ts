@@ -4,7 +4,7 @@ import { createBearerPassIssuer } from '../../src/jts/bearer-pass/mint';
 import { KeyRing } from '../../src/jts/key-ring';
 import { CSRF, login } from '../support/http';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
-import { ACCESS_TOKEN, addClient, basic, EXCHANGE, introspect, tokenRequest, verifyAs } from './support';
+import { ACCESS_TOKEN, addClient, addLegacyClient, basic, EXCHANGE, introspect, tokenRequest, verifyAs } from './support';
 
 const ORDERS = 'https://orders.example.com';
 
@@ -16,15 +16,16 @@ describe('POST /jts/token, token exchange (RFC 8693)', () => {
   let t: TestApp;
   let frontend: { Authorization: string };
   let orders: { Authorization: string };
-  let api: { Authorization: string };
+  let legacy: { Authorization: string };
   let user: { id: string; email: string; password: string };
 
   beforeAll(async () => {
     t = await buildTestApp({ store: 'redis', accounts: 'postgres' });
     orders = basic('orders', await addClient(t, 'orders', ORDERS, ['read:orders', 'write:orders']));
     frontend = basic('frontend', await addClient(t, 'frontend', 'https://frontend.example.com', []));
-    // A client whose audience is this server's own (JTS_AUDIENCE): its tokens carry our `aud`.
-    api = basic('api', await addClient(t, 'api', t.config.jts.audience, ['read:orders']));
+    // Registration refuses this server's own audience (JTS_AUDIENCE); a row written before that
+    // rule, straight into the table, is the only way to get a client token with our `aud`.
+    legacy = basic('legacy', await addLegacyClient(t, 'legacy', t.config.jts.audience, ['read:orders']));
     user = await createUser(t, { permissions: ['read:profile', 'read:orders'] });
   });
 
@@ -125,10 +126,14 @@ describe('POST /jts/token, token exchange (RFC 8693)', () => {
       const downstream = ((await tokenRequest(t, exchangeForm(bearerPass))).body as { access_token: string }).access_token;
       const chained = await tokenRequest(t, exchangeForm(downstream));
       expect(chained.body).toEqual(errorBody('invalid_grant', 'The subject token was issued for another audience.'));
-      const clientToken = ((await tokenRequest(t, { grant_type: 'client_credentials' }, api)).body as { access_token: string }).access_token;
+      const clientToken = ((await tokenRequest(t, { grant_type: 'client_credentials' }, legacy)).body as { access_token: string }).access_token;
       const res = await tokenRequest(t, exchangeForm(clientToken));
       expect(res.status).toBe(400);
       expect(res.body).toEqual(errorBody('invalid_grant', 'The subject token must be a user’s BearerPass; a token issued by /jts/token cannot be exchanged.'));
+    });
+
+    it('a client with this server’s own audience cannot be registered (reviewer L3)', async () => {
+      await expect(addClient(t, 'api', t.config.jts.audience, ['read:orders'])).rejects.toMatchObject({ code: 'client_invalid', message: expect.stringMatching(/^`audience` must not be this server's own audience/) as string });
     });
 
     it('this server’s own audience as the target, even when a client is registered with it: invalid_target', async () => {

@@ -16,7 +16,7 @@ import { deviceId } from '../fields.js';
 type Json = Record<string, unknown>;
 
 /** The JSON Schema of a value as a client sends it (zod's input side: before trimming, extra keys allowed). */
-function requestSchema(schema: z.ZodType): Json {
+export function requestSchema(schema: z.ZodType): Json {
   const json: Json = z.toJSONSchema(schema, { io: 'input' });
   // The document's dialect is OpenAPI 3.1's (JSON Schema 2020-12, zod's default), stated once.
   delete json.$schema;
@@ -40,7 +40,7 @@ export const ERROR_RESPONSES = {
   Unauthorized: errorResponse(401, 'No valid credential'),
   Forbidden: errorResponse(403, 'CSRF check failed, or not allowed'),
   NotFound: errorResponse(404, 'Not found'),
-  Conflict: errorResponse(409, 'Conflict (`email_taken`: the email has an account; `last_admin`: the change would leave no enabled account with admin:users)'),
+  Conflict: errorResponse(409, 'Conflict (`email_taken`: the email has an account; `last_admin`: the change would leave no enabled account with admin:users; `client_id_taken`, `audience_taken`, `rotation_in_progress`: see /admin/clients)'),
   PayloadTooLarge: errorResponse(413, 'The body exceeds BODY_LIMIT'),
   UnsupportedMediaType: errorResponse(415, 'The body is not JSON'),
   TooManyRequests: {

@@ -1,4 +1,5 @@
-import { JWKS_PATHS, SIGNING_KEY_PEM_PATH } from '../routes/well-known.js';
+import { JWKS_PATHS, OAUTH_METADATA_PATH, SIGNING_KEY_PEM_PATH } from '../routes/well-known.js';
+import { adminClientPaths } from './admin-client-paths.js';
 import { adminPaths } from './admin-paths.js';
 import { authPaths } from './auth-paths.js';
 import { oauthPaths } from './oauth-paths.js';
@@ -46,6 +47,8 @@ export const OPERATIONS_WITHOUT_4XX: Readonly<Record<string, string>> = {
   preflightJwksJtsAlias: PREFLIGHT_NO_4XX,
   preflightJwksWellKnownAlias: PREFLIGHT_NO_4XX,
   preflightConfiguration: PREFLIGHT_NO_4XX,
+  getAuthorizationServerMetadata: PUBLIC_NO_4XX,
+  preflightAuthorizationServerMetadata: PREFLIGHT_NO_4XX,
 };
 
 const preflight = (tag: string, operationId: string): Json => ({
@@ -81,7 +84,9 @@ function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
     properties: {
       issuer: { type: 'string' },
       jwks_uri: url,
-      token_endpoint: url,
+      token_endpoint: { ...url, description: 'The OAuth 2.0 token endpoint, /jts/token (client credentials, token exchange).' },
+      introspection_endpoint: url,
+      login_endpoint: { ...url, description: 'Where users sign in, /jts/login (JTS).' },
       registration_endpoint: url,
       renewal_endpoint: url,
       revocation_endpoint: url,
@@ -112,6 +117,32 @@ function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
       },
     },
     options: preflight('discovery', 'preflightSigningKeyPem'),
+  };
+  const metadata = {
+    type: 'object',
+    required: ['issuer', 'token_endpoint', 'introspection_endpoint', 'jwks_uri', 'grant_types_supported', 'token_endpoint_auth_methods_supported', 'response_types_supported'],
+    properties: {
+      issuer: { type: 'string' },
+      token_endpoint: url,
+      introspection_endpoint: url,
+      jwks_uri: url,
+      grant_types_supported: strings,
+      token_endpoint_auth_methods_supported: strings,
+      introspection_endpoint_auth_methods_supported: strings,
+      response_types_supported: { type: 'array', maxItems: 0, description: 'Empty: no authorization endpoint (RFC 8414 §2 requires the member).' },
+      service_documentation: url,
+    },
+  };
+  paths[OAUTH_METADATA_PATH] = {
+    get: {
+      operationId: 'getAuthorizationServerMetadata',
+      tags: ['discovery'],
+      summary: 'RFC 8414 Authorization Server Metadata, for OAuth 2.0 client libraries',
+      description: 'No `scopes_supported` (scopes belong to clients and are not published), no `revocation_endpoint` (/jts/logout is not RFC 7009).',
+      security: [],
+      responses: ok('Metadata.', metadata),
+    },
+    options: preflight('discovery', 'preflightAuthorizationServerMetadata'),
   };
   paths['/.well-known/jts-configuration'] = {
     get: { operationId: 'getConfiguration', tags: ['discovery'], summary: 'Discovery document: issuer, endpoints, algorithms', security: [], responses: ok('Discovery document.', configuration) },
@@ -245,7 +276,7 @@ export function openApiDocument(options: { issuer: string; version: string }): J
     },
     servers: [{ url: options.issuer }],
     security: [],
-    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths() }),
+    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths(), ...adminClientPaths() }),
     components: { schemas: SCHEMAS, parameters: PARAMETERS, securitySchemes: SECURITY_SCHEMES, responses: ERROR_RESPONSES },
   };
 }

@@ -6,12 +6,15 @@ import type { KeyRing } from '../../jts/key-ring.js';
 import { PreparedJson, sendJson } from '../../verifier/send-json.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { publicCors } from '../middleware/cors.js';
+import { TOKEN_EXCHANGE_GRANT } from './oauth.js';
 
 /** The JWKS path JTS.md names. */
 export const JWKS_PATH = '/.well-known/jts-jwks';
 /** With the aliases the first clients use. */
 export const JWKS_PATHS = [JWKS_PATH, '/jts/.well-known/jwks.json', '/.well-known/jwks.json'] as const;
 export const DISCOVERY_PATH = '/.well-known/jts-configuration';
+/** RFC 8414 §3: Authorization Server Metadata, for OAuth 2.0 client libraries. */
+export const OAUTH_METADATA_PATH = '/.well-known/oauth-authorization-server';
 /** The current signing key's public half as PEM (SPKI), for tools that cannot read a JWKS. */
 export const SIGNING_KEY_PEM_PATH = '/.well-known/jts-signing-key.pem';
 const PEM_CONTENT_TYPE = 'application/x-pem-file';
@@ -19,7 +22,7 @@ const PEM_CONTENT_TYPE = 'application/x-pem-file';
 const JWKS_CACHE_CONTROL = 'public, max-age=3600, stale-while-revalidate=60';
 const JWK_SET_CONTENT_TYPE = 'application/jwk-set+json; charset=utf-8';
 
-/** GET /.well-known/jts-jwks (and aliases), /.well-known/jts-signing-key.pem and /.well-known/jts-configuration, open to every origin. */
+/** GET /.well-known/jts-jwks (and aliases), /.well-known/jts-signing-key.pem, /.well-known/jts-configuration and /.well-known/oauth-authorization-server, open to every origin. */
 export function wellKnownRoutes(deps: { keyRing: KeyRing; issuer: string }): Router {
   const router = Router();
   // The key set changes only with a restart, so its body and ETag are computed once.
@@ -58,7 +61,10 @@ export function wellKnownRoutes(deps: { keyRing: KeyRing; issuer: string }): Rou
   const configuration = new PreparedJson({
     issuer: deps.issuer,
     jwks_uri: `${base}${JWKS_PATH}`,
-    token_endpoint: `${base}/jts/login`,
+    // The OAuth 2.0 token endpoint (client credentials, token exchange); users sign in at login_endpoint.
+    token_endpoint: `${base}/jts/token`,
+    introspection_endpoint: `${base}/jts/introspect`,
+    login_endpoint: `${base}/jts/login`,
     registration_endpoint: `${base}/jts/register`,
     renewal_endpoint: `${base}/jts/renew`,
     revocation_endpoint: `${base}/jts/logout`,
@@ -76,7 +82,36 @@ export function wellKnownRoutes(deps: { keyRing: KeyRing; issuer: string }): Rou
     .get(publicCors, function serveDiscovery(_req, res) {
       sendJson(res, 200, configuration, configurationHeaders);
     });
+
+  const metadata = new PreparedJson(authorizationServerMetadata(deps.issuer, base));
+  router
+    .route(OAUTH_METADATA_PATH)
+    .options(publicCors)
+    .get(publicCors, function serveAuthorizationServerMetadata(_req, res) {
+      sendJson(res, 200, metadata, configurationHeaders);
+    });
   return router;
+}
+
+/**
+ * RFC 8414 §2 metadata of the OAuth side of this server (README "For services"). What is left out,
+ * and why: `scopes_supported` (scopes belong to clients; listing them all would tell anonymous
+ * callers every registered service's permissions), `revocation_endpoint` (/jts/logout ends a user
+ * session with a StateProof, it is not RFC 7009), `authorization_endpoint` (no user-facing OAuth
+ * flow). `response_types_supported` is REQUIRED by §2 and empty for that reason.
+ */
+function authorizationServerMetadata(issuer: string, base: string) {
+  return {
+    issuer,
+    token_endpoint: `${base}/jts/token`,
+    introspection_endpoint: `${base}/jts/introspect`,
+    jwks_uri: `${base}${JWKS_PATH}`,
+    grant_types_supported: ['client_credentials', TOKEN_EXCHANGE_GRANT],
+    token_endpoint_auth_methods_supported: ['client_secret_basic'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+    response_types_supported: [],
+    service_documentation: `${base}/docs`,
+  };
 }
 
 function matchesEtag(header: string | undefined, etag: string): boolean {
