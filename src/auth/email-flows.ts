@@ -60,16 +60,30 @@ export class EmailFlows {
     return { revoked: ended.length };
   }
 
-  /** POST /jts/email/verify: marks the token's address verified. Errors: the token's four, `service_unavailable`. */
-  async verifyEmail(token: string): Promise<void> {
+  /**
+   * POST /jts/email/verify: marks the token's address verified. The first proof of an address also
+   * ends a possible pre-hijack (review M1, as the first code sign-in does): unless `signedIn` is a
+   * live session of the token's own account — the registrant verifying where they signed up, who
+   * thereby shows both the password and the mailbox — the unproven password is voided and every
+   * session ends (see firstMailboxProof); the owner then sets a password with "forgot password".
+   * Resolves to whether that happened (`passwordReset: 'required'`). Errors: the token's four,
+   * `service_unavailable`.
+   */
+  async verifyEmail(token: string, signedIn?: { prn: string }): Promise<{ passwordReset: 'required' | 'not_required' }> {
     const { challenges, clock, users, audit } = this.deps;
     const secretHash = tokenHashOf(token);
     if (secretHash === undefined) throw refuseToken(this.context, 'verify-email', 'invalid');
     const used = await challenges.consumeToken(secretHash, 'verify-email', clock.now());
     if (used.outcome !== 'consumed') throw refuseToken(this.context, 'verify-email', used.outcome);
     audit({ event: 'challenge.consumed', purpose: 'verify-email', prn: used.userId });
-    await users.update(used.userId, { emailVerified: true }, clock.now());
+    const user = await users.get(used.userId);
+    if (!user || user.disabled) throw refuseToken(this.context, 'verify-email', 'voided');
+    if (user.emailVerified) return { passwordReset: 'not_required' };
+    const own = signedIn?.prn === user.id;
+    if (own) await users.update(user.id, { emailVerified: true }, clock.now());
+    else await this.firstMailboxProof(user);
     audit({ event: 'email.verified', prn: used.userId });
+    return { passwordReset: own ? 'not_required' : 'required' };
   }
 
   /** Mails `user` a verification link in the background (after registration, a refused sign-in, a resend). */

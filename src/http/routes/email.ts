@@ -37,10 +37,13 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
     sendJson(res, 200, { success: true, revokedSessions: revoked });
   });
 
-  router.post('/email/verify', csrf, ...(limits.token ?? []), parseJson, async (req, res) => {
+  // A BearerPass is optional here: presented, it must be valid (401 as anywhere, the link is not
+  // spent), and a session of the link's own account keeps its password (EmailFlows.verifyEmail).
+  const bearerIfPresented: RequestHandler = (req, res, next) => (req.get('authorization') === undefined ? next() : deps.authenticate(req, res, next));
+  router.post('/email/verify', csrf, ...(limits.token ?? []), bearerIfPresented, parseJson, async (req, res) => {
     const { token } = parseBody(req, tokenBody);
-    await authServer.verifyEmail(token);
-    sendJson(res, 200, { success: true, emailVerified: true });
+    const { passwordReset } = await authServer.verifyEmail(token, req.jts && { prn: req.jts.payload.prn });
+    sendJson(res, 200, { success: true, emailVerified: true, passwordReset });
   });
 
   const [resendIp, resendAccount] = mailLimits('mailResend');
