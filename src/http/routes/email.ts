@@ -39,7 +39,12 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
 
   // A BearerPass is optional here: presented, it must be valid (401 as anywhere, the link is not
   // spent), and a session of the link's own account keeps its password (EmailFlows.verifyEmail).
-  const bearerIfPresented: RequestHandler = (req, res, next) => (req.get('authorization') === undefined ? next() : deps.authenticate(req, res, next));
+  // Express 5 awaits the returned promise of authenticate() and passes its rejection on.
+  const bearerIfPresented: RequestHandler = (req, res, next) => {
+    if (req.get('authorization') !== undefined) return deps.authenticate(req, res, next);
+    next();
+    return undefined;
+  };
   router.post('/email/verify', csrf, ...(limits.token ?? []), bearerIfPresented, parseJson, async (req, res) => {
     const { token } = parseBody(req, tokenBody);
     const { passwordReset } = await authServer.verifyEmail(token, req.jts && { prn: req.jts.payload.prn });
