@@ -77,8 +77,9 @@ function openMailedLink(): void {
 /** The button that verifies; placed above the views so it shows whether or not the user is signed in. */
 function showVerifyForm(token: string): void {
   document.getElementById('verify-form')?.remove();
-  const confirm = form('verify-form', 'Confirm your email address', [], 'Confirm my email address', async () => {
-    const body = (await verifyAddress(token)) as { passwordReset?: string };
+  const password = input('verify-password', 'password', 'Your password, if you created this account (not needed where you are signed in)', 'password');
+  const confirm = form('verify-form', 'Confirm your email address', [password], 'Confirm my email address', async (data) => {
+    const body = (await verifyAddress(token, field(data, 'password', false))) as { passwordReset?: string };
     confirm.remove();
     document.getElementById('verify-banner')?.remove();
     if (body.passwordReset === 'required') announce('Your email address is verified. For your safety, choose a password with "Forgot password?" (or sign in with a code).', 'success');
@@ -89,16 +90,18 @@ function showVerifyForm(token: string): void {
 }
 
 /**
- * POST /jts/email/verify with the BearerPass when this browser is signed in (the registrant
- * verifying where they signed up keeps their password), without it otherwise.
+ * POST /jts/email/verify with the BearerPass when this browser is signed in, and the password when
+ * typed: either shows that whoever chose the password reads the mailbox, so it is kept. Without
+ * both the server voids the password (someone else may have registered the address).
  */
-async function verifyAddress(token: string): Promise<unknown> {
-  if (!client.signedIn) return post('/jts/email/verify', { token });
+async function verifyAddress(token: string, password: string): Promise<unknown> {
+  const body = password === '' ? { token } : { token, password };
+  if (!client.signedIn) return post('/jts/email/verify', body);
   try {
-    const res = await client.fetch('/jts/email/verify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+    const res = await client.fetch('/jts/email/verify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     return await bodyOf(res);
   } catch (failure) {
-    if (failure instanceof SignedOutError) return post('/jts/email/verify', { token });
+    if (failure instanceof SignedOutError) return post('/jts/email/verify', body);
     throw failure;
   }
 }

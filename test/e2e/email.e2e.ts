@@ -97,6 +97,27 @@ describe('email flows in Chromium', () => {
     await other.close();
   });
 
+  it('keeps the password of a registrant who types it when confirming in another browser', async () => {
+    const { server, browser, sink } = parts;
+    const registrant = await browser.newContext();
+    const first = await registrant.newPage();
+    await first.goto(server.url);
+    expect(await settledView(first)).toBe('auth');
+    const email = await registerThroughPage(first);
+    const token = tokenOf(await sink.next(email.toLowerCase()), 'verify');
+    const other = await browser.newContext();
+    const page = await other.newPage();
+    await page.goto(`${server.url}/#verify=${token}`);
+    expect(await settledView(page)).toBe('auth');
+    await page.locator('#verify-password').fill('correct horse battery');
+    await page.locator('#verify-form button[type="submit"]').click();
+    await page.locator('#status', { hasText: 'Your email address is verified.' }).waitFor();
+    expect(await page.locator('#status').textContent()).not.toContain('Forgot password');
+    await signIn(page, email, 'correct horse battery');
+    await registrant.close();
+    await other.close();
+  });
+
   it('signs in with an emailed code', async () => {
     const { server, browser, sink } = parts;
     const context = await browser.newContext();

@@ -318,6 +318,19 @@ describe('email flows over real SMTP, PostgreSQL and Redis', () => {
       await expect(t.users.get(squatter.id)).resolves.toMatchObject({ credentialEpoch: 1 });
     });
 
+    it('voids an outstanding code and verification link when the password changes (as supabase/auth#1489 does for its OTPs)', async () => {
+      const user = await createUser(t);
+      const session = await login(t.app, user.email, user.password);
+      const code = await codeFor(user.email);
+      const verifyMail = sink.next(user.email);
+      await request(t.app).post('/jts/email/verify/resend').set(CSRF).set('Authorization', `Bearer ${session.bearerPass}`).expect(202);
+      const link = tokenOf(await verifyMail, 'verify');
+      const change = await request(t.app).post('/jts/password').set(CSRF).set('Authorization', `Bearer ${session.bearerPass}`).send({ currentPassword: user.password, newPassword: 'changed meanwhile' });
+      expect(change.status).toBe(200);
+      expect((await post('/jts/login/code/verify', { email: user.email, code })).body).toEqual(refused('code_invalid', 'The code is wrong or no longer valid.'));
+      expect((await post('/jts/email/verify', { token: link })).body).toEqual(refused('token_voided', 'The password changed after this link was sent; ask for a new one.'));
+    });
+
     it('kills a code after five wrong guesses: the right one then fails too', async () => {
       const user = await createUser(t);
       const code = await codeFor(user.email);

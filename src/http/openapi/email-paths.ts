@@ -42,10 +42,10 @@ export function emailPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'verifyEmail',
         tags: ['email'],
         summary: 'Verify the address from a verification link',
-        description: `The BearerPass is optional. The first verification of an address ends a possible pre-hijack (someone registered the address before its owner): unless the request carries a BearerPass of a live session of the link's own account (the registrant verifying where they signed up keeps password and sessions), the password set at registration is voided and every session of the account ends; the answer says \`passwordReset: "required"\` and the owner sets a password with forgotPassword (or signs in with a code). A presented BearerPass that is not valid is refused as on any authenticated route and the link is not spent. An address verified already changes nothing (\`not_required\`). ${TOKEN_ERRORS}`,
+        description: `The BearerPass is optional. The first verification of an address ends a possible pre-hijack (someone registered the address before its owner): unless the request carries a BearerPass of a live session of the link's own account, or the account's \`password\` in the body (the registrant, who chose the password and reads the mailbox, keeps password and sessions), the password set at registration is voided and every session of the account ends; the answer says \`passwordReset: "required"\` and the owner sets a password with forgotPassword (or signs in with a code). A presented BearerPass that is not valid is refused as on any authenticated route, and a wrong \`password\` is \`401 invalid_credentials\`; neither spends the link. An address verified already changes nothing (\`not_required\`). ${TOKEN_ERRORS}`,
         security: [{}, ...bearer],
         parameters: [csrf],
-        requestBody: body('TokenRequest'),
+        requestBody: body('VerifyEmailRequest'),
         responses: {
           ...ok('Verified.', {
             type: 'object',
