@@ -8,6 +8,7 @@ import { MemoryChallengeStore } from '../../src/users/memory-challenges';
 import { MemoryUserStore } from '../../src/users/memory-store';
 import { newUser } from '../../src/users/new-user';
 import type { UserStore } from '../../src/users/types';
+import * as oneLiveChallenge from '../../src/accounts/migrations/0005-one-live-challenge';
 import { openTestDatabase, type AccountsKind } from '../support/accounts';
 
 const NOW = Date.UTC(2026, 0, 1);
@@ -84,5 +85,26 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('challenge store contra
     expect(uses.filter((use) => use.outcome === 'consumed')).toHaveLength(1);
     expect(uses.filter((use) => use.outcome === 'none')).toHaveLength(CONCURRENT - 1);
     expect(issued[uses.findIndex((use) => use.outcome === 'consumed')]?.id).toBe(found?.id);
+  });
+});
+
+describe.each(['postgres', 'pglite'] as const)('migration 0005-one-live-challenge (%s)', (kind) => {
+  it('settles rows that already broke the rule (the newest live one stays live), then refuses a second live row', async () => {
+    const database = await openTestDatabase(kind);
+    const { db } = database;
+    try {
+      // As a database written before 0005: the index is not there yet and two live rows exist.
+      await oneLiveChallenge.down(db as never);
+      const user = newUser({ email: 'm@example.com', name: 'M', passwordHash: 'x', permissions: [] }, NOW);
+      await new SqlUserStore(db).create(user);
+      const row = (id: string, at: number) => ({ id, user_id: user.id, purpose: 'sign-in-code', secret_hash: `h-${id}`, credential_epoch: 0, max_attempts: 5, created_at: new Date(at), expires_at: new Date(at + 60_000) });
+      await db.insertInto('challenges').values([row('older', NOW), row('newer', NOW + 1), row('other-purpose', NOW)].map((r, i) => (i === 2 ? { ...r, purpose: 'verify-email' } : r))).execute();
+      await oneLiveChallenge.up(db as never);
+      const live = await db.selectFrom('challenges').select(['id']).where('consumed_at', 'is', null).orderBy('id').execute();
+      expect(live.map((r) => r.id)).toEqual(['newer', 'other-purpose']);
+      await expect(db.insertInto('challenges').values(row('third', NOW + 2)).execute()).rejects.toThrow(/challenges_one_live/);
+    } finally {
+      await database.close();
+    }
   });
 });
