@@ -97,8 +97,8 @@ describe.each(['postgres', 'pglite'] as const)('migration 0005-one-live-challeng
       await oneLiveChallenge.down(db as never);
       const user = newUser({ email: 'm@example.com', name: 'M', passwordHash: 'x', permissions: [] }, NOW);
       await new SqlUserStore(db).create(user);
-      const row = (id: string, at: number) => ({ id, user_id: user.id, purpose: 'sign-in-code', secret_hash: `h-${id}`, credential_epoch: 0, max_attempts: 5, created_at: new Date(at), expires_at: new Date(at + 60_000) });
-      await db.insertInto('challenges').values([row('older', NOW), row('newer', NOW + 1), row('other-purpose', NOW)].map((r, i) => (i === 2 ? { ...r, purpose: 'verify-email' } : r))).execute();
+      const row = (id: string, at: number, purpose: ChallengePurpose = 'sign-in-code') => ({ id, user_id: user.id, purpose, secret_hash: `h-${id}`, credential_epoch: 0, max_attempts: 5, created_at: new Date(at), expires_at: new Date(at + 60_000) });
+      await db.insertInto('challenges').values([row('older', NOW), row('newer', NOW + 1), row('other-purpose', NOW, 'verify-email')]).execute();
       await oneLiveChallenge.up(db as never);
       const live = await db.selectFrom('challenges').select(['id']).where('consumed_at', 'is', null).orderBy('id').execute();
       expect(live.map((r) => r.id)).toEqual(['newer', 'other-purpose']);
