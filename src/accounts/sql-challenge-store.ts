@@ -13,9 +13,17 @@ import { guardDatabase } from './sql-guard.js';
 export class SqlChallengeStore implements ChallengeStore {
   constructor(private readonly db: Kysely<AccountsSchema>) {}
 
+  /**
+   * One transaction that first locks the user's row: concurrent issues for one user run one after
+   * another, so each ends the live challenge the previous one inserted and the last to commit is
+   * the one live challenge (the partial unique index of 0005 would refuse a second; the lock makes
+   * sure no caller ever meets that error). FOR NO KEY UPDATE does not block the key-share lock the
+   * challenge's foreign key takes, nor sign-ins reading the row.
+   */
   issue(challenge: NewChallenge): Promise<void> {
     return guardDatabase(() =>
       this.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('users').select('id').where('id', '=', challenge.userId).forNoKeyUpdate().execute();
         const now = new Date(challenge.createdAt);
         await trx.deleteFrom('challenges').where('user_id', '=', challenge.userId).where('expires_at', '<=', now).execute();
         await trx

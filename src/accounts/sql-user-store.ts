@@ -99,6 +99,13 @@ export class SqlUserStore implements UserStore {
     });
   }
 
+  discardNew(id: string, version: number): Promise<boolean> {
+    return guardDatabase(async () => {
+      const result = await this.db.deleteFrom('users').where('id', '=', id).where('version', '=', version).executeTakeFirst();
+      return result.numDeletedRows === 1n;
+    });
+  }
+
   list(): Promise<User[]> {
     return guardDatabase(async () => (await this.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').execute()).map((row) => fromRow(row) as User));
   }

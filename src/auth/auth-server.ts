@@ -98,8 +98,8 @@ export class JTSAuthServer {
   }
 
   /** Marks the link's address verified (errors: {@link EmailFlows.verifyEmail}). */
-  verifyEmail(token: string): Promise<void> {
-    return this.emailFlows().verifyEmail(token);
+  verifyEmail(token: string, proof?: { prn?: string; password?: string }): Promise<{ passwordReset: 'required' | 'not_required' }> {
+    return this.emailFlows().verifyEmail(token, proof);
   }
 
   /** Mails the signed-in user a new verification link unless verified already; returns at once. */

@@ -60,16 +60,47 @@ export class EmailFlows {
     return { revoked: ended.length };
   }
 
-  /** POST /jts/email/verify: marks the token's address verified. Errors: the token's four, `service_unavailable`. */
-  async verifyEmail(token: string): Promise<void> {
+  /**
+   * POST /jts/email/verify: marks the token's address verified. The first proof of an address also
+   * ends a possible pre-hijack (review M1, as the first code sign-in does): unless the request
+   * also shows the account's password — `proof.prn` is a live session of the token's own account
+   * (the registrant verifying where they signed up), or `proof.password` is the account's
+   * password (with JTS_EMAIL_VERIFICATION=required, where the registrant has no session) — the
+   * password set before the mailbox was proven is voided and every session ends (see
+   * firstMailboxProof); the owner then sets one with "forgot password". Resolves to whether that
+   * happened (`passwordReset: 'required'`).
+   *
+   * Errors: the token's four (checked before the password, so a dead link costs no bcrypt),
+   * `invalid_credentials` (a wrong `proof.password`; the link is not spent), `service_unavailable`.
+   */
+  async verifyEmail(token: string, proof: { prn?: string; password?: string } = {}): Promise<{ passwordReset: 'required' | 'not_required' }> {
     const { challenges, clock, users, audit } = this.deps;
     const secretHash = tokenHashOf(token);
     if (secretHash === undefined) throw refuseToken(this.context, 'verify-email', 'invalid');
+    if (proof.password !== undefined) await this.assertPasswordOfLink(secretHash, proof.password);
     const used = await challenges.consumeToken(secretHash, 'verify-email', clock.now());
     if (used.outcome !== 'consumed') throw refuseToken(this.context, 'verify-email', used.outcome);
     audit({ event: 'challenge.consumed', purpose: 'verify-email', prn: used.userId });
-    await users.update(used.userId, { emailVerified: true }, clock.now());
+    const user = await users.get(used.userId);
+    if (!user || user.disabled) throw refuseToken(this.context, 'verify-email', 'voided');
+    if (user.emailVerified) return { passwordReset: 'not_required' };
+    // The password checked above is still the one set: the token carried the current credential epoch.
+    const own = proof.password !== undefined || proof.prn === user.id;
+    if (own) await users.update(user.id, { emailVerified: true }, clock.now());
+    else await this.firstMailboxProof(user);
     audit({ event: 'email.verified', prn: used.userId });
+    return { passwordReset: own ? 'not_required' : 'required' };
+  }
+
+  /** Resolves when `password` is that of the live link's account: a dead link is refused first, a wrong password is `invalid_credentials`. */
+  private async assertPasswordOfLink(secretHash: string, password: string): Promise<void> {
+    const { challenges, clock, users, hasher, audit } = this.deps;
+    const looked = await challenges.inspectToken(secretHash, 'verify-email', clock.now());
+    if (looked.outcome !== 'consumed') throw refuseToken(this.context, 'verify-email', looked.outcome);
+    const user = await users.get(looked.userId);
+    if (user && (await hasher.verify(password, user.passwordHash)) !== 'mismatch') return;
+    audit({ event: 'login.failed', reason: 'wrong_password', prn: looked.userId });
+    throw new AuthError('invalid_credentials');
   }
 
   /** Mails `user` a verification link in the background (after registration, a refused sign-in, a resend). */

@@ -59,10 +59,33 @@ export class MirroredUserStore implements UserStore {
     return user && { id: user.id, email: user.email, name: user.name };
   }
 
+  /**
+   * The row, then its mirror. When the mirror cannot be written (Redis down) the new row is
+   * discarded again before the error goes on, so the caller's retry can create it (and is not
+   * refused as `email_taken` by an account nobody could sign in to yet).
+   */
   async create(user: User): Promise<'created' | 'email_taken'> {
     const created = await this.records.create(user);
-    if (created === 'created') await this.sessions.putUser(user.id, securityOf(user));
+    if (created !== 'created') return created;
+    try {
+      await this.sessions.putUser(user.id, securityOf(user));
+    } catch (error) {
+      await this.discardNew(user.id, user.version);
+      throw error;
+    }
     return created;
+  }
+
+  /**
+   * Deletes the row when still at `version`, then removes its mirror — best effort: when Redis is
+   * what failed, a mirror may stay behind for an id no row has, which lets nobody in (sign-in reads
+   * the row first). A failure to delete the row is swallowed too (false): the caller is already
+   * answering the error that made it undo, and the account then stays as it would have before.
+   */
+  async discardNew(id: string, version: number): Promise<boolean> {
+    const deleted = await this.records.discardNew(id, version).catch(() => false);
+    if (deleted) await this.sessions.removeUser(id).catch(() => undefined);
+    return deleted;
   }
 
   get(id: string): Promise<User | undefined> {

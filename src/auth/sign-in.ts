@@ -59,7 +59,13 @@ export class SignIn {
   async register(input: RegistrationInput, client: ClientContext): Promise<IssuedCredentials> {
     const user = await createAccount(this.deps, input);
     assertVerified(this.deps, user);
-    return openSession(this.deps, user, client, 'register');
+    try {
+      return await openSession(this.deps, user, client, 'register');
+    } catch (error) {
+      // No session, no account: undone, so the client's retry registers instead of meeting email_taken.
+      await this.deps.users.discardNew(user.id, user.version);
+      throw error;
+    }
   }
 }
 

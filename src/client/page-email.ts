@@ -1,4 +1,4 @@
-import { JtsRequestError } from './jts-client.js';
+import { JtsRequestError, SignedOutError } from './jts-client.js';
 import { client } from './page-client.js';
 import { byId } from './page-dom.js';
 import { announce } from './page-status.js';
@@ -27,10 +27,10 @@ export function bindEmailFlows(): void {
   client.on((event) => {
     if (event.type === 'signed-in' && event.via === 'register') showVerifyBanner();
   });
-  void openMailedLink();
+  openMailedLink();
   // A link opened in a tab already showing the page changes only the fragment: no reload.
   window.addEventListener('hashchange', () => {
-    void openMailedLink();
+    openMailedLink();
   });
 }
 
@@ -50,20 +50,19 @@ function codeForms(): HTMLElement {
   return wrapper;
 }
 
-/** Acts on `#reset=<token>` (shows the reset form) or `#verify=<token>` (verifies at once), then forgets the fragment. */
-async function openMailedLink(): Promise<void> {
+/**
+ * Acts on `#reset=<token>` (shows the reset form) or `#verify=<token>` (shows a "Confirm my email
+ * address" button), then forgets the fragment. Nothing is sent before the user acts: a mail
+ * scanner that opens links and runs their scripts must not verify an address or spend a link.
+ */
+function openMailedLink(): void {
   const match = /^#(reset|verify)=([A-Za-z0-9_-]{1,256})$/.exec(location.hash);
   if (!match) return;
   const [, kind, token = ''] = match;
   // The token leaves the address bar and the history entry at once.
   history.replaceState(null, '', location.pathname + location.search);
   if (kind === 'verify') {
-    try {
-      await post('/jts/email/verify', { token });
-      announce('Your email address is verified.', 'success');
-    } catch (failure) {
-      announce(messageOf(failure), 'error');
-    }
+    showVerifyForm(token);
     return;
   }
   const reset = form('reset-form', 'Choose a new password', [input('reset-password', 'newPassword', 'New password', 'password')], 'Set password', async (data) => {
@@ -73,6 +72,38 @@ async function openMailedLink(): Promise<void> {
   });
   byId('panel-sign-in').before(reset);
   byId('reset-password', HTMLInputElement).focus();
+}
+
+/** The button that verifies; placed above the views so it shows whether or not the user is signed in. */
+function showVerifyForm(token: string): void {
+  document.getElementById('verify-form')?.remove();
+  const password = input('verify-password', 'password', 'Your password, if you created this account (not needed where you are signed in)', 'password');
+  const confirm = form('verify-form', 'Confirm your email address', [password], 'Confirm my email address', async (data) => {
+    const body = (await verifyAddress(token, field(data, 'password', false))) as { passwordReset?: string };
+    confirm.remove();
+    document.getElementById('verify-banner')?.remove();
+    if (body.passwordReset === 'required') announce('Your email address is verified. For your safety, choose a password with "Forgot password?" (or sign in with a code).', 'success');
+    else announce('Your email address is verified.', 'success');
+  });
+  byId('status').after(confirm);
+  confirm.querySelector('button')?.focus();
+}
+
+/**
+ * POST /jts/email/verify with the BearerPass when this browser is signed in, and the password when
+ * typed: either shows that whoever chose the password reads the mailbox, so it is kept. Without
+ * both the server voids the password (someone else may have registered the address).
+ */
+async function verifyAddress(token: string, password: string): Promise<unknown> {
+  const body = password === '' ? { token } : { token, password };
+  if (!client.signedIn) return post('/jts/email/verify', body);
+  try {
+    const res = await client.fetch('/jts/email/verify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return await bodyOf(res);
+  } catch (failure) {
+    if (failure instanceof SignedOutError) return post('/jts/email/verify', body);
+    throw failure;
+  }
 }
 
 function showVerifyBanner(): void {
@@ -93,6 +124,11 @@ function showVerifyBanner(): void {
 /** POSTs JSON to a /jts route with the CSRF header; resolves to the body, rejects with JtsRequestError on refusal. */
 async function post(path: string, body: object): Promise<unknown> {
   const res = await fetch(path, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-JTS-Request': '1' }, body: JSON.stringify(body) });
+  return bodyOf(res);
+}
+
+/** The JSON body of an answer; rejects with the server's message when it is a refusal. */
+async function bodyOf(res: Response): Promise<unknown> {
   const parsed: unknown = await res.json().catch(() => undefined);
   if (!res.ok) {
     const message = (parsed as { message?: unknown } | undefined)?.message;

@@ -46,5 +46,6 @@ export const updateUserBody = z
 
 export const emailBody = z.object({ email });
 export const resetPasswordBody = z.object({ token, newPassword });
-export const tokenBody = z.object({ token });
+/** POST /jts/email/verify: the account's password, when given, proves that whoever chose it reads the mailbox. */
+export const verifyEmailBody = z.object({ token, password: password.optional() });
 export const codeSignInBody = z.object({ email, code });

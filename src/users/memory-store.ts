@@ -46,6 +46,18 @@ export class MemoryUserStore implements UserStore {
     return Promise.resolve(true);
   }
 
+  discardNew(id: string, version: number): Promise<boolean> {
+    const run = this.queue.then(() => {
+      const user = this.byId.get(id);
+      if (user?.version !== version) return false;
+      this.byId.delete(id);
+      this.idByEmail.delete(user.email);
+      return true;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   list(): Promise<User[]> {
     const users = [...this.byId.keys()].map((id) => this.copy(id) as User);
     return Promise.resolve(users.sort((a, b) => a.createdAt - b.createdAt || byteOrder(a.id, b.id)));

@@ -83,6 +83,13 @@ export interface UserStore {
    * gone or the hash is no longer `from` (a password change won the race).
    */
   upgradePasswordHash(id: string, from: string, to: string): Promise<boolean>;
+  /**
+   * Deletes the record only while it is still exactly as created (`version`, normally 1): the undo
+   * of a `create` whose next step failed (a registration whose session could not be made), so a
+   * retry is not refused as `email_taken`. Compare-and-delete in one statement: false, and nothing
+   * deleted, when the record is gone or was written since (its owner or an administrator used it).
+   */
+  discardNew(id: string, version: number): Promise<boolean>;
 }
 
 export function normaliseEmail(email: string): string {

@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { launchChromium, recordPageErrors, settledView, signIn } from './support/browser';
+import { launchChromium, recordPageErrors, registerThroughPage, settledView, signIn } from './support/browser';
 import { startServer, type E2eServer } from './support/server';
 import { codeOf, SmtpSink, tokenOf } from '../support/smtp-sink';
 
@@ -44,6 +44,78 @@ describe('email flows in Chromium', () => {
     await signIn(page, 'user@example.com', 'a new demo password');
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it('verifies an address only when the user presses the button; the registrant keeps the password', async () => {
+    const { server, browser, sink } = parts;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = recordPageErrors(page);
+    await page.goto(server.url);
+    expect(await settledView(page)).toBe('auth');
+    const verifyCalls: string[] = [];
+    page.on('request', (req) => {
+      if (new URL(req.url()).pathname === '/jts/email/verify') verifyCalls.push(req.method());
+    });
+    const email = await registerThroughPage(page);
+    const token = tokenOf(await sink.next(email.toLowerCase()), 'verify');
+
+    await page.goto(`${server.url}/#verify=${token}`);
+    expect(await settledView(page)).toBe('dashboard');
+    const button = page.locator('#verify-form button[type="submit"]', { hasText: 'Confirm my email address' });
+    await button.waitFor();
+    // Loading the page sent nothing (a mail scanner running the page would not verify), and the
+    // token left the address bar.
+    expect(verifyCalls).toEqual([]);
+    expect(new URL(page.url()).hash).toBe('');
+    await button.click();
+    await page.locator('#status', { hasText: 'Your email address is verified.' }).waitFor();
+    expect(await page.locator('#status').textContent()).not.toContain('Forgot password');
+    expect(verifyCalls).toEqual(['POST']);
+    // The session was sent along, so the password was kept (no "Forgot password" advice above).
+    await page.locator('#verify-form').waitFor({ state: 'detached' });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('tells a user who verifies without a session to choose a password', async () => {
+    const { server, browser, sink } = parts;
+    const registrant = await browser.newContext();
+    const first = await registrant.newPage();
+    await first.goto(server.url);
+    expect(await settledView(first)).toBe('auth');
+    const email = await registerThroughPage(first);
+    const token = tokenOf(await sink.next(email.toLowerCase()), 'verify');
+    // The link is opened somewhere else (another browser, or by the address's real owner).
+    const other = await browser.newContext();
+    const page = await other.newPage();
+    await page.goto(`${server.url}/#verify=${token}`);
+    expect(await settledView(page)).toBe('auth');
+    await page.locator('#verify-form button[type="submit"]').click();
+    await page.locator('#status', { hasText: 'choose a password with "Forgot password?"' }).waitFor();
+    await registrant.close();
+    await other.close();
+  });
+
+  it('keeps the password of a registrant who types it when confirming in another browser', async () => {
+    const { server, browser, sink } = parts;
+    const registrant = await browser.newContext();
+    const first = await registrant.newPage();
+    await first.goto(server.url);
+    expect(await settledView(first)).toBe('auth');
+    const email = await registerThroughPage(first);
+    const token = tokenOf(await sink.next(email.toLowerCase()), 'verify');
+    const other = await browser.newContext();
+    const page = await other.newPage();
+    await page.goto(`${server.url}/#verify=${token}`);
+    expect(await settledView(page)).toBe('auth');
+    await page.locator('#verify-password').fill('correct horse battery');
+    await page.locator('#verify-form button[type="submit"]').click();
+    await page.locator('#status', { hasText: 'Your email address is verified.' }).waitFor();
+    expect(await page.locator('#status').textContent()).not.toContain('Forgot password');
+    await signIn(page, email, 'correct horse battery');
+    await registrant.close();
+    await other.close();
   });
 
   it('signs in with an emailed code', async () => {

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
-import { CSRF, login, profile, renew } from '../support/http';
+import { CSRF, login, profile, renew, stateProofFrom } from '../support/http';
 import { codeOf, SmtpSink, tokenOf } from '../support/smtp-sink';
 
 const MINUTE = 60_000;
@@ -177,7 +177,7 @@ describe('email flows over real SMTP, PostgreSQL and Redis', () => {
       const token = tokenOf(await mail, 'verify');
       const res = await post('/jts/email/verify', { token });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ success: true, emailVerified: true });
+      expect(res.body).toEqual({ success: true, emailVerified: true, passwordReset: 'required' });
       await expect(t.users.findByEmail('new.user@example.com')).resolves.toMatchObject({ emailVerified: true });
       expect((await post('/jts/email/verify', { token })).body).toEqual(refused('token_used', 'This link was already used or replaced by a newer one; ask for a new one.'));
     });
@@ -188,11 +188,88 @@ describe('email flows over real SMTP, PostgreSQL and Redis', () => {
       const mail = sink.next(user.email);
       const res = await request(t.app).post('/jts/email/verify/resend').set(CSRF).set('Authorization', `Bearer ${session.bearerPass}`);
       expect(res.status).toBe(202);
-      expect((await post('/jts/email/verify', { token: tokenOf(await mail, 'verify') })).status).toBe(200);
+      const verified = await post('/jts/email/verify', { token: tokenOf(await mail, 'verify') }).set('Authorization', `Bearer ${session.bearerPass}`);
+      expect(verified.body).toEqual({ success: true, emailVerified: true, passwordReset: 'not_required' });
       await request(t.app).post('/jts/email/verify/resend').set(CSRF).set('Authorization', `Bearer ${session.bearerPass}`).expect(202);
       await t.email.idle();
       expect(t.audits).toContainEqual({ event: 'challenge.skipped', purpose: 'verify-email', reason: 'already_verified' });
       expect((await request(t.app).post('/jts/email/verify/resend').set(CSRF)).status).toBe(401);
+    });
+
+    describe('pre-hijacking: someone registered the address before its owner', () => {
+      /** The squatter registers the victim's address with a password of their own and stays signed in. */
+      async function squat(): Promise<{ registered: { bearerPass: string; stateProof: string }; again: { bearerPass: string; stateProof: string }; token: string }> {
+        const mail = sink.next('victim@example.com');
+        const res = await post('/jts/register', { email: 'victim@example.com', password: 'squatter password', name: 'Victim' });
+        expect(res.status).toBe(201);
+        const registered = { bearerPass: (res.body as { bearerPass: string }).bearerPass, stateProof: stateProofFrom(res) ?? '' };
+        const again = await login(t.app, 'victim@example.com', 'squatter password');
+        return { registered, again, token: tokenOf(await mail, 'verify') };
+      }
+
+      it('a link opened without the account\'s BearerPass voids the password and ends every session', async () => {
+        const { registered, again, token } = await squat();
+        const res = await post('/jts/email/verify', { token });
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({ success: true, emailVerified: true, passwordReset: 'required' });
+        for (const session of [registered, again]) {
+          expect((await profile(t.app, session.bearerPass)).body).toMatchObject({ error_code: 'JTS-401-04' });
+          expect((await renew(t.app, session.stateProof)).status).toBe(401);
+        }
+        expect((await post('/jts/login', { email: 'victim@example.com', password: 'squatter password' })).body).toMatchObject({ error: 'invalid_credentials' });
+        // The owner takes the account over with "forgot password".
+        const reset = await resetLinkFor('victim@example.com');
+        expect((await post('/jts/password/reset', { token: reset, newPassword: 'the owner password' })).status).toBe(200);
+        await login(t.app, 'victim@example.com', 'the owner password');
+      });
+
+      it('so does a resent link, and a BearerPass of another account changes nothing', async () => {
+        const { registered, again } = await squat();
+        const other = await createUser(t);
+        const otherSession = await login(t.app, other.email, other.password);
+        const mail = sink.next('victim@example.com');
+        await request(t.app).post('/jts/email/verify/resend').set(CSRF).set('Authorization', `Bearer ${registered.bearerPass}`).expect(202);
+        const token = tokenOf(await mail, 'verify');
+        const res = await post('/jts/email/verify', { token }).set('Authorization', `Bearer ${otherSession.bearerPass}`);
+        expect(res.body).toEqual({ success: true, emailVerified: true, passwordReset: 'required' });
+        expect((await renew(t.app, again.stateProof)).status).toBe(401);
+        expect((await post('/jts/login', { email: 'victim@example.com', password: 'squatter password' })).status).toBe(401);
+        // The other account's session is untouched.
+        expect((await profile(t.app, otherSession.bearerPass)).status).toBe(200);
+      });
+
+      it('the registrant verifying with their own BearerPass keeps password and sessions', async () => {
+        const { registered, again, token } = await squat();
+        const res = await post('/jts/email/verify', { token }).set('Authorization', `Bearer ${registered.bearerPass}`);
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({ success: true, emailVerified: true, passwordReset: 'not_required' });
+        expect((await profile(t.app, registered.bearerPass)).status).toBe(200);
+        expect((await renew(t.app, again.stateProof)).status).toBe(200);
+        await login(t.app, 'victim@example.com', 'squatter password');
+        await expect(t.users.findByEmail('victim@example.com')).resolves.toMatchObject({ emailVerified: true, credentialEpoch: 0 });
+      });
+
+      it('a presented BearerPass that is not valid is refused as anywhere and does not spend the link', async () => {
+        const { registered, token } = await squat();
+        const malformed = await post('/jts/email/verify', { token }).set('Authorization', 'Bearer not.a.pass');
+        expect(malformed.status).toBe(400);
+        expect(malformed.body).toMatchObject({ error_code: 'JTS-400-01' });
+        await request(t.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${registered.stateProof}`).expect(200);
+        const ended = await post('/jts/email/verify', { token }).set('Authorization', `Bearer ${registered.bearerPass}`);
+        expect(ended.body).toMatchObject({ error_code: 'JTS-401-04' });
+        expect((await post('/jts/email/verify', { token })).status).toBe(200);
+      });
+
+      it('a second link after the address is verified changes nothing', async () => {
+        const { registered, token } = await squat();
+        const mail = sink.next('victim@example.com');
+        await request(t.app).post('/jts/email/verify/resend').set(CSRF).set('Authorization', `Bearer ${registered.bearerPass}`).expect(202);
+        const second = tokenOf(await mail, 'verify');
+        // The resend replaced the first link; the second, opened with the registrant's session, verifies.
+        expect((await post('/jts/email/verify', { token })).body).toMatchObject({ error: 'token_used' });
+        expect((await post('/jts/email/verify', { token: second }).set('Authorization', `Bearer ${registered.bearerPass}`)).body).toMatchObject({ passwordReset: 'not_required' });
+        expect((await profile(t.app, registered.bearerPass)).status).toBe(200);
+      });
     });
 
     it('refuses an expired verification link after 24 hours', async () => {
@@ -239,6 +316,19 @@ describe('email flows over real SMTP, PostgreSQL and Redis', () => {
       const again = await codeFor(squatter.email);
       expect((await post('/jts/login/code/verify', { email: squatter.email, code: again })).status).toBe(200);
       await expect(t.users.get(squatter.id)).resolves.toMatchObject({ credentialEpoch: 1 });
+    });
+
+    it('voids an outstanding code and verification link when the password changes (as supabase/auth#1489 does for its OTPs)', async () => {
+      const user = await createUser(t);
+      const session = await login(t.app, user.email, user.password);
+      const code = await codeFor(user.email);
+      const verifyMail = sink.next(user.email);
+      await request(t.app).post('/jts/email/verify/resend').set(CSRF).set('Authorization', `Bearer ${session.bearerPass}`).expect(202);
+      const link = tokenOf(await verifyMail, 'verify');
+      const change = await request(t.app).post('/jts/password').set(CSRF).set('Authorization', `Bearer ${session.bearerPass}`).send({ currentPassword: user.password, newPassword: 'changed meanwhile' });
+      expect(change.status).toBe(200);
+      expect((await post('/jts/login/code/verify', { email: user.email, code })).body).toEqual(refused('code_invalid', 'The code is wrong or no longer valid.'));
+      expect((await post('/jts/email/verify', { token: link })).body).toEqual(refused('token_voided', 'The password changed after this link was sent; ask for a new one.'));
     });
 
     it('kills a code after five wrong guesses: the right one then fails too', async () => {

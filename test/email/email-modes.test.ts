@@ -29,8 +29,23 @@ describe('email settings and limits', () => {
       expect(res.status).toBe(403);
       expect(res.body).toEqual(refused('email_unverified', 'Verify your email address first: a new link is on its way.'));
       expect(res.headers['set-cookie']).toBeUndefined();
-      await request(t.app).post('/jts/email/verify').set(CSRF).send({ token: tokenOf(await mail, 'verify') }).expect(200);
+      // With no session to show, the registrant shows the password: it is kept.
+      const verified = await request(t.app).post('/jts/email/verify').set(CSRF).send({ token: tokenOf(await mail, 'verify'), password: user.password });
+      expect(verified.body).toEqual({ success: true, emailVerified: true, passwordReset: 'not_required' });
       await login(t.app, user.email, user.password);
+    });
+
+    it('verifying without the password voids it (pre-hijacking); a wrong one is 401 and leaves the link usable', async () => {
+      t = await buildTestApp({ accounts: 'pglite', env: { SMTP_URL: sink.url, JTS_EMAIL_VERIFICATION: 'required' } });
+      const mail = sink.next('squatted@example.com');
+      await request(t.app).post('/jts/register').set(CSRF).send({ email: 'squatted@example.com', password: 'squatter password', name: 'Squatted' }).expect(403);
+      const token = tokenOf(await mail, 'verify');
+      const wrong = await request(t.app).post('/jts/email/verify').set(CSRF).send({ token, password: 'a guess at it' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body).toEqual(refused('invalid_credentials', 'Email or password is incorrect.'));
+      const res = await request(t.app).post('/jts/email/verify').set(CSRF).send({ token });
+      expect(res.body).toEqual({ success: true, emailVerified: true, passwordReset: 'required' });
+      expect((await request(t.app).post('/jts/login').set(CSRF).send({ email: 'squatted@example.com', password: 'squatter password' })).status).toBe(401);
     });
 
     it('creates the account at registration but opens no session until the address is verified', async () => {
@@ -39,7 +54,7 @@ describe('email settings and limits', () => {
       const res = await request(t.app).post('/jts/register').set(CSRF).send({ email: 'fresh@example.com', password: 'correct horse battery', name: 'Fresh' });
       expect(res.status).toBe(403);
       expect(res.body).toMatchObject({ error: 'email_unverified' });
-      await request(t.app).post('/jts/email/verify').set(CSRF).send({ token: tokenOf(await mail, 'verify') }).expect(200);
+      await request(t.app).post('/jts/email/verify').set(CSRF).send({ token: tokenOf(await mail, 'verify'), password: 'correct horse battery' }).expect(200);
       await login(t.app, 'fresh@example.com', 'correct horse battery');
     });
 

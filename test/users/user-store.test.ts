@@ -81,6 +81,20 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s user store', (kind)
     await expect(store.get(ada.id)).resolves.toMatchObject({ passwordHash: 'normalised' });
   });
 
+  it('discards a new user only while it is unchanged since creation, freeing its email', async () => {
+    const ada = user({ email: 'undo@example.com' });
+    await store.create(ada);
+    await expect(store.discardNew(ada.id, ada.version)).resolves.toBe(true);
+    await expect(store.get(ada.id)).resolves.toBeUndefined();
+    await expect(store.create(user({ email: 'undo@example.com' }))).resolves.toBe('created');
+    const bob = user({ email: 'kept@example.com' });
+    await store.create(bob);
+    await store.update(bob.id, { name: 'Changed' }, 2_000);
+    await expect(store.discardNew(bob.id, bob.version)).resolves.toBe(false);
+    await expect(store.get(bob.id)).resolves.toMatchObject({ name: 'Changed' });
+    await expect(store.discardNew('nobody', 1)).resolves.toBe(false);
+  });
+
   it('answers undefined for unknown ids and emails', async () => {
     await expect(store.get('nobody')).resolves.toBeUndefined();
     await expect(store.findByEmail('nobody@example.com')).resolves.toBeUndefined();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
-import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, registerBody, resetPasswordBody, tokenBody, updateUserBody } from '../body.js';
+import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, registerBody, resetPasswordBody, verifyEmailBody, updateUserBody } from '../body.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
 import { deviceId } from '../fields.js';
@@ -96,7 +96,7 @@ export const SCHEMAS: Json = {
   },
   EmailRequest: requestSchema(emailBody),
   ResetPasswordRequest: requestSchema(resetPasswordBody),
-  TokenRequest: requestSchema(tokenBody),
+  VerifyEmailRequest: requestSchema(verifyEmailBody),
   CodeSignInRequest: requestSchema(codeSignInBody),
   Credentials: {
     type: 'object',

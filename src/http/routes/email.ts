@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { sendJson } from '../../verifier/send-json.js';
-import { codeSignInBody, emailBody, parseBody, resetPasswordBody, tokenBody } from '../body.js';
+import { codeSignInBody, emailBody, parseBody, resetPasswordBody, verifyEmailBody } from '../body.js';
 import type { CookieSettings } from '../cookies.js';
 import { clientOf, sendCredentials } from '../credentials-response.js';
 import { bearerOf } from '../middleware/authenticate.js';
@@ -37,10 +37,19 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
     sendJson(res, 200, { success: true, revokedSessions: revoked });
   });
 
-  router.post('/email/verify', csrf, ...(limits.token ?? []), parseJson, async (req, res) => {
-    const { token } = parseBody(req, tokenBody);
-    await authServer.verifyEmail(token);
-    sendJson(res, 200, { success: true, emailVerified: true });
+  // A BearerPass is optional here: presented, it must be valid (401 as anywhere, the link is not
+  // spent); a session of the link's own account, or its password in the body, keeps the password
+  // (EmailFlows.verifyEmail).
+  // Express 5 awaits the returned promise of authenticate() and passes its rejection on.
+  const bearerIfPresented: RequestHandler = (req, res, next) => {
+    if (req.get('authorization') !== undefined) return deps.authenticate(req, res, next);
+    next();
+    return undefined;
+  };
+  router.post('/email/verify', csrf, ...(limits.token ?? []), bearerIfPresented, parseJson, async (req, res) => {
+    const { token, password } = parseBody(req, verifyEmailBody);
+    const { passwordReset } = await authServer.verifyEmail(token, { ...(req.jts ? { prn: req.jts.payload.prn } : {}), ...(password === undefined ? {} : { password }) });
+    sendJson(res, 200, { success: true, emailVerified: true, passwordReset });
   });
 
   const [resendIp, resendAccount] = mailLimits('mailResend');
