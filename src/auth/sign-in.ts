@@ -46,7 +46,7 @@ export class SignIn {
     assertVerified(this.deps, user);
     // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
     await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
-    const issued = await openSession(this.deps, user, client, 'login.succeeded');
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', ['pwd']);
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
   }
@@ -59,7 +59,7 @@ export class SignIn {
   async register(input: RegistrationInput, client: ClientContext): Promise<IssuedCredentials> {
     const user = await createAccount(this.deps, input);
     assertVerified(this.deps, user);
-    return openSession(this.deps, user, client, 'register');
+    return openSession(this.deps, user, client, 'register', ['pwd']);
   }
 }
 
