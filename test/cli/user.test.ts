@@ -213,7 +213,7 @@ describe('npm run user', () => {
     expect(run.stdout).toContain('imported 2, skipped 0 already in the accounts database, 1 whose email belongs to another account, 1 unreadable (of 4 in Redis)');
     await expect(users.get('old-1')).resolves.toMatchObject({ email: 'old1@example.com', permissions: ['read:profile', 'admin:access'], disabled: false, createdAt: 1000, passwordHash: hash });
     await expect(users.get('old-2')).resolves.toMatchObject({ disabled: true });
-    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0', version: '1', restriction: '0' });
+    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0', version: '1', restriction: '0', ev: '0' });
 
     const again = await userCli(['import-from-redis'], env);
     expect(again.stdout).toContain('imported 0, skipped 2 already in the accounts database');

@@ -32,9 +32,11 @@ local clock = redis.call('TIME')
 local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local deadline = tonumber(ARGV[12])
 if deadline > 0 and redisNow > deadline then return -1 end
+local mirrorEpoch = false
 if ARGV[10] ~= '' then
   local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled', 'epoch', 'ev')
   if user[1] ~= ARGV[10] or user[2] ~= '0' or (user[3] or '0') ~= ARGV[13] or (user[4] or '0') ~= ARGV[14] then return {5} end
+  mirrorEpoch = user[3]
 end
 
 local state = redis.call('HMGET', KEYS[1], 'st', 'g', 'ep')
@@ -43,7 +45,8 @@ if state[1] == 'c' then return {4} end
 -- A sign-in with the old password that raced a password change or reset (and slipped past its
 -- revocations) is still under the old epoch: it never renews past the change (review F2). A
 -- session from before 'ep' was stored has none and is left to those revocations.
-if state[3] and tonumber(redis.call('HGET', KEYS[4], 'epoch') or '0') > tonumber(state[3]) then
+if state[3] then mirrorEpoch = mirrorEpoch or redis.call('HGET', KEYS[4], 'epoch') end
+if state[3] and tonumber(mirrorEpoch or '0') > tonumber(state[3]) then
   redis.call('DEL', KEYS[1], KEYS[2])
   redis.call('ZREM', KEYS[3], ARGV[9])
   return {6}
