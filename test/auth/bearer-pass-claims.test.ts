@@ -2,7 +2,7 @@ import request from 'supertest';
 import { seconds } from '../../src/jts/clock';
 import { redisKeys } from '../../src/sessions/redis-keys';
 import { buildTestApp, createUser, type StoreKind, type TestApp } from '../support/test-app';
-import { CSRF, login, profile, renew, renewOk } from '../support/http';
+import { CSRF, login, profile, renew, renewOk, stateProofFrom } from '../support/http';
 import { codeOf, SmtpSink } from '../support/smtp-sink';
 
 /** The claims of a BearerPass, as any service reads them (the signature is checked elsewhere). */
@@ -141,23 +141,36 @@ describe('BearerPass sign-in claims after a sign-in by emailed code (redis, real
     await t.close();
   });
 
+  async function signInByCode(email: string) {
+    const mail = sink.next(email);
+    await request(t.app).post('/jts/login/code').set(CSRF).send({ email }).expect(202);
+    const code = codeOf(await mail);
+    const res = await request(t.app).post('/jts/login/code/verify').set(CSRF).send({ email, code });
+    expect(res.status).toBe(200);
+    return { bearerPass: (res.body as { bearerPass: string }).bearerPass, stateProof: stateProofFrom(res) ?? '' };
+  }
+
   it('says otp, and the address the code proved as verified, before and after renewals', async () => {
     const user = await createUser(t, { emailVerified: true });
-    const mail = sink.next(user.email);
-    await request(t.app).post('/jts/login/code').set(CSRF).send({ email: user.email }).expect(202);
-    const code = codeOf(await mail);
     const signedInAt = seconds(t.clock.now());
-    const res = await request(t.app).post('/jts/login/code/verify').set(CSRF).send({ email: user.email, code });
-    expect(res.status).toBe(200);
-    const bearerPass = (res.body as { bearerPass: string }).bearerPass;
-    expect(signInClaims(bearerPass)).toEqual({ amr: ['otp'], auth_time: signedInAt, email_verified: true, atm: 'pwd', ath: signedInAt });
-    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0] ?? '';
-    let stateProof = cookie.slice('jts_state_proof='.length).split(';')[0] ?? '';
+    const signedIn = await signInByCode(user.email);
+    expect(signInClaims(signedIn.bearerPass)).toEqual({ amr: ['otp'], auth_time: signedInAt, email_verified: true, atm: 'pwd', ath: signedInAt });
+    let { stateProof } = signedIn;
     for (let i = 0; i < 3; i++) {
       t.clock.advance(60_000);
       const renewed = await renewOk(t.app, stateProof);
       expect(signInClaims(renewed.bearerPass)).toEqual({ amr: ['otp'], auth_time: signedInAt, email_verified: true, atm: 'pwd', ath: signedInAt });
       stateProof = renewed.stateProof;
     }
+  });
+
+  it('opens the session of an unverified account’s first code sign-in under the epoch that sign-in moved to, so it renews', async () => {
+    // The first mailbox proof replaces the unproven password (an epoch bump) before the session opens.
+    const user = await createUser(t);
+    const signedIn = await signInByCode(user.email);
+    expect(signInClaims(signedIn.bearerPass)).toMatchObject({ amr: ['otp'], email_verified: true });
+    const renewed = await renewOk(t.app, signedIn.stateProof);
+    expect(signInClaims(renewed.bearerPass)).toMatchObject({ amr: ['otp'], email_verified: true });
+    expect((await profile(t.app, renewed.bearerPass)).status).toBe(200);
   });
 });
