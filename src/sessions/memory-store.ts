@@ -4,7 +4,7 @@ import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequ
 
 interface Entry {
   record: SessionRecord;
-  /** As create-2.lua stores them (undefined: a session from before they were, as tests write one). */
+  /** As create-2.lua stores them; amr undefined when created with none (Redis reads an empty list so too). */
   amr: string[] | undefined;
   credentialEpoch: number | undefined;
   expiresAt: number;
