@@ -5,7 +5,6 @@ import type { StateProofParts } from '../jts/state-proof.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, AuthServerSettings } from './context.js';
 import type { RenewedCredentials } from './credentials.js';
-import { isSuperseded } from './credential-epoch.js';
 import { deviceAccepted } from './device-binding.js';
 import type { RenewFacts } from './renew-facts.js';
 
@@ -79,12 +78,8 @@ export class Renewal {
       audit({ event: 'renew.rejected', reason: 'user_gone', prn, aid });
       throw new JtsError('JTS-401-04', { message: 'The account is disabled or no longer exists.' });
     }
-    if (isSuperseded(state.credentialEpoch, user.credentialEpoch)) {
-      renewFacts.delete(prn, aid);
-      await sessions.revoke(prn, aid);
-      audit({ event: 'renew.rejected', reason: 'credentials_changed', prn, aid });
-      throw new JtsError('JTS-401-04', { message: CREDENTIALS_CHANGED });
-    }
+    // A session signed in under an older credential epoch is refused by the rotation itself
+    // ('superseded'), atomically, whichever path took it there.
     // A session stored before amr was gets none in its tokens rather than a guess (README, "BearerPass claims").
     const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, amr: state.amr, emailVerified: user.emailVerified };
     renewFacts.set(prn, aid, facts);
@@ -137,7 +132,7 @@ export class Renewal {
       case 'missing':
         audit({ event: 'renew.rejected', reason: 'missing', prn, aid });
         throw new JtsError('JTS-401-04');
-      // The store deleted the session in the same step (the check of renewFromStore, made atomic).
+      // The store deleted the session in the same step.
       case 'superseded':
         audit({ event: 'renew.rejected', reason: 'credentials_changed', prn, aid });
         throw new JtsError('JTS-401-04', { message: CREDENTIALS_CHANGED });
