@@ -7,7 +7,8 @@
  *
  * Tokens from /jts/token (client credentials, token exchange) verify the same way with the
  * service's own audience; `req.jts.payload` then carries `atm`, `scope` and, for an exchange, `act`
- * (guard with `requireScopes`).
+ * (guard with `requireScopes`). A user's BearerPass also carries `amr` (RFC 8176), `auth_time` and
+ * `email_verified`, typed as optional claims of BearerPassClaims (README, "BearerPass claims").
  */
 export { createVerifier, type Verifier, type VerifierOptions } from './jts/remote-verifier.js';
 export { requireBearerPass } from './verifier/express.js';

@@ -11,7 +11,7 @@ export type AuditEvent =
   | { event: 'register'; prn: string; aid: string }
   | { event: 'renew'; prn: string; aid: string; generation: number }
   | { event: 'renew.grace'; prn: string; aid: string; generation: number }
-  | { event: 'renew.rejected'; reason: 'invalid' | 'missing' | 'compromised' | 'user_gone' | 'device_mismatch'; prn?: string; aid?: string }
+  | { event: 'renew.rejected'; reason: 'invalid' | 'missing' | 'compromised' | 'user_gone' | 'device_mismatch' | 'credentials_changed'; prn?: string; aid?: string }
   | { event: 'replay.detected'; prn: string; aid: string; presented: number; revoked: string[] }
   | { event: 'logout'; prn: string; aid: string; ended: boolean }
   | { event: 'logout.rejected'; reason: 'device_mismatch'; prn: string; aid: string }

@@ -50,18 +50,26 @@ export class CredentialMinter {
   }
 
   /**
-   * Signs a BearerPass for session `aid` of `prn`. `ath` is the session's creation (the sign-in
-   * it came from, not this renewal); `dfp` is present only for a device-bound session.
+   * Signs a BearerPass for session `aid` of `prn`. `ath` and `auth_time` (OIDC Core §2, RFC 9068)
+   * are the session's creation — the sign-in it came from, not this renewal — and `amr` (RFC 8176)
+   * how that sign-in was made, so a renewal copies both; `amr` is absent only for a session stored
+   * before it was (no guess). `email_verified` is the account's at this mint. `dfp` is present
+   * only for a device-bound session.
    */
   bearerPass(prn: string, aid: string, facts: RenewFacts): MintedBearerPass {
+    const authTime = seconds(facts.createdAt);
     return this.options.mint({
       prn,
       aid,
       perm: facts.permissions,
+      // JTS.md's own claim stays as it was for existing consumers; amr says more.
       atm: 'pwd',
-      ath: seconds(facts.createdAt),
+      ath: authTime,
       spl: this.spl,
       ...(facts.deviceHash === undefined ? {} : { dfp: facts.deviceHash }),
+      ...(facts.amr === undefined ? {} : { amr: [...facts.amr] }),
+      auth_time: authTime,
+      email_verified: facts.emailVerified,
     });
   }
 

@@ -145,7 +145,7 @@ export class EmailFlows {
     const verified = user.emailVerified ? user : await this.firstMailboxProof(user);
     // Redis may have come back empty: the mirror renewals read is rebuilt here, as at a password login.
     await sessions.putUser(verified.id, securityOf(verified), { mode: 'absent' });
-    const issued = await openSession(this.deps, verified, client, 'login.succeeded');
+    const issued = await openSession(this.deps, verified, client, 'login.succeeded', ['otp']);
     await confirmCredentialsStillValid(this.deps, verified, issued);
     return issued;
   }

@@ -2,17 +2,18 @@ import type { SessionStore, UserSecurity } from '../sessions/types.js';
 import type { User, UserChange, UserPatch, UserSearch, UserStore, WriteOptions, WriteResult } from '../users/types.js';
 
 /** What the hot paths mirror of a user. */
-export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'credentialEpoch' | 'version' | 'email' | 'name'>): UserSecurity {
-  return { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, profile: { email: user.email, name: user.name } };
+export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'credentialEpoch' | 'version' | 'emailVerified' | 'email' | 'name'>): UserSecurity {
+  return { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, profile: { email: user.email, name: user.name } };
 }
 
 /**
  * The stricter of a record and what a change makes of it, at the version the change will write:
- * disabled if either is (a deletion is), only the permissions both grant, the new credential epoch.
+ * disabled if either is (a deletion is), only the permissions both grant, the new credential epoch,
+ * the address verified only if both say so.
  */
 function restrictionOf(before: User, change: UserChange): UserSecurity {
   const version = before.version + 1;
-  if (change === 'delete') return { disabled: true, permissions: [], credentialEpoch: before.credentialEpoch, version };
+  if (change === 'delete') return { disabled: true, permissions: [], credentialEpoch: before.credentialEpoch, version, emailVerified: false };
   // The profile is not security state: the restriction keeps the one stored until the row is written.
   const { patch } = change;
   const permissions = patch.permissions ?? before.permissions;
@@ -21,6 +22,7 @@ function restrictionOf(before: User, change: UserChange): UserSecurity {
     permissions: before.permissions.filter((permission) => permissions.includes(permission)),
     credentialEpoch: before.credentialEpoch + (patch.passwordHash === undefined ? 0 : 1),
     version,
+    emailVerified: before.emailVerified && (patch.emailVerified ?? true),
   };
 }
 

@@ -2,16 +2,21 @@
  * What a renewal mints its BearerPass from, remembered per session so the next renewal can skip
  * reading the session and the user and go straight to the rotate step (one Redis round trip, not
  * two). Nothing here is trusted on its own:
- * - createdAt and deviceHash never change for an aid, and aids are never reused;
- * - permissions and the credential epoch can change, so the rotation is made conditional on them
- *   (SessionStore.rotateConfirmingUser), and the store refuses it atomically when the user's
- *   mirror changed, was disabled or is gone.
+ * - createdAt (the sign-in's auth_time), deviceHash and amr never change for an aid, and aids are
+ *   never reused;
+ * - permissions, the credential epoch and emailVerified can change, so the rotation is made
+ *   conditional on them (SessionStore.rotateConfirmingUser), and the store refuses it atomically
+ *   when the user's mirror changed, was disabled or is gone.
  */
 export interface RenewFacts {
+  /** Ms since the epoch: the session's creation, which is the sign-in. */
   createdAt: number;
   deviceHash: string | undefined;
   permissions: string[];
   credentialEpoch: number;
+  /** RFC 8176 values of the sign-in; undefined for a session stored before they were. */
+  amr: readonly string[] | undefined;
+  emailVerified: boolean;
 }
 
 /** About 2 MB. Past it, the least recently renewed sessions simply take the full path. */

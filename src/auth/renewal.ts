@@ -31,7 +31,8 @@ export class Renewal {
 
   /**
    * Errors: `JTS-401-03` (not a StateProof of ours: no store round trip), `JTS-401-04` (session
-   * ended, or its user disabled or gone), `JTS-401-05` (replay, or a session already
+   * ended, its user disabled or gone, or signed in under a credential epoch a password change or
+   * reset has since passed: the session is deleted), `JTS-401-05` (replay, or a session already
    * compromised), `JTS-401-06` (another device than the one bound), `service_unavailable`.
    */
   async renew(stateProof: unknown, client: ClientContext): Promise<RenewedCredentials> {
@@ -77,7 +78,10 @@ export class Renewal {
       audit({ event: 'renew.rejected', reason: 'user_gone', prn, aid });
       throw new JtsError('JTS-401-04', { message: 'The account is disabled or no longer exists.' });
     }
-    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch };
+    // A session signed in under an older credential epoch is refused by the rotation itself
+    // ('superseded'), atomically, whichever path took it there.
+    // A session stored before amr was gets none in its tokens rather than a guess (README, "BearerPass claims").
+    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, amr: state.amr, emailVerified: user.emailVerified };
     renewFacts.set(prn, aid, facts);
     return this.rotate(parts, facts, 'user-was-read');
   }
@@ -128,9 +132,15 @@ export class Renewal {
       case 'missing':
         audit({ event: 'renew.rejected', reason: 'missing', prn, aid });
         throw new JtsError('JTS-401-04');
+      // The store deleted the session in the same step.
+      case 'superseded':
+        audit({ event: 'renew.rejected', reason: 'credentials_changed', prn, aid });
+        throw new JtsError('JTS-401-04', { message: CREDENTIALS_CHANGED });
     }
   }
 }
+
+const CREDENTIALS_CHANGED = 'The password changed after this session signed in.';
 
 /**
  * Seconds the grace window's BearerPass has left at `now` (ms), from its own `exp`. The token

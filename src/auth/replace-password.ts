@@ -9,7 +9,8 @@ export type ReplacePasswordDeps = Pick<AuthContext, 'users' | 'sessions' | 'cloc
  * refused, outstanding reset links are void) and ends every session of `prn` but `keepAid`.
  * Sessions end before the write, so a change that fails half-way (503) has ended them rather than
  * left them renewing on a password that changed; and again after it, for a sign-in with the old
- * password that raced the write. Resolves to the ended aids. Audits `password.changed` or
+ * password that raced the write (one that slips past both is refused at its first renewal by its
+ * credential epoch). The kept session is moved to the new epoch. Resolves to the ended aids. Audits `password.changed` or
  * `password.reset`, then `session.revoked` with `reason`.
  */
 export async function replacePassword(
@@ -19,9 +20,13 @@ export async function replacePassword(
   options: { keepAid?: string; reason: 'password_change' | 'password_reset' },
 ): Promise<string[]> {
   const { users, sessions, clock, audit, renewFacts } = deps;
-  const before = await sessions.revokeAll(prn, options.keepAid);
-  await users.update(prn, patch, clock.now());
-  const ended = [...before, ...(await sessions.revokeAll(prn, options.keepAid))];
+  const { keepAid } = options;
+  // The kept session made this change: it moves to the new credential epoch with it, before the
+  // mirror does (so no renewal of it in between is refused as a sign-in the change outdated).
+  const current = keepAid === undefined ? undefined : await users.get(prn);
+  const before = await sessions.revokeAll(prn, keepAid, current && current.credentialEpoch + 1);
+  const written = await users.update(prn, patch, clock.now());
+  const ended = [...before, ...(await sessions.revokeAll(prn, keepAid, keepAid === undefined ? undefined : written?.credentialEpoch))];
   renewFacts.forget(prn, ended);
   audit({ event: options.reason === 'password_change' ? 'password.changed' : 'password.reset', prn });
   if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: options.reason });

@@ -47,14 +47,19 @@ export class JTSResourceServer {
     return { payload: result.payload, header: result.header, bearerPass };
   }
 
-  /** With revocation checking on, the token's session must still be alive. */
+  /**
+   * With revocation checking on, the token's session must still be alive, and not signed in under
+   * a credential epoch the user's has since passed (review F2; the session and the user's mirror
+   * are read together, one round trip). Errors: `JTS-401-04`, `JTS-401-05`, `service_unavailable`.
+   */
   async assertSessionAlive(payload: BearerPassClaims): Promise<void> {
     if (this.options.revocationCheck === 'off') return;
     // Ids this server never issues cannot name a live session; they never reach a store key.
     if (!ID_PATTERN.test(payload.prn) || !ID_PATTERN.test(payload.aid)) throw new JtsError('JTS-401-04');
     let state;
+    let user;
     try {
-      state = await this.options.sessions.state(payload.prn, payload.aid);
+      ({ session: state, user } = await this.options.sessions.sessionAndUser(payload.prn, payload.aid));
     } catch (error) {
       if (!(error instanceof StoreError) || this.options.onStoreError === 'deny') throw error;
       // Failing open is an explicit, configured choice (JTS_REVOCATION_ON_STORE_ERROR=allow), never silent.
@@ -63,5 +68,9 @@ export class JTSResourceServer {
     }
     if (state.state === 'missing') throw new JtsError('JTS-401-04');
     if (state.state === 'compromised') throw new JtsError('JTS-401-05');
+    // Signed in under a credential epoch a password change or reset has passed (review F2; the rule
+    // of rotate-4.lua). A session stored before sessions kept their epoch has none. Refused, not
+    // deleted: verification writes nothing; the session's next renewal deletes it.
+    if (user && state.credentialEpoch !== undefined && user.credentialEpoch > state.credentialEpoch) throw new JtsError('JTS-401-04');
   }
 }

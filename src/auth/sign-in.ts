@@ -46,7 +46,7 @@ export class SignIn {
     assertVerified(this.deps, user);
     // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
     await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
-    const issued = await openSession(this.deps, user, client, 'login.succeeded');
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', ['pwd']);
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
   }
@@ -60,7 +60,7 @@ export class SignIn {
     const user = await createAccount(this.deps, input);
     assertVerified(this.deps, user);
     try {
-      return await openSession(this.deps, user, client, 'register');
+      return await openSession(this.deps, user, client, 'register', ['pwd']);
     } catch (error) {
       // No session, no account: undone, so the client's retry registers instead of meeting email_taken.
       await this.deps.users.discardNew(user.id, user.version);

@@ -4,6 +4,9 @@ import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequ
 
 interface Entry {
   record: SessionRecord;
+  /** As create-2.lua stores them; amr undefined when created with none (Redis reads an empty list so too). */
+  amr: string[] | undefined;
+  credentialEpoch: number | undefined;
   expiresAt: number;
   /** Set when a replay was detected: the record is kept only to answer JTS-401-05. */
   compromised: boolean;
@@ -24,7 +27,7 @@ export class MemorySessionStore implements SessionStore {
   sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }> {
     return this.state(prn, aid).then((session) => {
       const user = this.mirrors.get(prn);
-      return { session, user: user && { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version } };
+      return { session, user: user && { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified } };
     });
   }
 
@@ -34,7 +37,7 @@ export class MemorySessionStore implements SessionStore {
     const mode = options.mode ?? 'newer';
     if (stored !== undefined && (mode === 'absent' || (!(mode === 'repair' && stored.restriction) && user.version < stored.version))) return Promise.resolve(false);
     const profile = user.profile ?? stored?.profile;
-    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, restriction: options.restriction ?? false, ...(profile && { profile: { ...profile } }) });
+    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, restriction: options.restriction ?? false, ...(profile && { profile: { ...profile } }) });
     return Promise.resolve(true);
   }
 
@@ -64,8 +67,11 @@ export class MemorySessionStore implements SessionStore {
       sessions.delete(oldest.record.aid);
       evicted.push(oldest.record.aid);
     }
+    const { amr, credentialEpoch, ...record } = session;
     sessions.set(session.aid, {
-      record: { ...session, generation: 1, lastActiveAt: options.now },
+      record: { ...record, generation: 1, lastActiveAt: options.now },
+      amr: amr.length === 0 ? undefined : [...amr],
+      credentialEpoch,
       expiresAt: options.now + options.lifetimeMs,
       compromised: false,
       grace: undefined,
@@ -77,7 +83,8 @@ export class MemorySessionStore implements SessionStore {
     const entry = this.live(prn).get(aid);
     if (!entry) return Promise.resolve({ state: 'missing' });
     if (entry.compromised) return Promise.resolve({ state: 'compromised' });
-    return Promise.resolve({ state: 'active', generation: entry.record.generation, createdAt: entry.record.createdAt, deviceHash: entry.record.deviceHash });
+    const { record } = entry;
+    return Promise.resolve({ state: 'active', generation: record.generation, createdAt: record.createdAt, deviceHash: record.deviceHash, amr: entry.amr && [...entry.amr], credentialEpoch: entry.credentialEpoch });
   }
 
   rotate(request: RotateRequest): Promise<RotateResult> {
@@ -85,6 +92,11 @@ export class MemorySessionStore implements SessionStore {
     const entry = sessions.get(request.aid);
     if (!entry) return Promise.resolve({ outcome: 'missing' });
     if (entry.compromised) return Promise.resolve({ outcome: 'compromised' });
+    // The rule of rotate-4.lua (review F2): a sign-in under an older credential epoch ends here.
+    if (entry.credentialEpoch !== undefined && (this.mirrors.get(request.prn)?.credentialEpoch ?? 0) > entry.credentialEpoch) {
+      sessions.delete(request.aid);
+      return Promise.resolve({ outcome: 'superseded' });
+    }
     const current = entry.record.generation;
     if (request.presented === current) {
       entry.record.generation = current + 1;
@@ -118,8 +130,10 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(true);
   }
 
-  revokeAll(prn: string, keepAid?: string): Promise<string[]> {
+  revokeAll(prn: string, keepAid?: string, keepEpoch?: number): Promise<string[]> {
     const sessions = this.live(prn);
+    const kept = keepAid === undefined ? undefined : sessions.get(keepAid);
+    if (kept && !kept.compromised && keepEpoch !== undefined) kept.credentialEpoch = keepEpoch;
     const ended: string[] = [];
     for (const [aid, entry] of sessions) {
       if (aid === keepAid || entry.compromised) continue;
@@ -140,6 +154,7 @@ export class MemorySessionStore implements SessionStore {
       user !== undefined &&
       !user.disabled &&
       user.credentialEpoch === expected.credentialEpoch &&
+      user.emailVerified === expected.emailVerified &&
       user.permissions.length === permissions.length &&
       user.permissions.every((p, i) => p === permissions[i])
     );

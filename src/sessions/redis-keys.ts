@@ -11,7 +11,7 @@ import type { UserProfile, UserSecurity } from './types.js';
  * replay, or list sessions, atomically, on a single Redis, Sentinel or Cluster alike.
  */
 export interface RedisKeys {
-  /** The user's security mirror (see UserSecurity): fields permissions, disabled, epoch. */
+  /** The user's security mirror (see UserSecurity): USER_MIRROR_FIELDS and USER_PROFILE_FIELDS. */
   userMirror(prn: string): string;
   /**
    * 0.1 kept whole user records in Redis: this set of their ids and, at userMirror(id), a hash with
@@ -48,9 +48,23 @@ export function redisKeys(prefix: string): RedisKeys {
  * Field names of the user mirror hash, as rotate-4.lua and put-user-1.lua read them. `version` is
  * the account row's version (users.version): put-user-1.lua never lets an older one replace a
  * newer one. `restriction` is '1' while the mirror holds the stricter state written before a SQL
- * write (see MirroredUserStore), '0' once it holds a row as written.
+ * write (see MirroredUserStore), '0' once it holds a row as written. `ev` is users.email_verified
+ * ('1' | '0'), read by every renewal for the BearerPass's `email_verified`.
  */
-export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch', 'version', 'restriction'] as const;
+export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch', 'version', 'restriction', 'ev'] as const;
+
+/**
+ * Fields of a session hash the server reads besides its scripts' own: state ('a' active, 'c'
+ * compromised), generation, created (ms: also the sign-in's auth_time), device hash, `am` (the
+ * sign-in's RFC 8176 amr values, comma-separated) and `ep` (the credential epoch it was signed in
+ * under). A session written before `am`/`ep` existed has neither.
+ */
+export const SESSION_STATE_FIELDS = ['st', 'g', 'c', 'dh', 'am', 'ep'] as const;
+
+/** amr values as a session hash keeps them: RFC 8176 values are short tokens without commas. */
+export function encodeAmr(amr: readonly string[]): string {
+  return amr.join(',');
+}
 
 /**
  * The profile fields of the same hash (UserProfile), read only by `GET /api/profile`; 0.1's user
@@ -59,7 +73,7 @@ export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch', 'version'
 export const USER_PROFILE_FIELDS = ['email', 'name'] as const;
 
 /** USER_MIRROR_FIELDS then USER_PROFILE_FIELDS, as put-user-1.lua takes them ('' profile: none given). */
-export type EncodedUserMirror = [permissions: string, disabled: string, epoch: string, version: string, restriction: string, email: string, name: string];
+export type EncodedUserMirror = [permissions: string, disabled: string, epoch: string, version: string, restriction: string, emailVerified: string, email: string, name: string];
 
 /**
  * How put-user-1.lua decides whether to write: `absent` only where there is no mirror (the rebuild
@@ -78,7 +92,7 @@ export function encodePermissions(permissions: readonly string[]): string {
 
 /** The mirror's fields in EncodedUserMirror order. */
 export function encodeUserMirror(user: UserSecurity, restriction: boolean): EncodedUserMirror {
-  return [encodePermissions(user.permissions), user.disabled ? '1' : '0', String(user.credentialEpoch), String(user.version), restriction ? '1' : '0', user.profile?.email ?? '', user.profile?.name ?? ''];
+  return [encodePermissions(user.permissions), user.disabled ? '1' : '0', String(user.credentialEpoch), String(user.version), restriction ? '1' : '0', user.emailVerified ? '1' : '0', user.profile?.email ?? '', user.profile?.name ?? ''];
 }
 
 /** A profile read with HMGET in USER_PROFILE_FIELDS order; undefined when the mirror has none. */
@@ -91,10 +105,12 @@ export function decodeUserProfile(fields: readonly (string | null)[]): UserProfi
 /**
  * A mirror read with HMGET in USER_MIRROR_FIELDS order; undefined when there is none. A mirror
  * written before versions existed (0.1's user hash, or this release's predecessor) reads as
- * epoch and version 0.
+ * epoch and version 0. One written before `ev` existed reads as not verified: the hot paths never
+ * ask SQL, and `false` only under-claims (a service that requires a verified address refuses
+ * until the next write of the account, a sign-in after Redis lost it, or `npm run user -- resync`).
  */
-export function decodeUserMirror(fields: readonly (string | null)[]): { disabled: boolean; permissions: string[]; credentialEpoch: number; version: number } | undefined {
-  const [permissions, disabled, epoch, version] = fields;
+export function decodeUserMirror(fields: readonly (string | null)[]): Omit<UserSecurity, 'profile'> | undefined {
+  const [permissions, disabled, epoch, version, , emailVerified] = fields;
   if (permissions === null || permissions === undefined || disabled === null || disabled === undefined) return undefined;
-  return { permissions: JSON.parse(permissions) as string[], disabled: disabled !== '0', credentialEpoch: Number(epoch ?? 0), version: Number(version ?? 0) };
+  return { permissions: JSON.parse(permissions) as string[], disabled: disabled !== '0', credentialEpoch: Number(epoch ?? 0), version: Number(version ?? 0), emailVerified: emailVerified === '1' };
 }

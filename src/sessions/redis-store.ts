@@ -5,7 +5,7 @@ import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import { decodeUserMirror, decodeUserProfile, encodePermissions, encodeUserMirror, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
+import { decodeUserMirror, decodeUserProfile, encodeAmr, encodePermissions, encodeUserMirror, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
 import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
 
 export interface RedisSessionStoreOptions {
@@ -74,19 +74,21 @@ export class RedisSessionStore implements SessionStore {
         session.ipPrefix,
         session.deviceHash ?? '',
         deadline,
+        encodeAmr(session.amr),
+        session.credentialEpoch,
       );
       return { evicted: this.inTime(evicted) };
     });
   }
 
   state(prn: string, aid: string): Promise<SessionState> {
-    return guardStore(async () => toSessionState(await this.redis.hmget(this.keys.session(prn, aid), 'st', 'g', 'c', 'dh')));
+    return guardStore(async () => toSessionState(await this.redis.hmget(this.keys.session(prn, aid), ...SESSION_STATE_FIELDS)));
   }
 
   sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }> {
     return guardStore(async () => {
       // Two reads in one slot; auto-pipelining sends them in one round trip.
-      const [session, user] = await Promise.all([this.redis.hmget(this.keys.session(prn, aid), 'st', 'g', 'c', 'dh'), this.redis.hmget(this.keys.userMirror(prn), ...USER_MIRROR_FIELDS)]);
+      const [session, user] = await Promise.all([this.redis.hmget(this.keys.session(prn, aid), ...SESSION_STATE_FIELDS), this.redis.hmget(this.keys.userMirror(prn), ...USER_MIRROR_FIELDS)]);
       return { session: toSessionState(session), user: decodeUserMirror(user) };
     });
   }
@@ -136,6 +138,7 @@ export class RedisSessionStore implements SessionStore {
         sentAt,
         deadline,
         user ? user.credentialEpoch : 0,
+        user?.emailVerified === true ? '1' : '0',
       );
       return toRotateResult(this.inTime(reply));
     });
@@ -171,10 +174,10 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  revokeAll(prn: string, keepAid?: string): Promise<string[]> {
+  revokeAll(prn: string, keepAid?: string, keepEpoch?: number): Promise<string[]> {
     const { keys } = this;
     const { deadline } = this.schedule();
-    return guardStore(async () => this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline)));
+    return guardStore(async () => this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline, keepEpoch ?? '')));
   }
 
   ping(): Promise<void> {
@@ -189,8 +192,19 @@ function configuredCommandTimeout(redis: RedisClient): number | undefined {
   return redis instanceof Cluster ? redis.options.redisOptions?.commandTimeout : redis.options.commandTimeout;
 }
 
-function toSessionState([st, generation, createdAt, deviceHash]: (string | null)[]): SessionState {
-  if (st === 'a') return { state: 'active', generation: Number(generation), createdAt: Number(createdAt), deviceHash: deviceHash ?? undefined };
+/** A session hash read with HMGET in SESSION_STATE_FIELDS order. */
+function toSessionState([st, generation, createdAt, deviceHash, amr, epoch]: (string | null)[]): SessionState {
+  if (st === 'a') {
+    return {
+      state: 'active',
+      generation: Number(generation),
+      createdAt: Number(createdAt),
+      deviceHash: deviceHash ?? undefined,
+      // Absent in a session written before they were stored (and '' is no amr value either).
+      amr: amr === null || amr === undefined || amr === '' ? undefined : amr.split(','),
+      credentialEpoch: epoch === null || epoch === undefined ? undefined : Number(epoch),
+    };
+  }
   if (st === 'c') return { state: 'compromised' };
   return { state: 'missing' };
 }
@@ -208,6 +222,8 @@ function toRotateResult(reply: unknown[]): RotateResult {
       return { outcome: 'compromised' };
     case 5:
       return { outcome: 'stale' };
+    case 6:
+      return { outcome: 'superseded' };
     case 0:
       return { outcome: 'missing' };
     default:

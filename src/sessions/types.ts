@@ -17,10 +17,23 @@ export interface SessionRecord {
   deviceHash: string | undefined;
 }
 
-export type NewSession = Omit<SessionRecord, 'generation' | 'lastActiveAt'>;
+/**
+ * A session as sign-in creates it. `createdAt` is also the sign-in's `auth_time` (OIDC Core §2):
+ * the session is created the moment the credential was checked, so it is not stored twice.
+ */
+export type NewSession = Omit<SessionRecord, 'generation' | 'lastActiveAt'> & {
+  /** How the user signed in: RFC 8176 `amr` values, e.g. `['pwd']`, `['otp']`. Stored, never changed. */
+  amr: readonly string[];
+  /** The user's credential epoch the sign-in was checked under (see UserSecurity.credentialEpoch). */
+  credentialEpoch: number;
+};
 
+/**
+ * An active session also says how it was signed in. `amr` and `credentialEpoch` are undefined for
+ * a session written by a build before they were stored (it renews; see Renewal).
+ */
 export type SessionState =
-  | { state: 'active'; generation: number; createdAt: number; deviceHash: string | undefined }
+  | { state: 'active'; generation: number; createdAt: number; deviceHash: string | undefined; amr: string[] | undefined; credentialEpoch: number | undefined }
   | { state: 'compromised' }
   | { state: 'missing' };
 
@@ -50,6 +63,8 @@ export interface UserSecurity {
   credentialEpoch: number;
   /** The account row's version (see User.version): an older one never replaces a newer one. */
   version: number;
+  /** users.email_verified; a mirror written before it was mirrored reads as false (see decodeUserMirror). */
+  emailVerified: boolean;
   /**
    * What `GET /api/profile` shows, mirrored so that the demo API never waits on SQL either. Always
    * written; undefined when read from a mirror written before it was (the reader then asks SQL).
@@ -72,7 +87,7 @@ export interface PutUserOptions {
 }
 
 /** What a rotation from remembered facts expects the user to be (see rotateConfirmingUser). */
-export type ExpectedUser = Pick<UserSecurity, 'permissions' | 'credentialEpoch'>;
+export type ExpectedUser = Pick<UserSecurity, 'permissions' | 'credentialEpoch' | 'emailVerified'>;
 
 export type RotateResult =
   | { outcome: 'rotated'; generation: number }
@@ -82,6 +97,11 @@ export type RotateResult =
   | { outcome: 'compromised' }
   /** Only from rotateConfirmingUser, when the user's mirror no longer matches what was expected. */
   | { outcome: 'stale' }
+  /**
+   * The user's credential epoch moved past the one the session was signed in under (a password
+   * change or reset it raced): the session has been deleted, nothing was rotated.
+   */
+  | { outcome: 'superseded' }
   | { outcome: 'missing' };
 
 export interface CreateResult {
@@ -101,7 +121,8 @@ export interface SessionStore {
   rotate(request: RotateRequest): Promise<RotateResult>;
   /**
    * The session-plus-user rotation of the fast path: rotates only while the user's mirror exists,
-   * is enabled, holds exactly `user.permissions` (in order) and has `user.credentialEpoch`;
+   * is enabled, holds exactly `user.permissions` (in order), `user.credentialEpoch` and
+   * `user.emailVerified`;
    * otherwise 'stale', with nothing written — decided in the same atomic step as the rotation.
    */
   rotateConfirmingUser(request: RotateRequest, user: ExpectedUser): Promise<RotateResult>;
@@ -121,7 +142,11 @@ export interface SessionStore {
   list(prn: string, now: number): Promise<SessionRecord[]>;
   /** True when the session existed. */
   revoke(prn: string, aid: string): Promise<boolean>;
-  /** Ends every session of the user except `keepAid`; returns the ended aids. */
-  revokeAll(prn: string, keepAid?: string): Promise<string[]>;
+  /**
+   * Ends every session of the user except `keepAid`; returns the ended aids. With `keepEpoch`, the
+   * kept session (if live) is re-signed-in under that credential epoch (a password change keeps
+   * the session that made it, which must outlive its own epoch bump).
+   */
+  revokeAll(prn: string, keepAid?: string, keepEpoch?: number): Promise<string[]>;
   ping(): Promise<void>;
 }

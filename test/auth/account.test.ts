@@ -14,7 +14,7 @@ describe('Account.changePassword', () => {
     f = await authFixture();
     const { user, password } = await f.addUser();
     const opened = [];
-    for (let i = 0; i < sessions; i++) opened.push(await openSession(f.context, user, {}, 'login.succeeded'));
+    for (let i = 0; i < sessions; i++) opened.push(await openSession(f.context, user, {}, 'login.succeeded', ['pwd']));
     f.audits.length = 0;
     return { user, password, current: opened[0]!, others: opened.slice(1) };
   }

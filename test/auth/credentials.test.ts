@@ -28,19 +28,29 @@ describe('CredentialMinter', () => {
   it('mints a BearerPass from the session’s facts: permissions, sign-in time and policy', async () => {
     const { clock, credentials, verify } = await minter();
     clock.advance(3_600_000);
-    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: undefined, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0 });
+    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: undefined, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0, amr: ['otp'], emailVerified: true });
     const result = verify(minted.token);
     expect(result.ok).toBe(true);
     expect(result.ok && result.payload).toMatchObject({ prn: 'p1', aid: 'a1', perm: ['read:profile', 'admin:access'], atm: 'pwd', ath: seconds(CREATED), spl: 'max:3', iat: seconds(clock.now()) });
+    // RFC 8176 / OIDC Core §2: how and when the user signed in (an hour before this mint), not the mint.
+    expect(result.ok && result.payload).toMatchObject({ amr: ['otp'], auth_time: seconds(CREATED), email_verified: true });
     expect(result.ok && result.payload).not.toHaveProperty('dfp');
     expect(minted.expiresIn).toBe(300);
   });
 
   it('puts the device hash in `dfp` for a device-bound session', async () => {
     const { credentials, verify } = await minter();
-    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: 'hash-of-device', permissions: [], credentialEpoch: 0 });
+    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: 'hash-of-device', permissions: [], credentialEpoch: 0, amr: ['pwd'], emailVerified: false });
     const result = verify(minted.token);
     expect(result.ok && result.payload.dfp).toBe('hash-of-device');
+  });
+
+  it('leaves amr out, rather than guess, for a session stored before amr was; auth_time and email_verified stay', async () => {
+    const { credentials, verify } = await minter();
+    const minted = credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: undefined, permissions: [], credentialEpoch: 0, amr: undefined, emailVerified: false });
+    const result = verify(minted.token);
+    expect(result.ok && result.payload).not.toHaveProperty('amr');
+    expect(result.ok && result.payload).toMatchObject({ auth_time: seconds(CREATED), email_verified: false });
   });
 
   it('issues the StateProof of the given generation with the BearerPass it is handed', async () => {

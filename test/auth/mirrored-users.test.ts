@@ -41,9 +41,9 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
   it('mirrors a new account, every change, and a password change as a new credential epoch', async () => {
     const user = ada();
     await users.create(user);
-    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0, version: 1 });
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0, version: 1, emailVerified: false });
     await users.update(user.id, { permissions: ['read:profile', 'admin:access'] }, 2_000);
-    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0, version: 2 });
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0, version: 2, emailVerified: false });
     await users.update(user.id, { passwordHash: 'h2' }, 3_000);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ credentialEpoch: 1 });
     await users.update(user.id, { disabled: true }, 4_000);
@@ -64,7 +64,7 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     // PostgreSQL wins: resync rewrites the mirror from it.
     records.failing = false;
     await expect(users.resync()).resolves.toBe(1);
-    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0, version: 1 });
+    await expect(mirrorOf(user.id)).resolves.toEqual({ disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 0, version: 1, emailVerified: false });
   });
 
   it('serves the profile from the mirror, follows a change at once, and asks the records only for a mirror without one', async () => {
@@ -79,7 +79,7 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     expect(get).not.toHaveBeenCalled();
     // A mirror written before profiles were mirrored: the records answer.
     await sessions.removeUser(user.id);
-    await sessions.putUser(user.id, { disabled: false, permissions: [], credentialEpoch: 0, version: 2 });
+    await sessions.putUser(user.id, { disabled: false, permissions: [], credentialEpoch: 0, version: 2, emailVerified: false });
     await expect(users.profile(user.id)).resolves.toEqual({ id: user.id, email: 'ada@example.com', name: 'Ada L.' });
     expect(get).toHaveBeenCalledTimes(1);
     await expect(users.profile('no-such-user')).resolves.toBeUndefined();
@@ -91,7 +91,7 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     await expect(mirrorOf(user.id)).resolves.toBeUndefined();
     await users.ensureMirror(user);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: false });
-    await sessions.putUser(user.id, { disabled: true, permissions: [], credentialEpoch: 0, version: 1 });
+    await sessions.putUser(user.id, { disabled: true, permissions: [], credentialEpoch: 0, version: 1, emailVerified: false });
     await users.ensureMirror(user);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: true });
   });

@@ -13,7 +13,7 @@ describe('openSession', () => {
   it('creates a session described by its client and hands out generation 1 of its credentials', async () => {
     f = await authFixture();
     const { user } = await f.addUser({ permissions: ['read:profile', 'write:notes'] });
-    const issued = await openSession(f.context, user, { userAgent: FIREFOX, ip: '203.0.113.77' }, 'login.succeeded');
+    const issued = await openSession(f.context, user, { userAgent: FIREFOX, ip: '203.0.113.77' }, 'login.succeeded', ['pwd']);
 
     expect(f.context.stateProofs.parse(issued.stateProof)).toEqual({ prn: user.id, aid: issued.aid, generation: 1 });
     expect(issued).toMatchObject({ prn: user.id, expiresIn: 300, stateProofMaxAge: 604_800 });
@@ -27,14 +27,14 @@ describe('openSession', () => {
   it('remembers the new session’s renewal facts, so its first renewal can skip the reads', async () => {
     f = await authFixture();
     const { user } = await f.addUser();
-    const issued = await openSession(f.context, user, {}, 'login.succeeded');
-    expect(f.context.renewFacts.get(user.id, issued.aid)).toEqual({ createdAt: f.clock.now(), deviceHash: undefined, permissions: user.permissions, credentialEpoch: 0 });
+    const issued = await openSession(f.context, user, {}, 'login.succeeded', ['pwd']);
+    expect(f.context.renewFacts.get(user.id, issued.aid)).toEqual({ createdAt: f.clock.now(), deviceHash: undefined, permissions: user.permissions, credentialEpoch: 0, amr: ['pwd'], emailVerified: false });
   });
 
   it('binds the session to the X-JTS-Device-ID it was opened with', async () => {
     f = await authFixture();
     const { user } = await f.addUser();
-    const issued = await openSession(f.context, user, { deviceId: 'device-1' }, 'login.succeeded');
+    const issued = await openSession(f.context, user, { deviceId: 'device-1' }, 'login.succeeded', ['pwd']);
     const [session] = await f.sessions.list(user.id, f.clock.now());
     expect(session?.deviceHash).toBe(hashDeviceId('device-1'));
     expect(f.claimsOf(issued.bearerPass).dfp).toBe(hashDeviceId('device-1'));
@@ -43,16 +43,16 @@ describe('openSession', () => {
   it('audits a registration without the eviction list', async () => {
     f = await authFixture();
     const { user } = await f.addUser();
-    const issued = await openSession(f.context, user, {}, 'register');
+    const issued = await openSession(f.context, user, {}, 'register', ['pwd']);
     expect(f.audits).toEqual([{ event: 'register', prn: user.id, aid: issued.aid }]);
   });
 
   it('lets the session policy evict older sessions, audits it and forgets their facts', async () => {
     f = await authFixture({ settings: { sessionPolicy: { kind: 'single' } } });
     const { user } = await f.addUser();
-    const first = await openSession(f.context, user, {}, 'login.succeeded');
+    const first = await openSession(f.context, user, {}, 'login.succeeded', ['pwd']);
     f.clock.advance(1_000);
-    const second = await openSession(f.context, user, {}, 'login.succeeded');
+    const second = await openSession(f.context, user, {}, 'login.succeeded', ['pwd']);
 
     expect((await f.sessions.list(user.id, f.clock.now())).map((s) => s.aid)).toEqual([second.aid]);
     expect(f.context.renewFacts.get(user.id, first.aid)).toBeUndefined();

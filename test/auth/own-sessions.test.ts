@@ -18,9 +18,9 @@ describe('OwnSessions', () => {
     f = await authFixture();
     own = new OwnSessions(f.context);
     ({ user } = await f.addUser());
-    a = await openSession(f.context, user, { userAgent: CHROME, ip: '2001:db8:1234:5678::1' }, 'login.succeeded');
+    a = await openSession(f.context, user, { userAgent: CHROME, ip: '2001:db8:1234:5678::1' }, 'login.succeeded', ['pwd']);
     f.clock.advance(60_000);
-    b = await openSession(f.context, user, { userAgent: 'curl/8.5.0', ip: '198.51.100.7' }, 'login.succeeded');
+    b = await openSession(f.context, user, { userAgent: 'curl/8.5.0', ip: '198.51.100.7' }, 'login.succeeded', ['pwd']);
     f.audits.length = 0;
   });
   afterEach(async () => {
@@ -31,7 +31,7 @@ describe('OwnSessions', () => {
   describe('list', () => {
     it('shows the user’s sessions as the API answers them, the caller’s marked current', async () => {
       const stranger = (await f.addUser()).user;
-      await openSession(f.context, stranger, {}, 'login.succeeded');
+      await openSession(f.context, stranger, {}, 'login.succeeded', ['pwd']);
       f.clock.advance(30_000);
       await new Renewal(f.context).renew(a.stateProof, {});
       const views = await own.list(user.id, b.aid);
@@ -52,7 +52,7 @@ describe('OwnSessions', () => {
 
     it('answers false, and audits nothing, for an unknown aid or another user’s session', async () => {
       const stranger = (await f.addUser()).user;
-      const theirs = await openSession(f.context, stranger, {}, 'login.succeeded');
+      const theirs = await openSession(f.context, stranger, {}, 'login.succeeded', ['pwd']);
       f.audits.length = 0;
       await expect(own.revoke(user.id, 'no-such-aid')).resolves.toBe(false);
       await expect(own.revoke(user.id, theirs.aid)).resolves.toBe(false);

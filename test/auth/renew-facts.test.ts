@@ -1,6 +1,6 @@
 import { RenewFactsCache, type RenewFacts } from '../../src/auth/renew-facts';
 
-const facts = (createdAt: number): RenewFacts => ({ createdAt, deviceHash: undefined, permissions: ['read:profile'], credentialEpoch: 0 });
+const facts = (createdAt: number): RenewFacts => ({ createdAt, deviceHash: undefined, permissions: ['read:profile'], credentialEpoch: 0, amr: ['pwd'], emailVerified: false });
 
 describe('RenewFactsCache', () => {
   it('remembers per principal and session', () => {

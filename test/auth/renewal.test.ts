@@ -23,7 +23,7 @@ describe.each(variants)('Renewal (%s)', (_name, variant) => {
     f = await authFixture({ ...variant, ...options, settings: { ...variant.settings, ...options.settings } });
     renewal = new Renewal(f.context);
     ({ user } = await f.addUser());
-    first = await openSession(f.context, user, client, 'login.succeeded');
+    first = await openSession(f.context, user, client, 'login.succeeded', ['pwd']);
     f.audits.length = 0;
   }
   afterEach(async () => {

@@ -83,7 +83,7 @@ describe('sign-in', () => {
     it('keeps the new session while the user is unchanged', async () => {
       f = await authFixture();
       const { user } = await f.addUser();
-      const issued = await openSession(f.context, user, {}, 'login.succeeded');
+      const issued = await openSession(f.context, user, {}, 'login.succeeded', ['pwd']);
       await expect(confirmCredentialsStillValid(f.context, user, issued)).resolves.toBeUndefined();
       await expect(f.sessions.list(user.id, f.clock.now())).resolves.toHaveLength(1);
     });
@@ -94,7 +94,7 @@ describe('sign-in', () => {
     ])('revokes the new session and refuses the login when %s meanwhile', async (_name, patch) => {
       f = await authFixture();
       const { user } = await f.addUser();
-      const issued = await openSession(f.context, user, {}, 'login.succeeded');
+      const issued = await openSession(f.context, user, {}, 'login.succeeded', ['pwd']);
       await f.users.update(user.id, patch, f.clock.now());
       await expect(confirmCredentialsStillValid(f.context, user, issued)).rejects.toMatchObject({ code: 'invalid_credentials' });
       await expect(f.sessions.list(user.id, f.clock.now())).resolves.toEqual([]);

@@ -146,7 +146,7 @@ describe('npm run user', () => {
   it('disables a user and ends their sessions, and enable lets them back in', async () => {
     const id = await seedUser('off@example.com');
     const now = Date.now();
-    await sessions.create({ prn: id, aid: 'a1', createdAt: now, device: 'test', ipPrefix: '127.0.0.x', deviceHash: undefined }, { policy: parseSessionPolicy('allow_all'), lifetimeMs: 60_000, now });
+    await sessions.create({ prn: id, aid: 'a1', createdAt: now, device: 'test', ipPrefix: '127.0.0.x', deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0 }, { policy: parseSessionPolicy('allow_all'), lifetimeMs: 60_000, now });
     expect((await sessions.state(id, 'a1')).state).toBe('active');
 
     const disabled = await userCli(['disable', '--email', 'off@example.com'], env);
@@ -177,7 +177,7 @@ describe('npm run user', () => {
   it('resyncs every user\'s Redis mirror from the accounts database (PostgreSQL wins)', async () => {
     const id = await seedUser('mirror@example.com');
     // A mirror that disagrees with PostgreSQL, e.g. left by a change that failed half-way.
-    await sessions.putUser(id, { disabled: true, permissions: [], credentialEpoch: 9, version: 2 }, { restriction: true });
+    await sessions.putUser(id, { disabled: true, permissions: [], credentialEpoch: 9, version: 2, emailVerified: false }, { restriction: true });
     const run = await userCli(['resync'], env);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toContain('resynced the Redis mirror of 1 user(s)');
@@ -213,7 +213,7 @@ describe('npm run user', () => {
     expect(run.stdout).toContain('imported 2, skipped 0 already in the accounts database, 1 whose email belongs to another account, 1 unreadable (of 4 in Redis)');
     await expect(users.get('old-1')).resolves.toMatchObject({ email: 'old1@example.com', permissions: ['read:profile', 'admin:access'], disabled: false, createdAt: 1000, passwordHash: hash });
     await expect(users.get('old-2')).resolves.toMatchObject({ disabled: true });
-    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0', version: '1', restriction: '0' });
+    expect(await redis.hgetall(keys.userMirror('old-1'))).toEqual({ permissions: '["read:profile","admin:access"]', disabled: '0', epoch: '0', version: '1', restriction: '0', ev: '0' });
 
     const again = await userCli(['import-from-redis'], env);
     expect(again.stdout).toContain('imported 0, skipped 2 already in the accounts database');

@@ -380,6 +380,12 @@ describe('BearerPass claims', () => {
       ['aud', []],
       ['iss', 42],
       ['ath', 'yesterday'],
+      ['amr', 'pwd'],
+      ['amr', [1]],
+      ['auth_time', -1],
+      ['auth_time', '1767268800'],
+      ['email_verified', 'true'],
+      ['email_verified', 1],
     ] as [string, unknown][]
     ).map(([name, value]) => [name, show(value), value] as const),
   )('a validly signed token whose %s is %s is refused for bad claims', (name, _shown, value) => {

@@ -62,7 +62,7 @@ describeWithRedis('Redis through Sentinel', () => {
     const aid = randomBytes(16).toString('base64url');
     const rotate = (presented: number) =>
       store.rotate({ prn, aid, presented, sealedBearerPass: `sealed-${presented}`, now: clock.now(), graceMs: 10_000, tombstoneMs: 60_000, replayRevoke: 'session' });
-    await store.create({ prn, aid, createdAt: clock.now(), device: 'd', ipPrefix: 'ip', deviceHash: undefined }, { policy: { kind: 'allow_all' }, lifetimeMs: 3_600_000, now: clock.now() });
+    await store.create({ prn, aid, createdAt: clock.now(), device: 'd', ipPrefix: 'ip', deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0 }, { policy: { kind: 'allow_all' }, lifetimeMs: 3_600_000, now: clock.now() });
     await expect(rotate(1)).resolves.toEqual({ outcome: 'rotated', generation: 2 });
     // Acknowledged by the replica before the switch (production: min-replicas-to-write / WAIT).
     await expect(client.call('WAIT', '1', '900')).resolves.toBe(1);

@@ -4,7 +4,7 @@ import type { RedisClient } from '../../src/redis/connect';
 import type { SessionPolicy } from '../../src/sessions/policy';
 import { redisKeys } from '../../src/sessions/redis-keys';
 import { RedisSessionStore } from '../../src/sessions/redis-store';
-import type { NewSession, RotateRequest, SessionStore, UserSecurity } from '../../src/sessions/types';
+import type { ExpectedUser, NewSession, RotateRequest, SessionStore, UserSecurity } from '../../src/sessions/types';
 
 const HOUR = 3_600_000;
 
@@ -62,6 +62,8 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       device: 'Firefox on Linux',
       ipPrefix: '203.0.113.x',
       deviceHash: undefined,
+      amr: ['pwd'],
+      credentialEpoch: 0,
       ...overrides,
     });
     const rotate = (session: NewSession, presented: number, extra: Partial<RotateRequest> = {}) =>
@@ -81,7 +83,17 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
     it('creates a session at generation 1 and reports it active', async () => {
       const session = newSession(id());
       await create(session);
-      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined });
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0 });
+    });
+
+    it('keeps how and under which credential epoch the session signed in, unchanged by renewals', async () => {
+      const session = newSession(id(), { amr: ['otp'], credentialEpoch: 4 });
+      await create(session);
+      for (let g = 1; g <= 3; g++) {
+        await ctx.advance(60_000);
+        await rotate(session, g);
+      }
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 4, createdAt: session.createdAt, deviceHash: undefined, amr: ['otp'], credentialEpoch: 4 });
     });
 
     it('reports an unknown session as missing', async () => {
@@ -107,15 +119,15 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
     });
 
     describe('the session-plus-user operations (user mirror, rotateConfirmingUser, sessionAndUser)', () => {
-      const ADA: UserSecurity = { disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 3, version: 4 };
-      const expected = { permissions: ADA.permissions, credentialEpoch: ADA.credentialEpoch };
-      const confirm = (session: NewSession, presented: number, user: { permissions: readonly string[]; credentialEpoch: number } = expected) =>
+      const ADA: UserSecurity = { disabled: false, permissions: ['read:profile', 'write:notes'], credentialEpoch: 3, version: 4, emailVerified: false };
+      const expected: ExpectedUser = { permissions: ADA.permissions, credentialEpoch: ADA.credentialEpoch, emailVerified: false };
+      const confirm = (session: NewSession, presented: number, user: ExpectedUser = expected) =>
         ctx.store.rotateConfirmingUser(
           { prn: session.prn, aid: session.aid, presented, sealedBearerPass: `sealed-${presented}`, now: ctx.clock.now(), graceMs: 10_000, tombstoneMs: 60_000, replayRevoke: 'session' },
           user,
         );
-      const withUser = async (mirror: UserSecurity = ADA) => {
-        const session = newSession(id());
+      const withUser = async (mirror: UserSecurity = ADA, sessionEpoch = mirror.credentialEpoch) => {
+        const session = newSession(id(), { credentialEpoch: sessionEpoch });
         await ctx.store.putUser(session.prn, mirror);
         await create(session);
         return session;
@@ -129,7 +141,7 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       it('reads the session and the mirror together', async () => {
         const session = await withUser();
         await expect(ctx.store.sessionAndUser(session.prn, session.aid)).resolves.toEqual({
-          session: { state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined },
+          session: { state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined, amr: ['pwd'], credentialEpoch: ADA.credentialEpoch },
           user: ADA,
         });
         await expect(ctx.store.sessionAndUser(id(), 'nope')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
@@ -205,8 +217,11 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         ['the permissions were reordered', { ...ADA, permissions: [...ADA.permissions].reverse() }],
         ['the user was disabled', { ...ADA, disabled: true }],
         ['the password changed (a new credential epoch)', { ...ADA, credentialEpoch: ADA.credentialEpoch + 1 }],
+        ['the address was verified', { ...ADA, emailVerified: true }],
       ])('answers stale and writes nothing when %s', async (_change, changed) => {
-        const session = await withUser();
+        // Signed in under the epoch the mirror ends with (as the session a password change keeps),
+        // so only the remembered expectation is out of date.
+        const session = await withUser(ADA, changed.credentialEpoch);
         await ctx.store.putUser(session.prn, changed);
         await expect(confirm(session, 1)).resolves.toEqual({ outcome: 'stale' });
         await expectUntouched(session);
@@ -215,8 +230,41 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       it('answers stale for a user without a mirror', async () => {
         const session = newSession(id());
         await create(session);
-        await expect(confirm(session, 1, { permissions: [], credentialEpoch: 0 })).resolves.toEqual({ outcome: 'stale' });
+        await expect(confirm(session, 1, { permissions: [], credentialEpoch: 0, emailVerified: false })).resolves.toEqual({ outcome: 'stale' });
         await expectUntouched(session);
+      });
+
+      it('mirrors email_verified, and a rotation confirming the verified state once it is', async () => {
+        const session = await withUser();
+        await ctx.store.putUser(session.prn, { ...ADA, emailVerified: true, version: 5 });
+        await expect(ctx.store.sessionAndUser(session.prn, session.aid)).resolves.toMatchObject({ user: { emailVerified: true } });
+        await expect(confirm(session, 1, { ...expected, emailVerified: true })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+      });
+
+      // Review F2: a sign-in with the old password that raced a password change or reset and
+      // slipped past its revokeAll calls — simulated by bumping the mirror without revoking.
+      it('refuses and deletes a session signed in under an older credential epoch, however it is renewed', async () => {
+        const plain = await withUser();
+        const confirmed = await withUser();
+        await ctx.store.putUser(plain.prn, { ...ADA, credentialEpoch: ADA.credentialEpoch + 1, version: 5 });
+        await ctx.store.putUser(confirmed.prn, { ...ADA, credentialEpoch: ADA.credentialEpoch + 1, version: 5 });
+        await expect(ctx.store.sessionAndUser(plain.prn, plain.aid)).resolves.toMatchObject({ session: { state: 'active', credentialEpoch: 3 }, user: { credentialEpoch: 4 } });
+        await expect(rotate(plain, 1)).resolves.toEqual({ outcome: 'superseded' });
+        await expect(ctx.store.state(plain.prn, plain.aid)).resolves.toEqual({ state: 'missing' });
+        await expect(ctx.store.list(plain.prn, ctx.clock.now())).resolves.toEqual([]);
+        // Expecting the new epoch does not help: the session's own epoch decides.
+        await expect(confirm(confirmed, 1, { ...expected, credentialEpoch: 4 })).resolves.toEqual({ outcome: 'superseded' });
+        await expect(ctx.store.state(confirmed.prn, confirmed.aid)).resolves.toEqual({ state: 'missing' });
+      });
+
+      it('moves the session revokeAll keeps to the new credential epoch, so it outlives the change that kept it', async () => {
+        const kept = await withUser();
+        const other = newSession(kept.prn, { credentialEpoch: ADA.credentialEpoch });
+        await create(other);
+        await expect(ctx.store.revokeAll(kept.prn, kept.aid, ADA.credentialEpoch + 1)).resolves.toEqual([other.aid]);
+        await ctx.store.putUser(kept.prn, { ...ADA, credentialEpoch: ADA.credentialEpoch + 1, version: 5 });
+        await expect(ctx.store.state(kept.prn, kept.aid)).resolves.toMatchObject({ credentialEpoch: 4 });
+        await expect(rotate(kept, 1)).resolves.toEqual({ outcome: 'rotated', generation: 2 });
       });
 
       it('answers stale before judging the generation, so a stale replay kills nothing', async () => {

@@ -48,7 +48,7 @@ describe('session scripts past their deadline', () => {
   });
   afterEach(() => redis.quit());
 
-  const newSession = (prn = id()): NewSession => ({ prn, aid: id(), createdAt: clock.now(), device: 'curl', ipPrefix: '127.0.0.x', deviceHash: undefined });
+  const newSession = (prn = id()): NewSession => ({ prn, aid: id(), createdAt: clock.now(), device: 'curl', ipPrefix: '127.0.0.x', deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0 });
   const createOptions = () => ({ policy: { kind: 'allow_all' } as const, lifetimeMs: HOUR, now: clock.now() });
   const rotation = (session: NewSession, presented: number, extra: Partial<RotateRequest> = {}): RotateRequest => ({
     prn: session.prn,
@@ -149,7 +149,7 @@ describe('the grace window counts from when the rotation really ran', () => {
   afterEach(() => redis.quit());
 
   async function rotatedAfterWaiting(waitedMs: number) {
-    const session: NewSession = { prn: id(), aid: id(), createdAt: clock.now(), device: 'curl', ipPrefix: '127.0.0.x', deviceHash: undefined };
+    const session: NewSession = { prn: id(), aid: id(), createdAt: clock.now(), device: 'curl', ipPrefix: '127.0.0.x', deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0 };
     // A budget far above the wait: the script runs, `waitedMs` after the caller sent it.
     const slow = new RedisSessionStore(redis, keys, { commandTimeoutMs: 120_000, redisTime: lagging(exact, waitedMs) });
     await slow.create(session, { policy: { kind: 'allow_all' }, lifetimeMs: HOUR, now: clock.now() });

@@ -103,7 +103,7 @@ export const SCHEMAS: Json = {
     description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',
     required: ['bearerPass', 'expiresIn', 'tokenType'],
     properties: {
-      bearerPass: { type: 'string', description: 'Compact JWS, typ JTS-S/v1.' },
+      bearerPass: { type: 'string', description: 'Compact JWS, typ JTS-S/v1. Claims (README, "BearerPass claims"): prn, aid, tkn_id, iat, exp, iss, aud, perm, spl, atm, ath, dfp?, and `amr` (RFC 8176: pwd | otp), `auth_time` (the sign-in, seconds; a renewal keeps both) and `email_verified` (the account\'s, as of this token).' },
       expiresIn: { type: 'integer', description: 'Seconds.' },
       tokenType: { type: 'string', const: 'Bearer' },
       stateProof: { type: 'string' },

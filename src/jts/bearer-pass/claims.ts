@@ -35,6 +35,12 @@ export interface BearerPassClaims {
   scope?: string;
   /** The actor (RFC 8693 §4.1): the service client that exchanged a user's token for this one. */
   act?: { sub: string };
+  /** How the user signed in: RFC 8176 Authentication Method Reference values (`pwd`, `otp`, …). */
+  amr?: string[];
+  /** When the user signed in (OIDC Core §2, RFC 9068 §2.2.1), seconds since the epoch; renewals keep it. */
+  auth_time?: number;
+  /** Whether the account's email address is verified (OIDC Core §5.1), as of this token's minting. */
+  email_verified?: boolean;
 }
 
 type ClaimCheck = (value: unknown) => boolean;
@@ -45,6 +51,7 @@ const isStringArray: ClaimCheck = (v) => Array.isArray(v) && v.length <= 256 && 
 /** RFC 6749 §3.3 scope-tokens separated by single spaces; long enough for many, bounded. */
 const isScope: ClaimCheck = (v) => typeof v === 'string' && v.length <= 4096 && /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(v);
 const isActor: ClaimCheck = (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isNonEmptyString((v as { sub?: unknown }).sub);
+const isBoolean: ClaimCheck = (v) => typeof v === 'boolean';
 const isAudience: ClaimCheck = (v) => isNonEmptyString(v) || (isStringArray(v) && (v as unknown[]).length > 0);
 
 const REQUIRED: Record<string, ClaimCheck> = {
@@ -67,6 +74,9 @@ const OPTIONAL: Record<string, ClaimCheck> = {
   dfp: isNonEmptyString,
   scope: isScope,
   act: isActor,
+  amr: isStringArray,
+  auth_time: isNumericDate,
+  email_verified: isBoolean,
 };
 
 /** Returns the name of the first required claim that is missing or mistyped, else undefined. */

@@ -21,7 +21,7 @@ export interface BearerPassIssuerOptions {
  * replaces the issuer's (tokens /jts/token issues for another service).
  */
 export type BearerPassSubject = Pick<BearerPassClaims, 'prn' | 'aid'> &
-  Partial<Pick<BearerPassClaims, 'aud' | 'perm' | 'org' | 'atm' | 'ath' | 'spl' | 'dfp' | 'scope' | 'act'>>;
+  Partial<Pick<BearerPassClaims, 'aud' | 'perm' | 'org' | 'atm' | 'ath' | 'spl' | 'dfp' | 'scope' | 'act' | 'amr' | 'auth_time' | 'email_verified'>>;
 
 export interface MintedBearerPass {
   token: string;
@@ -63,6 +63,9 @@ export function createBearerPassIssuer(options: BearerPassIssuerOptions): Bearer
       ...(subject.dfp === undefined ? {} : { dfp: subject.dfp }),
       ...(subject.scope === undefined ? {} : { scope: subject.scope }),
       ...(subject.act === undefined ? {} : { act: { sub: subject.act.sub } }),
+      ...(subject.amr === undefined ? {} : { amr: subject.amr }),
+      ...(subject.auth_time === undefined ? {} : { auth_time: subject.auth_time }),
+      ...(subject.email_verified === undefined ? {} : { email_verified: subject.email_verified }),
     };
     const signingInput = `${encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const signature = sign(hash, Buffer.from(signingInput), keyInput);

@@ -7,6 +7,9 @@
   ARGV[4] limit (live sessions the user may keep, the new one included)         ARGV[5] session key prefix   ARGV[6] grace key prefix
   ARGV[7] device     ARGV[8] ip prefix         ARGV[9] device hash ('' = none)
   ARGV[10] deadline (ms on Redis's clock, 0 = none)
+  ARGV[11] amr: how the user signed in (RFC 8176 values, comma-separated)
+  ARGV[12] the credential epoch the sign-in was checked under (rotate-4.lua refuses the session
+           once the user's mirror holds a higher one)
 
   Returns: the list of evicted aids (oldest first), or -1 (nothing written) past the deadline.
 ]]
@@ -37,7 +40,7 @@ while #live >= limit do
   evicted[#evicted + 1] = victim
 end
 
-redis.call('HSET', KEYS[1], 'st', 'a', 'g', string.format('%015d', 1), 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8])
+redis.call('HSET', KEYS[1], 'st', 'a', 'g', string.format('%015d', 1), 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8], 'am', ARGV[11], 'ep', ARGV[12])
 if ARGV[9] ~= '' then
   redis.call('HSET', KEYS[1], 'dh', ARGV[9])
 end

@@ -9,7 +9,8 @@
           'repair': as 'newer', and over a restriction of any version (resync)
   ARGV[2] permissions (JSON, as encodePermissions)   ARGV[3] disabled '0' | '1'   ARGV[4] epoch
   ARGV[5] version (users.version)   ARGV[6] restriction '1' (written before the SQL write) | '0'
-  ARGV[7] email   ARGV[8] name   (the profile; email '' = none given: the stored one is kept)
+  ARGV[7] email verified '0' | '1' (field ev)
+  ARGV[8] email   ARGV[9] name   (the profile; email '' = none given: the stored one is kept)
 
   Returns: 1 written, 0 left as it was
 ]]
@@ -20,6 +21,6 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   local repairable = ARGV[1] == 'repair' and stored[2] == '1'
   if not repairable and tonumber(ARGV[5]) < tonumber(stored[1] or '0') then return 0 end
 end
-redis.call('HSET', KEYS[1], 'permissions', ARGV[2], 'disabled', ARGV[3], 'epoch', ARGV[4], 'version', ARGV[5], 'restriction', ARGV[6])
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'email', ARGV[7], 'name', ARGV[8]) end
+redis.call('HSET', KEYS[1], 'permissions', ARGV[2], 'disabled', ARGV[3], 'epoch', ARGV[4], 'version', ARGV[5], 'restriction', ARGV[6], 'ev', ARGV[7])
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'email', ARGV[8], 'name', ARGV[9]) end
 return 1

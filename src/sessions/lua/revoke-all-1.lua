@@ -4,6 +4,7 @@
   KEYS[1] the user's session index
   ARGV[1] aid to keep ('' = none)     ARGV[2] session key prefix     ARGV[3] grace key prefix
   ARGV[4] deadline (ms on Redis's clock, 0 = none)
+  ARGV[5] '' or the credential epoch the kept session is signed in under from now on (field ep)
   Returns: the ended aids, or -1 (nothing written) past the deadline.
 ]]
 -- The caller answers 503 once its command timeout fires; a script that starts after the
@@ -13,6 +14,9 @@ local clock = redis.call('TIME')
 local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local deadline = tonumber(ARGV[4])
 if deadline > 0 and redisNow > deadline then return -1 end
+if ARGV[5] ~= '' and ARGV[1] ~= '' and redis.call('HGET', ARGV[2] .. ARGV[1], 'st') == 'a' then
+  redis.call('HSET', ARGV[2] .. ARGV[1], 'ep', ARGV[5])
+end
 local ended = {}
 for _, aid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if aid ~= ARGV[1] then

@@ -3,7 +3,7 @@
   in one atomic step, so concurrent renewals with one StateProof never fork the session.
 
   KEYS[1] session hash     KEYS[2] grace slot of the session     KEYS[3] the user's session index
-  KEYS[4] the user's security mirror (fields permissions, disabled, epoch)
+  KEYS[4] the user's security mirror (fields permissions, disabled, epoch, ev)
   ARGV[1] presented generation     ARGV[2] sealed BearerPass of this rotation
   ARGV[3] now (ms)     ARGV[4] grace (ms)     ARGV[5] tombstone (ms)
   ARGV[6] 'session' | 'principal'   ARGV[7] session key prefix   ARGV[8] grace key prefix
@@ -13,12 +13,15 @@
   ARGV[11] when the caller sent this (ms on Redis's clock as the caller estimates it, 0 = unknown)
   ARGV[12] deadline (ms on Redis's clock, 0 = none)
   ARGV[13] the credential epoch expected with ARGV[10] (a mirror without one counts as 0)
+  ARGV[14] email verified '0' | '1' expected with ARGV[10] (a mirror without ev counts as '0')
 
   Returns: {1, new generation}               rotated
            {2, current generation, sealed}   grace: the answer of the rotation that consumed it
            {3, revoked aid, ...}             replay: the session (or every session) is now a tombstone
            {4}                               already compromised
-           {5}                               stale: the user is not as ARGV[10] and ARGV[13] say; nothing written
+           {5}                               stale: the user is not as ARGV[10], [13], [14] say; nothing written
+           {6}                               superseded: the mirror's epoch is above the session's
+                                             (field ep, the sign-in's): the session is deleted
            {0}                               no such session
            -1                                past the deadline; nothing written
 ]]
@@ -29,14 +32,25 @@ local clock = redis.call('TIME')
 local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local deadline = tonumber(ARGV[12])
 if deadline > 0 and redisNow > deadline then return -1 end
+local mirrorEpoch = false
 if ARGV[10] ~= '' then
-  local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled', 'epoch')
-  if user[1] ~= ARGV[10] or user[2] ~= '0' or (user[3] or '0') ~= ARGV[13] then return {5} end
+  local user = redis.call('HMGET', KEYS[4], 'permissions', 'disabled', 'epoch', 'ev')
+  if user[1] ~= ARGV[10] or user[2] ~= '0' or (user[3] or '0') ~= ARGV[13] or (user[4] or '0') ~= ARGV[14] then return {5} end
+  mirrorEpoch = user[3]
 end
 
-local state = redis.call('HMGET', KEYS[1], 'st', 'g')
+local state = redis.call('HMGET', KEYS[1], 'st', 'g', 'ep')
 if not state[1] then return {0} end
 if state[1] == 'c' then return {4} end
+-- A sign-in with the old password that raced a password change or reset (and slipped past its
+-- revocations) is still under the old epoch: it never renews past the change (review F2). A
+-- session from before 'ep' was stored has none and is left to those revocations.
+if state[3] then mirrorEpoch = mirrorEpoch or redis.call('HGET', KEYS[4], 'epoch') end
+if state[3] and tonumber(mirrorEpoch or '0') > tonumber(state[3]) then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('ZREM', KEYS[3], ARGV[9])
+  return {6}
+end
 
 local current = tonumber(state[2])
 local presented = tonumber(ARGV[1])
