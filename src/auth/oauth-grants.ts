@@ -5,6 +5,7 @@ import type { BearerPassClaims } from '../jts/bearer-pass/claims.js';
 import type { BearerPassIssuer } from '../jts/bearer-pass/mint.js';
 import { JtsError, type JtsCode } from '../jts/errors.js';
 import { randomBase64url } from '../jts/random.js';
+import { signedInUnderOldCredentials } from './credential-epoch.js';
 import type { AuditSink } from './audit.js';
 import type { ClientDirectory } from './client-directory.js';
 import { OAuthError } from './oauth-errors.js';
@@ -88,7 +89,7 @@ export class OAuthGrants {
       if (!ID_PATTERN.test(payload.prn) || !ID_PATTERN.test(payload.aid)) throw new JtsError('JTS-401-04');
       const { session, user } = await this.deps.sessions.sessionAndUser(payload.prn, payload.aid);
       if (session.state === 'compromised') throw new JtsError('JTS-401-05');
-      if (session.state === 'missing' || !user || user.disabled) throw new JtsError('JTS-401-04');
+      if (session.state === 'missing' || !user || user.disabled || signedInUnderOldCredentials(session, user)) throw new JtsError('JTS-401-04');
       return { ...payload, perm: (payload.perm ?? []).filter((permission) => user.permissions.includes(permission)) };
     } catch (error) {
       if (error instanceof JtsError) throw new OAuthError('invalid_grant', { message: SUBJECT_MESSAGES[error.code] ?? 'The subject token is not a valid BearerPass of this server.', cause: error });

@@ -4,6 +4,7 @@ import { JtsError } from '../jts/errors.js';
 import { ID_PATTERN } from '../jts/state-proof.js';
 import type { SessionStore } from '../sessions/types.js';
 import { StoreError } from '../redis/store-error.js';
+import { signedInUnderOldCredentials } from './credential-epoch.js';
 
 export interface AuthenticatedBearerPass {
   payload: BearerPassClaims;
@@ -68,9 +69,7 @@ export class JTSResourceServer {
     }
     if (state.state === 'missing') throw new JtsError('JTS-401-04');
     if (state.state === 'compromised') throw new JtsError('JTS-401-05');
-    // Signed in under a credential epoch a password change or reset has passed (review F2; the rule
-    // of rotate-4.lua). A session stored before sessions kept their epoch has none. Refused, not
-    // deleted: verification writes nothing; the session's next renewal deletes it.
-    if (user && state.credentialEpoch !== undefined && user.credentialEpoch > state.credentialEpoch) throw new JtsError('JTS-401-04');
+    // Refused, not deleted: verification writes nothing; the session's next renewal deletes it.
+    if (signedInUnderOldCredentials(state, user)) throw new JtsError('JTS-401-04');
   }
 }

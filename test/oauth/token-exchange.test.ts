@@ -114,6 +114,17 @@ describe('POST /jts/token, token exchange (RFC 8693)', () => {
       expect(res.body).toEqual(errorBody('invalid_grant', 'The subject token’s session has ended.'));
     });
 
+    it('a subject token of a session signed in before a password change it slipped past: invalid_grant (review F2)', async () => {
+      const raced = await createUser(t, { permissions: ['read:profile', 'read:orders'] });
+      const { bearerPass } = await login(t.app, raced.email, raced.password);
+      // The mirror moved to the next credential epoch without the session being revoked: what a
+      // sign-in with the old password that raced the change would leave behind.
+      const account = await t.users.get(raced.id);
+      await t.sessions.putUser(raced.id, { disabled: false, permissions: account!.permissions, credentialEpoch: account!.credentialEpoch + 1, version: account!.version + 1, emailVerified: false });
+      const res = await tokenRequest(t, exchangeForm(bearerPass));
+      expect(res.body).toEqual(errorBody('invalid_grant', 'The subject token’s session has ended.'));
+    });
+
     it('a foreign subject token (signed by a key this server does not have): invalid_grant', async () => {
       const ring = await KeyRing.from([{ alg: 'ES256', privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }]);
       const forged = createBearerPassIssuer({ keyRing: ring, clock: t.clock, lifetimeSeconds: 300, issuer: t.config.jts.issuer, audience: t.config.jts.audience })({ prn: user.id, aid: 'a', perm: ['read:orders'] }).token;
