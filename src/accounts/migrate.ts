@@ -3,6 +3,7 @@ import * as m0001 from './migrations/0001-users.js';
 import * as m0002 from './migrations/0002-user-version.js';
 import * as m0003 from './migrations/0003-challenges.js';
 import * as m0004 from './migrations/0004-clients.js';
+import * as m0006 from './migrations/0006-mfa.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-user-version': m0002,
   '0003-challenges': m0003,
   '0004-clients': m0004,
+  '0006-mfa': m0006,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';
