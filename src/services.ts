@@ -35,6 +35,9 @@ import { MailSender } from './mail/sender.js';
 import { smtpTransport } from './mail/transport.js';
 import type { ChallengeStore } from './users/challenges.js';
 import { MemoryChallengeStore } from './users/memory-challenges.js';
+import { deriveFactorKey } from './auth/factor-secrets.js';
+import type { SecondFactorStore } from './users/factors.js';
+import { MemorySecondFactorStore } from './users/memory-factors.js';
 
 export interface ServiceInputs {
   config: Config;
@@ -55,6 +58,8 @@ export interface ServiceInputs {
   renewFactsCapacity?: number;
   /** Emailed challenges, next to `users` (the SQL store); absent: in memory beside the memory user store. */
   challenges?: ChallengeStore;
+  /** Second factors, next to `users` (the SQL store); absent: in memory beside the memory user store. */
+  factors?: SecondFactorStore;
   /** Wait before the first mail retry (ms); tests shorten it. */
   mailRetryDelayMs?: number;
 }
@@ -118,6 +123,11 @@ export function buildServices(inputs: ServiceInputs): Services {
       background: email.background,
       codeKey: deriveCodeKey(inputs.stateProofSecret),
       emailSettings: config.email,
+    },
+    mfa: {
+      factors: inputs.factors ?? new MemorySecondFactorStore(),
+      factorKey: deriveFactorKey(inputs.stateProofSecret),
+      mfaSettings: { issuerName: config.email.productName, freshAuthMaxAgeSeconds: config.mfa.freshAuthMaxAgeSeconds },
     },
     settings: {
       bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,

@@ -4,12 +4,14 @@ import { lockDataDir, type LockOwner } from './data-dir-lock.js';
 import { openAccountsDatabase, type AccountsDatabase, type DatabaseSettings } from './database.js';
 import { MIGRATE_COMMAND, migrateToLatest, pendingMigrations } from './migrate.js';
 import { SqlClientStore } from './sql-client-store.js';
+import { SqlSecondFactorStore } from './sql-factor-store.js';
 import { SqlUserStore } from './sql-user-store.js';
 
 export interface Accounts {
   database: AccountsDatabase;
   users: SqlUserStore;
   clients: SqlClientStore;
+  factors: SqlSecondFactorStore;
   /** Migrations applied by this start-up (outside production only). */
   applied: string[];
 }
@@ -59,7 +61,7 @@ export async function openAccounts(settings: DatabaseSettings, options: { produc
     } else {
       applied = await migrateToLatest(database.db, database.schema);
     }
-    return { database, users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db), applied };
+    return { database, users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db), factors: new SqlSecondFactorStore(database.db), applied };
   } catch (error) {
     await database.close().catch(() => undefined);
     throw error;

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { AccountsDatabase } from '../../src/accounts/database';
 import { SqlClientStore } from '../../src/accounts/sql-client-store';
 import { SqlChallengeStore } from '../../src/accounts/sql-challenge-store';
+import { SqlSecondFactorStore } from '../../src/accounts/sql-factor-store';
 import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
@@ -131,7 +132,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       auditLine(event);
     },
     ...(redis ? { redis } : {}),
-    ...(database ? { users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db), challenges: new SqlChallengeStore(database.db) } : {}),
+    ...(database ? { users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db), challenges: new SqlChallengeStore(database.db), factors: new SqlSecondFactorStore(database.db) } : {}),
     mailRetryDelayMs: 10,
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),

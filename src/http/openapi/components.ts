@@ -69,7 +69,7 @@ export const SCHEMAS: Json = {
       error: { type: 'string', enum: errorKeys },
       error_code: { type: 'string', enum: jtsCodes, description: 'Present for the JTS error table only.' },
       message: { type: 'string' },
-      action: { type: 'string', enum: ['reauth', 'renew', 'retry', 'none'] },
+      action: { type: 'string', enum: ['reauth', 'renew', 'retry', 'mfa', 'none'] },
       retry_after: { type: 'integer', minimum: 0, description: 'Seconds; on 429 and 503.' },
       timestamp: { type: 'integer', description: 'Seconds since the epoch.' },
     },
