@@ -133,6 +133,11 @@ export class JTSAuthServer {
     return this.signIn.completeWithSecondFactor(ticket, proof, client);
   }
 
+  /** The address of a live MFA ticket's account (for the sign-in rate limits), else undefined. */
+  ticketAccount(ticket: string): Promise<string | undefined> {
+    return this.secondFactors ? this.secondFactors.ticketAccount(ticket) : Promise.resolve(undefined);
+  }
+
   /** Which second factors the user has, and how many recovery codes are left. */
   secondFactorsOf(prn: string): Promise<FactorsView> {
     return this.mfa().view(prn);

@@ -9,7 +9,7 @@ import type { AuditSink } from './audit.js';
 import { CredentialMinter } from './credentials.js';
 import type { EmailFlowDeps } from './email-deps.js';
 import { RenewFactsCache } from './renew-facts.js';
-import type { SecondFactorDeps } from './second-factor.js';
+import type { SecondFactorStore } from '../users/factors.js';
 
 /** The auth server's part of the configuration (durations in seconds). */
 export interface AuthServerSettings {
@@ -37,7 +37,15 @@ export interface AuthServerDeps {
   /** Password reset, email verification and sign-in codes; without it those methods throw (a wiring bug). */
   email?: EmailFlowDeps;
   /** Second factors (TOTP, recovery codes); without it no account is asked for one and the MFA methods throw (a wiring bug). */
-  mfa?: Pick<SecondFactorDeps, 'factors' | 'factorKey' | 'mfaSettings'>;
+  mfa?: { factors: SecondFactorStore; factorKey: Buffer; mfaSettings: MfaSettings };
+}
+
+/** The second-factor part of the configuration. */
+export interface MfaSettings {
+  /** The issuer an authenticator app shows next to the account (MAIL_PRODUCT_NAME). */
+  issuerName: string;
+  /** JTS_FRESH_AUTH_MAX_AGE: how recent a sign-in enrolling or removing a factor needs (seconds). */
+  freshAuthMaxAgeSeconds: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { hashToken, newToken } from './challenge-secrets.js';
 import type { ClientContext } from './client-info.js';
+import { Secret } from 'otpauth';
 
 /**
  * The secrets of second factors and how they are kept:
@@ -47,27 +48,16 @@ export function unseal(key: Buffer, userId: string, sealed: string): string | un
   }
 }
 
-/** RFC 4648 base32 without padding or the confusable 0/1/8/9: what a person copies from paper. */
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
 /** How many recovery codes a confirmed factor gets. */
 export const RECOVERY_CODE_COUNT = 10;
 
-/** A recovery code: 16 base32 characters (80 bits) in four groups, e.g. `K7QD-M2XA-P4ZR-T9…`. */
+/**
+ * A recovery code: 80 random bits as 16 RFC 4648 base32 characters (no 0, 1, 8, 9 to misread) in
+ * four groups, e.g. `K7QD-M2XA-P4ZR-T5WB`. otpauth's Secret draws the bytes (node:crypto) and encodes.
+ */
 export function newRecoveryCode(): string {
-  const bytes = randomBytes(10);
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out.match(/.{4}/g)?.join('-') ?? out;
+  const base32 = new Secret({ size: 10 }).base32;
+  return base32.match(/.{4}/g)?.join('-') ?? base32;
 }
 
 /** A recovery code as typed: case, spaces and dashes do not matter. */

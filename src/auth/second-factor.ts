@@ -4,19 +4,11 @@ import type { AccountMailer } from './account-mail.js';
 import { amrOf } from './amr.js';
 import { hashToken, TOKEN_PATTERN } from './challenge-secrets.js';
 import type { ClientContext } from './client-info.js';
-import type { AuthContext } from './context.js';
+import type { AuthContext, MfaSettings } from './context.js';
 import { AuthError, MfaRequiredError, type SecondFactorMethod } from './errors.js';
 import { clientBinding, hashRecoveryCode, newRecoveryCode, newTicket, RECOVERY_CODE_COUNT, seal, unseal } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
 import { matchTotp, newTotpSecret, qrSvg, totpUri } from './totp.js';
-
-/** The second-factor part of the configuration. */
-export interface MfaSettings {
-  /** The issuer an authenticator app shows next to the account (MAIL_PRODUCT_NAME). */
-  issuerName: string;
-  /** JTS_FRESH_AUTH_MAX_AGE: how recent a sign-in enrolling or removing a factor needs (seconds). */
-  freshAuthMaxAgeSeconds: number;
-}
 
 /** What the second-factor use cases read. */
 export interface SecondFactorDeps extends Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audit'> {
@@ -176,6 +168,13 @@ export class SecondFactors {
     audit({ event: 'mfa.succeeded', prn: user.id, method });
     if (method === 'recovery_code') audit({ event: 'mfa.recovery_code.used', prn: user.id, left: await factors.recoveryCodesLeft(user.id) });
     return { user, amr: amrOf(live.firstFactor, method) };
+  }
+
+  /** The address of a live ticket's account, for the per-account sign-in limits; undefined for anything else. */
+  async ticketAccount(ticket: string): Promise<string | undefined> {
+    if (!TOKEN_PATTERN.test(ticket)) return undefined;
+    const live = await this.deps.factors.liveTicket(hashToken(ticket), this.deps.clock.now());
+    return live && (await this.deps.users.get(live.userId))?.email;
   }
 
   /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic). */

@@ -12,6 +12,18 @@ import type { AuthRouteDeps } from '../routes/auth.js';
 import type { KnownDevices } from './known-device.js';
 import { HttpError } from '../errors.js';
 
+/**
+ * `res.locals` key: the account a request signs in to when its body names none (POST /jts/mfa/verify
+ * sets it from the ticket), so the per-account limits count its failures with the password's.
+ */
+export const SIGN_IN_ACCOUNT = 'signInAccount';
+
+/**
+ * `res.locals` key, set by the error answer of `mfa_required` (action `mfa`): the 401 means the
+ * first factor was right, so it is not a failure for the limiters.
+ */
+export const FIRST_FACTOR_ACCEPTED = 'firstFactorAccepted';
+
 export interface RateLimitDeps {
   rules: RateLimitSettings;
   stores: RateLimitStoreFactory;
@@ -32,7 +44,8 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
 
   // Only wrong credentials count as failures: a 400, a 429 from another limiter or a 503 is not a guess.
-  const failuresOnly: Partial<Options> = { skipSuccessfulRequests: true, requestWasSuccessful: (_req, res) => res.statusCode !== 401 };
+  // An `mfa_required` 401 is a right password (and a wrong second-factor code is a 401 like a wrong password).
+  const failuresOnly: Partial<Options> = { skipSuccessfulRequests: true, requestWasSuccessful: (_req, res) => res.statusCode !== 401 || res.locals[FIRST_FACTOR_ACCEPTED] === true };
 
   const loginAccount = limiter('login-account', rules.loginAccount, {
     ...failuresOnly,
@@ -131,7 +144,8 @@ function retryAfterSeconds(req: Request, rule: RateLimitRule): number {
 }
 
 function emailOf(req: Request): string | undefined {
-  const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
+  const account: unknown = req.res?.locals[SIGN_IN_ACCOUNT];
+  const email: unknown = typeof account === 'string' ? account : (req.body as { email?: unknown } | undefined)?.email;
   if (typeof email !== 'string') return undefined;
   // Normalised exactly as the login route and the store will see it, so padding or case cannot
   // give one account several counters. Longer values are refused by the body schema (400).

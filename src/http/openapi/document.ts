@@ -1,3 +1,4 @@
+import { mfaPaths } from './mfa-paths.js';
 import { JWKS_PATHS, SIGNING_KEY_PEM_PATH } from '../routes/well-known.js';
 import { adminPaths } from './admin-paths.js';
 import { authPaths } from './auth-paths.js';
@@ -245,7 +246,7 @@ export function openApiDocument(options: { issuer: string; version: string }): J
     },
     servers: [{ url: options.issuer }],
     security: [],
-    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths() }),
+    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...mfaPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths() }),
     components: { schemas: SCHEMAS, parameters: PARAMETERS, securitySchemes: SECURITY_SCHEMES, responses: ERROR_RESPONSES },
   };
 }
