@@ -1,5 +1,6 @@
 import { Secret, TOTP } from 'otpauth';
 import request from 'supertest';
+import { KNOWN_DEVICE_COOKIE } from '../../src/http/middleware/known-device';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { CSRF, login } from '../support/http';
 
@@ -50,5 +51,14 @@ describe('second factor and the sign-in rate limits (Redis counters)', () => {
     expect(throttled.status).toBe(429);
     expect(throttled.headers.ratelimit).toContain('"login-account"; r=0;');
     expect((await post('/jts/login', { email: user.email, password: user.password }, '203.0.113.5')).status).toBe(429);
+  });
+
+  it('remembers the browser as a known device after a sign-in completed with the second factor, as after a login', async () => {
+    const { user, secret } = await enrolled();
+    const first = await post('/jts/login', { email: user.email, password: user.password }, '203.0.113.9');
+    expect(([] as string[]).concat(first.headers['set-cookie'] ?? []).some((c) => c.startsWith(`${KNOWN_DEVICE_COOKIE}=`))).toBe(false);
+    const done = await post('/jts/mfa/verify', { mfa_ticket: (first.body as { mfa_ticket: string }).mfa_ticket, code: codeAt(secret, t.clock.now()) }, '203.0.113.9');
+    expect(done.status).toBe(200);
+    expect(([] as string[]).concat(done.headers['set-cookie'] ?? []).some((c) => c.startsWith(`${KNOWN_DEVICE_COOKIE}=`))).toBe(true);
   });
 });

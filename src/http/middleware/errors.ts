@@ -5,7 +5,7 @@ import { isCodedError, type CodedError } from '../../jts/errors.js';
 import { requestIdOf } from '../../observability/request-observer.js';
 import { HttpError, type HttpCode } from '../errors.js';
 import { sendJson } from '../../verifier/send-json.js';
-import { FIRST_FACTOR_ACCEPTED } from './rate-limit.js';
+import { FIRST_FACTOR_ACCEPTED } from './sign-in-account.js';
 
 /**
  * Every error body-parser (and raw-body under it) raises carries a `type`; each names its own cause.

@@ -11,18 +11,7 @@ import { EMAIL_MAX_LENGTH } from '../fields.js';
 import type { AuthRouteDeps } from '../routes/auth.js';
 import type { KnownDevices } from './known-device.js';
 import { HttpError } from '../errors.js';
-
-/**
- * `res.locals` key: the account a request signs in to when its body names none (POST /jts/mfa/verify
- * sets it from the ticket), so the per-account limits count its failures with the password's.
- */
-export const SIGN_IN_ACCOUNT = 'signInAccount';
-
-/**
- * `res.locals` key, set by the error answer of `mfa_required` (action `mfa`): the 401 means the
- * first factor was right, so it is not a failure for the limiters.
- */
-export const FIRST_FACTOR_ACCEPTED = 'firstFactorAccepted';
+import { FIRST_FACTOR_ACCEPTED, signInEmailOf } from './sign-in-account.js';
 
 export interface RateLimitDeps {
   rules: RateLimitSettings;
@@ -144,8 +133,7 @@ function retryAfterSeconds(req: Request, rule: RateLimitRule): number {
 }
 
 function emailOf(req: Request): string | undefined {
-  const account: unknown = req.res?.locals[SIGN_IN_ACCOUNT];
-  const email: unknown = typeof account === 'string' ? account : (req.body as { email?: unknown } | undefined)?.email;
+  const email = signInEmailOf(req);
   if (typeof email !== 'string') return undefined;
   // Normalised exactly as the login route and the store will see it, so padding or case cannot
   // give one account several counters. Longer values are refused by the body schema (400).

@@ -5,7 +5,7 @@ import { mfaVerifyBody, parseBody, totpConfirmBody } from '../body.js';
 import type { CookieSettings } from '../cookies.js';
 import { clientOf, sendCredentials } from '../credentials-response.js';
 import { bearerOf } from '../middleware/authenticate.js';
-import { SIGN_IN_ACCOUNT } from '../middleware/rate-limit.js';
+import { SIGN_IN_ACCOUNT } from '../middleware/sign-in-account.js';
 import type { AuthRouteDeps } from './auth.js';
 
 export type MfaRouteDeps = Pick<AuthRouteDeps, 'authServer' | 'csrf' | 'parseJson' | 'authenticate' | 'limits'> & { cookies: CookieSettings };
