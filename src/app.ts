@@ -28,6 +28,7 @@ import { authRoutes } from './http/routes/auth.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { devOutboxRoutes, type OutboxListing } from './http/routes/dev-outbox.js';
 import { emailRoutes } from './http/routes/email.js';
+import { mfaRoutes } from './http/routes/mfa.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { homeRoutes } from './http/routes/home.js';
@@ -122,7 +123,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/jts', oauthRoutes({ ...deps.oauth, audit: deps.audit, bodyLimit: settings.bodyLimit, limits: oauthLimits }));
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, parseJson, authenticate: requireBearer, limits }));
+  const mfa = mfaRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, parseJson, authenticate: requireBearer, limits }));
   app.use('/admin/clients', adminClientRoutes({ administration: deps.clientAdministration, clock, authenticate: requireBearer, csrf, cors, parseJson }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
   // Development only: the outbox exists only without SMTP_URL, which production refuses.

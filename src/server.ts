@@ -96,7 +96,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
 
   let shuttingDown = false;
   const audit = auditLog(logger);
-  const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), users: accounts.users, clients: accounts.clients, isShuttingDown: () => shuttingDown });
+  const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), accounts, isShuttingDown: () => shuttingDown });
   // Before listening: the first token request must find the registered clients.
   await services.clientDirectory.start();
   if (config.jts.demoUsers) {

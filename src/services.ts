@@ -36,6 +36,9 @@ import { MailSender } from './mail/sender.js';
 import { smtpTransport } from './mail/transport.js';
 import type { ChallengeStore } from './users/challenges.js';
 import { MemoryChallengeStore } from './users/memory-challenges.js';
+import { deriveFactorKey } from './auth/factor-secrets.js';
+import type { SecondFactorStore } from './users/factors.js';
+import { MemorySecondFactorStore } from './users/memory-factors.js';
 
 export interface ServiceInputs {
   config: Config;
@@ -45,17 +48,16 @@ export interface ServiceInputs {
   logger: Logger;
   /** Present when sessions live in Redis; absent means the in-memory session store. */
   redis?: RedisClient;
-  /** The accounts' system of record (PostgreSQL or PGlite, see accounts/); tests may leave it out for in-memory users. */
-  users?: UserStore;
-  /** Service clients (PostgreSQL or PGlite); absent: no client is registered (tests of other parts). */
-  clients?: SqlClientStore;
+  /**
+   * The accounts database's stores (PostgreSQL or PGlite, accounts/open.ts), all or none. Absent
+   * (tests of other parts): users, challenges and second factors in memory, no service client.
+   */
+  accounts?: { users: UserStore; clients: SqlClientStore; challenges: ChallengeStore; factors: SecondFactorStore };
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
   /** See AuthServerDeps.renewFactsCapacity; tests set 0 to exercise the full renewal path. */
   renewFactsCapacity?: number;
-  /** Emailed challenges, next to `users` (the SQL store); absent: in memory beside the memory user store. */
-  challenges?: ChallengeStore;
   /** Wait before the first mail retry (ms); tests shorten it. */
   mailRetryDelayMs?: number;
 }
@@ -109,7 +111,7 @@ export function buildServices(inputs: ServiceInputs): Services {
   // Writing scripts get half the command timeout to start (see RedisSessionStore).
   const sessions: SessionStore = redis ? new RedisSessionStore(redis, keys, { commandTimeoutMs: config.redis.commandTimeoutMs }) : new MemorySessionStore(clock);
   // Every account change also writes the user's security mirror next to their sessions.
-  const users = new MirroredUserStore(inputs.users ?? new MemoryUserStore(), sessions);
+  const users = new MirroredUserStore(inputs.accounts?.users ?? new MemoryUserStore(), sessions);
   const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending, audit);
   const { jts } = config;
   const email = buildEmail(inputs, metrics.registry);
@@ -127,11 +129,16 @@ export function buildServices(inputs: ServiceInputs): Services {
     audit,
     ...(inputs.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: inputs.renewFactsCapacity }),
     email: {
-      challenges: inputs.challenges ?? new MemoryChallengeStore(users),
+      challenges: inputs.accounts?.challenges ?? new MemoryChallengeStore(users),
       mailer: email.mail,
       background: email.background,
       codeKey: deriveCodeKey(inputs.stateProofSecret),
       emailSettings: config.email,
+    },
+    mfa: {
+      factors: inputs.accounts?.factors ?? new MemorySecondFactorStore(),
+      factorKey: deriveFactorKey(inputs.stateProofSecret),
+      mfaSettings: { issuerName: config.email.productName, freshAuthMaxAgeSeconds: config.mfa.freshAuthMaxAgeSeconds },
     },
     settings: {
       bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,
@@ -156,7 +163,7 @@ export function buildServices(inputs: ServiceInputs): Services {
 
   // The admin API's service; the user CLI builds its own from the same class (cli/user.ts).
   const administration = new UserAdministration({ users, sessions, hasher, clock, audit });
-  const clientsStore = inputs.clients;
+  const clientsStore = inputs.accounts?.clients;
   const refreshMs = jts.clientsRefreshSeconds * 1000;
   const clientDirectory = new ClientDirectory({
     load: () => (clientsStore ? clientsStore.list() : Promise.resolve([])),

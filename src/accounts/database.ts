@@ -10,6 +10,9 @@ export interface AccountsSchema {
   users: UsersTable;
   clients: ClientsTable;
   challenges: ChallengesTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_tickets: MfaTicketsTable;
 }
 
 export interface UsersTable {
@@ -46,6 +49,36 @@ export interface ChallengesTable {
   user_id: string;
   purpose: 'verify-email' | 'reset-password' | 'sign-in-code';
   secret_hash: string;
+  credential_epoch: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: number;
+  created_at: ColumnType<Date, Date, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
+  consumed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** See migrations/0006-mfa.ts. */
+export interface TotpFactorsTable {
+  user_id: string;
+  secret_sealed: string;
+  confirmed: ColumnType<boolean, boolean | undefined, boolean>;
+  last_step: ColumnType<number, number | undefined, number>;
+  created_at: ColumnType<Date, Date, Date>;
+  confirmed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  created_at: ColumnType<Date, Date, Date>;
+  used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface MfaTicketsTable {
+  ticket_hash: string;
+  user_id: string;
+  client_hash: string;
+  first_factor: 'pwd' | 'email_code';
   credential_epoch: number;
   attempts: ColumnType<number, number | undefined, number>;
   max_attempts: number;

@@ -3,13 +3,30 @@ import { resolve } from 'node:path';
 import { lockDataDir, type LockOwner } from './data-dir-lock.js';
 import { openAccountsDatabase, type AccountsDatabase, type DatabaseSettings } from './database.js';
 import { MIGRATE_COMMAND, migrateToLatest, pendingMigrations } from './migrate.js';
+import { SqlChallengeStore } from './sql-challenge-store.js';
 import { SqlClientStore } from './sql-client-store.js';
+import { SqlSecondFactorStore } from './sql-factor-store.js';
 import { SqlUserStore } from './sql-user-store.js';
 
-export interface Accounts {
-  database: AccountsDatabase;
+/**
+ * Every store the accounts database holds. They travel together: a server given SQL users but an
+ * in-memory challenge store (as one once was) would lose every reset link on restart and never
+ * see one issued by another instance.
+ */
+export interface AccountStores {
   users: SqlUserStore;
   clients: SqlClientStore;
+  challenges: SqlChallengeStore;
+  factors: SqlSecondFactorStore;
+}
+
+/** The stores of an open accounts database. */
+export function accountStores(db: AccountsDatabase['db']): AccountStores {
+  return { users: new SqlUserStore(db), clients: new SqlClientStore(db), challenges: new SqlChallengeStore(db), factors: new SqlSecondFactorStore(db) };
+}
+
+export interface Accounts extends AccountStores {
+  database: AccountsDatabase;
   /** Migrations applied by this start-up (outside production only). */
   applied: string[];
 }
@@ -59,7 +76,7 @@ export async function openAccounts(settings: DatabaseSettings, options: { produc
     } else {
       applied = await migrateToLatest(database.db, database.schema);
     }
-    return { database, users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db), applied };
+    return { database, ...accountStores(database.db), applied };
   } catch (error) {
     await database.close().catch(() => undefined);
     throw error;

@@ -35,6 +35,16 @@ export type AuditEvent =
   | { event: 'token.issued'; grant: 'client_credentials'; client: string; scope: string }
   /** RFC 8693 exchange: who (user, session), for whom (audience, acting client) and from where. */
   | { event: 'token.exchanged'; prn: string; aid: string; audience: string; scope: string; client: string | undefined; ip: string | undefined; userAgent: string | undefined }
+  /** A TOTP enrolment was started (not yet a factor: it guards nothing until confirmed). */
+  | { event: 'mfa.enrolment.started'; prn: string; factor: 'totp' }
+  | { event: 'mfa.factor.added'; prn: string; factor: 'totp' }
+  | { event: 'mfa.factor.removed'; prn: string; factor: 'totp' }
+  /** A right first factor met a confirmed second factor: a ticket was issued, no session. */
+  | { event: 'mfa.required'; prn: string; firstFactor: 'pwd' | 'email_code' }
+  | { event: 'mfa.succeeded'; prn: string; method: 'totp' | 'recovery_code' }
+  | { event: 'mfa.recovery_code.used'; prn: string; left: number }
+  /** `other_client`: a ticket presented by another device or browser than the one it was issued to. */
+  | { event: 'mfa.failed'; reason: 'wrong_code' | 'ticket_invalid' | 'other_client' | 'voided'; prn?: string; method?: 'totp' | 'recovery_code'; attemptsLeft?: number }
   /** Every password hashing slot was taken (BCRYPT_MAX_PENDING): a sign-in answered 503 at once. */
   | { event: 'hashing.busy'; slots: number };
 

@@ -5,12 +5,14 @@ import { createAuthContext, type AuthServerDeps } from './context.js';
 import type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 import { OwnSessions, type SessionView } from './own-sessions.js';
 import { Renewal } from './renewal.js';
+import { SecondFactors, type FactorsView, type SecondFactorProof, type TotpEnrolment } from './second-factor.js';
 import { SignIn, type RegistrationInput } from './sign-in.js';
 
 export type { AuthServerDeps, AuthServerSettings } from './context.js';
 export type { ClientContext } from './client-info.js';
 export type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 export type { SessionView } from './own-sessions.js';
+export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-factor.js';
 
 /**
  * JTSAuthServer: the auth-server half of JTS-S — login, register, renew with a rotating
@@ -26,24 +28,28 @@ export class JTSAuthServer {
   private readonly account: Account;
   private readonly ownSessions: OwnSessions;
   private readonly email: EmailFlows | undefined;
+  private readonly secondFactors: SecondFactors | undefined;
   /** JTS_EMAIL_VERIFICATION=optional: a new account is mailed a link (required mails it before refusing the session). */
   private readonly verifyAfterRegistration: boolean;
 
   constructor(deps: AuthServerDeps) {
     const context = createAuthContext(deps);
-    const email = deps.email && new EmailFlows({ ...context, ...deps.email });
+    const secondFactors = deps.mfa && new SecondFactors({ ...context, ...deps.mfa, ...(deps.email ? { mailer: deps.email.mailer } : {}) });
+    this.secondFactors = secondFactors;
+    const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}) });
     this.email = email;
     const required = email !== undefined && deps.email?.emailSettings.verification === 'required';
-    this.signIn = new SignIn(
-      required
+    this.signIn = new SignIn({
+      ...context,
+      ...(secondFactors ? { secondFactors } : {}),
+      ...(required
         ? {
-            ...context,
             requireVerifiedEmail: (user) => {
               email.startVerification(user);
             },
           }
-        : context,
-    );
+        : {}),
+    });
     this.renewal = new Renewal(context);
     this.account = new Account(context);
     this.ownSessions = new OwnSessions(context);
@@ -120,6 +126,41 @@ export class JTSAuthServer {
   private emailFlows(): EmailFlows {
     if (!this.email) throw new Error('JTSAuthServer was built without email deps');
     return this.email;
+  }
+
+  /** Completes a sign-in stopped by `mfa_required` (errors: {@link SignIn.completeWithSecondFactor}). */
+  completeSignIn(ticket: string, proof: SecondFactorProof, client: ClientContext): Promise<IssuedCredentials> {
+    return this.signIn.completeWithSecondFactor(ticket, proof, client);
+  }
+
+  /** The address of a live MFA ticket's account (for the sign-in rate limits), else undefined. */
+  ticketAccount(ticket: string): Promise<string | undefined> {
+    return this.secondFactors ? this.secondFactors.ticketAccount(ticket) : Promise.resolve(undefined);
+  }
+
+  /** Which second factors the user has, and how many recovery codes are left. */
+  secondFactorsOf(prn: string): Promise<FactorsView> {
+    return this.mfa().view(prn);
+  }
+
+  /** Starts a TOTP enrolment; needs a fresh sign-in (errors: {@link SecondFactors.startTotp}). */
+  startTotpEnrolment(prn: string, aid: string): Promise<TotpEnrolment> {
+    return this.mfa().startTotp({ prn, aid });
+  }
+
+  /** Confirms the enrolment with a first code; resolves to the recovery codes (errors: {@link SecondFactors.confirmTotp}). */
+  confirmTotpEnrolment(prn: string, code: string): Promise<string[]> {
+    return this.mfa().confirmTotp(prn, code);
+  }
+
+  /** Removes the authenticator and its recovery codes; needs a fresh sign-in (errors: {@link SecondFactors.removeTotp}). */
+  removeTotp(prn: string, aid: string): Promise<void> {
+    return this.mfa().removeTotp({ prn, aid });
+  }
+
+  private mfa(): SecondFactors {
+    if (!this.secondFactors) throw new Error('JTSAuthServer was built without second factors');
+    return this.secondFactors;
   }
 
   /** Changes the password and ends every other session of the user (errors: {@link Account.changePassword}). */

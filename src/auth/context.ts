@@ -9,6 +9,7 @@ import type { AuditSink } from './audit.js';
 import { CredentialMinter } from './credentials.js';
 import type { EmailFlowDeps } from './email-deps.js';
 import { RenewFactsCache } from './renew-facts.js';
+import type { SecondFactorStore } from '../users/factors.js';
 
 /** The auth server's part of the configuration (durations in seconds). */
 export interface AuthServerSettings {
@@ -35,6 +36,16 @@ export interface AuthServerDeps {
   renewFactsCapacity?: number;
   /** Password reset, email verification and sign-in codes; without it those methods throw (a wiring bug). */
   email?: EmailFlowDeps;
+  /** Second factors (TOTP, recovery codes); without it no account is asked for one and the MFA methods throw (a wiring bug). */
+  mfa?: { factors: SecondFactorStore; factorKey: Buffer; mfaSettings: MfaSettings };
+}
+
+/** The second-factor part of the configuration. */
+export interface MfaSettings {
+  /** The issuer an authenticator app shows next to the account (MAIL_PRODUCT_NAME). */
+  issuerName: string;
+  /** JTS_FRESH_AUTH_MAX_AGE: how recent a sign-in enrolling or removing a factor needs (seconds). */
+  freshAuthMaxAgeSeconds: number;
 }
 
 /**
@@ -42,7 +53,7 @@ export interface AuthServerDeps {
  * the two pieces they share, made once per server. Each use case declares the members it reads
  * as a `Pick` of this, so its tests build only those.
  */
-export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email'> {
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa'> {
   /** Shared because every use case that ends a session must forget its facts. */
   renewFacts: RenewFactsCache;
   credentials: CredentialMinter;
@@ -50,8 +61,8 @@ export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' |
 
 /** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
 export function createAuthContext(deps: AuthServerDeps): AuthContext {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows get their deps apart (auth-server.ts)
-  const { renewFactsCapacity, email, ...shared } = deps;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows and second factors get their deps apart (auth-server.ts)
+  const { renewFactsCapacity, email, mfa, ...shared } = deps;
   const { mint, stateProofs, clock, settings } = deps;
   return {
     ...shared,

@@ -8,13 +8,15 @@ import { inBackground, mailCode, mailLink, refuseToken, tokenHashOf, type EmailC
 import type { EmailFlowDeps } from './email-deps.js';
 import { AuthError } from './errors.js';
 import { securityOf } from './mirrored-users.js';
+import { amrOf } from './amr.js';
 import { openSession } from './open-session.js';
 import { assertAcceptablePassword } from './password-rules.js';
 import { replacePassword } from './replace-password.js';
+import type { SecondFactors } from './second-factor.js';
 import { confirmCredentialsStillValid } from './sign-in.js';
 
 /** What the email flows read: the shared auth context plus the challenge store, mailer and settings. */
-export type EmailFlowsContext = AuthContext & EmailFlowDeps;
+export type EmailFlowsContext = AuthContext & EmailFlowDeps & { secondFactors?: SecondFactors };
 
 /**
  * Password reset, email verification and sign-in by emailed code (README, "Email recovery"). Every
@@ -124,7 +126,8 @@ export class EmailFlows {
   /**
    * POST /jts/login/code/verify: the same session and answer as a password login. The code also
    * proves the mailbox, so the address counts as verified. Errors: `code_invalid` (wrong, expired,
-   * used up, superseded, or no such account: one answer), `service_unavailable`.
+   * used up, superseded, or no such account: one answer), `mfa_required` (a second factor is
+   * confirmed: as at a password login), `service_unavailable`.
    */
   async signInWithCode(email: string, code: string, client: ClientContext): Promise<IssuedCredentials> {
     const { users, challenges, clock, audit, codeKey, sessions } = this.deps;
@@ -143,9 +146,11 @@ export class EmailFlows {
     }
     audit({ event: 'challenge.consumed', purpose: 'sign-in-code', prn: user.id });
     const verified = user.emailVerified ? user : await this.firstMailboxProof(user);
+    // The code replaces the password, not the second factor (else it would be a way around it).
+    await this.deps.secondFactors?.requireIfEnrolled(verified, client, 'email_code');
     // Redis may have come back empty: the mirror renewals read is rebuilt here, as at a password login.
     await sessions.putUser(verified.id, securityOf(verified), { mode: 'absent' });
-    const issued = await openSession(this.deps, verified, client, 'login.succeeded', ['otp']);
+    const issued = await openSession(this.deps, verified, client, 'login.succeeded', amrOf('email_code'));
     await confirmCredentialsStillValid(this.deps, verified, issued);
     return issued;
   }

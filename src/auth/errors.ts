@@ -22,6 +22,21 @@ const AUTH_CODES = {
   code_invalid: { status: 401, key: 'code_invalid', action: 'none', message: 'The code is wrong or no longer valid.', expose: true },
   /** JTS_EMAIL_VERIFICATION=required and the address is not verified yet (a new link was mailed). */
   email_unverified: { status: 403, key: 'email_unverified', action: 'none', message: 'Verify your email address first: a new link is on its way.', expose: true },
+  /**
+   * The first factor was right and the account has a confirmed second factor: no session yet. The
+   * body adds `mfa_ticket` and `methods`; POST /jts/mfa/verify completes the sign-in (MfaRequiredError).
+   */
+  mfa_required: { status: 401, key: 'mfa_required', action: 'mfa', message: 'A second factor is required to complete the sign-in.', expose: true },
+  /** Unknown, used, expired, issued to another client, out of attempts, or voided by a password change: one answer. */
+  mfa_ticket_invalid: { status: 401, key: 'mfa_ticket_invalid', action: 'reauth', message: 'This sign-in can no longer be completed; sign in again.', expose: true },
+  /** A TOTP code that is wrong, outside ±1 step, or already used; a recovery code that is wrong or used. */
+  mfa_code_invalid: { status: 401, key: 'mfa_code_invalid', action: 'none', message: 'The code is wrong or was already used.', expose: true },
+  /** RFC 9470's error: the session's sign-in is older than JTS_FRESH_AUTH_MAX_AGE; sign in again, then retry. */
+  fresh_auth_required: { status: 401, key: 'insufficient_user_authentication', action: 'reauth', message: 'This needs a recent sign-in: sign in again, then retry.', expose: true },
+  /** POST /jts/mfa/totp while a confirmed authenticator exists: remove it first. */
+  mfa_already_enrolled: { status: 409, key: 'mfa_already_enrolled', action: 'none', message: 'An authenticator is already set up; remove it first.', expose: true },
+  /** Confirm with no enrolment in progress, or remove with no authenticator. */
+  mfa_not_enrolled: { status: 404, key: 'mfa_not_enrolled', action: 'none', message: 'No authenticator enrolment to act on.', expose: true },
   /** Every password-hashing slot is taken (BCRYPT_MAX_PENDING): retry shortly. */
   hashing_busy: { status: 503, key: 'service_unavailable', action: 'retry', message: 'Too many passwords are being checked right now; retry shortly.', expose: true },
 } as const satisfies Record<string, ErrorInfo>;
@@ -30,3 +45,25 @@ export type AuthCode = keyof typeof AUTH_CODES;
 
 /** The auth layer's error (sign-in, registration, password change, user administration). */
 export class AuthError extends codedErrorClass('AuthError', AUTH_CODES) {}
+
+/** How a sign-in that waits for its second factor may complete it (POST /jts/mfa/verify). */
+export type SecondFactorMethod = 'totp' | 'recovery_code';
+
+/**
+ * `mfa_required`: the first factor was right, no session was opened. The JTS error envelope gains
+ * two extensions: `mfa_ticket` (single use, bound to the account and this client) and `methods`,
+ * plus `expires_in` (seconds the ticket lives).
+ */
+export class MfaRequiredError extends AuthError {
+  constructor(
+    readonly ticket: string,
+    readonly methods: readonly SecondFactorMethod[],
+    readonly expiresIn: number,
+  ) {
+    super('mfa_required');
+  }
+
+  override toBody(now?: number): ReturnType<AuthError['toBody']> & { mfa_ticket: string; methods: SecondFactorMethod[]; expires_in: number } {
+    return { ...super.toBody(now), mfa_ticket: this.ticket, methods: [...this.methods], expires_in: this.expiresIn };
+  }
+}

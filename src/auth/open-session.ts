@@ -1,3 +1,4 @@
+import type { AuthMethod } from './amr.js';
 import { randomId } from '../jts/state-proof.js';
 import type { User } from '../users/types.js';
 import { describeDevice, maskIp, type ClientContext } from './client-info.js';
@@ -14,11 +15,6 @@ export interface OpenSessionDeps extends Pick<AuthContext, 'sessions' | 'clock' 
 /** The audit event that records the opening: a login's, or a registration's. */
 export type SessionOpening = 'login.succeeded' | 'register';
 
-/**
- * RFC 8176 Authentication Method Reference values this server records: `pwd` a password, `otp` a
- * one-time code (an emailed sign-in code). Issue 18 adds `mfa`, `hwk`, `swk`.
- */
-export type AuthMethod = 'pwd' | 'otp';
 
 /**
  * The last step of every sign-in: creates a session for `user` (a new random aid, the device

@@ -5,8 +5,10 @@ import type { User } from '../users/types.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, AuthServerSettings } from './context.js';
 import type { IssuedCredentials } from './credentials.js';
+import { amrOf } from './amr.js';
 import { openSession, type OpenSessionDeps } from './open-session.js';
 import { AuthError } from './errors.js';
+import type { SecondFactorProof, SecondFactors } from './second-factor.js';
 
 /** What sign-in reads: the user store and hasher, plus what opening a session needs. */
 export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' | 'hasher'> {
@@ -16,6 +18,8 @@ export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' |
    * no session; this mails it a fresh link and the sign-in answers `email_unverified`.
    */
   requireVerifiedEmail?: (user: User) => void;
+  /** Second factors (second-factor.ts); absent: no account is asked for one. */
+  secondFactors?: SecondFactors;
 }
 
 /** A registration as the HTTP layer validated it (lengths, email shape); the password is checked here. */
@@ -31,7 +35,8 @@ const NEW_ACCOUNT_PERMISSIONS = ['read:profile'] as const;
 /**
  * Sign-in, as a short sequence of steps, each a function below or in open-session.ts:
  *
- *     login:     verifyPassword → openSession → confirmCredentialsStillValid
+ *     login:     verifyPassword → [second factor enrolled: mfa_required, stop] → openSession → confirmCredentialsStillValid
+ *     mfa:       SecondFactors.verify (ticket + code) → openSession → confirmCredentialsStillValid
  *     register:  createAccount → openSession
  *
  * A step that must stand between a verified password and a session (an emailed code, a second
@@ -40,13 +45,32 @@ const NEW_ACCOUNT_PERMISSIONS = ['read:profile'] as const;
 export class SignIn {
   constructor(private readonly deps: SignInDeps) {}
 
-  /** Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`, `service_unavailable`. */
+  /**
+   * Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`,
+   * `mfa_required` (MfaRequiredError: the password was right, the account has a second factor),
+   * `service_unavailable`.
+   */
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
     const user = await verifyPassword(this.deps, email, password);
     assertVerified(this.deps, user);
+    await this.deps.secondFactors?.requireIfEnrolled(user, client, 'pwd');
     // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
     await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
-    const issued = await openSession(this.deps, user, client, 'login.succeeded', ['pwd']);
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', amrOf('pwd'));
+    await confirmCredentialsStillValid(this.deps, user, issued);
+    return issued;
+  }
+
+  /**
+   * Completes a sign-in stopped by `mfa_required` with its ticket and a second factor: the same
+   * session and answer as a login. Errors: those of {@link SecondFactors.verify}, `invalid_credentials`
+   * (the password changed meanwhile), `service_unavailable`.
+   */
+  async completeWithSecondFactor(ticket: string, proof: SecondFactorProof, client: ClientContext): Promise<IssuedCredentials> {
+    if (!this.deps.secondFactors) throw new Error('SignIn was built without second factors');
+    const { user, amr } = await this.deps.secondFactors.verify(ticket, proof, client);
+    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', amr);
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
   }
@@ -60,7 +84,7 @@ export class SignIn {
     const user = await createAccount(this.deps, input);
     assertVerified(this.deps, user);
     try {
-      return await openSession(this.deps, user, client, 'register', ['pwd']);
+      return await openSession(this.deps, user, client, 'register', amrOf('pwd'));
     } catch (error) {
       // No session, no account: undone, so the client's retry registers instead of meeting email_taken.
       await this.deps.users.discardNew(user.id, user.version);

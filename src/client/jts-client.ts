@@ -91,6 +91,14 @@ export class JtsClient {
     await this.session.open('/jts/login/code/verify', { email, code }, 'login');
   }
 
+  /**
+   * Completes a sign-in the server answered `mfa_required` (a JtsRequestError whose body has
+   * `mfa_ticket`) with the authenticator's code or a recovery code; rejects when refused.
+   */
+  async completeSecondFactor(mfaTicket: string, proof: { code: string } | { recoveryCode: string }): Promise<void> {
+    await this.session.open('/jts/mfa/verify', { mfa_ticket: mfaTicket, ...proof }, 'login');
+  }
+
   /** Creates an account and signs in to it; rejects with a JtsRequestError when the server refuses. */
   async register(email: string, password: string, name: string): Promise<void> {
     await this.session.open('/jts/register', { email, password, name }, 'register');

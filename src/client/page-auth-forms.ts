@@ -45,13 +45,38 @@ const text = (data: FormData, name: string) => {
   return typeof value === 'string' ? value : '';
 };
 
+/** The ticket of the sign-in waiting for its second factor. */
+let pendingTicket = '';
+
+/** An `mfa_required` refusal shows the second-factor form; any other refusal is the form's error. */
+function askForSecondFactor(failure: unknown): void {
+  const ticket: unknown = failure instanceof JtsRequestError && failure.body?.error === 'mfa_required' ? (failure.body as { mfa_ticket?: unknown }).mfa_ticket : undefined;
+  if (typeof ticket !== 'string') throw failure;
+  pendingTicket = ticket;
+  const form = byId('panel-mfa', HTMLFormElement);
+  form.hidden = false;
+  byId('mfa-code').focus();
+}
+
 /** Wires the sign-in and the create-account forms; success shows up as the client's 'signed-in' event. */
 export function bindAuthForms(): void {
   bindForm(
     'panel-sign-in',
     'login-error',
-    (data) => client.login(text(data, 'email').trim(), text(data, 'password')),
+    (data) => client.login(text(data, 'email').trim(), text(data, 'password')).catch(askForSecondFactor),
     (data) => (text(data, 'email').trim() === '' || text(data, 'password') === '' ? 'Enter your email and password.' : undefined),
+  );
+
+  // The second step of a sign-in answered `mfa_required`: a 6-digit code, or a recovery code.
+  bindForm(
+    'panel-mfa',
+    'mfa-error',
+    async (data) => {
+      const entered = text(data, 'code').trim();
+      await client.completeSecondFactor(pendingTicket, /^[0-9]{6}$/.test(entered) ? { code: entered } : { recoveryCode: entered });
+      byId('panel-mfa').hidden = true;
+    },
+    (data) => (text(data, 'code').trim() === '' ? 'Enter the code from your authenticator app, or a recovery code.' : undefined),
   );
 
   bindForm(

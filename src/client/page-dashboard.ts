@@ -4,6 +4,7 @@ import { client } from './page-client.js';
 import { byId } from './page-dom.js';
 import { loadProfile } from './page-profile.js';
 import { clearSessions, loadSessions } from './page-sessions.js';
+import { loadSecondFactor } from './page-mfa.js';
 import { announce } from './page-status.js';
 import { countRenewal, renderToken, resetRenewals } from './page-token-panel.js';
 import { dashboardShown, show } from './page-views.js';
@@ -21,6 +22,7 @@ function enterDashboard(): void {
   renderToken();
   void loadProfile();
   void loadSessions();
+  void loadSecondFactor();
 }
 
 /** Leaves nothing of the previous user on the page. */

@@ -163,6 +163,8 @@ export const envSchema = z.object({
   JTS_RESET_TOKEN_LIFETIME: seconds(1800, 60, 86_400),
   JTS_VERIFY_TOKEN_LIFETIME: seconds(86_400, 300, 604_800),
   JTS_LOGIN_CODE_LIFETIME: seconds(600, 60, 3600),
+  /** How recent the sign-in must be to add or remove a second factor (the session's sign-in time). */
+  JTS_FRESH_AUTH_MAX_AGE: seconds(300, 30, 86_400),
   /** Where the links in mails point (the demo page reads their fragment); defaults to the issuer. */
   PUBLIC_URL: optionalString.refine((v) => v === undefined || ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL'),
   /** smtp://[user:password@]host:port or smtps:// (TLS); unset outside production: the development outbox. */

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { code, email, name, newPassword, password, permissions, token } from './fields.js';
+import { code, email, name, newPassword, password, permissions, recoveryCode, token } from './fields.js';
 import { HttpError } from './errors.js';
 import { unparsedBodyError } from './json-content-type.js';
 
@@ -49,3 +49,8 @@ export const resetPasswordBody = z.object({ token, newPassword });
 /** POST /jts/email/verify: the account's password, when given, proves that whoever chose it reads the mailbox. */
 export const verifyEmailBody = z.object({ token, password: password.optional() });
 export const codeSignInBody = z.object({ email, code });
+export const totpConfirmBody = z.object({ code });
+/** `mfa_ticket` keeps the error envelope's spelling (README, "API conventions"). */
+export const mfaVerifyBody = z
+  .object({ mfa_ticket: token, code: code.optional(), recoveryCode: recoveryCode.optional() })
+  .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), { message: 'Send exactly one of `code` and `recoveryCode`.' });

@@ -59,6 +59,8 @@ export const token = string().min(1, 'required').max(256, 'too long');
 /** Digits of a sign-in code (auth/email-challenges.ts CODE_DIGITS). */
 export const CODE_LENGTH = 6;
 export const code = string().regex(new RegExp(`^[0-9]{${CODE_LENGTH}}$`), `must be ${CODE_LENGTH} digits`);
+/** A recovery code as printed (auth/factor-secrets.ts): 16 base32 characters, dashes and spaces ignored. */
+export const recoveryCode = string().max(40, 'must be at most 40 characters').regex(/^[A-Za-z2-7][A-Za-z2-7 -]*$/, 'must be 16 letters and digits 2–7 (dashes allowed)');
 
 /**
  * X-JTS-Device-ID: printable ASCII without spaces. Requests are checked with the pattern itself

@@ -9,7 +9,8 @@
  * codes; the server's own codes live with the layer that raises them.
  */
 
-export type JtsAction = 'reauth' | 'renew' | 'retry' | 'none';
+/** `mfa`: the first factor was right; complete the sign-in with a second one (POST /jts/mfa/verify). */
+export type JtsAction = 'reauth' | 'renew' | 'retry' | 'mfa' | 'none';
 
 /** One row of an error table. */
 export interface ErrorInfo {

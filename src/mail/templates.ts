@@ -69,5 +69,10 @@ function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: str
         text: [`Your sign-in code is ${mail.code}`, '', `It works once, for ${mail.expiresInMinutes} minutes. Never give it to anyone.`, IGNORE],
         html: [`<p>Your sign-in code is <strong style="font-size:1.4em;letter-spacing:0.1em">${escapeHtml(mail.code)}</strong></p>`, `<p>It works once, for ${mail.expiresInMinutes} minutes. Never give it to anyone. ${IGNORE}</p>`],
       };
+    case 'second-factor-changed': {
+      const what = mail.change === 'added' ? 'An authenticator app was set up as a second sign-in step for your account.' : 'The authenticator app was removed from your account: signing in needs only your password again.';
+      const warn = 'If this was not you, reset your password now and tell us.';
+      return { subject: mail.change === 'added' ? 'Authenticator added' : 'Authenticator removed', text: [what, '', warn], html: [`<p>${what}</p>`, `<p>${warn}</p>`] };
+    }
   }
 }

@@ -70,6 +70,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['purpose', 'outcome'] as const,
     registers: [registry],
   });
+  const secondFactors = new Counter({
+    name: 'jts_mfa_events_total',
+    help: 'Second-factor events by audit event name (mfa.required, mfa.succeeded, mfa.failed, mfa.factor.added, …).',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
   const rateLimited = new Counter({ name: 'jts_rate_limited_total', help: 'Requests refused with 429, by limiter.', labelNames: ['limiter'] as const, registers: [registry] });
 
   // Pre-set the label values a dashboard expects, so a rate() over them exists from the first scrape.
@@ -145,6 +151,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         return;
       case 'hashing.busy':
         hashingBusy.inc();
+        return;
+      case 'mfa.enrolment.started':
+      case 'mfa.factor.added':
+      case 'mfa.factor.removed':
+      case 'mfa.required':
+      case 'mfa.succeeded':
+      case 'mfa.failed':
+      case 'mfa.recovery_code.used':
+        secondFactors.inc({ event: event.event });
         return;
     }
   }

@@ -66,6 +66,11 @@ describe('listRoutes (Express internals)', () => {
         'POST /jts/email/verify/resend',
         'POST /jts/login/code',
         'POST /jts/login/code/verify',
+        'GET /jts/mfa',
+        'POST /jts/mfa/totp',
+        'POST /jts/mfa/totp/confirm',
+        'DELETE /jts/mfa/totp',
+        'POST /jts/mfa/verify',
         // Without SMTP_URL, outside production only.
         'GET /dev/outbox',
       ].sort(),

@@ -1,7 +1,7 @@
 import { freshDatabaseUrl } from '../support/accounts';
 import { join } from 'node:path';
 import { writeKeyPair } from '../../src/key-files/files';
-import { call, loginCall, newAccount, profileCall, register, renew, renewCall, sleep, type Creds } from './support/client';
+import { call, CSRF, loginCall, newAccount, profileCall, register, renew, renewCall, sleep, type Creds } from './support/client';
 import { ChildServer, makeKeyDir, RedisProcess, redisBinariesPresent } from './support/processes';
 
 /**
@@ -99,6 +99,23 @@ describeWithRedis('two instances, one Redis', () => {
     expect(next).not.toBe(creds.stateProof);
     // The one new StateProof is the session's only way forward, on either instance.
     await expect(renew(a.url, next)).resolves.toBeDefined();
+  });
+
+  it('a sign-in code mailed by A signs in on B: emailed challenges live in the shared accounts database, not in one instance', async () => {
+    const account = newAccount();
+    await register(a.url, account);
+    expect((await call(a.url, '/jts/login/code', { method: 'POST', headers: CSRF, body: { email: account.email } })).status).toBe(202);
+    // The mail leaves after the answer (the same timing whether or not the account exists): A's development outbox.
+    let code: string | undefined;
+    for (let tries = 0; code === undefined && tries < 50; tries++) {
+      const { mails } = (await call(a.url, '/dev/outbox')).body as { mails: { to: string; text: string }[] };
+      code = /\b(\d{6})\b/.exec(mails.find((mail) => mail.to === account.email)?.text ?? '')?.[1];
+      if (code === undefined) await sleep(100);
+    }
+    expect(code).toBeDefined();
+    const signedIn = await call(b.url, '/jts/login/code/verify', { method: 'POST', headers: CSRF, body: { email: account.email, code } });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body.bearerPass).toEqual(expect.any(String));
   });
 
   it('shares rate-limit counters: failed logins on A and B together trip the per-account limit', async () => {

@@ -2,9 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { AccountsDatabase } from '../../src/accounts/database';
-import { SqlClientStore } from '../../src/accounts/sql-client-store';
-import { SqlChallengeStore } from '../../src/accounts/sql-challenge-store';
-import { SqlUserStore } from '../../src/accounts/sql-user-store';
+import { accountStores } from '../../src/accounts/open';
 import { createApp } from '../../src/app';
 import type { AuditEvent } from '../../src/auth/audit';
 import { loadConfig, type Config } from '../../src/config/load';
@@ -131,7 +129,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       auditLine(event);
     },
     ...(redis ? { redis } : {}),
-    ...(database ? { users: new SqlUserStore(database.db), clients: new SqlClientStore(database.db), challenges: new SqlChallengeStore(database.db) } : {}),
+    ...(database ? { accounts: accountStores(database.db) } : {}),
     mailRetryDelayMs: 10,
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),

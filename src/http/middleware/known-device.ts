@@ -3,6 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import onHeaders from 'on-headers';
 import { normaliseEmail } from '../../users/types.js';
 import { cookieAttributes, cookieOf, DEVICE_ID_HEADER } from '../cookies.js';
+import { signInEmailOf } from './sign-in-account.js';
 
 /**
  * "Device cookies" (OWASP, Slow Down Online Guessing Attacks with Device Cookies): a browser that
@@ -56,7 +57,7 @@ export function knownDevices(options: { key: Buffer; secure: boolean }): KnownDe
     recognise,
     remember: function rememberKnownDevice(req, res, next) {
       onHeaders(res, () => {
-        const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
+        const email = signInEmailOf(req);
         if (res.statusCode !== 200 || typeof email !== 'string') return;
         const nonce = recognise(req, email) ?? randomBytes(16).toString('base64url');
         const value = `${nonce}.${mac(email, nonce).toString('base64url')}`;

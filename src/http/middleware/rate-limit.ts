@@ -11,6 +11,7 @@ import { EMAIL_MAX_LENGTH } from '../fields.js';
 import type { AuthRouteDeps } from '../routes/auth.js';
 import type { KnownDevices } from './known-device.js';
 import { HttpError } from '../errors.js';
+import { FIRST_FACTOR_ACCEPTED, signInEmailOf } from './sign-in-account.js';
 
 export interface RateLimitDeps {
   rules: RateLimitSettings;
@@ -32,7 +33,8 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
 
   // Only wrong credentials count as failures: a 400, a 429 from another limiter or a 503 is not a guess.
-  const failuresOnly: Partial<Options> = { skipSuccessfulRequests: true, requestWasSuccessful: (_req, res) => res.statusCode !== 401 };
+  // An `mfa_required` 401 is a right password (and a wrong second-factor code is a 401 like a wrong password).
+  const failuresOnly: Partial<Options> = { skipSuccessfulRequests: true, requestWasSuccessful: (_req, res) => res.statusCode !== 401 || res.locals[FIRST_FACTOR_ACCEPTED] === true };
 
   const loginAccount = limiter('login-account', rules.loginAccount, {
     ...failuresOnly,
@@ -131,7 +133,7 @@ function retryAfterSeconds(req: Request, rule: RateLimitRule): number {
 }
 
 function emailOf(req: Request): string | undefined {
-  const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
+  const email = signInEmailOf(req);
   if (typeof email !== 'string') return undefined;
   // Normalised exactly as the login route and the store will see it, so padding or case cannot
   // give one account several counters. Longer values are refused by the body schema (400).

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
-import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, registerBody, resetPasswordBody, verifyEmailBody, updateUserBody } from '../body.js';
+import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, mfaVerifyBody, registerBody, resetPasswordBody, totpConfirmBody, updateUserBody, verifyEmailBody } from '../body.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
 import { deviceId } from '../fields.js';
@@ -69,9 +69,12 @@ export const SCHEMAS: Json = {
       error: { type: 'string', enum: errorKeys },
       error_code: { type: 'string', enum: jtsCodes, description: 'Present for the JTS error table only.' },
       message: { type: 'string' },
-      action: { type: 'string', enum: ['reauth', 'renew', 'retry', 'none'] },
+      action: { type: 'string', enum: ['reauth', 'renew', 'retry', 'mfa', 'none'] },
       retry_after: { type: 'integer', minimum: 0, description: 'Seconds; on 429 and 503.' },
       timestamp: { type: 'integer', description: 'Seconds since the epoch.' },
+      mfa_ticket: { type: 'string', description: '`mfa_required` only: send it to POST /jts/mfa/verify (single use, this client only).' },
+      methods: { type: 'array', items: { type: 'string', enum: ['totp', 'recovery_code'] }, description: '`mfa_required` only: the second factors that complete the sign-in.' },
+      expires_in: { type: 'integer', description: '`mfa_required` only: seconds the ticket lives (300).' },
     },
     additionalProperties: false,
   },
@@ -98,6 +101,33 @@ export const SCHEMAS: Json = {
   ResetPasswordRequest: requestSchema(resetPasswordBody),
   VerifyEmailRequest: requestSchema(verifyEmailBody),
   CodeSignInRequest: requestSchema(codeSignInBody),
+  TotpConfirmRequest: requestSchema(totpConfirmBody),
+  MfaVerifyRequest: { ...requestSchema(mfaVerifyBody), description: 'Exactly one of `code` and `recoveryCode`.' },
+  TotpEnrolment: {
+    type: 'object',
+    description: 'Shown once. Add the secret to an authenticator app (scan the QR code or type the secret), then confirm with a code.',
+    required: ['secret', 'otpauthUri', 'qrSvg'],
+    properties: {
+      secret: { type: 'string', description: 'Base32 (RFC 4648), 160 bits. HMAC-SHA-1, 6 digits, 30 s.' },
+      otpauthUri: { type: 'string', description: 'otpauth://totp/<issuer>:<email>?secret=…&issuer=…' },
+      qrSvg: { type: 'string', description: 'The URI as an SVG QR code.' },
+    },
+  },
+  SecondFactors: {
+    type: 'object',
+    required: ['factors', 'recoveryCodesLeft'],
+    properties: {
+      factors: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['type', 'confirmed', 'createdAt'],
+          properties: { type: { const: 'totp' }, confirmed: { type: 'boolean', description: 'False: an enrolment not confirmed yet (guards nothing).' }, createdAt: { type: 'string', format: 'date-time' }, confirmedAt: { type: 'string', format: 'date-time' } },
+        },
+      },
+      recoveryCodesLeft: { type: 'integer', minimum: 0 },
+    },
+  },
   Credentials: {
     type: 'object',
     description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',

@@ -1,5 +1,6 @@
 import { JWKS_PATHS, OAUTH_METADATA_PATH, SIGNING_KEY_PEM_PATH } from '../routes/well-known.js';
 import { adminClientPaths } from './admin-client-paths.js';
+import { mfaPaths } from './mfa-paths.js';
 import { adminPaths } from './admin-paths.js';
 import { authPaths } from './auth-paths.js';
 import { oauthPaths } from './oauth-paths.js';
@@ -276,7 +277,7 @@ export function openApiDocument(options: { issuer: string; version: string }): J
     },
     servers: [{ url: options.issuer }],
     security: [],
-    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths(), ...adminClientPaths() }),
+    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...mfaPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths(), ...adminClientPaths() }),
     components: { schemas: SCHEMAS, parameters: PARAMETERS, securitySchemes: SECURITY_SCHEMES, responses: ERROR_RESPONSES },
   };
 }

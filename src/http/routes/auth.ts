@@ -25,6 +25,8 @@ export interface AuthRouteDeps {
   sessions: Router;
   /** The email flows' routes (email.ts), mounted here behind the same CORS policy. */
   email: Router;
+  /** The second-factor routes (mfa.ts), mounted here behind the same CORS policy. */
+  mfa: Router;
   /** The JSON body parser, on the routes that take a body. */
   parseJson: RequestHandler;
   /**
@@ -86,5 +88,6 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   });
 
   router.use(deps.email);
+  router.use(deps.mfa);
   return router;
 }

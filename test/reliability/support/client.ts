@@ -10,7 +10,7 @@ export interface Answer {
   ms: number;
 }
 
-const CSRF = { 'x-jts-request': '1' };
+export const CSRF = { 'x-jts-request': '1' };
 
 export async function call(base: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number } = {}): Promise<Answer> {
   const started = performance.now();

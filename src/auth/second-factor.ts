@@ -1,0 +1,197 @@
+import type { FirstFactor, SecondFactorStore } from '../users/factors.js';
+import type { User } from '../users/types.js';
+import type { AccountMailer } from './account-mail.js';
+import { amrOf, type AuthMethod } from './amr.js';
+import { hashToken, TOKEN_PATTERN } from './challenge-secrets.js';
+import type { ClientContext } from './client-info.js';
+import type { AuthContext, MfaSettings } from './context.js';
+import { AuthError, MfaRequiredError, type SecondFactorMethod } from './errors.js';
+import { clientBinding, hashRecoveryCode, newRecoveryCode, newTicket, RECOVERY_CODE_COUNT, seal, unseal } from './factor-secrets.js';
+import { assertFreshSignIn } from './fresh-auth.js';
+import { matchTotp, newTotpSecret, qrSvg, totpUri } from './totp.js';
+
+/** What the second-factor use cases read. */
+export interface SecondFactorDeps extends Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audit'> {
+  factors: SecondFactorStore;
+  /** AES-256-GCM key of the TOTP secrets (deriveFactorKey). */
+  factorKey: Buffer;
+  mfaSettings: MfaSettings;
+  /** Notices to the account when a factor is added or removed (none when absent). */
+  mailer?: AccountMailer;
+}
+
+/** A ticket lives 5 minutes (long enough to find the phone, short enough to be useless later). */
+export const MFA_TICKET_LIFETIME_SECONDS = 300;
+/** Wrong codes one ticket takes before it dies (the per-account sign-in limits count them too). */
+export const MFA_TICKET_MAX_ATTEMPTS = 5;
+
+const METHODS: readonly SecondFactorMethod[] = ['totp', 'recovery_code'];
+
+/** A second factor presented at POST /jts/mfa/verify. */
+export type SecondFactorProof = { code: string } | { recoveryCode: string };
+
+/** GET /jts/mfa: which factors the account has (never a secret). */
+export interface FactorsView {
+  totp: { confirmed: boolean; createdAt: number; confirmedAt: number | undefined } | undefined;
+  recoveryCodesLeft: number;
+}
+
+/** POST /jts/mfa/totp: what the authenticator app needs, shown once. */
+export interface TotpEnrolment {
+  /** Base32 (RFC 4648), for typing into the app. */
+  secret: string;
+  otpauthUri: string;
+  qrSvg: string;
+}
+
+/**
+ * Second factors (README, "Second factor (TOTP)"): enrol, confirm and remove a TOTP authenticator
+ * with its recovery codes; stop a sign-in whose first factor was right with an `mfa_required`
+ * ticket; complete it with a code. Opening the session stays with the sign-in (sign-in.ts).
+ */
+export class SecondFactors {
+  constructor(private readonly deps: SecondFactorDeps) {}
+
+  async view(prn: string): Promise<FactorsView> {
+    const { factors } = this.deps;
+    const [totp, recoveryCodesLeft] = await Promise.all([factors.totp(prn), factors.recoveryCodesLeft(prn)]);
+    return { totp: totp && { confirmed: totp.confirmed, createdAt: totp.createdAt, confirmedAt: totp.confirmedAt }, recoveryCodesLeft };
+  }
+
+  /**
+   * Starts a TOTP enrolment (replacing an unconfirmed one). Errors: `fresh_auth_required`,
+   * `mfa_already_enrolled`, `service_unavailable`.
+   */
+  async startTotp(session: { prn: string; aid: string }): Promise<TotpEnrolment> {
+    const { factors, clock, users, audit, factorKey, mfaSettings } = this.deps;
+    await assertFreshSignIn(this.deps.sessions, session, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
+    const user = await users.get(session.prn);
+    if (!user) throw new AuthError('fresh_auth_required');
+    const secret = newTotpSecret();
+    if ((await factors.enrolTotp(user.id, seal(factorKey, user.id, secret), clock.now())) === 'confirmed_exists') throw new AuthError('mfa_already_enrolled');
+    audit({ event: 'mfa.enrolment.started', prn: user.id, factor: 'totp' });
+    const otpauthUri = totpUri(secret, user.email, mfaSettings.issuerName);
+    return { secret, otpauthUri, qrSvg: await qrSvg(otpauthUri) };
+  }
+
+  /**
+   * Confirms the enrolment with a first code; resolves to ten recovery codes, shown once (only
+   * their hashes are kept). Errors: `mfa_not_enrolled` (nothing to confirm), `mfa_already_enrolled`,
+   * `mfa_code_invalid`, `service_unavailable`.
+   */
+  async confirmTotp(prn: string, code: string): Promise<string[]> {
+    const { factors, clock, audit, factorKey } = this.deps;
+    const factor = await factors.totp(prn);
+    if (!factor) throw new AuthError('mfa_not_enrolled');
+    if (factor.confirmed) throw new AuthError('mfa_already_enrolled');
+    const secret = unseal(factorKey, prn, factor.secretSealed);
+    const step = secret === undefined ? undefined : matchTotp(secret, code, clock.now());
+    const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    if (step === undefined || !(await factors.confirmTotp(prn, factor.secretSealed, step, recoveryCodes.map(hashRecoveryCode), clock.now()))) {
+      audit({ event: 'mfa.failed', prn, reason: 'wrong_code', method: 'totp' });
+      throw new AuthError('mfa_code_invalid');
+    }
+    audit({ event: 'mfa.factor.added', prn, factor: 'totp' });
+    await this.notify(prn, 'added');
+    return recoveryCodes;
+  }
+
+  /** Removes the authenticator and its recovery codes. Errors: `fresh_auth_required`, `mfa_not_enrolled`, `service_unavailable`. */
+  async removeTotp(session: { prn: string; aid: string }): Promise<void> {
+    const { factors, clock, audit, mfaSettings } = this.deps;
+    await assertFreshSignIn(this.deps.sessions, session, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
+    const factor = await factors.totp(session.prn);
+    if (!(await factors.removeTotp(session.prn))) throw new AuthError('mfa_not_enrolled');
+    audit({ event: 'mfa.factor.removed', prn: session.prn, factor: 'totp' });
+    // Removing an enrolment that was never confirmed changed nothing the owner relies on.
+    if (factor?.confirmed) await this.notify(session.prn, 'removed');
+  }
+
+  /**
+   * The step between a right first factor and a session: when `user` has a confirmed factor, a
+   * ticket is stored and `MfaRequiredError` thrown (no session is opened); otherwise nothing.
+   */
+  async requireIfEnrolled(user: User, client: ClientContext, firstFactor: FirstFactor): Promise<void> {
+    const { factors, clock, audit } = this.deps;
+    if (!(await factors.totp(user.id))?.confirmed) return;
+    const { ticket, ticketHash } = newTicket();
+    const now = clock.now();
+    await factors.issueTicket({
+      ticketHash,
+      userId: user.id,
+      clientHash: clientBinding(client),
+      firstFactor,
+      credentialEpoch: user.credentialEpoch,
+      maxAttempts: MFA_TICKET_MAX_ATTEMPTS,
+      createdAt: now,
+      expiresAt: now + MFA_TICKET_LIFETIME_SECONDS * 1000,
+    });
+    audit({ event: 'mfa.required', prn: user.id, firstFactor });
+    throw new MfaRequiredError(ticket, METHODS, MFA_TICKET_LIFETIME_SECONDS);
+  }
+
+  /**
+   * Checks the ticket and the second factor; resolves to the user and the sign-in's `amr`. The
+   * ticket is consumed only by a right code; a wrong one spends one of its attempts.
+   *
+   * Errors: `mfa_ticket_invalid` (unknown, used, expired, another client, out of attempts, the
+   * account disabled or its password changed since), `mfa_code_invalid`, `service_unavailable`.
+   */
+  async verify(ticket: string, proof: SecondFactorProof, client: ClientContext): Promise<{ user: User; amr: AuthMethod[] }> {
+    const { factors, clock, users, audit } = this.deps;
+    const ticketHash = TOKEN_PATTERN.test(ticket) ? hashToken(ticket) : undefined;
+    const live = ticketHash === undefined ? undefined : await factors.liveTicket(ticketHash, clock.now());
+    if (ticketHash === undefined || !live) {
+      audit({ event: 'mfa.failed', reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    if (live.clientHash !== clientBinding(client)) {
+      audit({ event: 'mfa.failed', prn: live.userId, reason: 'other_client' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    const user = await users.get(live.userId);
+    if (!user || user.disabled || user.credentialEpoch !== live.credentialEpoch) {
+      audit({ event: 'mfa.failed', prn: live.userId, reason: 'voided' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    const method: SecondFactorMethod = 'code' in proof ? 'totp' : 'recovery_code';
+    if (!(await this.check(user.id, proof))) {
+      const attemptsLeft = await factors.failTicket(ticketHash, clock.now());
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'wrong_code', method, attemptsLeft });
+      throw new AuthError('mfa_code_invalid');
+    }
+    // A concurrent use of the same ticket with another right code may have won meanwhile.
+    if (!(await factors.consumeTicket(ticketHash, clock.now()))) {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    audit({ event: 'mfa.succeeded', prn: user.id, method });
+    if (method === 'recovery_code') audit({ event: 'mfa.recovery_code.used', prn: user.id, left: await factors.recoveryCodesLeft(user.id) });
+    return { user, amr: amrOf(live.firstFactor, method) };
+  }
+
+  /** The address of a live ticket's account, for the per-account sign-in limits; undefined for anything else. */
+  async ticketAccount(ticket: string): Promise<string | undefined> {
+    if (!TOKEN_PATTERN.test(ticket)) return undefined;
+    const live = await this.deps.factors.liveTicket(hashToken(ticket), this.deps.clock.now());
+    return live && (await this.deps.users.get(live.userId))?.email;
+  }
+
+  /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic). */
+  private async check(userId: string, proof: SecondFactorProof): Promise<boolean> {
+    const { factors, clock, factorKey } = this.deps;
+    if ('recoveryCode' in proof) return factors.useRecoveryCode(userId, hashRecoveryCode(proof.recoveryCode), clock.now());
+    const factor = await factors.totp(userId);
+    if (!factor?.confirmed) return false;
+    // Unreadable after a change of the StateProof secret: only recovery codes work then.
+    const secret = unseal(factorKey, userId, factor.secretSealed);
+    const step = secret === undefined ? undefined : matchTotp(secret, proof.code, clock.now());
+    return step !== undefined && factors.acceptTotpStep(userId, step);
+  }
+
+  private async notify(prn: string, change: 'added' | 'removed'): Promise<void> {
+    if (!this.deps.mailer) return;
+    const user = await this.deps.users.get(prn);
+    if (user) this.deps.mailer.send({ kind: 'second-factor-changed', to: user.email, name: user.name, change });
+  }
+}

@@ -1,0 +1,68 @@
+import { Router, type RequestHandler } from 'express';
+import type { FactorsView } from '../../auth/auth-server.js';
+import { NO_STORE, sendJson } from '../../verifier/send-json.js';
+import { mfaVerifyBody, parseBody, totpConfirmBody } from '../body.js';
+import type { CookieSettings } from '../cookies.js';
+import { clientOf, sendCredentials } from '../credentials-response.js';
+import { bearerOf } from '../middleware/authenticate.js';
+import { SIGN_IN_ACCOUNT } from '../middleware/sign-in-account.js';
+import type { AuthRouteDeps } from './auth.js';
+
+export type MfaRouteDeps = Pick<AuthRouteDeps, 'authServer' | 'csrf' | 'parseJson' | 'authenticate' | 'limits'> & { cookies: CookieSettings };
+
+/**
+ * GET /jts/mfa, POST and DELETE /jts/mfa/totp, POST /jts/mfa/totp/confirm, POST /jts/mfa/verify
+ * (README, "Second factor (TOTP)"). Mounted inside the /jts router (CORS applied there); every
+ * state-changing one needs the CSRF header. Answers holding secrets are never stored by caches.
+ */
+export function mfaRoutes(deps: MfaRouteDeps): Router {
+  const { authServer, csrf, parseJson, authenticate, limits, cookies } = deps;
+  const router = Router();
+
+  router.get('/mfa', authenticate, async (req, res) => {
+    sendJson(res, 200, factorsBody(await authServer.secondFactorsOf(bearerOf(req).payload.prn)), NO_STORE);
+  });
+
+  router.post('/mfa/totp', csrf, authenticate, async (req, res) => {
+    const { payload } = bearerOf(req);
+    sendJson(res, 201, await authServer.startTotpEnrolment(payload.prn, payload.aid), NO_STORE);
+  });
+
+  router.post('/mfa/totp/confirm', csrf, authenticate, parseJson, async (req, res) => {
+    const { code } = parseBody(req, totpConfirmBody);
+    const recoveryCodes = await authServer.confirmTotpEnrolment(bearerOf(req).payload.prn, code);
+    sendJson(res, 200, { recoveryCodes }, NO_STORE);
+  });
+
+  router.delete('/mfa/totp', csrf, authenticate, async (req, res) => {
+    const { payload } = bearerOf(req);
+    await authServer.removeTotp(payload.prn, payload.aid);
+    sendJson(res, 200, { success: true });
+  });
+
+  // A wrong code is a failed sign-in: the login limits apply, per IP and per account (the ticket's,
+  // found before the per-account limiters run), and the long per-account window of 6-digit codes.
+  const ticketAccount: RequestHandler = async (req, res, next) => {
+    const { mfa_ticket } = parseBody(req, mfaVerifyBody);
+    const email = await authServer.ticketAccount(mfa_ticket);
+    if (email !== undefined) res.locals[SIGN_IN_ACCOUNT] = email;
+    next();
+  };
+  router.post('/mfa/verify', csrf, ...(limits.login ?? []), parseJson, ticketAccount, ...(limits.loginAccount ?? []), ...(limits.codeAccount ?? []), async (req, res) => {
+    const body = parseBody(req, mfaVerifyBody);
+    const client = clientOf(req);
+    const proof = body.code !== undefined ? { code: body.code } : { recoveryCode: body.recoveryCode ?? '' };
+    const issued = await authServer.completeSignIn(body.mfa_ticket, proof, client);
+    sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
+  });
+
+  return router;
+}
+
+/** GET /jts/mfa's body: instants as ISO strings (README, "API conventions"); never a secret. */
+function factorsBody(view: FactorsView) {
+  const factors = view.totp
+    ? [{ type: 'totp' as const, confirmed: view.totp.confirmed, createdAt: new Date(view.totp.createdAt).toISOString(), ...(view.totp.confirmedAt === undefined ? {} : { confirmedAt: new Date(view.totp.confirmedAt).toISOString() }) }]
+    : [];
+  return { factors, recoveryCodesLeft: view.recoveryCodesLeft };
+}

@@ -1,0 +1,88 @@
+import type { LiveMfaTicket, NewMfaTicket, SecondFactorStore, TotpFactor } from './factors.js';
+
+interface TicketRow extends NewMfaTicket {
+  attempts: number;
+  consumedAt: number | undefined;
+}
+
+/**
+ * In-process second factors for development and tests, beside MemoryUserStore (same contract as
+ * the SQL store). Each method judges and writes with no await in between, so one caller wins.
+ */
+export class MemorySecondFactorStore implements SecondFactorStore {
+  private readonly factors = new Map<string, TotpFactor>();
+  /** userId → code hash → used at (undefined: unused). */
+  private readonly codes = new Map<string, Map<string, number | undefined>>();
+  private readonly tickets = new Map<string, TicketRow>();
+
+  enrolTotp(userId: string, secretSealed: string, now: number): Promise<'enrolled' | 'confirmed_exists'> {
+    if (this.factors.get(userId)?.confirmed) return Promise.resolve('confirmed_exists');
+    this.factors.set(userId, { userId, secretSealed, confirmed: false, lastStep: -1, createdAt: now, confirmedAt: undefined });
+    return Promise.resolve('enrolled');
+  }
+
+  totp(userId: string): Promise<TotpFactor | undefined> {
+    const factor = this.factors.get(userId);
+    return Promise.resolve(factor && { ...factor });
+  }
+
+  confirmTotp(userId: string, secretSealed: string, step: number, recoveryCodeHashes: string[], now: number): Promise<boolean> {
+    const factor = this.factors.get(userId);
+    if (!factor || factor.confirmed || factor.secretSealed !== secretSealed || factor.lastStep >= step) return Promise.resolve(false);
+    Object.assign(factor, { confirmed: true, confirmedAt: now, lastStep: step });
+    this.codes.set(userId, new Map(recoveryCodeHashes.map((hash) => [hash, undefined])));
+    return Promise.resolve(true);
+  }
+
+  acceptTotpStep(userId: string, step: number): Promise<boolean> {
+    const factor = this.factors.get(userId);
+    if (!factor?.confirmed || factor.lastStep >= step) return Promise.resolve(false);
+    factor.lastStep = step;
+    return Promise.resolve(true);
+  }
+
+  removeTotp(userId: string): Promise<boolean> {
+    this.codes.delete(userId);
+    return Promise.resolve(this.factors.delete(userId));
+  }
+
+  useRecoveryCode(userId: string, codeHash: string, now: number): Promise<boolean> {
+    const codes = this.codes.get(userId);
+    if (!codes?.has(codeHash) || codes.get(codeHash) !== undefined) return Promise.resolve(false);
+    codes.set(codeHash, now);
+    return Promise.resolve(true);
+  }
+
+  recoveryCodesLeft(userId: string): Promise<number> {
+    return Promise.resolve([...(this.codes.get(userId)?.values() ?? [])].filter((usedAt) => usedAt === undefined).length);
+  }
+
+  issueTicket(ticket: NewMfaTicket): Promise<void> {
+    for (const [hash, row] of this.tickets) if (row.userId === ticket.userId && row.expiresAt <= ticket.createdAt) this.tickets.delete(hash);
+    this.tickets.set(ticket.ticketHash, { ...ticket, attempts: 0, consumedAt: undefined });
+    return Promise.resolve();
+  }
+
+  liveTicket(ticketHash: string, now: number): Promise<LiveMfaTicket | undefined> {
+    const row = this.live(ticketHash, now);
+    return Promise.resolve(row && { userId: row.userId, clientHash: row.clientHash, firstFactor: row.firstFactor, credentialEpoch: row.credentialEpoch });
+  }
+
+  consumeTicket(ticketHash: string, now: number): Promise<boolean> {
+    const row = this.live(ticketHash, now);
+    if (row) row.consumedAt = now;
+    return Promise.resolve(row !== undefined);
+  }
+
+  failTicket(ticketHash: string, now: number): Promise<number> {
+    const row = this.live(ticketHash, now);
+    if (!row) return Promise.resolve(0);
+    row.attempts += 1;
+    return Promise.resolve(row.maxAttempts - row.attempts);
+  }
+
+  private live(ticketHash: string, now: number): TicketRow | undefined {
+    const row = this.tickets.get(ticketHash);
+    return row && row.consumedAt === undefined && row.expiresAt > now && row.attempts < row.maxAttempts ? row : undefined;
+  }
+}

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import type { AccountsDatabase } from '../../src/accounts/database';
+import { SqlSecondFactorStore } from '../../src/accounts/sql-factor-store';
+import { SqlUserStore } from '../../src/accounts/sql-user-store';
+import type { NewMfaTicket, SecondFactorStore } from '../../src/users/factors';
+import { MemorySecondFactorStore } from '../../src/users/memory-factors';
+import { MemoryUserStore } from '../../src/users/memory-store';
+import { newUser } from '../../src/users/new-user';
+import type { User, UserStore } from '../../src/users/types';
+import { openTestDatabase } from '../support/accounts';
+
+const NOW = Date.UTC(2026, 0, 1);
+const MINUTE = 60_000;
+
+/** The contract every second-factor store keeps: real PostgreSQL, PGlite, and the memory store. */
+describe.each(['postgres', 'pglite', 'memory'] as const)('%s second-factor store', (kind) => {
+  let users: UserStore;
+  let store: SecondFactorStore;
+  let database: AccountsDatabase | undefined;
+  let ada: User;
+
+  beforeEach(async () => {
+    if (kind === 'memory') {
+      users = new MemoryUserStore();
+      store = new MemorySecondFactorStore();
+    } else {
+      database = await openTestDatabase(kind);
+      users = new SqlUserStore(database.db);
+      store = new SqlSecondFactorStore(database.db);
+    }
+    ada = newUser({ email: `ada${randomBytes(3).toString('hex')}@example.com`, name: 'Ada', passwordHash: 'h1', permissions: [] }, NOW);
+    await users.create(ada);
+  });
+  afterEach(async () => {
+    await database?.close();
+    database = undefined;
+  });
+
+  async function confirmed(step = 100, codes = ['c1', 'c2']): Promise<void> {
+    await store.enrolTotp(ada.id, 'sealed-1', NOW);
+    await expect(store.confirmTotp(ada.id, 'sealed-1', step, codes, NOW)).resolves.toBe(true);
+  }
+
+  const ticket = (overrides: Partial<NewMfaTicket> = {}): NewMfaTicket => ({
+    ticketHash: randomBytes(32).toString('hex'),
+    userId: ada.id,
+    clientHash: 'client-a',
+    firstFactor: 'pwd',
+    credentialEpoch: 0,
+    maxAttempts: 3,
+    createdAt: NOW,
+    expiresAt: NOW + 5 * MINUTE,
+    ...overrides,
+  });
+
+  it('keeps an enrolment unconfirmed until confirmed, replaces an unconfirmed one, and refuses to replace a confirmed one', async () => {
+    await expect(store.enrolTotp(ada.id, 'sealed-1', NOW)).resolves.toBe('enrolled');
+    await expect(store.totp(ada.id)).resolves.toEqual({ userId: ada.id, secretSealed: 'sealed-1', confirmed: false, lastStep: -1, createdAt: NOW, confirmedAt: undefined });
+    await expect(store.enrolTotp(ada.id, 'sealed-2', NOW + MINUTE)).resolves.toBe('enrolled');
+    // The first secret's code cannot confirm the second enrolment.
+    await expect(store.confirmTotp(ada.id, 'sealed-1', 100, ['c1'], NOW + MINUTE)).resolves.toBe(false);
+    await expect(store.confirmTotp(ada.id, 'sealed-2', 100, ['c1'], NOW + MINUTE)).resolves.toBe(true);
+    await expect(store.totp(ada.id)).resolves.toMatchObject({ secretSealed: 'sealed-2', confirmed: true, lastStep: 100, confirmedAt: NOW + MINUTE });
+    await expect(store.enrolTotp(ada.id, 'sealed-3', NOW + 2 * MINUTE)).resolves.toBe('confirmed_exists');
+    await expect(store.totp(ada.id)).resolves.toMatchObject({ secretSealed: 'sealed-2', confirmed: true });
+    await expect(store.confirmTotp(ada.id, 'sealed-2', 101, ['c1'], NOW)).resolves.toBe(false);
+  });
+
+  it('accepts each time step once, only after the last accepted one, and only for a confirmed factor', async () => {
+    await store.enrolTotp(ada.id, 'sealed-1', NOW);
+    await expect(store.acceptTotpStep(ada.id, 100)).resolves.toBe(false);
+    await expect(store.confirmTotp(ada.id, 'sealed-1', 100, [], NOW)).resolves.toBe(true);
+    await expect(store.acceptTotpStep(ada.id, 100)).resolves.toBe(false);
+    await expect(store.acceptTotpStep(ada.id, 99)).resolves.toBe(false);
+    await expect(store.acceptTotpStep(ada.id, 101)).resolves.toBe(true);
+    await expect(store.acceptTotpStep(ada.id, 101)).resolves.toBe(false);
+    await expect(store.totp(ada.id)).resolves.toMatchObject({ lastStep: 101 });
+  });
+
+  it('lets exactly one of ten concurrent uses of one step win', async () => {
+    await confirmed(100);
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.acceptTotpStep(ada.id, 101)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('uses each recovery code once, counts those left, and lets one of concurrent uses win', async () => {
+    await confirmed(100, ['c1', 'c2', 'c3']);
+    await expect(store.recoveryCodesLeft(ada.id)).resolves.toBe(3);
+    await expect(store.useRecoveryCode(ada.id, 'c1', NOW)).resolves.toBe(true);
+    await expect(store.useRecoveryCode(ada.id, 'c1', NOW)).resolves.toBe(false);
+    await expect(store.useRecoveryCode(ada.id, 'nope', NOW)).resolves.toBe(false);
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.useRecoveryCode(ada.id, 'c2', NOW)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    await expect(store.recoveryCodesLeft(ada.id)).resolves.toBe(1);
+  });
+
+  it("does not let one account's recovery code work for another", async () => {
+    await confirmed(100, ['c1']);
+    const bob = newUser({ email: `bob${randomBytes(3).toString('hex')}@example.com`, name: 'Bob', passwordHash: 'h', permissions: [] }, NOW);
+    await users.create(bob);
+    await expect(store.useRecoveryCode(bob.id, 'c1', NOW)).resolves.toBe(false);
+  });
+
+  it('removes the factor with its recovery codes; removing nothing is false', async () => {
+    await confirmed(100, ['c1']);
+    await expect(store.removeTotp(ada.id)).resolves.toBe(true);
+    await expect(store.totp(ada.id)).resolves.toBeUndefined();
+    await expect(store.recoveryCodesLeft(ada.id)).resolves.toBe(0);
+    await expect(store.useRecoveryCode(ada.id, 'c1', NOW)).resolves.toBe(false);
+    await expect(store.removeTotp(ada.id)).resolves.toBe(false);
+  });
+
+  it('gives a new confirmation a new set of recovery codes (the old ones die)', async () => {
+    await confirmed(100, ['old']);
+    await store.removeTotp(ada.id);
+    await confirmed(200, ['new']);
+    await expect(store.useRecoveryCode(ada.id, 'old', NOW)).resolves.toBe(false);
+    await expect(store.useRecoveryCode(ada.id, 'new', NOW)).resolves.toBe(true);
+  });
+
+  it('consumes a ticket once; one of concurrent consumptions wins', async () => {
+    const t = ticket();
+    await store.issueTicket(t);
+    await expect(store.liveTicket(t.ticketHash, NOW + MINUTE)).resolves.toEqual({ userId: ada.id, clientHash: 'client-a', firstFactor: 'pwd', credentialEpoch: 0 });
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.consumeTicket(t.ticketHash, NOW + MINUTE)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    await expect(store.liveTicket(t.ticketHash, NOW + MINUTE)).resolves.toBeUndefined();
+    await expect(store.consumeTicket(t.ticketHash, NOW + MINUTE)).resolves.toBe(false);
+  });
+
+  it('lets a ticket expire at expiresAt', async () => {
+    const t = ticket();
+    await store.issueTicket(t);
+    await expect(store.liveTicket(t.ticketHash, t.expiresAt)).resolves.toBeUndefined();
+    await expect(store.consumeTicket(t.ticketHash, t.expiresAt)).resolves.toBe(false);
+    await expect(store.failTicket(t.ticketHash, t.expiresAt)).resolves.toBe(0);
+  });
+
+  it('kills a ticket after its wrong attempts, counting concurrent ones exactly', async () => {
+    const t = ticket({ maxAttempts: 3 });
+    await store.issueTicket(t);
+    await expect(store.failTicket(t.ticketHash, NOW)).resolves.toBe(2);
+    const left = await Promise.all([store.failTicket(t.ticketHash, NOW), store.failTicket(t.ticketHash, NOW), store.failTicket(t.ticketHash, NOW)]);
+    expect(left.sort()).toEqual([0, 0, 1]);
+    await expect(store.liveTicket(t.ticketHash, NOW)).resolves.toBeUndefined();
+    await expect(store.consumeTicket(t.ticketHash, NOW)).resolves.toBe(false);
+  });
+
+  it("deletes the user's expired tickets when a new one is issued", async () => {
+    const old = ticket({ expiresAt: NOW + MINUTE });
+    await store.issueTicket(old);
+    await store.issueTicket(ticket({ createdAt: NOW + 2 * MINUTE, expiresAt: NOW + 7 * MINUTE }));
+    await expect(store.liveTicket(old.ticketHash, NOW)).resolves.toBeUndefined();
+  });
+});
