@@ -18,6 +18,12 @@ export interface RedisClockOptions {
   maxRoundTripMs?: number;
   /** This host's clock, in ms since the epoch. Monotonic by default; tests inject their own. */
   hostNow?: () => number;
+  /**
+   * How soon a measurement looser than `maxRoundTripMs` is followed by another (default 250 ms),
+   * rather than at the next interval: the first one is often taken while the process is still
+   * busy starting, and its error makes every deadline come early (a needless 503 each time).
+   */
+  followUpMs?: number;
 }
 
 /**
@@ -57,6 +63,8 @@ export class RedisClock implements RedisTime {
   private readonly intervalMs: number;
   private readonly maxRoundTripMs: number;
   private readonly hostNow: () => number;
+  private readonly followUpMs: number;
+  private followUp: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: RedisClient,
@@ -65,6 +73,7 @@ export class RedisClock implements RedisTime {
     this.intervalMs = options.intervalMs ?? 30_000;
     this.maxRoundTripMs = options.maxRoundTripMs ?? 100;
     this.hostNow = options.hostNow ?? monotonicNow;
+    this.followUpMs = options.followUpMs ?? 250;
   }
 
   now(): number {
@@ -142,6 +151,14 @@ export class RedisClock implements RedisTime {
     this.offset = redisMs - received;
     this.roundTrip = roundTrip;
     this.measuredAt = received;
+    if (roundTrip > this.maxRoundTripMs && this.followUp === undefined && this.client.status !== 'end') {
+      this.followUp = setTimeout(() => {
+        this.followUp = undefined;
+        void this.sync();
+      }, this.followUpMs);
+      // Never what keeps a process (a CLI, a test) alive.
+      this.followUp.unref();
+    }
   }
 }
 

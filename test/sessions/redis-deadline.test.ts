@@ -300,6 +300,26 @@ describe('RedisClock', () => {
   });
 });
 
+describe('RedisClock after a loose first measurement', () => {
+  it('measures again soon, not at the next interval, and keeps the tighter estimate (a busy start-up made every deadline early)', async () => {
+    let host = 1_000_000;
+    let roundTrip = 700;
+    const time = () => {
+      host += roundTrip;
+      const ms = host;
+      return Promise.resolve([String(Math.floor(ms / 1000)), String((ms % 1000) * 1000)]);
+    };
+    const client = Object.assign(new EventEmitter(), { status: 'ready', time }) as unknown as ConstructorParameters<typeof RedisClock>[0];
+    const clock = new RedisClock(client, { hostNow: () => host, intervalMs: 30_000, followUpMs: 20 });
+    await clock.sync();
+    expect(clock.uncertaintyMs).toBe(700);
+    roundTrip = 2;
+    for (let i = 0; i < 50 && clock.uncertaintyMs !== 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(clock.uncertaintyMs).toBe(2);
+    expect(Math.abs(clock.offsetMs)).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('RedisClock after a failover to a farther, skewed node', () => {
   // Review finding: a round trip that stays slower than the first one must not freeze the offset.
   it('takes a new measurement once the one in use is older than two intervals, whatever its round trip', async () => {
