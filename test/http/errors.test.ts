@@ -81,4 +81,13 @@ describe('answers of the final handler', () => {
     const res = await request(t.app).post('/jts/login').set('x-jts-request', '1').set('Content-Type', 'application/json').send('{"email":').expect(400);
     expect(res.body).toMatchObject({ error: 'invalid_request', message: 'The body is not valid JSON.' });
   });
+
+  it('tells JSON that is not an object (null, a string, a number) from text that is not JSON', async () => {
+    const t = await buildTestApp();
+    for (const body of ['null', '"text"', '3', 'true']) {
+      const res = await request(t.app).post('/jts/login').set('x-jts-request', '1').set('Content-Type', 'application/json').send(body).expect(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request', message: 'The body must be a JSON object.' });
+    }
+    await t.close();
+  });
 });

@@ -13,7 +13,8 @@ import { FIRST_FACTOR_ACCEPTED } from './sign-in-account.js';
  * `entity.verify.failed` comes only from a `verify` option, which no parser here sets.
  */
 const BODY_PARSER_ERRORS: Record<string, (error: BodyParserError) => { code: HttpCode; message: string }> = {
-  'entity.parse.failed': () => ({ code: 'invalid_request', message: 'The body is not valid JSON.' }),
+  // Strict JSON parsing takes objects and arrays only: `null`, `"text"` or `3` are JSON, just not a body.
+  'entity.parse.failed': (error) => ({ code: 'invalid_request', message: isJsonText(error.body) ? 'The body must be a JSON object.' : 'The body is not valid JSON.' }),
   'entity.verify.failed': () => ({ code: 'invalid_request', message: 'The body failed verification.' }),
   'entity.too.large': (error) => ({ code: 'payload_too_large', message: typeof error.limit === 'number' ? `The request body is too large (the limit is ${error.limit} bytes).` : 'The request body is too large.' }),
   'encoding.unsupported': (error) => ({
@@ -29,6 +30,8 @@ const BODY_PARSER_ERRORS: Record<string, (error: BodyParserError) => { code: Htt
 
 interface BodyParserError {
   type: string;
+  /** The raw text, on a parse failure. */
+  body?: unknown;
   limit?: unknown;
   encoding?: string;
   charset?: string;
@@ -90,6 +93,16 @@ function toCodedError(error: unknown, contentEncoding: string | undefined): Code
     return new HttpError('invalid_request', { message: 'The request URL is malformed (bad percent-encoding).', cause: error });
   }
   return new HttpError('internal_error', { cause: error });
+}
+
+function isJsonText(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
