@@ -20,6 +20,7 @@ import { oauthRateLimits } from './http/middleware/oauth-rate-limit.js';
 import { authRateLimits } from './http/middleware/rate-limit.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { auditStoreOutages } from './http/middleware/store-outage.js';
+import { parseQueryString } from './http/query-string.js';
 import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
 import { adminClientRoutes } from './http/routes/admin-clients.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps): Express {
   // Express's automatic ETags mean nothing on no-store responses; the JWKS sets its own.
   app.set('etag', false);
   app.set('trust proxy', settings.trustProxy);
+  app.set('query parser', parseQueryString);
 
   app.use(observeRequests({ logger, histogram: metrics.httpDuration, routeOf }));
   app.use(securityHeaders({ production: settings.production }));

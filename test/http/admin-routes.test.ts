@@ -110,6 +110,8 @@ describe('the admin API (/admin/users)', () => {
       ['cursor=%%%', /malformed|`cursor`/],
       ['query=a&query=b', /`query` must be given at most once/],
       [`query=${'a'.repeat(255)}`, /`query` must be at most 254/],
+      ['query=%ZZ', /The request URL is malformed \(bad percent-encoding\)/],
+      ['query=50%', /The request URL is malformed \(bad percent-encoding\)/],
     ])('answers 400 invalid_request naming the cause for %s', async (query, message) => {
       const res = await get(`/admin/users?${query}`);
       expect(res.status).toBe(400);
