@@ -123,3 +123,34 @@ describe('security review: attacks on password change, second factor and first m
   it.todo(`R4: one ticket takes at most ${MFA_TICKET_MAX_ATTEMPTS} wrong codes, even sent at once`);
 });
 
+describe('security review: guessing the confirmation code of an enrolment (rate limits on)', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await buildTestApp({ store: 'redis', env: { RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'loopback' } });
+    t.clock.set(Math.floor(Date.now() / STEP) * STEP + STEP / 2);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  // R5 (Medium): POST /jts/mfa/totp/confirm checks a 6-digit code with no limit at all, and needs
+  // no fresh sign-in: any BearerPass of the account (a stolen one included) can guess the code of
+  // an enrolment left unconfirmed (they never expire) and so receive the ten recovery codes.
+  it('R5: wrong confirmation codes are throttled per account, whatever the address', async () => {
+    const user = await createUser(t, { emailVerified: true });
+    const { bearerPass } = await login(t.app, user.email, user.password, { 'X-Forwarded-For': '198.51.100.1' });
+    const auth = { Authorization: `Bearer ${bearerPass}` };
+    await request(t.app).post('/jts/mfa/totp').set(CSRF).set(auth).expect(201);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await request(t.app)
+        .post('/jts/mfa/totp/confirm')
+        .set(CSRF)
+        .set(auth)
+        .set('X-Forwarded-For', `203.0.113.${i + 1}`)
+        .send({ code: String(100_000 + i) });
+      statuses.push(res.status);
+    }
+    expect(statuses).toContain(429);
+  });
+});

@@ -46,11 +46,11 @@ export function mfaPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'confirmTotp',
         tags: ['mfa'],
         summary: 'Confirm the authenticator with its first code; get ten recovery codes',
-        description: 'From now on a sign-in with the password (or an emailed code) answers `mfa_required`. `401 mfa_code_invalid`: a wrong code, one outside ±1 step of 30 s, or one already used. `404 mfa_not_enrolled`: no enrolment to confirm; `409 mfa_already_enrolled`: confirmed already. The account is mailed a notice.',
+        description: 'From now on a sign-in with the password (or an emailed code) answers `mfa_required`. `401 mfa_code_invalid`: a wrong code, one outside ±1 step of 30 s, or one already used. `404 mfa_not_enrolled`: no enrolment to confirm; `409 mfa_already_enrolled`: confirmed already. The account is mailed a notice. `429`: wrong codes count per account as a wrong current password at POST /jts/password does (and requests per address).',
         security: bearer,
         parameters: [csrf],
         requestBody: body('TotpConfirmRequest'),
-        responses: { ...ok('Confirmed.', recoveryCodes), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'ServiceUnavailable') },
+        responses: { ...ok('Confirmed.', recoveryCodes), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'TooManyRequests', 'ServiceUnavailable') },
       },
     },
     '/jts/mfa/verify': {
