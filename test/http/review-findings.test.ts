@@ -1,3 +1,4 @@
+import { Secret, TOTP } from 'otpauth';
 import request from 'supertest';
 import { MFA_TICKET_MAX_ATTEMPTS } from '../../src/auth/second-factor';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
@@ -109,12 +110,20 @@ describe('security review: attacks on password change, second factor and first m
   //   await post('/jts/login/code', { email });  then  POST /jts/login/code/verify { email, code }               // want 200
   it.todo('R2: a squatter cannot lock the owner of a pre-registered address out with an authenticator (enrolment needs a proven address)');
 
-  // R3 (Low, not fixed): a session signed in with the password only, before the authenticator was
-  // added, is "fresh" for JTS_FRESH_AUTH_MAX_AGE after its own sign-in and removes the
-  // authenticator. Proven on 43aeee9 (DELETE answered 200):
-  //   earlier = login(); owner = login(); owner enrols and confirms; clock + 60 s;
-  //   DELETE /jts/mfa/totp with earlier's BearerPass  → want 401 insufficient_user_authentication
-  it.todo('R3: a password-only session from before the enrolment cannot remove the authenticator');
+  // R3 (Low): a session signed in with the password only, before the authenticator was added, is
+  // "fresh" for JTS_FRESH_AUTH_MAX_AGE after its own sign-in and removed the authenticator (200).
+  it('R3: a password-only session from before the enrolment cannot remove the authenticator', async () => {
+    const user = await createUser(t, { emailVerified: true });
+    const earlier = await login(t.app, user.email, user.password, UA);
+    const owner = await login(t.app, user.email, user.password, UA);
+    const { secret } = (await post('/jts/mfa/totp', {}, withBearer(owner.bearerPass))).body as { secret: string };
+    await post('/jts/mfa/totp/confirm', { code: TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: t.clock.now() }) }, withBearer(owner.bearerPass)).expect(200);
+    t.clock.advance(60_000);
+    const removal = await request(t.app).delete('/jts/mfa/totp').set(CSRF).set(withBearer(earlier.bearerPass));
+    expect(removal.status).toBe(401);
+    expect(removal.body).toMatchObject({ error: 'insufficient_user_authentication', action: 'reauth' });
+    expect((await request(t.app).get('/jts/mfa').set(withBearer(owner.bearerPass))).body).toMatchObject({ recoveryCodesLeft: 10 });
+  });
 
   // R4 (Low, not fixed): SecondFactors.verify reads the ticket live, checks the code, and only then
   // spends an attempt, so concurrent wrong codes are all checked. Proven on 43aeee9: 20 wrong

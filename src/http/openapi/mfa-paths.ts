@@ -35,7 +35,7 @@ export function mfaPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'removeTotp',
         tags: ['mfa'],
         summary: 'Remove the authenticator and its recovery codes',
-        description: `\`404 mfa_not_enrolled\` when there is none. The account is mailed a notice. ${FRESH}`,
+        description: `\`404 mfa_not_enrolled\` when there is none. The account is mailed a notice. ${FRESH} A confirmed authenticator also needs that sign-in to have completed the second factor (\`amr\` holds \`mfa\`), else \`401 insufficient_user_authentication\`.`,
         security: bearer,
         parameters: [csrf],
         responses: { ...ok('Removed.', ref('schemas', 'Success')), ...errors('Unauthorized', 'Forbidden', 'NotFound', 'ServiceUnavailable') },
