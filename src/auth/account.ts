@@ -29,7 +29,7 @@ export class Account {
       throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
     }
     const passwordHash = await hasher.hash(newPassword);
-    const ended = await replacePassword(this.deps, prn, { passwordHash }, { keepAid: currentAid, reason: 'password_change' });
+    const ended = await replacePassword(this.deps, prn, { passwordHash }, { keepAid: currentAid, reason: 'password_change', checkedEpoch: user.credentialEpoch });
     return { revokedSessions: ended.length };
   }
 }

@@ -1,4 +1,4 @@
-import type { SessionStore } from '../sessions/types.js';
+import type { SessionState, SessionStore } from '../sessions/types.js';
 import { AuthError } from './errors.js';
 
 /**
@@ -9,10 +9,18 @@ import { AuthError } from './errors.js';
  * read. Once BearerPasses carry `auth_time`, this reads `auth_time` from the verified BearerPass
  * instead (no store read); callers stay as they are.
  *
+ * Resolves to the session's state (its `amr` says how that sign-in was made).
+ *
  * Errors: `fresh_auth_required` (401 `insufficient_user_authentication`, `action: "reauth"`, RFC
  * 9470's error) when too old or the session is gone; `service_unavailable`.
  */
-export async function assertFreshSignIn(sessions: Pick<SessionStore, 'state'>, session: { prn: string; aid: string }, now: number, maxAgeSeconds: number): Promise<void> {
+export async function assertFreshSignIn(
+  sessions: Pick<SessionStore, 'state'>,
+  session: { prn: string; aid: string },
+  now: number,
+  maxAgeSeconds: number,
+): Promise<Extract<SessionState, { state: 'active' }>> {
   const state = await sessions.state(session.prn, session.aid);
   if (state.state !== 'active' || now - state.createdAt > maxAgeSeconds * 1000) throw new AuthError('fresh_auth_required');
+  return state;
 }

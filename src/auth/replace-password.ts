@@ -1,5 +1,6 @@
 import type { UserPatch } from '../users/types.js';
 import type { AuthContext } from './context.js';
+import { AuthError } from './errors.js';
 
 /** What replacing a password reads. */
 export type ReplacePasswordDeps = Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audit' | 'renewFacts'>;
@@ -12,20 +13,36 @@ export type ReplacePasswordDeps = Pick<AuthContext, 'users' | 'sessions' | 'cloc
  * password that raced the write (one that slips past both is refused at its first renewal by its
  * credential epoch). The kept session is moved to the new epoch. Resolves to the ended aids. Audits `password.changed` or
  * `password.reset`, then `session.revoked` with `reason`.
+ *
+ * `checkedEpoch`: the credential epoch under which the caller checked the current password (a
+ * password change). The write happens only while the account is still at it, decided under the
+ * row lock: a reset or first mailbox proof that lands during the change's bcrypt steps is not
+ * overwritten by a password its attacker chose (review R1). Otherwise `invalid_credentials`,
+ * before any session ends when seen early.
  */
 export async function replacePassword(
   deps: ReplacePasswordDeps,
   prn: string,
   patch: UserPatch & { passwordHash: string },
-  options: { keepAid?: string; reason: 'password_change' | 'password_reset' },
+  options: { keepAid?: string; reason: 'password_change' | 'password_reset'; checkedEpoch?: number },
 ): Promise<string[]> {
   const { users, sessions, clock, audit, renewFacts } = deps;
-  const { keepAid } = options;
+  const { keepAid, checkedEpoch } = options;
+  const assertStillChecked = (epoch: number | undefined): void => {
+    if (checkedEpoch !== undefined && epoch !== checkedEpoch) throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
+  };
   // The kept session made this change: it moves to the new credential epoch with it, before the
   // mirror does (so no renewal of it in between is refused as a sign-in the change outdated).
-  const current = keepAid === undefined ? undefined : await users.get(prn);
-  const before = await sessions.revokeAll(prn, keepAid, current && current.credentialEpoch + 1);
-  const written = await users.update(prn, patch, clock.now());
+  const current = keepAid === undefined && checkedEpoch === undefined ? undefined : await users.get(prn);
+  assertStillChecked(current?.credentialEpoch);
+  const before = await sessions.revokeAll(prn, keepAid, keepAid === undefined ? undefined : current && current.credentialEpoch + 1);
+  const result = await users.write(prn, { patch, now: clock.now() }, {
+    beforeWrite: (row) => {
+      assertStillChecked(row.credentialEpoch);
+      return Promise.resolve();
+    },
+  });
+  const written = result.outcome === 'written' ? result.after : undefined;
   const ended = [...before, ...(await sessions.revokeAll(prn, keepAid, keepAid === undefined ? undefined : written?.credentialEpoch))];
   renewFacts.forget(prn, ended);
   audit({ event: options.reason === 'password_change' ? 'password.changed' : 'password.reset', prn });

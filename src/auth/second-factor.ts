@@ -96,11 +96,17 @@ export class SecondFactors {
     return recoveryCodes;
   }
 
-  /** Removes the authenticator and its recovery codes. Errors: `fresh_auth_required`, `mfa_not_enrolled`, `service_unavailable`. */
+  /**
+   * Removes the authenticator and its recovery codes. A confirmed one only for a fresh sign-in that
+   * completed the second factor (`amr` holds `mfa`): a password-only session signed in shortly
+   * before the enrolment is fresh too, and must not undo it (review R3).
+   * Errors: `fresh_auth_required`, `mfa_not_enrolled`, `service_unavailable`.
+   */
   async removeTotp(session: { prn: string; aid: string }): Promise<void> {
     const { factors, clock, audit, mfaSettings } = this.deps;
-    await assertFreshSignIn(this.deps.sessions, session, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
+    const signIn = await assertFreshSignIn(this.deps.sessions, session, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
     const factor = await factors.totp(session.prn);
+    if (factor?.confirmed && !signIn.amr?.includes('mfa')) throw new AuthError('fresh_auth_required');
     if (!(await factors.removeTotp(session.prn))) throw new AuthError('mfa_not_enrolled');
     audit({ event: 'mfa.factor.removed', prn: session.prn, factor: 'totp' });
     // Removing an enrolment that was never confirmed changed nothing the owner relies on.

@@ -1,5 +1,6 @@
 import { Account } from '../../src/auth/account';
 import { openSession } from '../../src/auth/open-session';
+import { replacePassword } from '../../src/auth/replace-password';
 import { verifyPassword } from '../../src/auth/sign-in';
 import { authFixture, type AuthFixture } from './support/fixture';
 
@@ -22,7 +23,7 @@ describe('Account.changePassword', () => {
   // Review finding: a change whose write fails half-way must not leave the other sessions renewing.
   it('has ended the other sessions when writing the new password fails (503), so none outlives the change', async () => {
     const { user, password, current, others } = await signedIn();
-    jest.spyOn(f.context.users, 'update').mockRejectedValueOnce(new Error('the accounts database went away'));
+    jest.spyOn(f.context.users, 'write').mockRejectedValueOnce(new Error('the accounts database went away'));
     await expect(new Account(f.context).changePassword(user.id, current.aid, password, 'the new password')).rejects.toThrow('went away');
     for (const other of others) await expect(f.context.sessions.state(user.id, other.aid)).resolves.toEqual({ state: 'missing' });
     await expect(f.context.sessions.state(user.id, current.aid)).resolves.toMatchObject({ state: 'active' });
@@ -71,6 +72,30 @@ describe('Account.changePassword', () => {
   it('refuses a current password bcrypt cannot check with password_rejected (invalid_request)', async () => {
     const { user, current } = await signedIn();
     await expect(new Account(f.context).changePassword(user.id, current.aid, 'x\0y', 'the new password')).rejects.toMatchObject({ code: 'password_rejected', key: 'invalid_request' });
+  });
+
+  // Review R1: a reset that lands while the change is in bcrypt must not be overwritten by it.
+  it('refuses to write when a reset landed after the current password was checked, and keeps the reset', async () => {
+    const { user, password, current } = await signedIn(1);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const verify = f.context.hasher.verify.bind(f.context.hasher);
+    jest.spyOn(f.context.hasher, 'verify').mockImplementation(async (candidate, hash) => {
+      const verdict = await verify(candidate, hash);
+      entered();
+      await gate;
+      return verdict;
+    });
+    const change = new Account(f.context).changePassword(user.id, current.aid, password, 'chosen by the attacker');
+    await inside;
+    await replacePassword(f.context, user.id, { passwordHash: await f.context.hasher.hash('chosen by the owner') }, { reason: 'password_reset' });
+    release();
+    await expect(change).rejects.toMatchObject({ code: 'invalid_credentials', message: 'The current password is incorrect.' });
+    jest.restoreAllMocks();
+    await expect(verifyPassword(f.context, user.email, 'chosen by the attacker')).rejects.toMatchObject({ code: 'invalid_credentials' });
+    await expect(verifyPassword(f.context, user.email, 'chosen by the owner')).resolves.toMatchObject({ id: user.id, credentialEpoch: user.credentialEpoch + 1 });
   });
 
   it('answers JTS-401-04 for a disabled or unknown user', async () => {

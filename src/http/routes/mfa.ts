@@ -28,7 +28,10 @@ export function mfaRoutes(deps: MfaRouteDeps): Router {
     sendJson(res, 201, await authServer.startTotpEnrolment(payload.prn, payload.aid), NO_STORE);
   });
 
-  router.post('/mfa/totp/confirm', csrf, authenticate, parseJson, async (req, res) => {
+  // A 6-digit code checked for a session: wrong ones are counted per account (and the requests per
+  // address) as a password change's current password is, else any BearerPass could guess the code
+  // of an enrolment left unconfirmed and take its recovery codes (review R5).
+  router.post('/mfa/totp/confirm', csrf, authenticate, ...(limits.password ?? []), parseJson, async (req, res) => {
     const { code } = parseBody(req, totpConfirmBody);
     const recoveryCodes = await authServer.confirmTotpEnrolment(bearerOf(req).payload.prn, code);
     sendJson(res, 200, { recoveryCodes }, NO_STORE);
