@@ -96,8 +96,9 @@ export function requireFreshAuth(maxAgeSeconds: number, options: FreshAuthOption
   return function requireRecentSignIn(req, res, next) {
     const verified = verifiedOrRefuse(req, res);
     if (verified === undefined) return;
-    if (!isFreshAuth(verified.payload.auth_time, clock.now(), maxAgeSeconds)) {
-      refuse(res, new StepUpError('fresh_auth_required'), challenge);
+    const now = clock.now();
+    if (!isFreshAuth(verified.payload.auth_time, now, maxAgeSeconds)) {
+      refuse(res, new StepUpError('fresh_auth_required'), challenge, now);
       return;
     }
     next();
@@ -154,6 +155,6 @@ function heldPermissions(req: Request, res: Response): Set<string> | undefined {
   return verified === undefined ? undefined : new Set(verified.payload.perm ?? []);
 }
 
-function refuse(res: Response, error: CodedError, challenge?: Readonly<Record<string, string>>): void {
-  sendJson(res, error.status, error.toBody(), challenge ?? (error.status === 401 ? { 'WWW-Authenticate': `Bearer error="${error.key}"` } : undefined));
+function refuse(res: Response, error: CodedError, challenge?: Readonly<Record<string, string>>, now?: number): void {
+  sendJson(res, error.status, error.toBody(now), challenge ?? (error.status === 401 ? { 'WWW-Authenticate': `Bearer error="${error.key}"` } : undefined));
 }
