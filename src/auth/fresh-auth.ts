@@ -1,5 +1,4 @@
-import { isFreshAuth } from '../verifier/guards.js';
-import { StepUpError } from '../verifier/step-up-error.js';
+import { isFreshAuth, StepUpError } from '../verifier/step-up.js';
 
 /**
  * The one check of "signed in recently" (enrolling or removing a second factor): the sign-in behind

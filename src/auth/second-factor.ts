@@ -8,7 +8,7 @@ import type { AuthContext, MfaSettings } from './context.js';
 import { AuthError, MfaRequiredError, type SecondFactorMethod } from './errors.js';
 import { clientBinding, hashRecoveryCode, newRecoveryCode, newTicket, RECOVERY_CODE_COUNT, seal, unseal } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
-import { StepUpError } from '../verifier/step-up-error.js';
+import { StepUpError } from '../verifier/step-up.js';
 import { matchTotp, newTotpSecret, qrSvg, totpUri } from './totp.js';
 
 /** What the second-factor use cases read. */

@@ -3,7 +3,7 @@ import { AuthError } from '../auth/errors.js';
 import { OAuthError } from '../auth/oauth-errors.js';
 import { codedErrorClass, JtsError, type ErrorInfo, type ErrorRow } from '../jts/errors.js';
 import { StoreError } from '../redis/store-error.js';
-import { StepUpError } from '../verifier/step-up-error.js';
+import { StepUpError } from '../verifier/step-up.js';
 
 /** The HTTP layer's own codes: malformed requests, CSRF, routing, limits, and the catch-all 500. */
 const HTTP_CODES = {

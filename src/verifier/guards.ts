@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../jts/clock.js';
 import { JtsError, type CodedError } from '../jts/errors.js';
 import './request-context.js';
 import { sendJson } from './send-json.js';
-import { StepUpError } from './step-up-error.js';
+import { isFreshAuth, StepUpError } from './step-up.js';
 
 /**
  * Permission, tenant and step-up guards, for this server's routes and for other services' (exported by
@@ -103,15 +103,6 @@ export function requireFreshAuth(maxAgeSeconds: number, options: FreshAuthOption
     }
     next();
   };
-}
-
-/**
- * True when `authTime` (seconds since the epoch, or absent) is at most `maxAgeSeconds` before
- * `nowMs` (milliseconds since the epoch). The one rule of "a recent sign-in", shared by the guard
- * and the server's own check (auth/fresh-auth.ts).
- */
-export function isFreshAuth(authTime: number | undefined, nowMs: number, maxAgeSeconds: number): boolean {
-  return authTime !== undefined && Math.floor(nowMs / 1000) - authTime <= maxAgeSeconds;
 }
 
 /**
