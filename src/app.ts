@@ -125,7 +125,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/jts', oauthRoutes({ ...deps.oauth, audit: deps.audit, bodyLimit: settings.bodyLimit, limits: oauthLimits }));
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
-  const mfa = mfaRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
+  const mfa = mfaRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
   app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, parseJson, authenticate: requireBearer, limits }));
   app.use('/admin/clients', adminClientRoutes({ administration: deps.clientAdministration, clock, authenticate: requireBearer, csrf, cors, parseJson }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));

@@ -15,4 +15,6 @@ export { requireBearerPass } from './verifier/express.js';
 export { createBearerPassVerifier, type VerifyResult } from './jts/bearer-pass/verify.js';
 export type { BearerPassClaims, BearerPassHeader } from './jts/bearer-pass/claims.js';
 export { CodedError, JtsError, isJtsCode, type JtsCode, type ErrorBody, type JtsAction } from './jts/errors.js';
-export { requirePermissions, requireAnyPermission, requireOrg, requireScopes } from './verifier/guards.js';
+export { requirePermissions, requireAnyPermission, requireOrg, requireScopes, requireFreshAuth, requireAmr, type FreshAuthOptions } from './verifier/guards.js';
+export { StepUpError, type StepUpCode } from './verifier/step-up.js';
+export type { Clock } from './jts/clock.js';

@@ -147,6 +147,7 @@ export function buildServices(inputs: ServiceInputs): Services {
       replayRevoke: jts.replayRevoke,
       sessionPolicy: jts.sessionPolicy,
       allowRegistration: jts.allowRegistration,
+      mfaRequiredFor: config.mfa.requiredFor,
     },
   });
 

@@ -5,7 +5,7 @@ import { createAuthContext, type AuthServerDeps } from './context.js';
 import type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 import { OwnSessions, type SessionView } from './own-sessions.js';
 import { Renewal } from './renewal.js';
-import { SecondFactors, type FactorsView, type SecondFactorProof, type TotpEnrolment } from './second-factor.js';
+import { SecondFactors, type FactorsView, type SecondFactorProof, type SignInProof, type TotpEnrolment } from './second-factor.js';
 import { SignIn, type RegistrationInput } from './sign-in.js';
 
 export type { AuthServerDeps, AuthServerSettings } from './context.js';
@@ -29,6 +29,11 @@ export class JTSAuthServer {
   private readonly ownSessions: OwnSessions;
   private readonly email: EmailFlows | undefined;
   private readonly secondFactors: SecondFactors | undefined;
+  /**
+   * JTS_FRESH_AUTH_MAX_AGE (seconds): how recent a sign-in enrolling or removing a factor needs;
+   * the HTTP routes build their `requireFreshAuth` guard from it. Undefined without second factors.
+   */
+  readonly freshAuthMaxAgeSeconds: number | undefined;
   /** JTS_EMAIL_VERIFICATION=optional: a new account is mailed a link (required mails it before refusing the session). */
   private readonly verifyAfterRegistration: boolean;
 
@@ -36,6 +41,7 @@ export class JTSAuthServer {
     const context = createAuthContext(deps);
     const secondFactors = deps.mfa && new SecondFactors({ ...context, ...deps.mfa, ...(deps.email ? { mailer: deps.email.mailer } : {}) });
     this.secondFactors = secondFactors;
+    this.freshAuthMaxAgeSeconds = deps.mfa?.mfaSettings.freshAuthMaxAgeSeconds;
     const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}) });
     this.email = email;
     const required = email !== undefined && deps.email?.emailSettings.verification === 'required';
@@ -144,8 +150,8 @@ export class JTSAuthServer {
   }
 
   /** Starts a TOTP enrolment; needs a fresh sign-in (errors: {@link SecondFactors.startTotp}). */
-  startTotpEnrolment(prn: string, aid: string): Promise<TotpEnrolment> {
-    return this.mfa().startTotp({ prn, aid });
+  startTotpEnrolment(signIn: SignInProof): Promise<TotpEnrolment> {
+    return this.mfa().startTotp(signIn);
   }
 
   /** Confirms the enrolment with a first code; resolves to the recovery codes (errors: {@link SecondFactors.confirmTotp}). */
@@ -154,8 +160,8 @@ export class JTSAuthServer {
   }
 
   /** Removes the authenticator and its recovery codes; needs a fresh sign-in (errors: {@link SecondFactors.removeTotp}). */
-  removeTotp(prn: string, aid: string): Promise<void> {
-    return this.mfa().removeTotp({ prn, aid });
+  removeTotp(signIn: SignInProof): Promise<void> {
+    return this.mfa().removeTotp(signIn);
   }
 
   private mfa(): SecondFactors {

@@ -20,6 +20,8 @@ export interface AuthServerSettings {
   replayRevoke: 'session' | 'principal';
   sessionPolicy: SessionPolicy;
   allowRegistration: boolean;
+  /** JTS_MFA_REQUIRED_FOR: permissions a BearerPass carries only when its sign-in used a second factor. */
+  mfaRequiredFor?: readonly string[];
 }
 
 /** What JTSAuthServer is built from (see services.ts). */
@@ -67,6 +69,13 @@ export function createAuthContext(deps: AuthServerDeps): AuthContext {
   return {
     ...shared,
     renewFacts: new RenewFactsCache(renewFactsCapacity),
-    credentials: new CredentialMinter({ mint, stateProofs, clock, stateProofLifetimeSeconds: settings.stateProofLifetimeSeconds, sessionPolicy: settings.sessionPolicy }),
+    credentials: new CredentialMinter({
+      mint,
+      stateProofs,
+      clock,
+      stateProofLifetimeSeconds: settings.stateProofLifetimeSeconds,
+      sessionPolicy: settings.sessionPolicy,
+      ...(settings.mfaRequiredFor === undefined ? {} : { mfaRequiredFor: settings.mfaRequiredFor }),
+    }),
   };
 }

@@ -33,6 +33,8 @@ export interface CredentialMinterOptions {
   stateProofLifetimeSeconds: number;
   /** Named in every BearerPass's `spl`. */
   sessionPolicy: SessionPolicy;
+  /** JTS_MFA_REQUIRED_FOR: permissions left out of a BearerPass whose `amr` lacks `mfa` (default none). */
+  mfaRequiredFor?: readonly string[];
 }
 
 /**
@@ -43,10 +45,17 @@ export interface CredentialMinterOptions {
 export class CredentialMinter {
   private readonly spl: string;
   private readonly lifetimeMs: number;
+  /** Decided once: with no JTS_MFA_REQUIRED_FOR the renew path passes the permissions as they are. */
+  private readonly permissionsFor: (permissions: string[], amr: readonly string[] | undefined) => string[];
 
   constructor(private readonly options: CredentialMinterOptions) {
     this.spl = policyName(options.sessionPolicy);
     this.lifetimeMs = options.stateProofLifetimeSeconds * 1000;
+    const gated = new Set(options.mfaRequiredFor ?? []);
+    this.permissionsFor =
+      gated.size === 0
+        ? (permissions) => permissions
+        : (permissions, amr) => (amr?.includes('mfa') === true || !permissions.some((p) => gated.has(p)) ? permissions : permissions.filter((p) => !gated.has(p)));
   }
 
   /**
@@ -54,14 +63,16 @@ export class CredentialMinter {
    * are the session's creation — the sign-in it came from, not this renewal — and `amr` (RFC 8176)
    * how that sign-in was made, so a renewal copies both; `amr` is absent only for a session stored
    * before it was (no guess). `email_verified` is the account's at this mint. `dfp` is present
-   * only for a device-bound session.
+   * only for a device-bound session. `perm` lacks the JTS_MFA_REQUIRED_FOR permissions unless
+   * `amr` holds `mfa`; a session without `amr` (stored before it existed) is treated as without
+   * a second factor (fails closed).
    */
   bearerPass(prn: string, aid: string, facts: RenewFacts): MintedBearerPass {
     const authTime = seconds(facts.createdAt);
     return this.options.mint({
       prn,
       aid,
-      perm: facts.permissions,
+      perm: this.permissionsFor(facts.permissions, facts.amr),
       // JTS.md's own claim stays as it was for existing consumers; amr says more.
       atm: 'pwd',
       ath: authTime,

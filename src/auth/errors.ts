@@ -31,8 +31,7 @@ const AUTH_CODES = {
   mfa_ticket_invalid: { status: 401, key: 'mfa_ticket_invalid', action: 'reauth', message: 'This sign-in can no longer be completed; sign in again.', expose: true },
   /** A TOTP code that is wrong, outside ±1 step, or already used; a recovery code that is wrong or used. */
   mfa_code_invalid: { status: 401, key: 'mfa_code_invalid', action: 'none', message: 'The code is wrong or was already used.', expose: true },
-  /** RFC 9470's error: the session's sign-in is older than JTS_FRESH_AUTH_MAX_AGE; sign in again, then retry. */
-  fresh_auth_required: { status: 401, key: 'insufficient_user_authentication', action: 'reauth', message: 'This needs a recent sign-in: sign in again, then retry.', expose: true },
+  // A sign-in older than JTS_FRESH_AUTH_MAX_AGE is StepUpError's `fresh_auth_required` (verifier/step-up.ts), shared with the guards.
   /** POST /jts/mfa/totp while a confirmed authenticator exists: remove it first. */
   mfa_already_enrolled: { status: 409, key: 'mfa_already_enrolled', action: 'none', message: 'An authenticator is already set up; remove it first.', expose: true },
   /** Confirm with no enrolment in progress, or remove with no authenticator. */

@@ -1,26 +1,18 @@
-import type { SessionState, SessionStore } from '../sessions/types.js';
-import { AuthError } from './errors.js';
+import { isFreshAuth, StepUpError } from '../verifier/step-up.js';
 
 /**
- * The one check of "signed in recently" (enrolling or removing a second factor): the sign-in that
- * opened the caller's session must be at most `maxAgeSeconds` old (JTS_FRESH_AUTH_MAX_AGE).
+ * The one check of "signed in recently" (enrolling or removing a second factor): the sign-in behind
+ * the caller's BearerPass must be at most `maxAgeSeconds` old (JTS_FRESH_AUTH_MAX_AGE).
  *
- * The sign-in time is the session's `createdAt` (renewals do not change it): one session-store
- * read. Once BearerPasses carry `auth_time`, this reads `auth_time` from the verified BearerPass
- * instead (no store read); callers stay as they are.
+ * The sign-in time is the verified BearerPass's `auth_time` (seconds since the epoch): we signed
+ * it, it equals the session's creation, and renewals copy it, so it says what the session store's
+ * `createdAt` says without a store read. The HTTP routes answer first with the `requireFreshAuth`
+ * guard (same rule, plus RFC 9470's `max_age` challenge); this keeps the use case safe for any
+ * other caller. `nowMs` in milliseconds since the epoch.
  *
- * Resolves to the session's state (its `amr` says how that sign-in was made).
- *
- * Errors: `fresh_auth_required` (401 `insufficient_user_authentication`, `action: "reauth"`, RFC
- * 9470's error) when too old or the session is gone; `service_unavailable`.
+ * Errors: `StepUpError('fresh_auth_required')` (401 `insufficient_user_authentication`, `action:
+ * "reauth"`, RFC 9470) when `authTime` is missing or too old.
  */
-export async function assertFreshSignIn(
-  sessions: Pick<SessionStore, 'state'>,
-  session: { prn: string; aid: string },
-  now: number,
-  maxAgeSeconds: number,
-): Promise<Extract<SessionState, { state: 'active' }>> {
-  const state = await sessions.state(session.prn, session.aid);
-  if (state.state !== 'active' || now - state.createdAt > maxAgeSeconds * 1000) throw new AuthError('fresh_auth_required');
-  return state;
+export function assertFreshSignIn(authTime: number | undefined, nowMs: number, maxAgeSeconds: number): void {
+  if (!isFreshAuth(authTime, nowMs, maxAgeSeconds)) throw new StepUpError('fresh_auth_required');
 }

@@ -1,5 +1,6 @@
 import type { FirstFactor, SecondFactorStore } from '../users/factors.js';
 import type { User } from '../users/types.js';
+import { StepUpError } from '../verifier/step-up.js';
 import type { AccountMailer } from './account-mail.js';
 import { amrOf, type AuthMethod } from './amr.js';
 import { hashToken, TOKEN_PATTERN } from './challenge-secrets.js';
@@ -11,7 +12,7 @@ import { assertFreshSignIn } from './fresh-auth.js';
 import { matchTotp, newTotpSecret, qrSvg, totpUri } from './totp.js';
 
 /** What the second-factor use cases read. */
-export interface SecondFactorDeps extends Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audit'> {
+export interface SecondFactorDeps extends Pick<AuthContext, 'users' | 'clock' | 'audit'> {
   factors: SecondFactorStore;
   /** AES-256-GCM key of the TOTP secrets (deriveFactorKey). */
   factorKey: Buffer;
@@ -29,6 +30,14 @@ const METHODS: readonly SecondFactorMethod[] = ['totp', 'recovery_code'];
 
 /** A second factor presented at POST /jts/mfa/verify. */
 export type SecondFactorProof = { code: string } | { recoveryCode: string };
+
+/** Who asks and when they signed in: `prn` and `auth_time` (seconds since the epoch) of their verified BearerPass. */
+/** What the caller's verified BearerPass says of its sign-in (`auth_time` seconds, RFC 8176 `amr`). */
+export interface SignInProof {
+  prn: string;
+  authTime: number | undefined;
+  amr: readonly string[] | undefined;
+}
 
 /** GET /jts/mfa: which factors the account has (never a secret). */
 export interface FactorsView {
@@ -62,11 +71,12 @@ export class SecondFactors {
    * Starts a TOTP enrolment (replacing an unconfirmed one). Errors: `fresh_auth_required`,
    * `mfa_already_enrolled`, `service_unavailable`.
    */
-  async startTotp(session: { prn: string; aid: string }): Promise<TotpEnrolment> {
+  async startTotp(signIn: SignInProof): Promise<TotpEnrolment> {
     const { factors, clock, users, audit, factorKey, mfaSettings } = this.deps;
-    await assertFreshSignIn(this.deps.sessions, session, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
-    const user = await users.get(session.prn);
-    if (!user) throw new AuthError('fresh_auth_required');
+    assertFreshSignIn(signIn.authTime, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
+    const user = await users.get(signIn.prn);
+    // Deleted since the BearerPass was minted: the sign-in it shows no longer stands.
+    if (!user) throw new StepUpError('fresh_auth_required');
     const secret = newTotpSecret();
     if ((await factors.enrolTotp(user.id, seal(factorKey, user.id, secret), clock.now())) === 'confirmed_exists') throw new AuthError('mfa_already_enrolled');
     audit({ event: 'mfa.enrolment.started', prn: user.id, factor: 'totp' });
@@ -100,17 +110,18 @@ export class SecondFactors {
    * Removes the authenticator and its recovery codes. A confirmed one only for a fresh sign-in that
    * completed the second factor (`amr` holds `mfa`): a password-only session signed in shortly
    * before the enrolment is fresh too, and must not undo it (review R3).
-   * Errors: `fresh_auth_required`, `mfa_not_enrolled`, `service_unavailable`.
+   * Errors: `fresh_auth_required`, `auth_method_required`, `mfa_not_enrolled`, `service_unavailable`.
    */
-  async removeTotp(session: { prn: string; aid: string }): Promise<void> {
+  async removeTotp(signIn: SignInProof): Promise<void> {
     const { factors, clock, audit, mfaSettings } = this.deps;
-    const signIn = await assertFreshSignIn(this.deps.sessions, session, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
-    const factor = await factors.totp(session.prn);
-    if (factor?.confirmed && !signIn.amr?.includes('mfa')) throw new AuthError('fresh_auth_required');
-    if (!(await factors.removeTotp(session.prn))) throw new AuthError('mfa_not_enrolled');
-    audit({ event: 'mfa.factor.removed', prn: session.prn, factor: 'totp' });
+    assertFreshSignIn(signIn.authTime, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
+    const { prn } = signIn;
+    const factor = await factors.totp(prn);
+    if (factor?.confirmed && !signIn.amr?.includes('mfa')) throw new StepUpError('auth_method_required');
+    if (!(await factors.removeTotp(prn))) throw new AuthError('mfa_not_enrolled');
+    audit({ event: 'mfa.factor.removed', prn, factor: 'totp' });
     // Removing an enrolment that was never confirmed changed nothing the owner relies on.
-    if (factor?.confirmed) await this.notify(session.prn, 'removed');
+    if (factor?.confirmed) await this.notify(prn, 'removed');
   }
 
   /**

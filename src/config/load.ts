@@ -61,8 +61,8 @@ export interface Config {
   corsMaxAgeSeconds: number;
   rateLimits: RateLimitSettings;
   email: EmailSettings;
-  /** Second factors: JTS_FRESH_AUTH_MAX_AGE (seconds). */
-  mfa: { freshAuthMaxAgeSeconds: number };
+  /** Second factors: JTS_FRESH_AUTH_MAX_AGE (seconds); JTS_MFA_REQUIRED_FOR (permissions held only after a second factor). */
+  mfa: { freshAuthMaxAgeSeconds: number; requiredFor: string[] };
   /** When set, GET /metrics needs it (Bearer or X-Metrics-Token). */
   metricsToken: string | undefined;
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
@@ -265,7 +265,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       from: env.MAIL_FROM ?? `${env.MAIL_PRODUCT_NAME} <no-reply@localhost>`,
       productName: env.MAIL_PRODUCT_NAME,
     },
-    mfa: { freshAuthMaxAgeSeconds: env.JTS_FRESH_AUTH_MAX_AGE },
+    mfa: { freshAuthMaxAgeSeconds: env.JTS_FRESH_AUTH_MAX_AGE, requiredFor: env.JTS_MFA_REQUIRED_FOR },
     metricsToken: env.METRICS_TOKEN,
     http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },
     shutdown: { delayMs: env.SHUTDOWN_DELAY, timeoutMs: env.SHUTDOWN_TIMEOUT },

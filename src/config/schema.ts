@@ -165,6 +165,8 @@ export const envSchema = z.object({
   JTS_LOGIN_CODE_LIFETIME: seconds(600, 60, 3600),
   /** How recent the sign-in must be to add or remove a second factor (the session's sign-in time). */
   JTS_FRESH_AUTH_MAX_AGE: seconds(300, 30, 86_400),
+  /** Permissions a BearerPass carries only when its sign-in used a second factor (`mfa` in `amr`). */
+  JTS_MFA_REQUIRED_FOR: list,
   /** Where the links in mails point (the demo page reads their fragment); defaults to the issuer. */
   PUBLIC_URL: optionalString.refine((v) => v === undefined || ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL'),
   /** smtp://[user:password@]host:port or smtps:// (TLS); unset outside production: the development outbox. */

@@ -3,6 +3,7 @@ import { AuthError } from '../auth/errors.js';
 import { OAuthError } from '../auth/oauth-errors.js';
 import { codedErrorClass, JtsError, type ErrorInfo, type ErrorRow } from '../jts/errors.js';
 import { StoreError } from '../redis/store-error.js';
+import { StepUpError } from '../verifier/step-up.js';
 
 /** The HTTP layer's own codes: malformed requests, CSRF, routing, limits, and the catch-all 500. */
 const HTTP_CODES = {
@@ -30,5 +31,5 @@ export class HttpError extends codedErrorClass('HttpError', HTTP_CODES) {}
 
 /** Every code a client can receive, from every layer: the README's table and OpenAPI's enums. */
 export function errorCatalog(): ErrorRow[] {
-  return [...JtsError.rows(), ...HttpError.rows(), ...AuthError.rows(), ...OAuthError.rows(), ...ClientAdminError.rows(), ...StoreError.rows()];
+  return [...JtsError.rows(), ...HttpError.rows(), ...AuthError.rows(), ...StepUpError.rows(), ...OAuthError.rows(), ...ClientAdminError.rows(), ...StoreError.rows()];
 }

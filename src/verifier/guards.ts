@@ -1,10 +1,12 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { JtsError } from '../jts/errors.js';
+import { systemClock, type Clock } from '../jts/clock.js';
+import { JtsError, type CodedError } from '../jts/errors.js';
 import './request-context.js';
 import { sendJson } from './send-json.js';
+import { isFreshAuth, StepUpError } from './step-up.js';
 
 /**
- * Permission and tenant guards, for this server's routes and for other services' (exported by
+ * Permission, tenant and step-up guards, for this server's routes and for other services' (exported by
  * the package). They run after `requireBearerPass()` (or the server's `authenticate()`) and answer
  * a refusal themselves, as the JSON body of JTS.md: a service that mounts them needs no error
  * handler of ours, and never shows Express's HTML error page or a stack trace.
@@ -72,6 +74,61 @@ export function requireOrg(org: string): RequestHandler {
   };
 }
 
+/** Options of {@link requireFreshAuth}. */
+export interface FreshAuthOptions {
+  /** The time source (default: the system clock); the server passes its own so tests can move it. */
+  clock?: Clock;
+}
+
+/**
+ * The sign-in behind the BearerPass must be at most `maxAgeSeconds` old: `auth_time` (OIDC Core
+ * §2, seconds since the epoch; renewals keep it) is present and `now - auth_time <= maxAgeSeconds`.
+ * Otherwise 401 `insufficient_user_authentication` with `action: "reauth"` and RFC 9470's challenge
+ * `WWW-Authenticate: Bearer error="insufficient_user_authentication", max_age="<maxAgeSeconds>"`.
+ * A token without `auth_time` (a service token from /jts/token) is refused: it cannot show a
+ * sign-in. An `auth_time` ahead of the clock (skew between machines) counts as fresh. Throws at
+ * build time unless `maxAgeSeconds` is a whole number ≥ 0.
+ */
+export function requireFreshAuth(maxAgeSeconds: number, options: FreshAuthOptions = {}): RequestHandler {
+  if (!Number.isSafeInteger(maxAgeSeconds) || maxAgeSeconds < 0) throw new Error(`requireFreshAuth needs a whole number of seconds ≥ 0, got ${String(maxAgeSeconds)}`);
+  const clock = options.clock ?? systemClock;
+  const challenge = { 'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${String(maxAgeSeconds)}"` };
+  return function requireRecentSignIn(req, res, next) {
+    const verified = verifiedOrRefuse(req, res);
+    if (verified === undefined) return;
+    const now = clock.now();
+    if (!isFreshAuth(verified.payload.auth_time, now, maxAgeSeconds)) {
+      refuse(res, new StepUpError('fresh_auth_required'), challenge, now);
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * Every named RFC 8176 method (`pwd`, `otp`, `mfa`, `hwk`, …) must be in the BearerPass's `amr`;
+ * a missing `amr` holds none. Otherwise 401 `insufficient_user_authentication` with `action:
+ * "reauth"`, the message naming the missing methods, and `WWW-Authenticate: Bearer
+ * error="insufficient_user_authentication"` — RFC 9470 has no challenge parameter for methods
+ * (its `acr_values` names an authentication context class, a different claim), so none is sent.
+ * Throws at build time on an empty list.
+ */
+export function requireAmr(...methods: readonly string[]): RequestHandler {
+  if (methods.length === 0) throw new Error('requireAmr needs at least one method');
+  const challenge = { 'WWW-Authenticate': 'Bearer error="insufficient_user_authentication"' };
+  return function requireAuthMethods(req, res, next) {
+    const verified = verifiedOrRefuse(req, res);
+    if (verified === undefined) return;
+    const held = verified.payload.amr ?? [];
+    const missing = methods.filter((method) => !held.includes(method));
+    if (missing.length > 0) {
+      refuse(res, new StepUpError('auth_method_required', { message: `This needs a sign-in with: ${missing.join(', ')}. Sign in again with them, then retry.` }), challenge);
+      return;
+    }
+    next();
+  };
+}
+
 /**
  * A guard mounted without authentication in front of it has no verified BearerPass to judge: it
  * fails closed, as a request without a credential (`JTS-401-03`), never open.
@@ -89,6 +146,6 @@ function heldPermissions(req: Request, res: Response): Set<string> | undefined {
   return verified === undefined ? undefined : new Set(verified.payload.perm ?? []);
 }
 
-function refuse(res: Response, error: JtsError): void {
-  sendJson(res, error.status, error.toBody(), error.status === 401 ? { 'WWW-Authenticate': `Bearer error="${error.key}"` } : undefined);
+function refuse(res: Response, error: CodedError, challenge?: Readonly<Record<string, string>>, now?: number): void {
+  sendJson(res, error.status, error.toBody(now), challenge ?? (error.status === 401 ? { 'WWW-Authenticate': `Bearer error="${error.key}"` } : undefined));
 }

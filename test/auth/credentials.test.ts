@@ -9,7 +9,7 @@ import { testKeyRing } from '../support/test-app';
 const WEEK = 604_800;
 const CREATED = Date.UTC(2026, 0, 1, 12);
 
-async function minter() {
+async function minter(mfaRequiredFor?: readonly string[]) {
   const clock = new ManualClock(CREATED);
   const keyRing = await testKeyRing();
   const stateProofs = new StateProofCodec(randomBytes(32));
@@ -19,6 +19,7 @@ async function minter() {
     clock,
     stateProofLifetimeSeconds: WEEK,
     sessionPolicy: { kind: 'max', max: 3 },
+    ...(mfaRequiredFor === undefined ? {} : { mfaRequiredFor }),
   });
   const verify = createBearerPassVerifier({ keyFor: (kid) => keyRing.get(kid), clock });
   return { clock, stateProofs, credentials, verify };
@@ -51,6 +52,43 @@ describe('CredentialMinter', () => {
     const result = verify(minted.token);
     expect(result.ok && result.payload).not.toHaveProperty('amr');
     expect(result.ok && result.payload).toMatchObject({ auth_time: seconds(CREATED), email_verified: false });
+  });
+
+  it('leaves JTS_MFA_REQUIRED_FOR permissions out unless amr holds mfa (a session without amr counts as without)', async () => {
+    const { credentials, verify } = await minter(['admin:access']);
+    const permOf = (amr: string[] | undefined) => {
+      const result = verify(credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: undefined, permissions: ['read:profile', 'admin:access'], credentialEpoch: 0, amr, emailVerified: true }).token);
+      return result.ok ? result.payload.perm : undefined;
+    };
+    expect(permOf(['pwd'])).toEqual(['read:profile']);
+    expect(permOf(['otp'])).toEqual(['read:profile']);
+    expect(permOf(undefined)).toEqual(['read:profile']);
+    expect(permOf(['pwd', 'otp', 'mfa'])).toEqual(['read:profile', 'admin:access']);
+    expect(permOf(['otp', 'mfa'])).toEqual(['read:profile', 'admin:access']);
+  });
+
+  it.each([
+    ['no JTS_MFA_REQUIRED_FOR', [], ['pwd'], ['read:profile', 'admin:access']],
+    ['none of the gated permissions held', ['admin:users'], ['pwd'], ['read:profile', 'admin:access']],
+    ['mfa in amr', ['admin:access'], ['pwd', 'otp', 'mfa'], ['read:profile', 'admin:access']],
+  ])('hands the session’s permission array to the signer as it is (no copy on the renew path) with %s', async (_name, gated, amr, permissions) => {
+    const keyRing = await testKeyRing();
+    const clock = new ManualClock(CREATED);
+    const sign = createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: 300 });
+    const seen: unknown[] = [];
+    const credentials = new CredentialMinter({
+      mint: (subject) => {
+        seen.push(subject.perm);
+        return sign(subject);
+      },
+      stateProofs: new StateProofCodec(randomBytes(32)),
+      clock,
+      stateProofLifetimeSeconds: WEEK,
+      sessionPolicy: { kind: 'max', max: 3 },
+      mfaRequiredFor: gated,
+    });
+    credentials.bearerPass('p1', 'a1', { createdAt: CREATED, deviceHash: undefined, permissions, credentialEpoch: 0, amr, emailVerified: true });
+    expect(seen[0]).toBe(permissions);
   });
 
   it('issues the StateProof of the given generation with the BearerPass it is handed', async () => {

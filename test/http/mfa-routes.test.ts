@@ -230,6 +230,8 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     const refusedEnrolment = await post('/jts/mfa/totp', {}, withBearer(renewed.bearerPass));
     expect(refusedEnrolment.status).toBe(401);
     expect(refusedEnrolment.body).toEqual(NOT_FRESH);
+    // RFC 9470 §3: the challenge names the max age the sign-in must meet.
+    expect(refusedEnrolment.headers['www-authenticate']).toBe('Bearer error="insufficient_user_authentication", max_age="300"');
     const fresh = await login(t.app, user.email, user.password, UA);
     const started = await post('/jts/mfa/totp', {}, withBearer(fresh.bearerPass));
     expect(started.status).toBe(201);
@@ -237,7 +239,9 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     t.clock.advance(301_000);
     const later = await renewOk(t.app, fresh.stateProof);
     const removal = await request(t.app).delete('/jts/mfa/totp').set(CSRF).set(withBearer(later.bearerPass));
+    expect(removal.status).toBe(401);
     expect(removal.body).toEqual(NOT_FRESH);
+    expect(removal.headers['www-authenticate']).toBe('Bearer error="insufficient_user_authentication", max_age="300"');
   });
 
   it('refuses confirmation without an enrolment, a second enrolment once confirmed, and removal of nothing', async () => {

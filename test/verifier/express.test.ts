@@ -6,9 +6,9 @@ import request from 'supertest';
 import { KeyRing } from '../../src/jts/key-ring';
 import { createVerifier } from '../../src/jts/remote-verifier';
 import { requireBearerPass } from '../../src/verifier/express';
-import { requirePermissions } from '../../src/verifier/guards';
+import { requireAmr, requireFreshAuth, requirePermissions } from '../../src/verifier/guards';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
-import { login } from '../support/http';
+import { login, renewOk } from '../support/http';
 
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
@@ -135,5 +135,45 @@ describe('a service verifying with only the JWKS URL', () => {
     const foreignKid = `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h!, 'base64url').toString()) as object, kid: 'unknown' })).toString('base64url')}.${p}.sig`;
     await verifier.verify(foreignKid);
     await expect(verifier.verify(bearerPass)).resolves.toMatchObject({ ok: true });
+  });
+});
+
+describe('step-up guards in a service verifying with only the JWKS URL', () => {
+  let auth: TestApp;
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    auth = await buildTestApp();
+    server = await listen(auth.app);
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await close(server);
+    await auth.close();
+  });
+
+  it('judges the auth server’s real amr and auth_time with the step-up guards, on the clock it is given', async () => {
+    const user = await createUser(auth);
+    const session = await login(auth.app, user.email, user.password);
+    const verifier = createVerifier({ jwksUrl: `http://127.0.0.1:${port}/.well-known/jts-jwks`, audience: 'http://localhost:3000', issuer: 'http://localhost:3000', clock: auth.clock });
+    const app = express();
+    app.get('/payouts', requireBearerPass(verifier), requireFreshAuth(300, { clock: auth.clock }), (_req, res) => res.json({ ok: true }));
+    app.get('/vault', requireBearerPass(verifier), requireAmr('mfa'), (_req, res) => res.json({ ok: true }));
+    const get = (path: string, bearerPass: string) => request(app).get(path).set('Authorization', `Bearer ${bearerPass}`);
+
+    await get('/payouts', session.bearerPass).expect(200);
+    const vault = await get('/vault', session.bearerPass);
+    expect(vault.status).toBe(401);
+    expect(vault.body).toEqual({ error: 'insufficient_user_authentication', message: 'This needs a sign-in with: mfa. Sign in again with them, then retry.', action: 'reauth', timestamp: expect.any(Number) as number });
+
+    // A renewal makes a new BearerPass but not a new sign-in: auth_time stays, and grows old.
+    auth.clock.advance(301_000);
+    const renewed = await renewOk(auth.app, session.stateProof);
+    const stale = await get('/payouts', renewed.bearerPass);
+    expect(stale.status).toBe(401);
+    expect(stale.body).toEqual({ error: 'insufficient_user_authentication', message: 'This needs a recent sign-in: sign in again, then retry.', action: 'reauth', timestamp: Math.floor(auth.clock.now() / 1000) });
+    expect(stale.headers['www-authenticate']).toBe('Bearer error="insufficient_user_authentication", max_age="300"');
+    await get('/payouts', (await login(auth.app, user.email, user.password)).bearerPass).expect(200);
   });
 });

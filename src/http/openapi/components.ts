@@ -37,7 +37,15 @@ const errorResponse = (status: number, summary: string): Json => ({
 
 export const ERROR_RESPONSES = {
   BadRequest: errorResponse(400, 'The request body or a header is invalid'),
-  Unauthorized: errorResponse(401, 'No valid credential'),
+  Unauthorized: {
+    ...errorResponse(401, 'No valid credential, or (`insufficient_user_authentication`, RFC 9470) a valid one whose sign-in is too old or lacks a required method'),
+    headers: {
+      'WWW-Authenticate': {
+        schema: { type: 'string' },
+        description: '`Bearer error="<error>"` (RFC 6750 §3); for a sign-in too old, RFC 9470\'s `Bearer error="insufficient_user_authentication", max_age="<seconds>"`; `Basic realm="jts"` for `invalid_client`.',
+      },
+    },
+  },
   Forbidden: errorResponse(403, 'CSRF check failed, or not allowed'),
   NotFound: errorResponse(404, 'Not found'),
   Conflict: errorResponse(409, 'Conflict (`email_taken`: the email has an account; `last_admin`: the change would leave no enabled account with admin:users; `client_id_taken`, `audience_taken`, `rotation_in_progress`: see /admin/clients)'),

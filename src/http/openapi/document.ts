@@ -175,6 +175,7 @@ function apiPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'getAdmin',
         tags: ['demo api'],
         summary: 'Needs the admin:access permission',
+        description: 'The permission must be in the BearerPass\'s `perm`. With `JTS_MFA_REQUIRED_FOR` naming it, a session signed in without a second factor (`mfa` not in `amr`) does not carry it: `403 permission_denied` (JTS-403-02) until the user signs in with password and authenticator code.',
         security: bearer,
         responses: {
           ...ok('Welcome.', {

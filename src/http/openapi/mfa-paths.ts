@@ -1,6 +1,6 @@
 import { bearer, body, bodyErrors, credentialsResponse, errors, ok, ref, type Json, type Method } from './parts.js';
 
-const FRESH = 'Needs a recent sign-in: the session must have been opened at most JTS_FRESH_AUTH_MAX_AGE seconds ago (default 300), else `401 insufficient_user_authentication` with `action: "reauth"` (RFC 9470\'s error): sign in again, then retry.';
+const FRESH = 'Needs a recent sign-in: the BearerPass\'s `auth_time` at most JTS_FRESH_AUTH_MAX_AGE seconds ago (default 300), else `401 insufficient_user_authentication` with `action: "reauth"` and `WWW-Authenticate: Bearer error="insufficient_user_authentication", max_age="<JTS_FRESH_AUTH_MAX_AGE>"` (RFC 9470): sign in again, then retry.';
 
 const recoveryCodes: Json = {
   type: 'object',

@@ -1,5 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { FactorsView } from '../../auth/auth-server.js';
+import type { Clock } from '../../jts/clock.js';
+import { requireFreshAuth } from '../../verifier/guards.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
 import { mfaVerifyBody, parseBody, totpConfirmBody } from '../body.js';
 import type { CookieSettings } from '../cookies.js';
@@ -8,24 +10,27 @@ import { bearerOf } from '../middleware/authenticate.js';
 import { SIGN_IN_ACCOUNT } from '../middleware/sign-in-account.js';
 import type { AuthRouteDeps } from './auth.js';
 
-export type MfaRouteDeps = Pick<AuthRouteDeps, 'authServer' | 'csrf' | 'parseJson' | 'authenticate' | 'limits'> & { cookies: CookieSettings };
+export type MfaRouteDeps = Pick<AuthRouteDeps, 'authServer' | 'csrf' | 'parseJson' | 'authenticate' | 'limits'> & { cookies: CookieSettings; clock: Clock };
 
 /**
  * GET /jts/mfa, POST and DELETE /jts/mfa/totp, POST /jts/mfa/totp/confirm, POST /jts/mfa/verify
  * (README, "Second factor (TOTP)"). Mounted inside the /jts router (CORS applied there); every
  * state-changing one needs the CSRF header. Answers holding secrets are never stored by caches.
+ * Enrolling and removing need a recent sign-in: the `requireFreshAuth` guard answers RFC 9470's
+ * challenge (with `max_age`) before the use case, which checks the same `auth_time` again.
  */
 export function mfaRoutes(deps: MfaRouteDeps): Router {
-  const { authServer, csrf, parseJson, authenticate, limits, cookies } = deps;
+  const { authServer, csrf, parseJson, authenticate, limits, cookies, clock } = deps;
   const router = Router();
+  const fresh: RequestHandler[] = authServer.freshAuthMaxAgeSeconds === undefined ? [] : [requireFreshAuth(authServer.freshAuthMaxAgeSeconds, { clock })];
 
   router.get('/mfa', authenticate, async (req, res) => {
     sendJson(res, 200, factorsBody(await authServer.secondFactorsOf(bearerOf(req).payload.prn)), NO_STORE);
   });
 
-  router.post('/mfa/totp', csrf, authenticate, async (req, res) => {
+  router.post('/mfa/totp', csrf, authenticate, ...fresh, async (req, res) => {
     const { payload } = bearerOf(req);
-    sendJson(res, 201, await authServer.startTotpEnrolment(payload.prn, payload.aid), NO_STORE);
+    sendJson(res, 201, await authServer.startTotpEnrolment({ prn: payload.prn, authTime: payload.auth_time, amr: payload.amr }), NO_STORE);
   });
 
   // A 6-digit code checked for a session: wrong ones are counted per account (and the requests per
@@ -37,9 +42,9 @@ export function mfaRoutes(deps: MfaRouteDeps): Router {
     sendJson(res, 200, { recoveryCodes }, NO_STORE);
   });
 
-  router.delete('/mfa/totp', csrf, authenticate, async (req, res) => {
+  router.delete('/mfa/totp', csrf, authenticate, ...fresh, async (req, res) => {
     const { payload } = bearerOf(req);
-    await authServer.removeTotp(payload.prn, payload.aid);
+    await authServer.removeTotp({ prn: payload.prn, authTime: payload.auth_time, amr: payload.amr });
     sendJson(res, 200, { success: true });
   });
 
