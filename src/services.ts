@@ -138,7 +138,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     mfa: {
       factors: inputs.accounts?.factors ?? new MemorySecondFactorStore(),
       factorKey: deriveFactorKey(inputs.stateProofSecret),
-      mfaSettings: { issuerName: config.email.productName, freshAuthMaxAgeSeconds: config.mfa.freshAuthMaxAgeSeconds },
+      mfaSettings: { issuerName: config.email.productName, freshAuthMaxAgeSeconds: config.mfa.freshAuthMaxAgeSeconds, enrolmentNeedsVerifiedEmail: config.email.verification !== 'off' },
     },
     settings: {
       bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,

@@ -48,6 +48,12 @@ export interface MfaSettings {
   issuerName: string;
   /** JTS_FRESH_AUTH_MAX_AGE: how recent a sign-in enrolling or removing a factor needs (seconds). */
   freshAuthMaxAgeSeconds: number;
+  /**
+   * Enrolment needs a verified address (true unless JTS_EMAIL_VERIFICATION=off): an authenticator
+   * added to a pre-registered address would lock its real owner out after their first mailbox
+   * proof, which voids the squatter's password but cannot void a factor (review R2).
+   */
+  enrolmentNeedsVerifiedEmail: boolean;
 }
 
 /**

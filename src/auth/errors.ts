@@ -22,6 +22,8 @@ const AUTH_CODES = {
   code_invalid: { status: 401, key: 'code_invalid', action: 'none', message: 'The code is wrong or no longer valid.', expose: true },
   /** JTS_EMAIL_VERIFICATION=required and the address is not verified yet (a new link was mailed). */
   email_unverified: { status: 403, key: 'email_unverified', action: 'none', message: 'Verify your email address first: a new link is on its way.', expose: true },
+  /** A second factor is added only to a proven address (review R2; MfaSettings.enrolmentNeedsVerifiedEmail). */
+  mfa_email_unverified: { status: 403, key: 'email_unverified', action: 'none', message: 'Verify your email address before adding a second factor.', expose: true },
   /**
    * The first factor was right and the account has a confirmed second factor: no session yet. The
    * body adds `mfa_ticket` and `methods`; POST /jts/mfa/verify completes the sign-in (MfaRequiredError).

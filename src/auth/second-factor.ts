@@ -69,7 +69,8 @@ export class SecondFactors {
 
   /**
    * Starts a TOTP enrolment (replacing an unconfirmed one). Errors: `fresh_auth_required`,
-   * `mfa_already_enrolled`, `service_unavailable`.
+   * `mfa_already_enrolled`, `mfa_email_unverified` (403 `email_unverified`: the address is not
+   * verified yet, review R2), `service_unavailable`.
    */
   async startTotp(signIn: SignInProof): Promise<TotpEnrolment> {
     const { factors, clock, users, audit, factorKey, mfaSettings } = this.deps;
@@ -77,6 +78,7 @@ export class SecondFactors {
     const user = await users.get(signIn.prn);
     // Deleted since the BearerPass was minted: the sign-in it shows no longer stands.
     if (!user) throw new StepUpError('fresh_auth_required');
+    if (mfaSettings.enrolmentNeedsVerifiedEmail && !user.emailVerified) throw new AuthError('mfa_email_unverified');
     const secret = newTotpSecret();
     if ((await factors.enrolTotp(user.id, seal(factorKey, user.id, secret), clock.now())) === 'confirmed_exists') throw new AuthError('mfa_already_enrolled');
     audit({ event: 'mfa.enrolment.started', prn: user.id, factor: 'totp' });

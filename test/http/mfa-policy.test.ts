@@ -25,7 +25,7 @@ describe('JTS_MFA_REQUIRED_FOR: permissions held only after a second factor (rea
 
   /** An administrator with a confirmed authenticator; the clock is past the confirmation's step. */
   async function adminWithTotp() {
-    const user = await createUser(t, { permissions: ['read:profile', 'admin:access'] });
+    const user = await createUser(t, { emailVerified: true, permissions: ['read:profile', 'admin:access'] });
     const session = await login(t.app, user.email, user.password, UA);
     const started = await post('/jts/mfa/totp', {}, bearer(session.bearerPass));
     expect(started.status).toBe(201);
@@ -71,7 +71,7 @@ describe('JTS_MFA_REQUIRED_FOR: permissions held only after a second factor (rea
 
   it('a recovery code is a second factor too: its sign-in carries the gated permission', async () => {
     await start({ JTS_MFA_REQUIRED_FOR: 'admin:access' });
-    const user = await createUser(t, { permissions: ['admin:access'] });
+    const user = await createUser(t, { emailVerified: true, permissions: ['admin:access'] });
     const session = await login(t.app, user.email, user.password, UA);
     const { secret } = (await post('/jts/mfa/totp', {}, bearer(session.bearerPass))).body as { secret: string };
     const confirmed = await post('/jts/mfa/totp/confirm', { code: codeAt(secret, t.clock.now()) }, bearer(session.bearerPass));
@@ -86,7 +86,7 @@ describe('JTS_MFA_REQUIRED_FOR: permissions held only after a second factor (rea
 
   it('without JTS_MFA_REQUIRED_FOR a password-only sign-in keeps every permission', async () => {
     await start({});
-    const user = await createUser(t, { permissions: ['read:profile', 'admin:access'] });
+    const user = await createUser(t, { emailVerified: true, permissions: ['read:profile', 'admin:access'] });
     const session = await login(t.app, user.email, user.password, UA);
     expect(claimsOf(session.bearerPass)).toMatchObject({ amr: ['pwd'], perm: ['read:profile', 'admin:access'] });
     await admin(session.bearerPass).expect(200);
@@ -95,7 +95,7 @@ describe('JTS_MFA_REQUIRED_FOR: permissions held only after a second factor (rea
   it('reads a comma list with spaces, gating each permission named and no other', async () => {
     await start({ JTS_MFA_REQUIRED_FOR: ' admin:access , admin:users ' });
     expect(t.config.mfa.requiredFor).toEqual(['admin:access', 'admin:users']);
-    const user = await createUser(t, { permissions: ['read:profile', 'admin:users', 'admin:access', 'orders:write'] });
+    const user = await createUser(t, { emailVerified: true, permissions: ['read:profile', 'admin:users', 'admin:access', 'orders:write'] });
     const session = await login(t.app, user.email, user.password, UA);
     expect(claimsOf(session.bearerPass).perm).toEqual(['read:profile', 'orders:write']);
   });

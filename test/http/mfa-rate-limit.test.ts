@@ -24,7 +24,7 @@ describe('second factor and the sign-in rate limits (Redis counters)', () => {
   const codeAt = (secret: string, at: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: at });
 
   async function enrolled() {
-    const user = await createUser(t);
+    const user = await createUser(t, { emailVerified: true });
     const { bearerPass } = await login(t.app, user.email, user.password, { 'X-Forwarded-For': '198.51.100.1' });
     const auth = { Authorization: `Bearer ${bearerPass}` };
     const { secret } = (await request(t.app).post('/jts/mfa/totp').set(CSRF).set(auth).expect(201)).body as { secret: string };

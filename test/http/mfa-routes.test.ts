@@ -40,7 +40,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
 
   /** A user with a confirmed authenticator: its secret, recovery codes and a signed-in session. */
   async function enrolled(): Promise<{ user: Awaited<ReturnType<typeof createUser>>; secret: string; recoveryCodes: string[]; session: Credentials }> {
-    const user = await createUser(t);
+    const user = await createUser(t, { emailVerified: true });
     const session = await login(t.app, user.email, user.password, UA);
     const started = await post('/jts/mfa/totp', {}, withBearer(session.bearerPass));
     expect(started.status).toBe(201);
@@ -61,7 +61,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
   }
 
   it('enrols, confirms, signs out, and signs in again only with password and code', async () => {
-    const user = await createUser(t);
+    const user = await createUser(t, { emailVerified: true });
     const session = await login(t.app, user.email, user.password, UA);
 
     const started = await post('/jts/mfa/totp', {}, withBearer(session.bearerPass));
@@ -223,7 +223,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
   });
 
   it('refuses enrolment and removal without a fresh sign-in, and accepts them after signing in again', async () => {
-    const user = await createUser(t);
+    const user = await createUser(t, { emailVerified: true });
     const old = await login(t.app, user.email, user.password, UA);
     t.clock.advance(301_000);
     const renewed = await renewOk(t.app, old.stateProof);
@@ -245,7 +245,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
   });
 
   it('refuses confirmation without an enrolment, a second enrolment once confirmed, and removal of nothing', async () => {
-    const user = await createUser(t);
+    const user = await createUser(t, { emailVerified: true });
     const session = await login(t.app, user.email, user.password, UA);
     const confirm = await post('/jts/mfa/totp/confirm', { code: '123456' }, withBearer(session.bearerPass));
     expect(confirm.status).toBe(404);
@@ -261,7 +261,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
   });
 
   it('replaces an unconfirmed enrolment: only the newest secret confirms', async () => {
-    const user = await createUser(t);
+    const user = await createUser(t, { emailVerified: true });
     const session = await login(t.app, user.email, user.password, UA);
     const first = (await post('/jts/mfa/totp', {}, withBearer(session.bearerPass))).body as { secret: string };
     const second = (await post('/jts/mfa/totp', {}, withBearer(session.bearerPass))).body as { secret: string };
@@ -273,7 +273,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
   it('removes the authenticator with a fresh sign-in that used it: the password alone signs in again, and the account is told', async () => {
     const { user, secret, session } = await enrolled();
     // The enrolling session signed in with the password only (review R3): it may not remove the factor.
-    expect((await request(t.app).delete('/jts/mfa/totp').set(CSRF).set(withBearer(session.bearerPass))).body).toEqual(NOT_FRESH);
+    expect((await request(t.app).delete('/jts/mfa/totp').set(CSRF).set(withBearer(session.bearerPass))).body).toEqual({ ...NOT_FRESH, message: 'This needs a stronger sign-in: sign in again with the required methods, then retry.' });
     const withFactor = await post('/jts/mfa/verify', { mfa_ticket: await ticketFor(user), code: codeAt(secret, t.clock.now()) });
     expect(withFactor.status).toBe(200);
     const notice = sink.next(user.email);

@@ -98,17 +98,24 @@ describe('security review: attacks on password change, second factor and first m
     expect((await post('/jts/login', { email: squatter.email, password: 'squatter password 2' })).status).toBe(401);
   });
 
-  // R2 (Medium, not fixed): with JTS_EMAIL_VERIFICATION=optional a squatter registers the owner's
-  // address and sets up an authenticator. The owner's first mailbox proof (code sign-in, or the
-  // verification link) voids the squatter's password and sessions but not the authenticator, so
-  // every way the owner has in (code sign-in; reset, then password) ends at mfa_required with the
-  // squatter's factor, and nothing removes it. Proven on 43aeee9: the code sign-in below answered
-  // 401 mfa_required. Fix to make: POST /jts/mfa/totp refuses an unverified address.
-  //   const registered = await post('/jts/register', { email, password: 'squatter password', name: 'Squatter' }); // 201
-  //   const started = await post('/jts/mfa/totp', {}, withBearer(registered.body.bearerPass));                   // want 403
-  //   if (started.status === 201) await post('/jts/mfa/totp/confirm', { code: codeAt(started.body.secret, now) }, bearer);
-  //   await post('/jts/login/code', { email });  then  POST /jts/login/code/verify { email, code }               // want 200
-  it.todo('R2: a squatter cannot lock the owner of a pre-registered address out with an authenticator (enrolment needs a proven address)');
+  // R2 (Medium): with JTS_EMAIL_VERIFICATION=optional a squatter registered the owner's address and
+  // set up an authenticator. The owner's first mailbox proof voids the squatter's password and
+  // sessions but cannot void a factor, so every way in ended at mfa_required with the squatter's
+  // factor. Now an authenticator is added only to a verified address.
+  it('R2: a squatter cannot lock the owner of a pre-registered address out with an authenticator (enrolment needs a proven address)', async () => {
+    const email = `owner-${Date.now()}@example.com`;
+    const registered = await post('/jts/register', { email, password: 'squatter password', name: 'Squatter' });
+    expect(registered.status).toBe(201);
+    await sink.next(email); // the verification link registration mails
+    const started = await post('/jts/mfa/totp', {}, withBearer((registered.body as { bearerPass: string }).bearerPass));
+    expect(started.status).toBe(403);
+    expect(started.body).toMatchObject({ error: 'email_unverified', message: 'Verify your email address before adding a second factor.' });
+    // The owner's way in stays open: a code sign-in to the address answers the login, not mfa_required.
+    expect((await post('/jts/login/code', { email })).status).toBe(202);
+    const code = codeOf(await sink.next(email));
+    const signedIn = await post('/jts/login/code/verify', { email, code });
+    expect(signedIn.status).toBe(200);
+  });
 
   // R3 (Low): a session signed in with the password only, before the authenticator was added, is
   // "fresh" for JTS_FRESH_AUTH_MAX_AGE after its own sign-in and removed the authenticator (200).

@@ -26,7 +26,7 @@ export function mfaPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'startTotpEnrolment',
         tags: ['mfa'],
         summary: 'Start setting up an authenticator app (TOTP, RFC 6238)',
-        description: `Answers the secret, its otpauth:// URI and the URI as an SVG QR code; nothing guards sign-in until POST /jts/mfa/totp/confirm. A second call replaces an unconfirmed enrolment; with a confirmed authenticator it is \`409 mfa_already_enrolled\`. ${FRESH}`,
+        description: `Answers the secret, its otpauth:// URI and the URI as an SVG QR code; nothing guards sign-in until POST /jts/mfa/totp/confirm. A second call replaces an unconfirmed enrolment; with a confirmed authenticator it is \`409 mfa_already_enrolled\`; an address not verified yet is \`403 email_unverified\` (unless JTS_EMAIL_VERIFICATION=off). ${FRESH}`,
         security: bearer,
         parameters: [csrf],
         responses: { ...ok('Enrolment started.', ref('schemas', 'TotpEnrolment'), '201'), ...errors('Unauthorized', 'Forbidden', 'Conflict', 'ServiceUnavailable') },
