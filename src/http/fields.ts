@@ -54,7 +54,7 @@ export const PERMISSIONS_MAX_COUNT = 100;
 export const permissions = z.array(permission, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array of strings') }).max(PERMISSIONS_MAX_COUNT, `must hold at most ${PERMISSIONS_MAX_COUNT} permissions`);
 
 /** A link token as presented: its shape is checked by the auth layer, which answers `token_invalid`. */
-export const token = string().min(1, 'required').max(256, 'too long');
+export const token = string().min(1, 'required').max(256, 'must be at most 256 characters');
 
 /** Digits of a sign-in code (auth/email-challenges.ts CODE_DIGITS). */
 export const CODE_LENGTH = 6;

@@ -72,6 +72,14 @@ describe('the documented request limits are the enforced ones', () => {
     expect(res.body).toMatchObject({ message: `\`password\` must be at most ${max} characters` });
   });
 
+  it('token and mfa_ticket: beyond their maxLength is a 400 in the same words', async () => {
+    const max = components.schemas.ResetPasswordRequest!.properties.token!.maxLength!;
+    const reset = await request(t.app).post('/jts/password/reset').set(CSRF).send({ token: 't'.repeat(max + 1), newPassword: 'a long enough password' });
+    expect(reset.body).toMatchObject({ error: 'invalid_request', message: `\`token\` must be at most ${max} characters` });
+    const mfa = await request(t.app).post('/jts/mfa/verify').set(CSRF).send({ mfa_ticket: 't'.repeat(max + 1), code: '123456' });
+    expect(mfa.body).toMatchObject({ error: 'invalid_request', message: `\`mfa_ticket\` must be at most ${max} characters` });
+  });
+
   it('X-JTS-Device-ID: what the documented schema refuses, the server refuses', async () => {
     const schema = components.parameters.DeviceId!.schema;
     const pattern = new RegExp(schema.pattern!);
