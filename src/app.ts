@@ -21,7 +21,7 @@ import { authRateLimits } from './http/middleware/rate-limit.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { auditStoreOutages } from './http/middleware/store-outage.js';
 import { parseQueryString } from './http/query-string.js';
-import { listRoutes, routeTemplateMatcher } from './http/route-table.js';
+import { listRoutes, routeMethodsMatcher, routeTemplateMatcher } from './http/route-table.js';
 import { adminClientRoutes } from './http/routes/admin-clients.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { apiRoutes } from './http/routes/api.js';
@@ -136,10 +136,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(openApiRoutes({ issuer: settings.issuer }));
   app.use(docsRoutes());
 
-  app.use(notFound());
+  let methodsAt: (path: string) => string[] = () => [];
+  app.use(notFound((path) => methodsAt(path)));
   app.use(auditStoreOutages({ audit: deps.audit, routeOf }));
   app.use(errorHandler({ logger, clock }));
   // Now, not at the first request: a router layout listRoutes cannot read stops the start.
-  matchRoute = routeTemplateMatcher(listRoutes(app));
+  const routes = listRoutes(app);
+  matchRoute = routeTemplateMatcher(routes);
+  methodsAt = routeMethodsMatcher(routes);
   return app;
 }

@@ -13,6 +13,8 @@ const HTTP_CODES = {
   csrf_missing: { status: 403, key: 'csrf_missing', action: 'none', message: 'The X-JTS-Request: 1 header is required.', expose: true },
   csrf_origin: { status: 403, key: 'csrf_origin', action: 'none', message: 'The request origin is not allowed.', expose: true },
   not_found: { status: 404, key: 'not_found', action: 'none', message: 'Not found.', expose: true },
+  /** The path exists, with other methods (RFC 9110 §15.5.6; the answer names them in `Allow`). */
+  method_not_allowed: { status: 405, key: 'method_not_allowed', action: 'none', message: 'This endpoint does not take this method.', expose: true },
   /** HTTP_REQUEST_TIMEOUT or HTTP_HEADERS_TIMEOUT passed before the request was complete (answered by client-error.ts). */
   request_timeout: { status: 408, key: 'request_timeout', action: 'retry', message: 'The request was not received in time.', expose: true },
   payload_too_large: { status: 413, key: 'payload_too_large', action: 'none', message: 'The request body is too large.', expose: true },

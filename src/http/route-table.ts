@@ -106,3 +106,13 @@ export function routeTemplateMatcher(routes: readonly RouteEntry[]): (path: stri
 
 const ROUTE_CACHE_SIZE = 1024;
 const ROUTE_CACHE_MAX_PATH = 256;
+
+/**
+ * A function from a request path to the methods its routes take (`['POST']` for `/jts/login`), in
+ * the order registered; empty for a path no route serves. Only the not-found handler asks, so it
+ * is not cached. `*` (a route for every method) never reaches the not-found handler.
+ */
+export function routeMethodsMatcher(routes: readonly RouteEntry[]): (path: string) => string[] {
+  const tests = routes.filter((route) => route.method !== '*').map((route) => ({ method: route.method, test: match(route.path, { decode: false }) }));
+  return (path) => [...new Set(tests.filter(({ test }) => test(path) !== false).map(({ method }) => method))];
+}

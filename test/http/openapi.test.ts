@@ -71,6 +71,21 @@ describe('GET /openapi.json', () => {
     expect(res.body).toMatchObject({ error: 'not_found', message: 'No such endpoint.' });
   });
 
+  it('and a documented path asked with another method is a JSON 405 naming the methods it takes in Allow', async () => {
+    const token = await request(t.app).get('/jts/token');
+    expect(token.status).toBe(405);
+    expect(token.headers.allow).toBe('POST');
+    expect(token.body).toMatchObject({ error: 'method_not_allowed', message: 'This endpoint takes POST, not GET.' });
+    const login = await request(t.app).put('/jts/login').set('x-jts-request', '1');
+    expect([login.status, login.headers.allow]).toEqual([405, 'POST']);
+    const totp = await request(t.app).get('/jts/mfa/totp');
+    expect([totp.status, totp.headers.allow]).toEqual([405, 'POST, DELETE']);
+    // A parameterised path too; GET routes also take HEAD.
+    const session = await request(t.app).post('/admin/users/some-id').set('x-jts-request', '1');
+    expect(session.status).toBe(405);
+    expect(session.headers.allow).toMatch(/^GET, .*HEAD$/);
+  });
+
   it('resolves every $ref', () => {
     const refs: string[] = [];
     const collect = (value: unknown): void => {

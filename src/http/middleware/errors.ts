@@ -51,10 +51,18 @@ export function sendError(res: Response, error: CodedError, clock: Clock): void 
   sendJson(res, error.status, error.toBody(clock.now()));
 }
 
-/** Unknown routes answer with the JSON error shape, never Express's HTML page. */
-export function notFound(): RequestHandler {
-  return function routeNotFound() {
-    throw new HttpError('not_found', { message: 'No such endpoint.' });
+/**
+ * Unknown routes answer with the JSON error shape, never Express's HTML page: 404, or 405 with
+ * `Allow` when the path is served for other methods (`methodsAt`, from the route table; a GET
+ * route also takes HEAD, as Express serves it).
+ */
+export function notFound(methodsAt: (path: string) => readonly string[] = () => []): RequestHandler {
+  return function routeNotFound(req, res) {
+    const methods = methodsAt(req.path);
+    if (methods.length === 0) throw new HttpError('not_found', { message: 'No such endpoint.' });
+    const allow = methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : [...methods];
+    res.set('Allow', allow.join(', '));
+    throw new HttpError('method_not_allowed', { message: `This endpoint takes ${allow.join(', ')}, not ${req.method}.` });
   };
 }
 
