@@ -3,6 +3,8 @@ import type { RedisClient } from './connect.js';
 /** Milliseconds since the epoch on Redis's clock (its `TIME`), as this process estimates it. */
 export interface RedisTime {
   now(): number;
+  /** How far behind Redis's clock `now()` may be (ms); undefined: taken as exact. */
+  readonly uncertaintyMs?: number | undefined;
   /** A script said it ran late: the estimate may be off, measure again soon (optional). */
   recheck?(): void;
 }

@@ -44,10 +44,16 @@ export class RedisSessionStore implements SessionStore {
     this.budgetMs = timeoutMs === undefined ? 0 : Math.max(1, Math.floor(timeoutMs / 2));
   }
 
-  /** When this command leaves, and its deadline (0: none), both on Redis's clock. */
+  /**
+   * When this command leaves, and its deadline (0: none), both on Redis's clock. The estimate of
+   * that clock may be behind by up to its measurement's round trip, which the deadline adds: a
+   * deadline may come a little late but never early, so a loose first measurement (a busy
+   * start-up) does not make every script late (503s seen in CI right after start). RedisClock
+   * measures again within 250 ms when its measurement is loose.
+   */
   private schedule(): { sentAt: number; deadline: number } {
     const sentAt = Math.round(this.redisTime.now());
-    return { sentAt, deadline: this.budgetMs > 0 ? sentAt + this.budgetMs : 0 };
+    return { sentAt, deadline: this.budgetMs > 0 ? sentAt + this.budgetMs + Math.ceil(this.redisTime.uncertaintyMs ?? 0) : 0 };
   }
 
   /** A script that started past its deadline wrote nothing: the caller gets the timeout's 503. */

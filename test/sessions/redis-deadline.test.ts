@@ -92,6 +92,16 @@ describe('session scripts past their deadline', () => {
     await expect(onTime.rotate(rotation(session, 1))).resolves.toEqual({ outcome: 'rotated', generation: 2 });
   });
 
+  it('a clock estimate behind by its own uncertainty (a loose first measurement) makes no script late', async () => {
+    const session = newSession();
+    // 1.5 s behind with a 1 s budget would be late; the estimate says it may be up to 1.5 s behind.
+    const loose = { ...lagging(exact, 1500), uncertaintyMs: 1500 };
+    const store = new RedisSessionStore(redis, keys, { commandTimeoutMs: 2000, redisTime: loose });
+    await store.create(session, createOptions());
+    await expect(store.rotate(rotation(session, 1))).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+    expect(loose.rechecks).toBe(0);
+  });
+
   it('a late login creates no session and evicts none', async () => {
     const onTime = new RedisSessionStore(redis, keys, { commandTimeoutMs: 2000, redisTime: exact });
     const first = newSession();
