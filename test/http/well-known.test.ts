@@ -174,9 +174,11 @@ describe('errors are JSON', () => {
     expectJsonError(res, 404, 'not_found');
   });
 
-  test('a method the JWKS does not serve is a JSON 404, not an HTML page', async () => {
-    expectJsonError(await request(testApp.app).post('/.well-known/jts-jwks').send({}), 404, 'not_found');
-    expectJsonError(await request(testApp.app).delete('/.well-known/jts-configuration'), 404, 'not_found');
+  test('a method the JWKS does not serve is a JSON 405 naming the ones it does, not an HTML page', async () => {
+    const post = await request(testApp.app).post('/.well-known/jts-jwks').send({});
+    expectJsonError(post, 405, 'method_not_allowed');
+    expect(post.headers.allow).toBe('OPTIONS, GET, HEAD');
+    expectJsonError(await request(testApp.app).delete('/.well-known/jts-configuration'), 405, 'method_not_allowed');
   });
 
   test('malformed JSON on POST /jts/login is a JSON 400 invalid_request', async () => {

@@ -162,7 +162,7 @@ describe.each<StoreKind>(['memory', 'redis'])('HTTP fuzz (%s store)', (store) =>
       ['a foreign Origin', { method: 'POST', path: '/jts/login', headers: { ...CSRF, origin: 'https://evil.example' }, body: { contentType: 'application/json', data: JSON.stringify(user) } }, 403],
       ['Origin: null', { method: 'POST', path: '/jts/logout', headers: { ...CSRF, origin: 'null' } }, 403],
       ['a CORS preflight from a foreign origin', { method: 'OPTIONS', path: '/jts/renew', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } }],
-      ['TRACE with credentials', { method: 'TRACE', path: '/jts/renew', headers: { ...CSRF, cookie: sp, authorization: `Bearer ${bearer}` } }, 404],
+      ['TRACE with credentials', { method: 'TRACE', path: '/jts/renew', headers: { ...CSRF, cookie: sp, authorization: `Bearer ${bearer}` } }, 405],
       ['an odd X-Request-Id', { method: 'GET', path: '/api/health', headers: { 'x-request-id': '<script>alert(1)</script>' } }, 200],
       ['a forged X-Forwarded-For', { method: 'GET', path: '/api/health', headers: { 'x-forwarded-for': 'not-an-ip, ::ffff:999.1.1.1' } }, 200],
     ];
