@@ -135,7 +135,7 @@ describe('BearerPass sign-in claims after a sign-in by emailed code (redis, real
     await sink.close();
   });
   beforeEach(async () => {
-    t = await buildTestApp({ store: 'redis', env: { SMTP_URL: sink.url, MAIL_FROM: 'Example Auth <auth@example.com>', PUBLIC_URL: 'https://app.example' } });
+    t = await buildTestApp({ store: 'redis', env: { ...sink.mailEnv, PUBLIC_URL: 'https://app.example' } });
   });
   afterEach(async () => {
     await t.close();

@@ -19,7 +19,7 @@ describe('email flows over real SMTP, PostgreSQL and Redis', () => {
     await sink.close();
   });
   beforeEach(async () => {
-    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: { SMTP_URL: sink.url, MAIL_FROM: 'Example Auth <auth@example.com>', PUBLIC_URL: 'https://app.example' } });
+    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: { ...sink.mailEnv, PUBLIC_URL: 'https://app.example' } });
   });
   afterEach(async () => {
     await t.close();

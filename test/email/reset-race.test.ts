@@ -28,7 +28,7 @@ describe('password reset racing sign-ins with the old password (PostgreSQL, Redi
     process.stdout.write(`reset race statuses per round:\n${statuses.map((round) => round.join(' ')).join('\n')}\n`);
   });
   beforeEach(async () => {
-    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: { SMTP_URL: sink.url, MAIL_FROM: 'Example Auth <auth@example.com>', PUBLIC_URL: 'https://app.example' } });
+    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: { ...sink.mailEnv, PUBLIC_URL: 'https://app.example' } });
   });
   afterEach(async () => {
     await t.close();

@@ -25,7 +25,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     await sink.close();
   });
   beforeEach(async () => {
-    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: { SMTP_URL: sink.url, MAIL_FROM: 'Example Auth <auth@example.com>' } });
+    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: sink.mailEnv });
     // In the middle of a step, so ±1 step is unambiguous.
     t.clock.set(Math.floor(Date.now() / STEP) * STEP + STEP / 2);
   });

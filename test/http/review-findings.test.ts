@@ -23,7 +23,7 @@ describe('security review: attacks on password change, second factor and first m
     await sink.close();
   });
   beforeEach(async () => {
-    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: { SMTP_URL: sink.url, MAIL_FROM: 'Example Auth <auth@example.com>' } });
+    t = await buildTestApp({ store: 'redis', accounts: 'postgres', env: sink.mailEnv });
     t.clock.set(Math.floor(Date.now() / STEP) * STEP + STEP / 2);
   });
   afterEach(async () => {

@@ -61,6 +61,11 @@ export class SmtpSink {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
+  /** The server settings that send its mail here (SMTP_URL, MAIL_FROM). */
+  get mailEnv(): Record<string, string> {
+    return { SMTP_URL: this.url, MAIL_FROM: 'Example Auth <auth@example.com>' };
+  }
+
   /** Refuses the next `count` messages with 451 (a transient failure the sender retries). */
   failNext(count: number): void {
     this.failures = count;
