@@ -10,6 +10,7 @@
   ARGV[11] amr: how the user signed in (RFC 8176 values, comma-separated)
   ARGV[12] the credential epoch the sign-in was checked under (rotate-4.lua refuses the session
            once the user's mirror holds a higher one)
+  ARGV[13] publish spec for the evicted sessions (include/publish.lua)
 
   Returns: the list of evicted aids (oldest first), or -1 (nothing written) past the deadline.
 ]]
@@ -39,6 +40,7 @@ while #live >= limit do
   redis.call('ZREM', KEYS[2], victim)
   evicted[#evicted + 1] = victim
 end
+publishEnds(ARGV[13], redisNow, evicted)
 
 redis.call('HSET', KEYS[1], 'st', 'a', 'g', string.format('%015d', 1), 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8], 'am', ARGV[11], 'ep', ARGV[12])
 if ARGV[9] ~= '' then

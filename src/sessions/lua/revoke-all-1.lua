@@ -5,6 +5,7 @@
   ARGV[1] aid to keep ('' = none)     ARGV[2] session key prefix     ARGV[3] grace key prefix
   ARGV[4] deadline (ms on Redis's clock, 0 = none)
   ARGV[5] '' or the credential epoch the kept session is signed in under from now on (field ep)
+  ARGV[6] publish spec (include/publish.lua): one event per ended session (and the credential change)
   Returns: the ended aids, or -1 (nothing written) past the deadline.
 ]]
 -- The caller answers 503 once its command timeout fires; a script that starts after the
@@ -27,4 +28,5 @@ for _, aid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     redis.call('ZREM', KEYS[1], aid)
   end
 end
+publishEnds(ARGV[6], redisNow, ended)
 return ended

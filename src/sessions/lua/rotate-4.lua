@@ -14,6 +14,7 @@
   ARGV[12] deadline (ms on Redis's clock, 0 = none)
   ARGV[13] the credential epoch expected with ARGV[10] (a mirror without one counts as 0)
   ARGV[14] email verified '0' | '1' expected with ARGV[10] (a mirror without ev counts as '0')
+  ARGV[15] publish spec of a replay (include/publish.lua); read only when a replay is detected
 
   Returns: {1, new generation}               rotated
            {2, current generation, sealed}   grace: the answer of the rotation that consumed it
@@ -106,4 +107,6 @@ for _, aid in ipairs(victims) do
   end
   redis.call('ZREM', KEYS[3], aid)
 end
+-- Every session this replay ended is published in this same step (the normal paths above never get here).
+publishEnds(ARGV[15], redisNow, { unpack(revoked, 2) })
 return revoked
