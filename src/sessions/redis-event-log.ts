@@ -6,18 +6,25 @@ import { compareStreamIds, decodeEventEntry, type EventPage, type EventRetention
 
 type Entries = [id: string, fields: string[]][];
 
-/** XINFO STREAM's answer (a flat list of names and values) as the three ids the feed needs. */
+/** XINFO STREAM's answer (a flat list of names and values), as much as the feed needs. */
 interface StreamInfo {
   first: string | undefined;
   lastGenerated: string;
-  maxDeleted: string;
+  /** Entries ever added, minus those still there: trimmed (or deleted) ones. */
+  removed: number;
 }
 
 /**
  * The security-event stream in Redis (key: redis-keys.ts `securityEvents`), written by the session
  * scripts. Reads use the shared client; the blocking tail uses one connection of its own,
  * duplicated lazily, whose command timeout covers the block: one per instance, however many
- * subscribers the feed fans out to. Gap detection reads `max-deleted-entry-id` (Redis ≥ 7.0).
+ * subscribers the feed fans out to.
+ *
+ * A gap is the wire format's rule: the requested id is older than the oldest retained entry, and
+ * entries were trimmed (Redis keeps no "newest trimmed id": `max-deleted-entry-id` counts XDEL
+ * only). A subscriber whose last entry was trimmed while the next was kept is told of a gap that
+ * lost nothing; one whose missed entries were trimmed is never not told. Needs Redis ≥ 7.0
+ * (`entries-added`).
  */
 export class RedisEventLog implements SecurityEventLog {
   private reader: RedisClient | undefined;
@@ -34,8 +41,9 @@ export class RedisEventLog implements SecurityEventLog {
   read(after: string | undefined, limit: number): Promise<EventPage> {
     return guardStore(async () => {
       const [entries, info] = await Promise.all([this.redis.xrange(this.stream, after === undefined ? '-' : `(${after}`, '+', 'COUNT', limit), this.info()]);
-      const gap = after !== undefined && info !== undefined && compareStreamIds(after, info.maxDeleted) < 0;
-      return { events: decodeAll(entries), gap, oldest: info?.first ?? (info === undefined || info.maxDeleted === '0-0' ? undefined : info.maxDeleted) };
+      const oldest = info?.first ?? info?.lastGenerated;
+      const gap = after !== undefined && info !== undefined && info.removed > 0 && oldest !== undefined && compareStreamIds(after, oldest) < 0;
+      return { events: decodeAll(entries), gap, oldest };
     });
   }
 
@@ -86,11 +94,12 @@ export class RedisEventLog implements SecurityEventLog {
     const list = flat as unknown[];
     for (let i = 0; i + 1 < list.length; i += 2) fields.set(String(list[i]), list[i + 1]);
     const first = fields.get('first-entry') as [string, string[]] | null | undefined;
-    const id = (name: string) => {
-      const value = fields.get(name);
-      return typeof value === 'string' ? value : '0-0';
+    const lastGenerated = fields.get('last-generated-id');
+    return {
+      first: first?.[0] ?? undefined,
+      lastGenerated: typeof lastGenerated === 'string' ? lastGenerated : '0-0',
+      removed: Number(fields.get('entries-added') ?? 0) - Number(fields.get('length') ?? 0),
     };
-    return { first: first?.[0] ?? undefined, lastGenerated: id('last-generated-id'), maxDeleted: id('max-deleted-entry-id') };
   }
 }
 
