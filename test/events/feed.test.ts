@@ -142,7 +142,7 @@ describe('GET /jts/events: two instances sharing one Redis', () => {
   it('ends every stream on shutdown, so the server can drain', async () => {
     const reader = await open();
     await reader.until((r) => r.frames.length > 0);
-    const closed = new Promise<void>((resolve) => bHttp.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => bHttp.server.close(() => { resolve(); }));
     b.events.close();
     await reader.until((r) => r.ended);
     await closed;
