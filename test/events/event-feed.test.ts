@@ -9,6 +9,7 @@ function recordingSink() {
   const sink = { received: [] as SignedEvent[], keepalives: 0, ended: false };
   const handle: EventSink = {
     events: (events) => sink.received.push(...events),
+    ready: () => Promise.resolve(),
     keepalive: () => (sink.keepalives += 1),
     end: () => (sink.ended = true),
   };
@@ -61,6 +62,21 @@ describe('EventFeed (over the memory log)', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(late.sink.received.map((e) => e.set)).toEqual(watcher.sink.received.map((e) => e.set));
     expect(late.sink.received).toHaveLength(2);
+  });
+
+  it('catches a backlog up at the subscriber’s pace: the next page waits until the sink is ready', async () => {
+    log.append(Array.from({ length: 1200 }, (_, i) => revoked(`s${i}`)));
+    let release: () => void = () => undefined;
+    const slow = recordingSink();
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const s = await feed.subscribe('a', undefined, { ...slow.handle, ready: () => gate });
+    if (s.outcome !== 'subscribed') throw new Error('refused');
+    const started = s.subscription.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(slow.sink.received).toHaveLength(500);
+    release();
+    await started;
+    expect(slow.sink.received).toHaveLength(1200);
   });
 
   it('signs each event once however many subscribers and polls read it', async () => {

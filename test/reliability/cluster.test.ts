@@ -139,7 +139,7 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
       const p = await buildTestApp({ redis: client, env: { JTS_REPLAY_REVOKE: 'principal' } });
       try {
         const received: string[] = [];
-        const subscribed = await p.events.subscribe('cluster-test', undefined, { events: (events) => received.push(...events.map((e) => e.id)), keepalive: () => undefined, end: () => undefined });
+        const subscribed = await p.events.subscribe('cluster-test', undefined, { events: (events) => received.push(...events.map((e) => e.id)), ready: () => Promise.resolve(), keepalive: () => undefined, end: () => undefined });
         if (subscribed.outcome !== 'subscribed') throw new Error('not subscribed');
         void subscribed.subscription.start();
         const user = await createUser(p);
