@@ -111,7 +111,7 @@ export function buildServices(inputs: ServiceInputs): Services {
   // Writing scripts get half the command timeout to start (see RedisSessionStore).
   const sessions: SessionStore = redis ? new RedisSessionStore(redis, keys, { commandTimeoutMs: config.redis.commandTimeoutMs }) : new MemorySessionStore(clock);
   // Every account change also writes the user's security mirror next to their sessions.
-  const users = new MirroredUserStore(inputs.accounts?.users ?? new MemoryUserStore(), sessions);
+  const users = new MirroredUserStore(inputs.accounts?.users ?? new MemoryUserStore(), sessions, { sessionLifetimeMs: config.jts.stateProofLifetimeSeconds * 1000 });
   const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending, audit);
   const { jts } = config;
   const email = buildEmail(inputs, metrics.registry);
