@@ -107,8 +107,9 @@ class ScaleBench {
       const client = new pg.Client({ connectionString: server.url });
       await client.connect();
       const backend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      await client.end();
+      // Read while the backend lives: its parent is the postmaster.
       const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
+      await client.end();
       const postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const pinning = launch('taskset', undefined, 'taskset', ['-a', '-p', '-c', String(SERVER_CPU), String(postmaster)], { PATH: process.env.PATH });
       if ((await pinning.exited) !== 0) throw new Error(`could not pin PostgreSQL: ${pinning.output()}`);
@@ -233,7 +234,7 @@ async function runSize(bench: ScaleBench, n: number): Promise<ScaleSizeResult> {
   const long = await seedSessions(tools, accounts.ids.slice(0, longCount), built.sessionLifetimeMs);
   const cases = 3;
   const plannedLoadMs = (cases * (options.warmupS + options.rounds * (options.durationS + 0.5)) + options.userRuns * 0.05 + Math.min(options.sample, longCount) * 2e-4) * 1000;
-  const expiresAt = Date.now() + long.durationS * 1500 + plannedLoadMs * 1.5 + 20_000;
+  const expiresAt = Math.round(Date.now() + long.durationS * 1500 + plannedLoadMs * 1.5 + 20_000);
   const short = await seedSessions(tools, accounts.ids.slice(longCount), (at) => expiresAt - at);
   const memSessions = await redisMemory(redis.client);
   const seedS = { accounts: accounts.durationS, mirrors: mirrorsS, sessions: long.durationS + short.durationS };
