@@ -147,15 +147,18 @@ function goals(results: ScaleSizeResult[]): Goal[] {
 }
 
 /**
- * The whole run's length at `sizes`, from the largest size measured: seeding, minting and the TTL
- * census scale with N, the loads and the waits do not.
+ * The whole run's length at `sizes`, from the largest size measured and the same options: seeding,
+ * the TTL census (run twice) and the wait for the short half (about half the session seeding)
+ * grow with N; minting grows with the sample (at most `sample`); the loads and the rest do not.
  */
-function estimateS(results: ScaleSizeResult[], machine: ScaleMachine, sizes: number[]): number | undefined {
+function estimateS(results: ScaleSizeResult[], machine: ScaleMachine, options: ScaleOptions, sizes: number[]): number | undefined {
   const largest = results.reduce<ScaleSizeResult | undefined>((best, size) => (best === undefined || size.n > best.n ? size : best), undefined);
   if (!largest) return undefined;
-  const perItem = (largest.seedS.accounts + largest.seedS.mirrors + largest.seedS.sessions + largest.census.durationS * 2 + largest.mintS * (largest.n / Math.max(1, largest.sampled))) / largest.n;
-  const fixed = machine.totalS / results.length - perItem * median(results.map((size) => size.n));
-  return sizes.reduce((sum, n) => sum + Math.max(0, fixed) + perItem * n, 0);
+  const perItem = (largest.seedS.accounts + largest.seedS.mirrors + largest.seedS.sessions * 1.5 + largest.census.durationS * 2) / largest.n;
+  const perMint = largest.mintS / Math.max(1, largest.sampled);
+  const scaled = (n: number) => perItem * n + perMint * Math.min(options.sample, Math.ceil(n / 2));
+  const fixed = machine.totalS / results.length - median(results.map((size) => scaled(size.n)));
+  return sizes.reduce((sum, n) => sum + Math.max(0, fixed) + scaled(n), 0);
 }
 
 export function buildScaleReport(options: ScaleOptions, machine: ScaleMachine, results: ScaleSizeResult[]): { markdown: string; json: unknown } {
@@ -232,8 +235,8 @@ export function buildScaleReport(options: ScaleOptions, machine: ScaleMachine, r
   const judged = goals(results);
   lines.push('', '## Goals (issue 22)', '', '| goal | measured | verdict |', '|---|---|---|');
   for (const goal of judged) lines.push(`| ${goal.goal} | ${goal.measured} | ${verdict(goal.met)} |`);
-  const estimate = estimateS(results, machine, [1000, 100_000, 1_000_000]);
-  if (estimate !== undefined) lines.push('', `Estimated length of the full run (N = 1,000, 100,000 and 1,000,000), extrapolated linearly from this run's per-N costs: ~${Math.ceil(estimate / 60)} min.`);
+  const estimate = estimateS(results, machine, options, [1000, 100_000, 1_000_000]);
+  if (estimate !== undefined) lines.push('', `Estimated length of the full run (N = 1,000, 100,000 and 1,000,000), extrapolated linearly from this run's per-N costs with the same options: ~${Math.ceil(estimate / 60)} min (PostgreSQL's inserts and Redis's table growth get dearer per row at size: allow half as much again).`);
 
   const json = { date, smoke: options.smoke, machine, options, goals: judged, estimatedFullRunS: estimate, results };
   return { markdown: `${lines.join('\n')}\n`, json };
