@@ -298,10 +298,15 @@ export class Passkeys {
     if (!expected.equals(Buffer.from(authData.rpIdHash))) throw new Refusal('passkey_rejected', 'rp_id');
   }
 
-  private async issue(purpose: ChallengePurposeWebAuthn, userId: string | undefined, binding: string): Promise<string> {
-    const challenge = randomBytes(32).toString('base64url');
+  /**
+   * A new challenge (256 random bits), stored as the hash of its base64url form: the form
+   * clientDataJSON carries back. Returned as bytes: the library encodes a string challenge's UTF-8.
+   */
+  private async issue(purpose: ChallengePurposeWebAuthn, userId: string | undefined, binding: string): Promise<Uint8Array<ArrayBuffer>> {
+    const challenge = new Uint8Array(randomBytes(32));
     const now = this.deps.clock.now();
-    await this.deps.passkeys.issueChallenge({ challengeHash: hashChallenge(challenge), purpose, userId, binding, createdAt: now, expiresAt: now + WEBAUTHN_CHALLENGE_LIFETIME_SECONDS * 1000 });
+    const challengeHash = hashChallenge(Buffer.from(challenge).toString('base64url'));
+    await this.deps.passkeys.issueChallenge({ challengeHash, purpose, userId, binding, createdAt: now, expiresAt: now + WEBAUTHN_CHALLENGE_LIFETIME_SECONDS * 1000 });
     return challenge;
   }
 

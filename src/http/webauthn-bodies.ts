@@ -14,20 +14,26 @@ const base64url = (max: number) =>
     .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
 
 /** WebAuthn §5.1.1: a credential id is at most 1023 bytes (1364 base64url characters). */
+const object = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : 'must be an object') };
+
 const credentialId = base64url(1364).min(1, 'must not be empty');
 const extensions = z.record(z.string(), z.unknown()).default({});
 const attachment = z.enum(['platform', 'cross-platform']).optional();
 
-const assertionSchema = z.object({
+const assertionSchema = z.object(
+  {
   id: credentialId,
   rawId: credentialId,
   type: z.literal('public-key', { error: 'must be "public-key"' }),
-  response: z.object({ clientDataJSON: base64url(4096), authenticatorData: base64url(4096), signature: base64url(1024), userHandle: base64url(128).optional() }),
+  response: z.object({ clientDataJSON: base64url(4096), authenticatorData: base64url(4096), signature: base64url(1024), userHandle: base64url(128).optional() }, object),
   clientExtensionResults: extensions,
   authenticatorAttachment: attachment,
-});
+  },
+  object,
+);
 
-const attestationSchema = z.object({
+const attestationSchema = z.object(
+  {
   id: credentialId,
   rawId: credentialId,
   type: z.literal('public-key', { error: 'must be "public-key"' }),
@@ -38,10 +44,12 @@ const attestationSchema = z.object({
     transports: z.array(z.string().max(32)).max(8).optional(),
     publicKeyAlgorithm: z.number().int().optional(),
     publicKey: base64url(2048).optional(),
-  }),
+  }, object),
   clientExtensionResults: extensions,
   authenticatorAttachment: attachment,
-});
+  },
+  object,
+);
 
 /** The parsed shape as the library types it (its extension outputs are an open record too). */
 export const assertion = assertionSchema.transform((value) => value as AuthenticationResponseJSON);
