@@ -188,7 +188,7 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
     await withPasskey();
     const credential = device.get(await loginOptions());
     const signature = Buffer.from(credential.response.signature, 'base64url');
-    signature[signature.length - 1] ^= 1;
+    signature.writeUInt8((signature.at(-1) ?? 0) ^ 1, signature.length - 1);
     const res = await post('/jts/passkeys/login/verify', { credential: { ...credential, response: { ...credential.response, signature: signature.toString('base64url') } } });
     expect(res.body).toEqual(REJECTED);
     expect(refusals()).toEqual(['login:signature']);
