@@ -22,7 +22,7 @@ import type { AuthContext, MfaSettings } from './context.js';
 import { AuthError } from './errors.js';
 import { clientBinding } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
-import type { SignInProof } from './second-factor.js';
+import type { PasskeySecondFactor, SecondFactorPasskeyResult, SignInProof } from './second-factor.js';
 
 /** What the passkey use cases read. */
 export interface PasskeyDeps extends Pick<AuthContext, 'users' | 'clock' | 'audit'> {
@@ -53,9 +53,6 @@ export interface PasskeyProof {
   userVerified: boolean;
 }
 
-/** The outcome of a passkey presented as second factor (second-factor.ts maps a refusal to its error). */
-export type SecondFactorPasskeyResult = { ok: true; userVerified: boolean } | { ok: false; code: 'passkey_rejected' | 'passkey_challenge_invalid' };
-
 /** What a refused ceremony answers and audits; thrown inside this module only. */
 class Refusal extends Error {
   constructor(
@@ -82,7 +79,7 @@ class Refusal extends Error {
  *   counter that does not move on is refused and audited as a clone. The library's own check is a
  *   read-then-write that two concurrent assertions could both pass.
  */
-export class Passkeys {
+export class Passkeys implements PasskeySecondFactor {
   constructor(private readonly deps: PasskeyDeps) {}
 
   /**

@@ -10,7 +10,6 @@ import type { AuthContext, MfaSettings } from './context.js';
 import { AuthError, MfaRequiredError, type SecondFactorMethod } from './errors.js';
 import { clientBinding, hashRecoveryCode, newRecoveryCode, newTicket, RECOVERY_CODE_COUNT, seal, unseal } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
-import type { Passkeys, SecondFactorPasskeyResult } from './passkeys.js';
 import { matchTotp, newTotpSecret, qrSvg, totpUri } from './totp.js';
 
 /** What the second-factor use cases read. */
@@ -22,7 +21,18 @@ export interface SecondFactorDeps extends Pick<AuthContext, 'users' | 'clock' | 
   /** Notices to the account when a factor is added or removed (none when absent). */
   mailer?: AccountMailer;
   /** Passkeys as a second factor (passkeys.ts); absent: only TOTP and recovery codes. */
-  passkeys?: Pick<Passkeys, 'has' | 'secondFactorOptions' | 'verifySecondFactor'>;
+  passkeys?: PasskeySecondFactor;
+}
+
+/** The outcome of a passkey presented as second factor: the refusal's error code, or whether the authenticator verified its user. */
+export type SecondFactorPasskeyResult = { ok: true; userVerified: boolean } | { ok: false; code: 'passkey_rejected' | 'passkey_challenge_invalid' };
+
+/** What this module asks of passkeys (implemented by passkeys.ts, which audits its refusals). */
+export interface PasskeySecondFactor {
+  has(userId: string): Promise<boolean>;
+  /** Options whose challenge is bound to the ticket (its hash) and the user. */
+  secondFactorOptions(ticketHash: string, userId: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  verifySecondFactor(ticketHash: string, user: User, response: AuthenticationResponseJSON): Promise<SecondFactorPasskeyResult>;
 }
 
 /** A ticket lives 5 minutes (long enough to find the phone, short enough to be useless later). */

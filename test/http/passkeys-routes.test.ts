@@ -2,7 +2,7 @@ import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequest
 import request from 'supertest';
 import type { AuditEvent } from '../../src/auth/audit';
 import { CSRF, login, profile, renewOk, stateProofFrom, type Credentials } from '../support/http';
-import { SoftAuthenticator, type Tamper } from '../support/soft-authenticator';
+import { SoftAuthenticator } from '../support/soft-authenticator';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 
 const ORIGIN = 'http://localhost:3000';
