@@ -3,7 +3,7 @@ import { ConfigError } from '../../src/config/startup-error';
 
 const base = { NODE_ENV: 'test' };
 
-function problemsOf(env: Record<string, string>): string[] {
+function problemsOf(env: Record<string, string>): readonly string[] {
   try {
     loadConfig({ ...base, ...env });
   } catch (error) {
