@@ -336,6 +336,34 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
     expect((await request(t.app).post('/jts/passkeys/login/options').send({})).status).toBe(403);
   });
 
+  // Bugs found in peers' trackers, each tried here.
+  it('lets one of concurrent answers to one challenge through: one session, one passkey (better-auth #8376/#9622, supabase/auth #2411)', async () => {
+    const { session } = await withPasskey();
+    const options = await loginOptions();
+    const assertion = device.get(options);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => post('/jts/passkeys/login/verify', { credential: assertion })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400]);
+    const registration = new SoftAuthenticator(ORIGIN).create(await registrationOptions(session));
+    const added = await Promise.all(Array.from({ length: 4 }, () => post('/jts/passkeys/register/verify', { credential: registration }, withBearer(session.bearerPass))));
+    expect(added.map((r) => r.status).sort()).toEqual([201, 400, 400, 400]);
+    expect(((await request(t.app).get('/jts/passkeys').set(withBearer(session.bearerPass))).body as { passkeys: unknown[] }).passkeys).toHaveLength(2);
+  });
+
+  it('signs in with an assertion that omits the user handle (nullable in WebAuthn; Genosyn #42)', async () => {
+    await withPasskey();
+    const res = await post('/jts/passkeys/login/verify', { credential: device.get(await loginOptions(), undefined, { userHandle: null }) });
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses a counter of 0 once a counter was seen: 0 would erase the baseline (usememos/memos #5872)', async () => {
+    await withPasskey();
+    await post('/jts/passkeys/login/verify', { credential: device.get(await loginOptions()) }).expect(200);
+    const zero = await post('/jts/passkeys/login/verify', { credential: device.get(await loginOptions(), undefined, { signCount: 0 }) });
+    expect(zero.body).toEqual(REJECTED);
+    // The baseline stands: the genuine next counter still works.
+    await post('/jts/passkeys/login/verify', { credential: device.get(await loginOptions()) }).expect(200);
+  });
+
   it('answers malformed WebAuthn bodies with invalid_request naming the member', async () => {
     expect((await post('/jts/passkeys/login/verify', {})).body).toEqual(refused('invalid_request', '`credential` is required'));
     expect((await post('/jts/passkeys/login/verify', { credential: { id: 'a+b', rawId: 'a', type: 'public-key', response: { clientDataJSON: '', authenticatorData: '', signature: '' } } })).body).toEqual(refused('invalid_request', '`credential.id` must be base64url'));
