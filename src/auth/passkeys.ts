@@ -218,7 +218,7 @@ export class Passkeys implements PasskeySecondFactor {
       challenge,
       timeout: WEBAUTHN_CHALLENGE_LIFETIME_SECONDS * 1000,
       userVerification: 'preferred',
-      allowCredentials: own.map((p) => ({ id: p.credentialId, transports: p.transports as never })),
+      allowCredentials: own.map((p) => ({ id: p.credentialId, transports: p.transports })),
     });
   }
 
