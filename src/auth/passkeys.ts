@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -16,13 +16,13 @@ import type { ChallengePurposeWebAuthn, Passkey, PasskeyStore } from '../users/p
 import type { User } from '../users/types.js';
 import { StepUpError } from '../verifier/step-up.js';
 import type { AccountMailer } from './account-mail.js';
-import type { PasskeyRefusal } from './audit.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, MfaSettings } from './context.js';
 import { AuthError } from './errors.js';
 import { clientBinding } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
 import type { PasskeySecondFactor, SecondFactorPasskeyResult, SignInProof } from './second-factor.js';
+import { assertRpId, clientDataOf, decoded, hashChallenge, Refusal, type ClientData } from './webauthn-checks.js';
 
 /** What the passkey use cases read. */
 export interface PasskeyDeps extends Pick<AuthContext, 'users' | 'clock' | 'audit'> {
@@ -51,17 +51,6 @@ export interface PasskeyView {
 export interface PasskeyProof {
   user: User;
   userVerified: boolean;
-}
-
-/** What a refused ceremony answers and audits; thrown inside this module only. */
-class Refusal extends Error {
-  constructor(
-    readonly code: 'passkey_rejected' | 'passkey_challenge_invalid' | 'passkey_unknown',
-    readonly reason: PasskeyRefusal,
-    readonly prn?: string,
-  ) {
-    super(reason);
-  }
 }
 
 /**
@@ -116,9 +105,9 @@ export class Passkeys implements PasskeySecondFactor {
     const { passkeys, webauthn, clock, audit } = this.deps;
     const user = await this.freshUser(signIn);
     try {
-      const clientData = this.clientData(response.response.clientDataJSON, 'webauthn.create');
+      const clientData = clientDataOf(response.response.clientDataJSON, 'webauthn.create');
       const challenge = await this.take(clientData, 'register', user.id);
-      this.checkRpId(decoded(() => parseAuthenticatorData(decodeAttestationObject(Buffer.from(response.response.attestationObject, 'base64url')).get('authData'))));
+      assertRpId(this.deps.webauthn.rpId, decoded(() => parseAuthenticatorData(decodeAttestationObject(Buffer.from(response.response.attestationObject, 'base64url')).get('authData'))));
       const verified = await verifyRegistrationResponse({ response, expectedChallenge: challenge, expectedOrigin: webauthn.origins, expectedRPID: webauthn.rpId, requireUserVerification: true }).catch(() => {
         throw new Refusal('passkey_rejected', 'signature', user.id);
       });
@@ -184,7 +173,7 @@ export class Passkeys implements PasskeySecondFactor {
    */
   async authenticate(response: AuthenticationResponseJSON, client: ClientContext): Promise<PasskeyProof> {
     try {
-      const clientData = this.clientData(response.response.clientDataJSON, 'webauthn.get');
+      const clientData = clientDataOf(response.response.clientDataJSON, 'webauthn.get');
       const challenge = await this.take(clientData, 'login', clientBinding(client));
       const passkey = await this.deps.passkeys.byCredentialId(response.id);
       if (!passkey) throw new Refusal('passkey_unknown', 'unknown_credential');
@@ -225,7 +214,7 @@ export class Passkeys implements PasskeySecondFactor {
   /** Checks a second-factor assertion against the ticket's challenge and the ticket's user. Never throws a refusal: returns it. */
   async verifySecondFactor(ticketHash: string, user: User, response: AuthenticationResponseJSON): Promise<SecondFactorPasskeyResult> {
     try {
-      const clientData = this.clientData(response.response.clientDataJSON, 'webauthn.get');
+      const clientData = clientDataOf(response.response.clientDataJSON, 'webauthn.get');
       const challenge = await this.take(clientData, 'mfa', ticketHash);
       const passkey = await this.deps.passkeys.byCredentialId(response.id);
       if (passkey?.userId !== user.id) throw new Refusal('passkey_rejected', passkey ? 'other_user' : 'unknown_credential', user.id);
@@ -241,7 +230,7 @@ export class Passkeys implements PasskeySecondFactor {
   private async verifyAssertion(response: AuthenticationResponseJSON, challenge: string, passkey: Passkey, requireUserVerification: boolean): Promise<boolean> {
     const { webauthn, passkeys, clock, audit } = this.deps;
     const authData = decoded(() => parseAuthenticatorData(Buffer.from(response.response.authenticatorData, 'base64url')));
-    this.checkRpId(authData);
+    assertRpId(this.deps.webauthn.rpId, authData);
     if (requireUserVerification && !authData.flags.uv) throw new Refusal('passkey_rejected', 'user_not_verified', passkey.userId);
     const verified = await verifyAuthenticationResponse({
       response,
@@ -264,19 +253,6 @@ export class Passkeys implements PasskeySecondFactor {
     return userVerified;
   }
 
-  /** clientDataJSON decoded; its type must be the ceremony's and its origin one we serve. */
-  private clientData(encoded: string, type: 'webauthn.create' | 'webauthn.get'): ClientData {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-    } catch {
-      throw new Refusal('passkey_rejected', 'malformed');
-    }
-    const data = parsed as { type?: unknown; challenge?: unknown; origin?: unknown };
-    if (typeof data.challenge !== 'string' || data.type !== type) throw new Refusal('passkey_rejected', 'malformed');
-    return { challenge: data.challenge, origin: typeof data.origin === 'string' ? data.origin : '' };
-  }
-
   /**
    * Takes the stored challenge the answer signed; it must have been issued for this purpose and
    * binding, and signed on one of our origins. The origin is judged after the challenge is taken:
@@ -288,11 +264,6 @@ export class Passkeys implements PasskeySecondFactor {
     if (taken.binding !== binding) throw new Refusal('passkey_challenge_invalid', 'challenge_binding', taken.userId);
     if (!this.deps.webauthn.origins.includes(clientData.origin)) throw new Refusal('passkey_rejected', 'origin', taken.userId);
     return clientData.challenge;
-  }
-
-  private checkRpId(authData: { rpIdHash: Uint8Array }): void {
-    const expected = createHash('sha256').update(this.deps.webauthn.rpId).digest();
-    if (!expected.equals(Buffer.from(authData.rpIdHash))) throw new Refusal('passkey_rejected', 'rp_id');
   }
 
   /**
@@ -326,24 +297,6 @@ export class Passkeys implements PasskeySecondFactor {
   private notify(user: User, change: 'added' | 'removed'): void {
     this.deps.mailer?.send({ kind: 'second-factor-changed', to: user.email, name: user.name, change, factor: 'passkey' });
   }
-}
-
-/** A CBOR structure parsed by the library; garbage is a `malformed` refusal, not a 500. */
-function decoded<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch {
-    throw new Refusal('passkey_rejected', 'malformed');
-  }
-}
-
-interface ClientData {
-  challenge: string;
-  origin: string;
-}
-
-function hashChallenge(challenge: string): string {
-  return createHash('sha256').update(challenge).digest('hex');
 }
 
 function viewOf(passkey: Passkey): PasskeyView {
