@@ -40,6 +40,15 @@ describe('passkey notices (real SMTP) and sign-in limits (Redis counters)', () =
     expect(notice.parsed.text).toContain('A passkey was removed from your account.');
   });
 
+  it('adds a passkey only to a verified address, as an authenticator app (review R2)', async () => {
+    t = await buildTestApp({ env: { JTS_EMAIL_VERIFICATION: 'optional' } });
+    const user = await createUser(t, { emailVerified: false });
+    const { bearerPass } = await login(t.app, user.email, user.password);
+    const res = await request(t.app).post('/jts/passkeys/register/options').set(CSRF).set({ Authorization: `Bearer ${bearerPass}` });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ error: 'email_unverified', message: 'Verify your email address before adding a second factor.', action: 'none', timestamp: expect.any(Number) as number });
+  });
+
   it('counts passkey options and answers toward the per-address sign-in limits', async () => {
     t = await buildTestApp({ store: 'redis', env: { RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'loopback', RATE_LIMIT_LOGIN_IP_ATTEMPTS: '3/1m' } });
     const from = (ip: string) => ({ ...CSRF, 'X-Forwarded-For': ip });
