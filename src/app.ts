@@ -30,6 +30,7 @@ import { oauthRoutes } from './http/routes/oauth.js';
 import { devOutboxRoutes, type OutboxListing } from './http/routes/dev-outbox.js';
 import { emailRoutes } from './http/routes/email.js';
 import { mfaRoutes } from './http/routes/mfa.js';
+import { passkeyRoutes } from './http/routes/passkeys.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { homeRoutes } from './http/routes/home.js';
@@ -126,7 +127,8 @@ export function createApp(deps: AppDeps): Express {
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
   const mfa = mfaRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, parseJson, authenticate: requireBearer, limits }));
+  const passkeys = passkeyRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, passkeys, parseJson, authenticate: requireBearer, limits }));
   app.use('/admin/clients', adminClientRoutes({ administration: deps.clientAdministration, clock, authenticate: requireBearer, csrf, cors, parseJson }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
   // Development only: the outbox exists only without SMTP_URL, which production refuses.

@@ -81,6 +81,11 @@ function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: str
         html: [`<p>Your sign-in code is <strong style="font-size:1.4em;letter-spacing:0.1em">${escapeHtml(mail.code)}</strong></p>`, `<p>It works once, for ${duration(mail.expiresInMinutes)}. Never give it to anyone. ${IGNORE}</p>`],
       };
     case 'second-factor-changed': {
+      if (mail.factor === 'passkey') {
+        const what = mail.change === 'added' ? 'A passkey was added to your account: it signs you in, alone or after your password.' : 'A passkey was removed from your account.';
+        const warn = 'If this was not you, reset your password now and tell us.';
+        return { subject: mail.change === 'added' ? 'Passkey added' : 'Passkey removed', text: [what, '', warn], html: [`<p>${what}</p>`, `<p>${warn}</p>`] };
+      }
       const what = mail.change === 'added' ? 'An authenticator app was set up as a second sign-in step for your account.' : 'The authenticator app was removed from your account: signing in needs only your password again.';
       const warn = 'If this was not you, reset your password now and tell us.';
       return { subject: mail.change === 'added' ? 'Authenticator added' : 'Authenticator removed', text: [what, '', warn], html: [`<p>${what}</p>`, `<p>${warn}</p>`] };
