@@ -13,6 +13,8 @@ export interface AccountsSchema {
   totp_factors: TotpFactorsTable;
   recovery_codes: RecoveryCodesTable;
   mfa_tickets: MfaTicketsTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebAuthnChallengesTable;
 }
 
 export interface UsersTable {
@@ -85,6 +87,31 @@ export interface MfaTicketsTable {
   created_at: ColumnType<Date, Date, Date>;
   expires_at: ColumnType<Date, Date, Date>;
   consumed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** See migrations/0007-passkeys.ts. */
+export interface PasskeysTable {
+  id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: string;
+  /** int8: node-postgres reads it as a string, PGlite as a bigint. */
+  sign_count: ColumnType<string | number | bigint, number | undefined, number>;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: boolean;
+  name: string;
+  created_at: ColumnType<Date, Date, Date>;
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface WebAuthnChallengesTable {
+  challenge_hash: string;
+  purpose: 'register' | 'login' | 'mfa';
+  user_id: string | null;
+  binding: string;
+  created_at: ColumnType<Date, Date, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
 }
 
 export interface DatabaseSettings {

@@ -3,10 +3,10 @@ import type { FirstFactor } from '../users/factors.js';
 
 /**
  * RFC 8176 Authentication Method Reference values this server records: `pwd` a password, `otp` a
- * one-time code (emailed, TOTP or recovery code), `mfa` more than one factor. Passkeys add
- * `hwk`/`swk`.
+ * one-time code (emailed, TOTP or recovery code), `swk` a passkey, `user` the passkey's
+ * authenticator verified its user, `mfa` more than one factor.
  */
-export type AuthMethod = 'pwd' | 'otp' | 'mfa';
+export type AuthMethod = 'pwd' | 'otp' | 'swk' | 'user' | 'mfa';
 
 /**
  * The `amr` (Authentication Methods References, RFC 8176) of a sign-in, computed in this one place
@@ -23,8 +23,31 @@ export type AuthMethod = 'pwd' | 'otp' | 'mfa';
  *
  * Order: first factor, second factor, `mfa`; no duplicates.
  */
-export function amrOf(first: FirstFactor, second?: SecondFactorMethod): AuthMethod[] {
+export function amrOf(first: FirstFactor, second?: Exclude<SecondFactorMethod, 'webauthn'>): AuthMethod[] {
   const methods: AuthMethod[] = [first === 'pwd' ? 'pwd' : 'otp'];
   if (second !== undefined) methods.push('otp', 'mfa');
   return [...new Set(methods)];
+}
+
+/**
+ * The `amr` of a sign-in with a passkey, alone (`first` undefined) or after a first factor:
+ *
+ * - `swk`, not `hwk`: RFC 8176 `hwk` is proof of possession of a hardware-secured key. We ask for
+ *   no attestation (and could not check one without a metadata service), and synced passkeys live
+ *   in password managers anyway, so all we know is "a key the user holds": `swk`.
+ * - `user` when the authenticator set the UV flag (a PIN or biometric check on the device): RFC
+ *   8176 `user` is a test that the user is present and interacting; we cannot tell which check it
+ *   was, so `pin`, `fpt` or `face` would claim more than we know.
+ * - `mfa` when the passkey was a second factor, or alone with user verification: possession of
+ *   the key plus the device's PIN or biometric are two factors (NIST SP 800-63B §5.1.9,
+ *   multi-factor cryptographic authenticator). A passwordless sign-in always requires it.
+ *
+ * Alone: `swk, user, mfa`. After a password: `pwd, swk, mfa` (plus `user` before `mfa` when verified).
+ */
+export function amrOfPasskey(userVerified: boolean, first?: FirstFactor): AuthMethod[] {
+  const methods: AuthMethod[] = first === undefined ? [] : amrOf(first);
+  methods.push('swk');
+  if (userVerified) methods.push('user');
+  if (first !== undefined || userVerified) methods.push('mfa');
+  return methods;
 }

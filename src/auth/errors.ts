@@ -38,6 +38,16 @@ const AUTH_CODES = {
   mfa_already_enrolled: { status: 409, key: 'mfa_already_enrolled', action: 'none', message: 'An authenticator is already set up; remove it first.', expose: true },
   /** Confirm with no enrolment in progress, or remove with no authenticator. */
   mfa_not_enrolled: { status: 404, key: 'mfa_not_enrolled', action: 'none', message: 'No authenticator enrolment to act on.', expose: true },
+  /** A passkey challenge that is unknown, used, expired, or issued for another purpose, user, ticket or client: ask for new options. */
+  passkey_challenge_invalid: { status: 400, key: 'passkey_challenge_invalid', action: 'none', message: 'This passkey request is unknown, used or expired; start again.', expose: true },
+  /** A passkey answer refused: wrong origin or RP ID, bad signature, no user verification, another account's passkey, a stale counter (a clone). The reason is in the audit only. */
+  passkey_rejected: { status: 401, key: 'passkey_rejected', action: 'none', message: 'The passkey could not be verified.', expose: true },
+  /** A passwordless sign-in with a credential no account has (removed here, still on the authenticator). */
+  passkey_unknown: { status: 401, key: 'passkey_unknown', action: 'none', message: 'This passkey is not registered here; sign in another way.', expose: true },
+  /** The credential is registered already (to this account or another). */
+  passkey_already_registered: { status: 409, key: 'passkey_already_registered', action: 'none', message: 'This passkey is already registered.', expose: true },
+  /** Rename or remove: the caller has no passkey with this id. */
+  passkey_not_found: { status: 404, key: 'not_found', action: 'none', message: 'No such passkey.', expose: true },
   /** Every password-hashing slot is taken (BCRYPT_MAX_PENDING): retry shortly. */
   hashing_busy: { status: 503, key: 'service_unavailable', action: 'retry', message: 'Too many passwords are being checked right now; retry shortly.', expose: true },
 } as const satisfies Record<string, ErrorInfo>;
@@ -48,7 +58,7 @@ export type AuthCode = keyof typeof AUTH_CODES;
 export class AuthError extends codedErrorClass('AuthError', AUTH_CODES) {}
 
 /** How a sign-in that waits for its second factor may complete it (POST /jts/mfa/verify). */
-export type SecondFactorMethod = 'totp' | 'recovery_code';
+export type SecondFactorMethod = 'totp' | 'recovery_code' | 'webauthn';
 
 /**
  * `mfa_required`: the first factor was right, no session was opened. The JTS error envelope gains

@@ -44,9 +44,15 @@ function restrictionOf(before: User, change: UserChange): UserSecurity {
  * next step, so the mirror is always written before them.
  */
 export class MirroredUserStore implements UserStore {
+  /**
+   * `sessionLifetimeMs`: the longest a session lives without a renewal (JTS_STATE_PROOF_LIFETIME).
+   * A deletion's restriction (disabled) expires after it: should the mirror's removal fail once the
+   * row is gone, nothing else would ever delete it, and by then no session it guards is left.
+   */
   constructor(
     private readonly records: UserStore,
     private readonly sessions: Pick<SessionStore, 'putUser' | 'removeUser' | 'userProfile'>,
+    private readonly options: { sessionLifetimeMs: number },
   ) {}
 
   /**
@@ -120,7 +126,7 @@ export class MirroredUserStore implements UserStore {
       ...options,
       beforeWrite: async (before) => {
         await options.beforeWrite?.(before);
-        await this.sessions.putUser(id, restrictionOf(before, change), { restriction: true });
+        await this.sessions.putUser(id, restrictionOf(before, change), { restriction: true, ...(change === 'delete' && { expiresInMs: this.options.sessionLifetimeMs }) });
       },
     });
     if (result.outcome !== 'written') return result;

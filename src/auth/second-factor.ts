@@ -2,7 +2,8 @@ import type { FirstFactor, SecondFactorStore } from '../users/factors.js';
 import type { User } from '../users/types.js';
 import { StepUpError } from '../verifier/step-up.js';
 import type { AccountMailer } from './account-mail.js';
-import { amrOf, type AuthMethod } from './amr.js';
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { amrOf, amrOfPasskey, type AuthMethod } from './amr.js';
 import { hashToken, TOKEN_PATTERN } from './challenge-secrets.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, MfaSettings } from './context.js';
@@ -19,6 +20,19 @@ export interface SecondFactorDeps extends Pick<AuthContext, 'users' | 'clock' | 
   mfaSettings: MfaSettings;
   /** Notices to the account when a factor is added or removed (none when absent). */
   mailer?: AccountMailer;
+  /** Passkeys as a second factor (passkeys.ts); absent: only TOTP and recovery codes. */
+  passkeys?: PasskeySecondFactor;
+}
+
+/** The outcome of a passkey presented as second factor: the refusal's error code, or whether the authenticator verified its user. */
+export type SecondFactorPasskeyResult = { ok: true; userVerified: boolean } | { ok: false; code: 'passkey_rejected' | 'passkey_challenge_invalid' };
+
+/** What this module asks of passkeys (implemented by passkeys.ts, which audits its refusals). */
+export interface PasskeySecondFactor {
+  has(userId: string): Promise<boolean>;
+  /** Options whose challenge is bound to the ticket (its hash) and the user. */
+  secondFactorOptions(ticketHash: string, userId: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  verifySecondFactor(ticketHash: string, user: User, response: AuthenticationResponseJSON): Promise<SecondFactorPasskeyResult>;
 }
 
 /** A ticket lives 5 minutes (long enough to find the phone, short enough to be useless later). */
@@ -26,10 +40,10 @@ export const MFA_TICKET_LIFETIME_SECONDS = 300;
 /** Wrong codes one ticket takes before it dies (the per-account sign-in limits count them too). */
 export const MFA_TICKET_MAX_ATTEMPTS = 5;
 
-const METHODS: readonly SecondFactorMethod[] = ['totp', 'recovery_code'];
+const TOTP_METHODS: readonly SecondFactorMethod[] = ['totp', 'recovery_code'];
 
-/** A second factor presented at POST /jts/mfa/verify. */
-export type SecondFactorProof = { code: string } | { recoveryCode: string };
+/** A second factor presented at POST /jts/mfa/verify: a TOTP code, a recovery code, or a passkey's assertion. */
+export type SecondFactorProof = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON };
 
 /** Who asks and when they signed in: `prn` and `auth_time` (seconds since the epoch) of their verified BearerPass. */
 /** What the caller's verified BearerPass says of its sign-in (`auth_time` seconds, RFC 8176 `amr`). */
@@ -132,7 +146,9 @@ export class SecondFactors {
    */
   async requireIfEnrolled(user: User, client: ClientContext, firstFactor: FirstFactor): Promise<void> {
     const { factors, clock, audit } = this.deps;
-    if (!(await factors.totp(user.id))?.confirmed) return;
+    const [totp, passkey] = await Promise.all([factors.totp(user.id), this.deps.passkeys?.has(user.id) ?? false]);
+    const methods = [...(totp?.confirmed ? TOTP_METHODS : []), ...(passkey ? (['webauthn'] as const) : [])];
+    if (methods.length === 0) return;
     const { ticket, ticketHash } = newTicket();
     const now = clock.now();
     await factors.issueTicket({
@@ -146,7 +162,7 @@ export class SecondFactors {
       expiresAt: now + MFA_TICKET_LIFETIME_SECONDS * 1000,
     });
     audit({ event: 'mfa.required', prn: user.id, firstFactor });
-    throw new MfaRequiredError(ticket, METHODS, MFA_TICKET_LIFETIME_SECONDS);
+    throw new MfaRequiredError(ticket, methods, MFA_TICKET_LIFETIME_SECONDS);
   }
 
   /**
@@ -173,11 +189,12 @@ export class SecondFactors {
       audit({ event: 'mfa.failed', prn: live.userId, reason: 'voided' });
       throw new AuthError('mfa_ticket_invalid');
     }
-    const method: SecondFactorMethod = 'code' in proof ? 'totp' : 'recovery_code';
-    if (!(await this.check(user.id, proof))) {
+    const method: SecondFactorMethod = 'code' in proof ? 'totp' : 'recoveryCode' in proof ? 'recovery_code' : 'webauthn';
+    const outcome = await this.checkProof(ticketHash, user, proof);
+    if (!outcome.ok) {
       const attemptsLeft = await factors.failTicket(ticketHash, clock.now());
       audit({ event: 'mfa.failed', prn: user.id, reason: 'wrong_code', method, attemptsLeft });
-      throw new AuthError('mfa_code_invalid');
+      throw new AuthError(outcome.code);
     }
     // A concurrent use of the same ticket with another right code may have won meanwhile.
     if (!(await factors.consumeTicket(ticketHash, clock.now()))) {
@@ -186,7 +203,29 @@ export class SecondFactors {
     }
     audit({ event: 'mfa.succeeded', prn: user.id, method });
     if (method === 'recovery_code') audit({ event: 'mfa.recovery_code.used', prn: user.id, left: await factors.recoveryCodesLeft(user.id) });
-    return { user, amr: amrOf(live.firstFactor, method) };
+    return { user, amr: method === 'webauthn' ? amrOfPasskey(outcome.userVerified, live.firstFactor) : amrOf(live.firstFactor, method) };
+  }
+
+  /**
+   * WebAuthn options for a live ticket's passkey step (POST /jts/mfa/webauthn/options), the
+   * challenge bound to the ticket. Errors: `mfa_ticket_invalid` (as verify judges it),
+   * `passkey_not_found` (the account has no passkey), `service_unavailable`.
+   */
+  async passkeyOptions(ticket: string, client: ClientContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const { factors, clock, users, passkeys } = this.deps;
+    const ticketHash = TOKEN_PATTERN.test(ticket) ? hashToken(ticket) : undefined;
+    const live = ticketHash === undefined ? undefined : await factors.liveTicket(ticketHash, clock.now());
+    if (ticketHash === undefined || !live || live.clientHash !== clientBinding(client)) throw new AuthError('mfa_ticket_invalid');
+    const user = await users.get(live.userId);
+    if (!user || user.disabled || user.credentialEpoch !== live.credentialEpoch) throw new AuthError('mfa_ticket_invalid');
+    if (!passkeys || !(await passkeys.has(user.id))) throw new AuthError('passkey_not_found');
+    return passkeys.secondFactorOptions(ticketHash, user.id);
+  }
+
+  /** A passkey through passkeys.ts (refusals audited there), or a code through `check`. */
+  private async checkProof(ticketHash: string, user: User, proof: SecondFactorProof): Promise<SecondFactorPasskeyResult | { ok: false; code: 'mfa_code_invalid' }> {
+    if ('webauthn' in proof) return this.deps.passkeys ? this.deps.passkeys.verifySecondFactor(ticketHash, user, proof.webauthn) : { ok: false, code: 'passkey_rejected' };
+    return (await this.check(user.id, proof)) ? { ok: true, userVerified: false } : { ok: false, code: 'mfa_code_invalid' };
   }
 
   /** The address of a live ticket's account, for the per-account sign-in limits; undefined for anything else. */
@@ -197,7 +236,7 @@ export class SecondFactors {
   }
 
   /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic). */
-  private async check(userId: string, proof: SecondFactorProof): Promise<boolean> {
+  private async check(userId: string, proof: Exclude<SecondFactorProof, { webauthn: unknown }>): Promise<boolean> {
     const { factors, clock, factorKey } = this.deps;
     if ('recoveryCode' in proof) return factors.useRecoveryCode(userId, hashRecoveryCode(proof.recoveryCode), clock.now());
     const factor = await factors.totp(userId);

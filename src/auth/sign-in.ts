@@ -5,9 +5,11 @@ import type { User } from '../users/types.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, AuthServerSettings } from './context.js';
 import type { IssuedCredentials } from './credentials.js';
-import { amrOf } from './amr.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { amrOf, amrOfPasskey } from './amr.js';
 import { openSession, type OpenSessionDeps } from './open-session.js';
 import { AuthError } from './errors.js';
+import type { Passkeys } from './passkeys.js';
 import type { SecondFactorProof, SecondFactors } from './second-factor.js';
 
 /** What sign-in reads: the user store and hasher, plus what opening a session needs. */
@@ -20,6 +22,8 @@ export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' |
   requireVerifiedEmail?: (user: User) => void;
   /** Second factors (second-factor.ts); absent: no account is asked for one. */
   secondFactors?: SecondFactors;
+  /** Passkeys (passkeys.ts); absent: no passwordless sign-in. */
+  passkeys?: Passkeys;
 }
 
 /** A registration as the HTTP layer validated it (lengths, email shape); the password is checked here. */
@@ -36,7 +40,8 @@ const NEW_ACCOUNT_PERMISSIONS = ['read:profile'] as const;
  * Sign-in, as a short sequence of steps, each a function below or in open-session.ts:
  *
  *     login:     verifyPassword → [second factor enrolled: mfa_required, stop] → openSession → confirmCredentialsStillValid
- *     mfa:       SecondFactors.verify (ticket + code) → openSession → confirmCredentialsStillValid
+ *     mfa:       SecondFactors.verify (ticket + code or passkey) → openSession → confirmCredentialsStillValid
+ *     passkey:   Passkeys.authenticate (a discoverable credential, user verified) → openSession → confirmCredentialsStillValid
  *     register:  createAccount → openSession
  *
  * A step that must stand between a verified password and a session (an emailed code, a second
@@ -71,6 +76,22 @@ export class SignIn {
     const { user, amr } = await this.deps.secondFactors.verify(ticket, proof, client);
     await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
     const issued = await openSession(this.deps, user, client, 'login.succeeded', amr);
+    await confirmCredentialsStillValid(this.deps, user, issued);
+    return issued;
+  }
+
+  /**
+   * Signs in with a passkey alone: the same session, answer, audit and checks as a login; `amr`
+   * `swk, user, mfa` (amr.ts). Errors: those of {@link Passkeys.authenticate}, `email_unverified`
+   * (JTS_EMAIL_VERIFICATION=required), `invalid_credentials` (disabled or password changed meanwhile),
+   * `service_unavailable`.
+   */
+  async loginWithPasskey(response: AuthenticationResponseJSON, client: ClientContext): Promise<IssuedCredentials> {
+    if (!this.deps.passkeys) throw new Error('SignIn was built without passkeys');
+    const { user, userVerified } = await this.deps.passkeys.authenticate(response, client);
+    assertVerified(this.deps, user);
+    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', amrOfPasskey(userVerified));
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
   }

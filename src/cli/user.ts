@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   try {
     const keys = redisKeys(config.redis.keyPrefix);
     const sessions = redis && new RedisSessionStore(redis, keys, { retention: config.events.retention });
-    const users = new MirroredUserStore(accounts.users, sessions ?? DETACHED_SESSIONS);
+    const users = new MirroredUserStore(accounts.users, sessions ?? DETACHED_SESSIONS, { sessionLifetimeMs: config.jts.stateProofLifetimeSeconds * 1000 });
     // The operator's commands are not part of the server's audit log; their output is the record.
     const administration = new UserAdministration({ users, sessions: sessions ?? DETACHED_SESSIONS, hasher: createPasswordHasher(config.bcryptRounds), clock: systemClock, audit: () => undefined });
     await run({ config, redis, users, sessions, administration });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { code, email, name, newPassword, password, permissions, recoveryCode, token } from './fields.js';
 import { HttpError } from './errors.js';
 import { unparsedBodyError } from './json-content-type.js';
+import { assertion } from './webauthn-bodies.js';
 
 /**
  * Parses `req.body` with `schema`; a body sent without `Content-Type: application/json` is a 415,
@@ -52,5 +53,5 @@ export const codeSignInBody = z.object({ email, code });
 export const totpConfirmBody = z.object({ code });
 /** `mfa_ticket` keeps the error envelope's spelling (README, "API conventions"). */
 export const mfaVerifyBody = z
-  .object({ mfa_ticket: token, code: code.optional(), recoveryCode: recoveryCode.optional() })
-  .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), { message: 'Send exactly one of `code` and `recoveryCode`.' });
+  .object({ mfa_ticket: token, code: code.optional(), recoveryCode: recoveryCode.optional(), webauthn: assertion.optional() })
+  .refine((body) => [body.code, body.recoveryCode, body.webauthn].filter((proof) => proof !== undefined).length === 1, { message: 'Send exactly one of `code`, `recoveryCode` and `webauthn`.' });

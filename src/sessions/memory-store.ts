@@ -22,7 +22,7 @@ interface Entry {
 export class MemorySessionStore implements SessionStore {
   private readonly users = new Map<string, Map<string, Entry>>();
   /** The users' security mirrors, as the Redis store keeps them next to the sessions. */
-  private readonly mirrors = new Map<string, UserSecurity & { restriction: boolean }>();
+  private readonly mirrors = new Map<string, UserSecurity & { restriction: boolean; expiresAt?: number }>();
 
   /** Where every ending is published, in the same synchronous step (the feed reads it). */
   readonly events: MemoryEventLog;
@@ -46,23 +46,33 @@ export class MemorySessionStore implements SessionStore {
 
   sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }> {
     return this.state(prn, aid).then((session) => {
-      const user = this.mirrors.get(prn);
+      const user = this.mirror(prn);
       return { session, user: user && { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified } };
     });
   }
 
+  /** The user's mirror unless it has expired (put-user-1.lua's PEXPIRE). */
+  private mirror(prn: string): (UserSecurity & { restriction: boolean; expiresAt?: number }) | undefined {
+    const stored = this.mirrors.get(prn);
+    if (stored?.expiresAt !== undefined && stored.expiresAt <= this.clock.now()) {
+      this.mirrors.delete(prn);
+      return undefined;
+    }
+    return stored;
+  }
+
   /** The rules of put-user-1.lua. */
   putUser(prn: string, user: UserSecurity, options: PutUserOptions = {}): Promise<boolean> {
-    const stored = this.mirrors.get(prn);
+    const stored = this.mirror(prn);
     const mode = options.mode ?? 'newer';
     if (stored !== undefined && (mode === 'absent' || (!(mode === 'repair' && stored.restriction) && user.version < stored.version))) return Promise.resolve(false);
     const profile = user.profile ?? stored?.profile;
-    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, restriction: options.restriction ?? false, ...(profile && { profile: { ...profile } }) });
+    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, restriction: options.restriction ?? false, ...(options.expiresInMs !== undefined && { expiresAt: this.clock.now() + options.expiresInMs }), ...(profile && { profile: { ...profile } }) });
     return Promise.resolve(true);
   }
 
   userProfile(prn: string): Promise<UserProfile | undefined> {
-    const profile = this.mirrors.get(prn)?.profile;
+    const profile = this.mirror(prn)?.profile;
     return Promise.resolve(profile && { ...profile });
   }
 
@@ -114,7 +124,7 @@ export class MemorySessionStore implements SessionStore {
     if (!entry) return Promise.resolve({ outcome: 'missing' });
     if (entry.compromised) return Promise.resolve({ outcome: 'compromised' });
     // The rule of rotate-4.lua (review F2): a sign-in under an older credential epoch ends here.
-    if (entry.credentialEpoch !== undefined && (this.mirrors.get(request.prn)?.credentialEpoch ?? 0) > entry.credentialEpoch) {
+    if (entry.credentialEpoch !== undefined && (this.mirror(request.prn)?.credentialEpoch ?? 0) > entry.credentialEpoch) {
       sessions.delete(request.aid);
       this.publish(request.prn, [request.aid], { reason: 'password_changed', initiator: 'system' });
       return Promise.resolve({ outcome: 'superseded' });
@@ -173,7 +183,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   private userMatches(prn: string, expected: ExpectedUser): boolean {
-    const user = this.mirrors.get(prn);
+    const user = this.mirror(prn);
     const { permissions } = expected;
     return (
       user !== undefined &&

@@ -43,7 +43,7 @@ declare module 'ioredis' {
     jtsListSessions(...args: ScriptArg[]): Result<string[], Context>;
     jtsRevokeSession(...args: ScriptArg[]): Result<number, Context>;
     jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[] | Late, Context>;
-    jtsPutUser(mirrorKey: string, mode: PutUserMode, ...fields: EncodedUserMirror): Result<number, Context>;
+    jtsPutUser(mirrorKey: string, mode: PutUserMode, ...fieldsThenExpiry: [...EncodedUserMirror, expiresInMs: number]): Result<number, Context>;
   }
 }
 

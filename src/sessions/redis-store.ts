@@ -149,7 +149,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   putUser(prn: string, user: UserSecurity, options: PutUserOptions = {}): Promise<boolean> {
-    return guardStore(async () => (await this.redis.jtsPutUser(this.keys.userMirror(prn), options.mode ?? 'newer', ...encodeUserMirror(user, options.restriction ?? false))) === 1);
+    return guardStore(async () => (await this.redis.jtsPutUser(this.keys.userMirror(prn), options.mode ?? 'newer', ...encodeUserMirror(user, options.restriction ?? false), options.expiresInMs ?? 0)) === 1);
   }
 
   removeUser(prn: string): Promise<void> {

@@ -88,6 +88,11 @@ export interface PutUserOptions {
   mode?: 'absent' | 'newer' | 'repair';
   /** The stricter state written before a SQL write (MirroredUserStore): `repair` may replace it. */
   restriction?: boolean;
+  /**
+   * ms after which the mirror goes away by itself (a deletion's restriction, see MirroredUserStore);
+   * absent: it stays, and an expiry an earlier write set is lifted.
+   */
+  expiresInMs?: number;
 }
 
 /** What a rotation from remembered facts expects the user to be (see rotateConfirmingUser). */

@@ -214,7 +214,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
   });
 
   it('refuses a malformed ticket or body with invalid_request, and an unknown ticket as a dead one', async () => {
-    expect((await post('/jts/mfa/verify', { mfa_ticket: 'x'.repeat(43) })).body).toEqual(refused('invalid_request', 'Send exactly one of `code` and `recoveryCode`.'));
+    expect((await post('/jts/mfa/verify', { mfa_ticket: 'x'.repeat(43) })).body).toEqual(refused('invalid_request', 'Send exactly one of `code`, `recoveryCode` and `webauthn`.'));
     expect((await post('/jts/mfa/verify', { mfa_ticket: 'x'.repeat(43), code: '123456', recoveryCode: 'AAAA-AAAA-AAAA-AAAA' })).status).toBe(400);
     expect((await post('/jts/mfa/verify', { mfa_ticket: 'x'.repeat(43), code: '12345' })).body).toEqual(refused('invalid_request', '`code` must be 6 digits'));
     expect((await post('/jts/mfa/verify', { code: '123456' })).body).toEqual(refused('invalid_request', '`mfa_ticket` is required'));

@@ -181,6 +181,18 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await expect(ctx.store.putUser(prn, { ...ADA, version: 8 }, { mode: 'repair' })).resolves.toBe(false);
       });
 
+      it('lets a mirror written with an expiry go away after it, and a later write without one lift it', async () => {
+        const gone = id();
+        await ctx.store.putUser(gone, { ...ADA, disabled: true, version: 2 }, { restriction: true, expiresInMs: 200 });
+        await ctx.expire(250);
+        await expect(ctx.store.sessionAndUser(gone, 'x')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
+        const kept = id();
+        await ctx.store.putUser(kept, { ...ADA, disabled: true, version: 2 }, { restriction: true, expiresInMs: 200 });
+        await ctx.store.putUser(kept, { ...ADA, version: 2 });
+        await ctx.expire(250);
+        await expect(ctx.store.sessionAndUser(kept, 'x')).resolves.toMatchObject({ user: { disabled: false, version: 2 } });
+      });
+
       it('keeps the profile next to the security fields, keeping the stored one when a write carries none', async () => {
         const prn = id();
         await ctx.store.putUser(prn, ADA);

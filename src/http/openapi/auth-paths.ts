@@ -52,6 +52,7 @@ export function authPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'changePassword',
         tags: ['auth'],
         summary: 'Change the password; every other session of the user ends',
+        description: '`400 invalid_request` when the new password breaks the policy or is the current one (compared after NFKC normalisation), checked after the current password.',
         security: bearer,
         parameters: [csrf],
         requestBody: body('ChangePasswordRequest'),

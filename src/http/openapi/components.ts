@@ -81,7 +81,7 @@ export const SCHEMAS: Json = {
       retry_after: { type: 'integer', minimum: 0, description: 'Seconds; on 429 and 503.' },
       timestamp: { type: 'integer', description: 'Seconds since the epoch.' },
       mfa_ticket: { type: 'string', description: '`mfa_required` only: send it to POST /jts/mfa/verify (single use, this client only).' },
-      methods: { type: 'array', items: { type: 'string', enum: ['totp', 'recovery_code'] }, description: '`mfa_required` only: the second factors that complete the sign-in.' },
+      methods: { type: 'array', items: { type: 'string', enum: ['totp', 'recovery_code', 'webauthn'] }, description: '`mfa_required` only: the second factors that complete the sign-in (`webauthn`: a passkey, options from POST /jts/mfa/webauthn/options).' },
       expires_in: { type: 'integer', description: '`mfa_required` only: seconds the ticket lives (300).' },
     },
     additionalProperties: false,
@@ -110,7 +110,7 @@ export const SCHEMAS: Json = {
   VerifyEmailRequest: requestSchema(verifyEmailBody),
   CodeSignInRequest: requestSchema(codeSignInBody),
   TotpConfirmRequest: requestSchema(totpConfirmBody),
-  MfaVerifyRequest: { ...requestSchema(mfaVerifyBody), description: 'Exactly one of `code` and `recoveryCode`.' },
+  MfaVerifyRequest: { ...requestSchema(mfaVerifyBody), description: 'Exactly one of `code`, `recoveryCode` and `webauthn` (what startAuthentication() resolved to, for options from POST /jts/mfa/webauthn/options).' },
   TotpEnrolment: {
     type: 'object',
     description: 'Shown once. Add the secret to an authenticator app (scan the QR code or type the secret), then confirm with a code.',
@@ -141,7 +141,7 @@ export const SCHEMAS: Json = {
     description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',
     required: ['bearerPass', 'expiresIn', 'tokenType'],
     properties: {
-      bearerPass: { type: 'string', description: 'Compact JWS, typ JTS-S/v1. Claims (README, "BearerPass claims"): prn, aid, tkn_id, iat, exp, iss, aud, perm, spl, atm, ath, dfp?, and `amr` (RFC 8176: pwd | otp), `auth_time` (the sign-in, seconds; a renewal keeps both) and `email_verified` (the account\'s, as of this token).' },
+      bearerPass: { type: 'string', description: 'Compact JWS, typ JTS-S/v1. Claims (README, "BearerPass claims"): prn, aid, tkn_id, iat, exp, iss, aud, perm, spl, atm, ath, dfp?, and `amr` (RFC 8176: pwd | otp | swk | user | mfa), `auth_time` (the sign-in, seconds; a renewal keeps both) and `email_verified` (the account\'s, as of this token).' },
       expiresIn: { type: 'integer', description: 'Seconds.' },
       tokenType: { type: 'string', const: 'Bearer' },
       stateProof: { type: 'string' },

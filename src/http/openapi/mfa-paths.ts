@@ -59,7 +59,7 @@ export function mfaPaths(): Record<string, Partial<Record<Method, Json>>> {
         tags: ['mfa'],
         summary: 'Complete a sign-in that answered mfa_required',
         description:
-          'Send the `mfa_ticket` of the `mfa_required` answer (POST /jts/login or /jts/login/code/verify) with either `code` (the authenticator\'s 6 digits) or `recoveryCode`, from the same client (same X-JTS-Device-ID and User-Agent). Answers exactly as a login. `401 mfa_code_invalid`: wrong, used, or outside ±1 step (the ticket takes 5 wrong codes; each also counts as a failed sign-in for the per-IP and per-account limits). `401 mfa_ticket_invalid` (`action: "reauth"`): the ticket is unknown, used, older than 5 minutes, from another client, out of attempts, or the password changed since: sign in again.',
+          'Send the `mfa_ticket` of the `mfa_required` answer (POST /jts/login or /jts/login/code/verify) with either `code` (the authenticator\'s 6 digits), `recoveryCode`, or `webauthn` (a passkey\'s assertion for options from POST /jts/mfa/webauthn/options; a refused one is `400 passkey_challenge_invalid` or `401 passkey_rejected` and spends an attempt), from the same client (same X-JTS-Device-ID and User-Agent). Answers exactly as a login. `401 mfa_code_invalid`: wrong, used, or outside ±1 step (the ticket takes 5 wrong codes; each also counts as a failed sign-in for the per-IP and per-account limits). `401 mfa_ticket_invalid` (`action: "reauth"`): the ticket is unknown, used, older than 5 minutes, from another client, out of attempts, or the password changed since: sign in again.',
         security: [],
         parameters: [csrf, ref('parameters', 'DeviceId')],
         requestBody: body('MfaVerifyRequest'),

@@ -27,6 +27,8 @@ export interface AuthRouteDeps {
   email: Router;
   /** The second-factor routes (mfa.ts), mounted here behind the same CORS policy. */
   mfa: Router;
+  /** The passkey routes (passkeys.ts), mounted here behind the same CORS policy. */
+  passkeys: Router;
   /** The JSON body parser, on the routes that take a body. */
   parseJson: RequestHandler;
   /**
@@ -89,5 +91,6 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.use(deps.email);
   router.use(deps.mfa);
+  router.use(deps.passkeys);
   return router;
 }

@@ -59,7 +59,7 @@ export function mfaRoutes(deps: MfaRouteDeps): Router {
   router.post('/mfa/verify', csrf, ...(limits.login ?? []), parseJson, ticketAccount, ...(limits.loginAccount ?? []), ...(limits.codeAccount ?? []), async (req, res) => {
     const body = parseBody(req, mfaVerifyBody);
     const client = clientOf(req);
-    const proof = body.code !== undefined ? { code: body.code } : { recoveryCode: body.recoveryCode ?? '' };
+    const proof = body.code !== undefined ? { code: body.code } : body.webauthn !== undefined ? { webauthn: body.webauthn } : { recoveryCode: body.recoveryCode ?? '' };
     const issued = await authServer.completeSignIn(body.mfa_ticket, proof, client);
     sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
   });
