@@ -5,7 +5,7 @@ import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import { decodeUserMirror, decodeUserProfile, encodeAmr, encodePermissions, encodeUserMirror, publishSpec, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
+import { decodeUserMirror, decodeUserProfile, encodeAmr, encodePermissions, encodeUserMirror, publishSpecFor, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
 import { DEFAULT_EVENT_RETENTION, encodeEventFields, type EventRetention, type SessionEndCause } from './security-events.js';
 import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
 
@@ -62,8 +62,18 @@ export class RedisSessionStore implements SessionStore {
     this.inScriptStream = redis instanceof Cluster ? undefined : keys.securityEvents();
   }
 
+  private readonly specs = new Map<string, (prn: string) => string>();
+
+  /** The scripts' publish spec (redis-keys.ts), '' on a Cluster (the store publishes after them). */
   private spec(prn: string, cause: SessionEndCause, credentialChange = false): string {
-    return publishSpec(this.inScriptStream, this.retention, prn, cause, credentialChange);
+    if (this.inScriptStream === undefined) return '';
+    const key = `${cause.reason}|${cause.initiator}|${String(credentialChange)}`;
+    let build = this.specs.get(key);
+    if (build === undefined) {
+      build = publishSpecFor(this.inScriptStream, this.retention, cause, credentialChange);
+      this.specs.set(key, build);
+    }
+    return build(prn);
   }
 
   /**
