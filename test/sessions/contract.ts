@@ -88,6 +88,18 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0 });
     });
 
+    // Found by the scale bench: the index took the newest session's lifetime, so a shorter-lived
+    // session signed in after a longer one made the index (and "sign out everywhere") forget it.
+    it('keeps listing and revoking a session that outlives a shorter one created after it', async () => {
+      const prn = id();
+      const long = newSession(prn);
+      await create(long);
+      await ctx.store.create(newSession(prn), { policy, lifetimeMs: 200, now: ctx.clock.now() });
+      await ctx.expire(300);
+      await expect(ctx.store.list(prn, ctx.clock.now())).resolves.toMatchObject([{ aid: long.aid }]);
+      await expect(ctx.store.revokeAll(prn, BY_USER, '')).resolves.toEqual([long.aid]);
+    });
+
     it('keeps how and under which credential epoch the session signed in, unchanged by renewals', async () => {
       const session = newSession(id(), { amr: ['otp'], credentialEpoch: 4 });
       await create(session);

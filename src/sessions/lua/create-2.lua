@@ -55,5 +55,8 @@ if ARGV[9] ~= '' then
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+-- The index lives as long as its longest-lived session: never shorten it (a session created with a
+-- shorter lifetime, e.g. after JTS_STATE_PROOF_LIFETIME was lowered, would hide older ones from
+-- list and revoke-all). PEXPIRE GT cannot say it: a new index has no TTL, which GT counts as infinite.
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return evicted
