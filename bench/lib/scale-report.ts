@@ -231,7 +231,7 @@ export function buildScaleReport(options: ScaleOptions, machine: ScaleMachine, r
   if (mirrorsLeft.some((count) => count > 0)) {
     lines.push(
       '',
-      `User mirrors have no TTL (${mirrorsLeft.map((count, i) => `${fmt(count)} at N = ${fmt(results[i]!.n)}`).join(', ')}): one per account, written at registration and by every account change (put-user-1.lua sets none), and left behind when the account's last session expires — ${fmt(results.at(-1) === undefined ? undefined : bytesPerMirror(results.at(-1)!))} B per account, whether or not it is signed in.`,
+      `User mirrors have no TTL (${mirrorsLeft.map((count, i) => `${fmt(count)} at N = ${fmt(results[i]!.n)}`).join(', ')}): one per account, written at registration and by every account change (written by a build before mirrors had a TTL), and left behind when the account's last session expires — ${fmt(results.at(-1) === undefined ? undefined : bytesPerMirror(results.at(-1)!))} B per account, whether or not it is signed in.`,
     );
   }
 

@@ -45,9 +45,10 @@ function restrictionOf(before: User, change: UserChange): UserSecurity {
  */
 export class MirroredUserStore implements UserStore {
   /**
-   * `sessionLifetimeMs`: the longest a session lives without a renewal (JTS_STATE_PROOF_LIFETIME).
-   * A deletion's restriction (disabled) expires after it: should the mirror's removal fail once the
-   * row is gone, nothing else would ever delete it, and by then no session it guards is left.
+   * `sessionLifetimeMs`: the longest a session lives (JTS_STATE_PROOF_LIFETIME). Every mirror
+   * write gives the mirror at least that long (and each new session extends it to its own end):
+   * a mirror guards sessions only, so the mirrors of accounts nobody signs in to leave Redis, and
+   * so does a deletion's restriction whose removal failed once the row was gone.
    */
   constructor(
     private readonly records: UserStore,
@@ -76,7 +77,7 @@ export class MirroredUserStore implements UserStore {
     const created = await this.records.create(user);
     if (created !== 'created') return created;
     try {
-      await this.sessions.putUser(user.id, securityOf(user));
+      await this.sessions.putUser(user.id, securityOf(user), { expiresInMs: this.options.sessionLifetimeMs });
     } catch (error) {
       await this.discardNew(user.id, user.version);
       throw error;
@@ -126,12 +127,12 @@ export class MirroredUserStore implements UserStore {
       ...options,
       beforeWrite: async (before) => {
         await options.beforeWrite?.(before);
-        await this.sessions.putUser(id, restrictionOf(before, change), { restriction: true, ...(change === 'delete' && { expiresInMs: this.options.sessionLifetimeMs }) });
+        await this.sessions.putUser(id, restrictionOf(before, change), { restriction: true, expiresInMs: this.options.sessionLifetimeMs });
       },
     });
     if (result.outcome !== 'written') return result;
     if (result.after === undefined) await this.sessions.removeUser(id);
-    else await this.sessions.putUser(id, securityOf(result.after));
+    else await this.sessions.putUser(id, securityOf(result.after), { expiresInMs: this.options.sessionLifetimeMs });
     return result;
   }
 
@@ -146,12 +147,12 @@ export class MirroredUserStore implements UserStore {
    */
   async resync(): Promise<number> {
     const users = await this.records.list();
-    for (const user of users) await this.sessions.putUser(user.id, securityOf(user), { mode: 'repair' });
+    for (const user of users) await this.sessions.putUser(user.id, securityOf(user), { mode: 'repair', expiresInMs: this.options.sessionLifetimeMs });
     return users.length;
   }
 
   /** The rebuild at sign-in: writes the mirror only when Redis has none (e.g. it restarted empty). */
   async ensureMirror(user: User): Promise<void> {
-    await this.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    await this.sessions.putUser(user.id, securityOf(user), { mode: 'absent', expiresInMs: this.options.sessionLifetimeMs });
   }
 }

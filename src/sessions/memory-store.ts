@@ -6,7 +6,7 @@ import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllC
 
 interface Entry {
   record: SessionRecord;
-  /** As create-2.lua stores them; amr undefined when created with none (Redis reads an empty list so too). */
+  /** As create-3.lua stores them; amr undefined when created with none (Redis reads an empty list so too). */
   amr: string[] | undefined;
   credentialEpoch: number | undefined;
   expiresAt: number;
@@ -67,7 +67,9 @@ export class MemorySessionStore implements SessionStore {
     const mode = options.mode ?? 'newer';
     if (stored !== undefined && (mode === 'absent' || (!(mode === 'repair' && stored.restriction) && user.version < stored.version))) return Promise.resolve(false);
     const profile = user.profile ?? stored?.profile;
-    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, restriction: options.restriction ?? false, ...(options.expiresInMs !== undefined && { expiresAt: this.clock.now() + options.expiresInMs }), ...(profile && { profile: { ...profile } }) });
+    // put-user-1.lua: an expiry is only ever extended; a write without one keeps the stored one.
+    const expiresAt = options.expiresInMs === undefined ? stored?.expiresAt : Math.max(stored?.expiresAt ?? 0, this.clock.now() + options.expiresInMs);
+    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, restriction: options.restriction ?? false, ...(expiresAt !== undefined && { expiresAt }), ...(profile && { profile: { ...profile } }) });
     return Promise.resolve(true);
   }
 
@@ -107,6 +109,9 @@ export class MemorySessionStore implements SessionStore {
       compromised: false,
       grace: undefined,
     });
+    // create-3.lua: the mirror outlives every session it guards.
+    const mirror = this.mirror(session.prn);
+    if (mirror?.expiresAt !== undefined) mirror.expiresAt = Math.max(mirror.expiresAt, options.now + options.lifetimeMs);
     return Promise.resolve({ evicted });
   }
 

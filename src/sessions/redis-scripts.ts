@@ -15,7 +15,7 @@ import type { EncodedUserMirror, PutUserMode } from './redis-keys.js';
 const SCRIPT_DIR = join(__dirname, 'lua');
 
 const SCRIPTS = {
-  jtsCreateSession: 'create-2.lua',
+  jtsCreateSession: 'create-3.lua',
   jtsRotateSession: 'rotate-4.lua',
   jtsListSessions: 'list-1.lua',
   jtsRevokeSession: 'revoke-3.lua',
@@ -27,7 +27,7 @@ const SCRIPTS = {
  * Scripts that end sessions get include/publish.lua prepended (Lua has no include of its own in
  * Redis): its `publishEnds` writes their security events in the same atomic step.
  */
-const PUBLISHING = new Set<string>(['create-2.lua', 'rotate-4.lua', 'revoke-3.lua', 'revoke-all-1.lua']);
+const PUBLISHING = new Set<string>(['create-3.lua', 'rotate-4.lua', 'revoke-3.lua', 'revoke-all-1.lua']);
 
 type ScriptArg = string | number;
 type Reply = string | number | null | Reply[];

@@ -122,6 +122,7 @@ export class RedisSessionStore implements SessionStore {
       const evicted = await this.redis.jtsCreateSession(
         keys.session(session.prn, session.aid),
         keys.sessionIndex(session.prn),
+        keys.userMirror(session.prn),
         session.aid,
         options.now,
         options.lifetimeMs,

@@ -89,8 +89,9 @@ export interface PutUserOptions {
   /** The stricter state written before a SQL write (MirroredUserStore): `repair` may replace it. */
   restriction?: boolean;
   /**
-   * ms after which the mirror goes away by itself (a deletion's restriction, see MirroredUserStore);
-   * absent: it stays, and an expiry an earlier write set is lifted.
+   * ms the mirror lives at least from now (the longest a session lives, see MirroredUserStore);
+   * never shortens an expiry already set; absent: the expiry is left as it is. Creating a session
+   * extends the mirror's life to the session's.
    */
   expiresInMs?: number;
 }

@@ -193,16 +193,31 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await expect(ctx.store.putUser(prn, { ...ADA, version: 8 }, { mode: 'repair' })).resolves.toBe(false);
       });
 
-      it('lets a mirror written with an expiry go away after it, and a later write without one lift it', async () => {
+      it('lets a mirror written with an expiry go away after it; later writes only ever extend it', async () => {
         const gone = id();
         await ctx.store.putUser(gone, { ...ADA, disabled: true, version: 2 }, { restriction: true, expiresInMs: 200 });
         await ctx.expire(250);
         await expect(ctx.store.sessionAndUser(gone, 'x')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
         const kept = id();
-        await ctx.store.putUser(kept, { ...ADA, disabled: true, version: 2 }, { restriction: true, expiresInMs: 200 });
-        await ctx.store.putUser(kept, { ...ADA, version: 2 });
-        await ctx.expire(250);
-        await expect(ctx.store.sessionAndUser(kept, 'x')).resolves.toMatchObject({ user: { disabled: false, version: 2 } });
+        await ctx.store.putUser(kept, { ...ADA, version: 2 }, { expiresInMs: 600 });
+        await ctx.store.putUser(kept, { ...ADA, version: 3 }, { expiresInMs: 100 });
+        await ctx.store.putUser(kept, { ...ADA, version: 4 });
+        await ctx.expire(300);
+        await expect(ctx.store.sessionAndUser(kept, 'x')).resolves.toMatchObject({ user: { version: 4 } });
+        await ctx.expire(400);
+        await expect(ctx.store.sessionAndUser(kept, 'x')).resolves.toMatchObject({ user: undefined });
+      });
+
+      // A renewal that finds no mirror ends the session as the user's deletion (Renewal).
+      it('keeps a mirror at least as long as every session created after it was written', async () => {
+        const prn = id();
+        await ctx.store.putUser(prn, ADA, { expiresInMs: 200 });
+        const session = { ...newSession(prn), createdAt: ctx.clock.now() };
+        await ctx.store.create(session, { policy, lifetimeMs: 700, now: ctx.clock.now() });
+        await ctx.expire(400);
+        await expect(ctx.store.sessionAndUser(prn, session.aid)).resolves.toMatchObject({ session: { state: 'active' }, user: { version: ADA.version } });
+        await ctx.expire(400);
+        await expect(ctx.store.sessionAndUser(prn, session.aid)).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
       });
 
       it('keeps the profile next to the security fields, keeping the stored one when a write carries none', async () => {
