@@ -45,8 +45,14 @@ export type AuditEvent =
   | { event: 'mfa.recovery_code.used'; prn: string; left: number }
   /** `other_client`: a ticket presented by another device or browser than the one it was issued to. */
   | { event: 'mfa.failed'; reason: 'wrong_code' | 'ticket_invalid' | 'other_client' | 'voided'; prn?: string; method?: 'totp' | 'recovery_code'; attemptsLeft?: number }
+  /** POST /jts/reauth: a credential proven again on a live session (`method`), its new `amr`. */
+  | { event: 'reauth.succeeded'; prn: string; aid: string; method: 'pwd' | 'totp' | 'recovery_code'; amr: string[] }
+  | { event: 'reauth.failed'; reason: ReauthRefusal; prn: string; aid?: string }
   /** Every password hashing slot was taken (BCRYPT_MAX_PENDING): a sign-in answered 503 at once. */
   | { event: 'hashing.busy'; slots: number };
+
+/** Why a step-up was refused (`service_token`: a token from /jts/token, which has no session of its own). */
+export type ReauthRefusal = 'service_token' | 'user_gone' | 'missing' | 'compromised' | 'device_mismatch' | 'wrong_password' | 'wrong_code' | 'credentials_changed';
 
 /** What an administrator did (the admin API's operations, the user and client CLIs' commands). */
 export type AdminAction =

@@ -1,9 +1,11 @@
+import type { BearerPassClaims } from '../jts/bearer-pass/claims.js';
 import { Account } from './account.js';
 import { EmailFlows } from './email-flows.js';
 import type { ClientContext } from './client-info.js';
 import { createAuthContext, type AuthServerDeps } from './context.js';
 import type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 import { OwnSessions, type SessionView } from './own-sessions.js';
+import { Reauthentication, type ReauthAnswer, type ReauthProof } from './reauth.js';
 import { Renewal } from './renewal.js';
 import { SecondFactors, type FactorsView, type SecondFactorProof, type SignInProof, type TotpEnrolment } from './second-factor.js';
 import { SignIn, type RegistrationInput } from './sign-in.js';
@@ -12,6 +14,7 @@ export type { AuthServerDeps, AuthServerSettings } from './context.js';
 export type { ClientContext } from './client-info.js';
 export type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 export type { SessionView } from './own-sessions.js';
+export type { ReauthAnswer, ReauthProof } from './reauth.js';
 export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-factor.js';
 
 /**
@@ -25,6 +28,7 @@ export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-fac
 export class JTSAuthServer {
   private readonly signIn: SignIn;
   private readonly renewal: Renewal;
+  private readonly reauthentication: Reauthentication;
   private readonly account: Account;
   private readonly ownSessions: OwnSessions;
   private readonly email: EmailFlows | undefined;
@@ -57,6 +61,7 @@ export class JTSAuthServer {
         : {}),
     });
     this.renewal = new Renewal(context);
+    this.reauthentication = new Reauthentication({ ...context, ...(secondFactors ? { secondFactors } : {}) });
     this.account = new Account(context);
     this.ownSessions = new OwnSessions(context);
     this.verifyAfterRegistration = deps.email?.emailSettings.verification === 'optional';
@@ -77,6 +82,11 @@ export class JTSAuthServer {
   /** The next BearerPass and StateProof for a StateProof (errors: {@link Renewal.renew}). */
   renew(stateProof: unknown, client: ClientContext): Promise<RenewedCredentials> {
     return this.renewal.renew(stateProof, client);
+  }
+
+  /** A fresh BearerPass of the same session after proving a credential again (errors: {@link Reauthentication.reauthenticate}). */
+  reauthenticate(bearer: BearerPassClaims, proof: ReauthProof, client: ClientContext): Promise<ReauthAnswer> {
+    return this.reauthentication.reauthenticate(bearer, proof, client);
   }
 
   /** Ends the StateProof's session. Idempotent: an unknown or ended session is not an error. */

@@ -38,6 +38,8 @@ const AUTH_CODES = {
   mfa_already_enrolled: { status: 409, key: 'mfa_already_enrolled', action: 'none', message: 'An authenticator is already set up; remove it first.', expose: true },
   /** Confirm with no enrolment in progress, or remove with no authenticator. */
   mfa_not_enrolled: { status: 404, key: 'mfa_not_enrolled', action: 'none', message: 'No authenticator enrolment to act on.', expose: true },
+  /** POST /jts/reauth with a token issued by /jts/token: a service's token has no user session to step up. */
+  reauth_needs_session: { status: 403, key: 'reauth_needs_session', action: 'none', message: 'A step-up needs the BearerPass of a user’s own session, not a token issued to a service.', expose: true },
   /** Every password-hashing slot is taken (BCRYPT_MAX_PENDING): retry shortly. */
   hashing_busy: { status: 503, key: 'service_unavailable', action: 'retry', message: 'Too many passwords are being checked right now; retry shortly.', expose: true },
 } as const satisfies Record<string, ErrorInfo>;

@@ -196,8 +196,8 @@ export class SecondFactors {
     return live && (await this.deps.users.get(live.userId))?.email;
   }
 
-  /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic). */
-  private async check(userId: string, proof: SecondFactorProof): Promise<boolean> {
+  /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic, consumed). */
+  async check(userId: string, proof: SecondFactorProof): Promise<boolean> {
     const { factors, clock, factorKey } = this.deps;
     if ('recoveryCode' in proof) return factors.useRecoveryCode(userId, hashRecoveryCode(proof.recoveryCode), clock.now());
     const factor = await factors.totp(userId);

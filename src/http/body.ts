@@ -51,6 +51,10 @@ export const verifyEmailBody = z.object({ token, password: password.optional() }
 export const codeSignInBody = z.object({ email, code });
 export const totpConfirmBody = z.object({ code });
 /** `mfa_ticket` keeps the error envelope's spelling (README, "API conventions"). */
+/** POST /jts/reauth: exactly one credential, proven again for the caller's session. */
+export const reauthBody = z
+  .object({ password: password.optional(), code: code.optional(), recoveryCode: recoveryCode.optional() })
+  .refine((body) => [body.password, body.code, body.recoveryCode].filter((v) => v !== undefined).length === 1, { message: 'Send exactly one of `password`, `code` and `recoveryCode`.' });
 export const mfaVerifyBody = z
   .object({ mfa_ticket: token, code: code.optional(), recoveryCode: recoveryCode.optional() })
   .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), { message: 'Send exactly one of `code` and `recoveryCode`.' });
