@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
-import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, mfaVerifyBody, registerBody, resetPasswordBody, totpConfirmBody, updateUserBody, verifyEmailBody } from '../body.js';
+import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, mfaVerifyBody, reauthBody, registerBody, resetPasswordBody, totpConfirmBody, updateUserBody, verifyEmailBody } from '../body.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
 import { deviceId } from '../fields.js';
@@ -89,6 +89,7 @@ export const SCHEMAS: Json = {
   LoginRequest: requestSchema(loginBody),
   RegisterRequest: requestSchema(registerBody),
   ChangePasswordRequest: requestSchema(changePasswordBody),
+  ReauthRequest: { ...requestSchema(reauthBody), description: 'Exactly one of `password`, `code` (the authenticator’s 6 digits) and `recoveryCode`.' },
   CreateUserRequest: requestSchema(createUserBody),
   UpdateUserRequest: { ...requestSchema(updateUserBody), minProperties: 1, description: 'At least one of `name`, `permissions`, `disabled`.' },
   User: {
