@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { BearerPassClaims } from '../../src/jts/bearer-pass/claims';
 import { CSRF, login, renew, renewOk, stateProofFrom, type Credentials } from '../support/http';
 import { buildTestApp, createUser, type StoreKind, type TestApp } from '../support/test-app';
+import { ACCESS_TOKEN, addClient, basic, EXCHANGE, tokenRequest } from '../oauth/support';
 
 const STEP = 30_000;
 const HOUR = 3_600_000;
@@ -176,5 +177,39 @@ describe('POST /jts/reauth across instances (real Redis)', () => {
     expect(stepped.status).toBe(200);
     const renewed = await renewOk(b.app, creds.stateProof);
     expect(claimsOf(renewed.bearerPass).auth_time).toBe(seconds(a.clock.now()));
+  });
+});
+
+describe('POST /jts/reauth with a token issued to a service (real PostgreSQL and Redis)', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await buildTestApp({ store: 'redis', accounts: 'postgres' });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('refuses a token issued to a service: over HTTP by its audience or its missing session, and in the use case by its kind (reauth_needs_session)', async () => {
+    const frontend = await addClient(t, 'frontend', 'https://frontend.example.com', []);
+    const orders = await addClient(t, 'orders', 'https://orders.example.com', ['read:orders']);
+    const user = await createUser(t, { permissions: ['read:profile', 'read:orders'] });
+    const { bearerPass } = await login(t.app, user.email, user.password, UA);
+    const exchanged = await tokenRequest(t, { grant_type: EXCHANGE, subject_token: bearerPass, subject_token_type: ACCESS_TOKEN, audience: 'https://orders.example.com' }, basic('frontend', frontend));
+    expect(exchanged.status).toBe(200);
+    const token = (exchanged.body as { access_token: string }).access_token;
+    const reauth = (presented: string) => request(t.app).post('/jts/reauth').set(CSRF).set({ ...UA, Authorization: `Bearer ${presented}` }).send({ password: user.password });
+    // This server's own audience is never an exchange target, so its authentication refuses first.
+    expect((await reauth(token)).body).toMatchObject({ error_code: 'JTS-403-01' });
+    // The use case does not rely on that: the exchanged token names the user's live session.
+    const claims = claimsOf(token);
+    expect(claims.aid).toBe(claimsOf(bearerPass).aid);
+    await expect(t.authServer.reauthenticate(claims, { password: user.password }, { userAgent: UA['User-Agent'] })).rejects.toMatchObject({ code: 'reauth_needs_session', status: 403 });
+    expect(t.audits).toContainEqual({ event: 'reauth.failed', prn: user.id, reason: 'service_token' });
+
+    const cc = await tokenRequest(t, { grant_type: 'client_credentials' }, basic('orders', orders));
+    expect(cc.status).toBe(200);
+    const refusedClient = await reauth((cc.body as { access_token: string }).access_token);
+    expect(refusedClient.status).toBe(403);
+    expect((refusedClient.body as { error_code: string }).error_code).toBe('JTS-403-01');
   });
 });
