@@ -1,4 +1,4 @@
-import type { FirstFactor, SecondFactorStore } from '../users/factors.js';
+import type { FactorUse, FirstFactor, SecondFactorStore, TotpFactor } from '../users/factors.js';
 import type { User } from '../users/types.js';
 import { StepUpError } from '../verifier/step-up.js';
 import type { AccountMailer } from './account-mail.js';
@@ -23,8 +23,13 @@ export interface SecondFactorDeps extends Pick<AuthContext, 'users' | 'clock' | 
 
 /** A ticket lives 5 minutes (long enough to find the phone, short enough to be useless later). */
 export const MFA_TICKET_LIFETIME_SECONDS = 300;
-/** Wrong codes one ticket takes before it dies (the per-account sign-in limits count them too). */
+/**
+ * Codes one ticket has checked before it dies (the per-account sign-in limits count them too). An
+ * attempt is reserved before its code is checked, so concurrent requests cannot check more.
+ */
 export const MFA_TICKET_MAX_ATTEMPTS = 5;
+/** An enrolment not confirmed within 15 minutes expires: its secret was shown once, long ago. */
+export const TOTP_ENROLMENT_LIFETIME_SECONDS = 900;
 
 const METHODS: readonly SecondFactorMethod[] = ['totp', 'recovery_code'];
 
@@ -88,7 +93,8 @@ export class SecondFactors {
 
   /**
    * Confirms the enrolment with a first code; resolves to ten recovery codes, shown once (only
-   * their hashes are kept). Errors: `mfa_not_enrolled` (nothing to confirm), `mfa_already_enrolled`,
+   * their hashes are kept). Errors: `mfa_not_enrolled` (nothing to confirm, or an enrolment started
+   * more than TOTP_ENROLMENT_LIFETIME_SECONDS ago), `mfa_already_enrolled`,
    * `mfa_code_invalid`, `service_unavailable`.
    */
   async confirmTotp(prn: string, code: string): Promise<string[]> {
@@ -99,7 +105,9 @@ export class SecondFactors {
     const secret = unseal(factorKey, prn, factor.secretSealed);
     const step = secret === undefined ? undefined : matchTotp(secret, code, clock.now());
     const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    if (step === undefined || !(await factors.confirmTotp(prn, factor.secretSealed, step, recoveryCodes.map(hashRecoveryCode), clock.now()))) {
+    const startedAfter = clock.now() - TOTP_ENROLMENT_LIFETIME_SECONDS * 1000;
+    if (factor.createdAt <= startedAfter) throw new AuthError('mfa_not_enrolled');
+    if (step === undefined || !(await factors.confirmTotp(prn, factor.secretSealed, step, recoveryCodes.map(hashRecoveryCode), clock.now(), startedAfter))) {
       audit({ event: 'mfa.failed', prn, reason: 'wrong_code', method: 'totp' });
       throw new AuthError('mfa_code_invalid');
     }
@@ -129,6 +137,13 @@ export class SecondFactors {
   /**
    * The step between a right first factor and a session: when `user` has a confirmed factor, a
    * ticket is stored and `MfaRequiredError` thrown (no session is opened); otherwise nothing.
+   *
+   * The new ticket voids the account's older ones (SecondFactorStore.issueTicket): one live ticket
+   * per account bounds the codes that can be tried at once to one ticket's attempts, whatever the
+   * number of sign-ins started with the password. A cap of several would multiply that bound and
+   * still let whoever knows the password void the owner's ticket by starting more; the cost of one
+   * is that two sign-ins of the same account raced within five minutes leave the first to sign in
+   * again (`mfa_ticket_invalid`).
    */
   async requireIfEnrolled(user: User, client: ClientContext, firstFactor: FirstFactor): Promise<void> {
     const { factors, clock, audit } = this.deps;
@@ -150,8 +165,9 @@ export class SecondFactors {
   }
 
   /**
-   * Checks the ticket and the second factor; resolves to the user and the sign-in's `amr`. The
-   * ticket is consumed only by a right code; a wrong one spends one of its attempts.
+   * Checks the ticket and the second factor; resolves to the user and the sign-in's `amr`. Each
+   * check first spends one of the ticket's attempts; a right code consumes the ticket and itself
+   * together.
    *
    * Errors: `mfa_ticket_invalid` (unknown, used, expired, another client, out of attempts, the
    * account disabled or its password changed since), `mfa_code_invalid`, `service_unavailable`.
@@ -174,13 +190,22 @@ export class SecondFactors {
       throw new AuthError('mfa_ticket_invalid');
     }
     const method: SecondFactorMethod = 'code' in proof ? 'totp' : 'recovery_code';
-    if (!(await this.check(user.id, proof))) {
-      const attemptsLeft = await factors.failTicket(ticketHash, clock.now());
+    // Review R4: the attempt is spent before the code is checked, so concurrent wrong codes on one
+    // ticket are checked at most MFA_TICKET_MAX_ATTEMPTS times in all; the rest find it dead.
+    const attemptsLeft = await factors.reserveTicketAttempt(ticketHash, clock.now());
+    if (attemptsLeft === undefined) {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    // The factor is spent only together with the ticket (one atomic step): of two right recovery
+    // codes racing on one ticket, the loser's code stays unused.
+    const use = this.factorUse(user.id, proof, 'code' in proof ? await factors.totp(user.id) : undefined);
+    const outcome = use === undefined ? 'factor_refused' : await factors.consumeTicket(ticketHash, user.id, use, clock.now());
+    if (outcome === 'factor_refused') {
       audit({ event: 'mfa.failed', prn: user.id, reason: 'wrong_code', method, attemptsLeft });
       throw new AuthError('mfa_code_invalid');
     }
-    // A concurrent use of the same ticket with another right code may have won meanwhile.
-    if (!(await factors.consumeTicket(ticketHash, clock.now()))) {
+    if (outcome === 'ticket_lost') {
       audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
       throw new AuthError('mfa_ticket_invalid');
     }
@@ -196,16 +221,22 @@ export class SecondFactors {
     return live && (await this.deps.users.get(live.userId))?.email;
   }
 
-  /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic, consumed). */
-  async check(userId: string, proof: SecondFactorProof): Promise<boolean> {
-    const { factors, clock, factorKey } = this.deps;
-    if ('recoveryCode' in proof) return factors.useRecoveryCode(userId, hashRecoveryCode(proof.recoveryCode), clock.now());
-    const factor = await factors.totp(userId);
-    if (!factor?.confirmed) return false;
+  /** What `proof` would spend: the recovery code's hash, or the time step a TOTP code matches (undefined: none). */
+  private factorUse(userId: string, proof: SecondFactorProof, factor: TotpFactor | undefined): FactorUse | undefined {
+    if ('recoveryCode' in proof) return { recoveryCodeHash: hashRecoveryCode(proof.recoveryCode) };
+    if (!factor?.confirmed) return undefined;
     // Unreadable after a change of the StateProof secret: only recovery codes work then.
-    const secret = unseal(factorKey, userId, factor.secretSealed);
-    const step = secret === undefined ? undefined : matchTotp(secret, proof.code, clock.now());
-    return step !== undefined && factors.acceptTotpStep(userId, step);
+    const secret = unseal(this.deps.factorKey, userId, factor.secretSealed);
+    const totpStep = secret === undefined ? undefined : matchTotp(secret, proof.code, this.deps.clock.now());
+    return totpStep === undefined ? undefined : { totpStep };
+  }
+
+  /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic, consumed); for a step-up, which has no ticket. */
+  async check(userId: string, proof: SecondFactorProof): Promise<boolean> {
+    const { factors, clock } = this.deps;
+    const use = this.factorUse(userId, proof, 'code' in proof ? await factors.totp(userId) : undefined);
+    if (use === undefined) return false;
+    return 'recoveryCodeHash' in use ? factors.useRecoveryCode(userId, use.recoveryCodeHash, clock.now()) : factors.acceptTotpStep(userId, use.totpStep);
   }
 
   private async notify(prn: string, change: 'added' | 'removed'): Promise<void> {
