@@ -89,6 +89,26 @@ describe.each<StoreKind>(['redis', 'memory'])('POST /jts/reauth: a step-up on th
     await request(t.app).delete('/jts/mfa/totp').set(CSRF).set(bearer(renewed.bearerPass)).expect(200);
   });
 
+  // Peers: Supabase auth #1615 and KeeperHub #1523 (a session alone, or a fresh password, swaps the authenticator).
+  it('a password step-up is fresh but not mfa: it cannot remove the authenticator, nor start another', async () => {
+    const { user, session } = await oldSessionWithTotp();
+    const res = await reauth(session.bearerPass, { password: user.password });
+    const { bearerPass } = res.body as { bearerPass: string };
+    const removal = await request(t.app).delete('/jts/mfa/totp').set(CSRF).set(bearer(bearerPass));
+    expect(removal.status).toBe(401);
+    expect(removal.body).toEqual(refused('insufficient_user_authentication', 'This needs a stronger sign-in: sign in again with the required methods, then retry.', 'reauth'));
+    expect((await post('/jts/mfa/totp', {}, bearer(bearerPass))).status).toBe(409);
+  });
+
+  // Peer: safe-global/safe-client-gateway #3374 (a step-up handed back a fresh session lifetime).
+  it('a step-up does not lengthen the session: the next renewal’s cookie still counts down from the sign-in', async () => {
+    const { user, session, signedInAt } = await oldSessionWithTotp();
+    await reauth(session.bearerPass, { password: user.password }).expect(200);
+    const renewed = await renew(t.app, session.stateProof).expect(200);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(([] as string[]).concat(renewed.headers['set-cookie'] ?? []).join(';'))?.[1]);
+    expect(maxAge).toBe(seconds(signedInAt + t.config.jts.stateProofLifetimeSeconds * 1000 - t.clock.now()));
+  });
+
   it('a recovery code steps up once; the same code again is refused', async () => {
     const user = await createUser(t, { emailVerified: true });
     const session = await login(t.app, user.email, user.password, UA);
