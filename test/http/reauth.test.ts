@@ -233,3 +233,26 @@ describe('POST /jts/reauth with a token issued to a service (real PostgreSQL and
     expect((refusedClient.body as { error_code: string }).error_code).toBe('JTS-403-01');
   });
 });
+
+describe('POST /jts/reauth and the rate limits (Redis counters)', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await buildTestApp({ store: 'redis', env: { RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'loopback', RATE_LIMIT_LOGIN_ACCOUNT: '3/15m', RATE_LIMIT_PASSWORD: '100/15m' } });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('counts wrong credentials per account, from any address; a right one then meets 429 too', async () => {
+    const user = await createUser(t);
+    const { bearerPass } = await login(t.app, user.email, user.password, { 'X-Forwarded-For': '198.51.100.1' });
+    const reauth = (body: object, ip: string) => request(t.app).post('/jts/reauth').set(CSRF).set('X-Forwarded-For', ip).set('Authorization', `Bearer ${bearerPass}`).send(body);
+    expect((await reauth({ password: 'wrong password 1' }, '203.0.113.1')).status).toBe(401);
+    expect((await reauth({ code: '000000' }, '203.0.113.2')).status).toBe(401);
+    expect((await reauth({ password: 'wrong password 2' }, '203.0.113.3')).status).toBe(401);
+    const throttled = await reauth({ password: user.password }, '203.0.113.4');
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.ratelimit).toContain('"password-account"; r=0;');
+    expect(t.audits.filter((a) => a.event === 'reauth.failed')).toHaveLength(3);
+  });
+});
