@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { FactorUse, LiveMfaTicket, NewMfaTicket, SecondFactorStore, TotpFactor } from '../users/factors.js';
 import type { AccountsSchema } from './database.js';
 import { guardDatabase } from './sql-guard.js';
@@ -62,13 +62,7 @@ export class SqlSecondFactorStore implements SecondFactorStore {
           .returning('user_id')
           .executeTakeFirst();
         if (!confirmed) return false;
-        await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-        if (recoveryCodeHashes.length > 0) {
-          await trx
-            .insertInto('recovery_codes')
-            .values(recoveryCodeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: at })))
-            .execute();
-        }
+        await replaceRecoveryCodes(trx, userId, recoveryCodeHashes, at);
         return true;
       }),
     );
@@ -133,6 +127,7 @@ export class SqlSecondFactorStore implements SecondFactorStore {
         await trx
           .insertInto('mfa_tickets')
           .values({
+            purpose: ticket.purpose,
             ticket_hash: ticket.ticketHash,
             user_id: ticket.userId,
             client_hash: ticket.clientHash,
@@ -151,13 +146,13 @@ export class SqlSecondFactorStore implements SecondFactorStore {
     return guardDatabase(async () => {
       const row = await this.db
         .selectFrom('mfa_tickets')
-        .select(['user_id', 'client_hash', 'first_factor', 'credential_epoch'])
+        .select(['purpose', 'user_id', 'client_hash', 'first_factor', 'credential_epoch'])
         .where('ticket_hash', '=', ticketHash)
         .where('consumed_at', 'is', null)
         .where('expires_at', '>', new Date(now))
         .whereRef('attempts', '<', 'max_attempts')
         .executeTakeFirst();
-      return row && { userId: row.user_id, clientHash: row.client_hash, firstFactor: row.first_factor, credentialEpoch: row.credential_epoch };
+      return row && { purpose: row.purpose, userId: row.user_id, clientHash: row.client_hash, firstFactor: row.first_factor, credentialEpoch: row.credential_epoch };
     });
   }
 
@@ -187,6 +182,7 @@ export class SqlSecondFactorStore implements SecondFactorStore {
             .set({ consumed_at: at })
             .where('ticket_hash', '=', ticketHash)
             .where('user_id', '=', userId)
+            .where('purpose', '=', 'enrolment' in use ? 'enrol' : 'verify')
             .where('consumed_at', 'is', null)
             .where('expires_at', '>', at)
             .whereRef('attempts', '<=', 'max_attempts')
@@ -194,7 +190,9 @@ export class SqlSecondFactorStore implements SecondFactorStore {
             .executeTakeFirst();
           if (!ticket) return 'ticket_lost' as const;
           const spent =
-            'recoveryCodeHash' in use
+            'enrolment' in use
+              ? await confirmIn(trx, userId, use.enrolment, at)
+              : 'recoveryCodeHash' in use
               ? await trx.updateTable('recovery_codes').set({ used_at: at }).where('user_id', '=', userId).where('code_hash', '=', use.recoveryCodeHash).where('used_at', 'is', null).returning('user_id').executeTakeFirst()
               : await trx.updateTable('totp_factors').set({ last_step: use.totpStep }).where('user_id', '=', userId).where('confirmed', '=', true).where('last_step', '<', use.totpStep).returning('user_id').executeTakeFirst();
           // Thrown to roll the ticket back: a wrong factor spends nothing but the reserved attempt.
@@ -210,3 +208,26 @@ export class SqlSecondFactorStore implements SecondFactorStore {
 }
 
 const FACTOR_REFUSED = new Error('factor refused (rolls the ticket back)');
+
+/** confirmTotp's two steps inside the caller's transaction; undefined when there is nothing to confirm. */
+async function confirmIn(trx: Transaction<AccountsSchema>, userId: string, enrolment: { secretSealed: string; totpStep: number; recoveryCodeHashes: string[]; startedAfter: number }, at: Date): Promise<{ user_id: string } | undefined> {
+  const confirmed = await trx
+    .updateTable('totp_factors')
+    .set({ confirmed: true, confirmed_at: at, last_step: enrolment.totpStep })
+    .where('user_id', '=', userId)
+    .where('confirmed', '=', false)
+    .where('secret_sealed', '=', enrolment.secretSealed)
+    .where('created_at', '>', new Date(enrolment.startedAfter))
+    .where('last_step', '<', enrolment.totpStep)
+    .returning('user_id')
+    .executeTakeFirst();
+  if (!confirmed) return undefined;
+  await replaceRecoveryCodes(trx, userId, enrolment.recoveryCodeHashes, at);
+  return confirmed;
+}
+
+/** The user's recovery codes become exactly these (the old ones die). */
+async function replaceRecoveryCodes(trx: Transaction<AccountsSchema>, userId: string, codeHashes: string[], at: Date): Promise<void> {
+  await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+  if (codeHashes.length > 0) await trx.insertInto('recovery_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: at }))).execute();
+}

@@ -41,6 +41,8 @@ export type AuditEvent =
   | { event: 'mfa.factor.removed'; prn: string; factor: 'totp' }
   /** A right first factor met a confirmed second factor: a ticket was issued, no session. */
   | { event: 'mfa.required'; prn: string; firstFactor: 'pwd' | 'email_code' }
+  /** A right first factor of an account required to have a second factor and without one: an enrolment ticket, no session. */
+  | { event: 'mfa.enrolment.required'; prn: string; firstFactor: 'pwd' | 'email_code' }
   | { event: 'mfa.succeeded'; prn: string; method: 'totp' | 'recovery_code' }
   | { event: 'mfa.recovery_code.used'; prn: string; left: number }
   /** `other_client`: a ticket presented by another device or browser than the one it was issued to. */

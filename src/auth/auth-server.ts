@@ -149,6 +149,16 @@ export class JTSAuthServer {
     return this.signIn.completeWithSecondFactor(ticket, proof, client);
   }
 
+  /** Starts a TOTP enrolment with an `mfa_enrollment_required` ticket (errors: {@link SecondFactors.startTotpWithTicket}). */
+  startTotpEnrolmentWithTicket(ticket: string, client: ClientContext): Promise<TotpEnrolment> {
+    return this.mfa().startTotpWithTicket(ticket, client);
+  }
+
+  /** Confirms it and signs in: the login answer and the recovery codes (errors: {@link SignIn.completeWithEnrolment}). */
+  completeSignInWithEnrolment(ticket: string, code: string, client: ClientContext): Promise<{ issued: IssuedCredentials; recoveryCodes: string[] }> {
+    return this.signIn.completeWithEnrolment(ticket, code, client);
+  }
+
   /** The address of a live MFA ticket's account (for the sign-in rate limits), else undefined. */
   ticketAccount(ticket: string): Promise<string | undefined> {
     return this.secondFactors ? this.secondFactors.ticketAccount(ticket) : Promise.resolve(undefined);

@@ -1,4 +1,4 @@
-import type { FactorUse, FirstFactor, SecondFactorStore, TotpFactor } from '../users/factors.js';
+import type { FactorUse, FirstFactor, LiveMfaTicket, SecondFactorStore, TicketPurpose, TotpFactor } from '../users/factors.js';
 import type { User } from '../users/types.js';
 import { StepUpError } from '../verifier/step-up.js';
 import type { AccountMailer } from './account-mail.js';
@@ -6,7 +6,7 @@ import { amrOf, type AuthMethod } from './amr.js';
 import { hashToken, TOKEN_PATTERN } from './challenge-secrets.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, MfaSettings } from './context.js';
-import { AuthError, MfaRequiredError, type SecondFactorMethod } from './errors.js';
+import { AuthError, MfaEnrollmentRequiredError, MfaRequiredError, type SecondFactorMethod } from './errors.js';
 import { clientBinding, hashRecoveryCode, newRecoveryCode, newTicket, RECOVERY_CODE_COUNT, seal, unseal } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
 import { matchTotp, newTotpSecret, qrSvg, totpUri } from './totp.js';
@@ -78,12 +78,18 @@ export class SecondFactors {
    * verified yet, review R2), `service_unavailable`.
    */
   async startTotp(signIn: SignInProof): Promise<TotpEnrolment> {
-    const { factors, clock, users, audit, factorKey, mfaSettings } = this.deps;
+    const { clock, users, mfaSettings } = this.deps;
     assertFreshSignIn(signIn.authTime, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
     const user = await users.get(signIn.prn);
     // Deleted since the BearerPass was minted: the sign-in it shows no longer stands.
     if (!user) throw new StepUpError('fresh_auth_required');
     if (mfaSettings.enrolmentNeedsVerifiedEmail && !user.emailVerified) throw new AuthError('mfa_email_unverified');
+    return this.enrol(user);
+  }
+
+  /** Stores a new unconfirmed authenticator for `user` (replacing an unconfirmed one) and shows it once. */
+  private async enrol(user: User): Promise<TotpEnrolment> {
+    const { factors, clock, audit, factorKey, mfaSettings } = this.deps;
     const secret = newTotpSecret();
     if ((await factors.enrolTotp(user.id, seal(factorKey, user.id, secret), clock.now())) === 'confirmed_exists') throw new AuthError('mfa_already_enrolled');
     audit({ event: 'mfa.enrolment.started', prn: user.id, factor: 'totp' });
@@ -147,10 +153,14 @@ export class SecondFactors {
    */
   async requireIfEnrolled(user: User, client: ClientContext, firstFactor: FirstFactor): Promise<void> {
     const { factors, clock, audit } = this.deps;
-    if (!(await factors.totp(user.id))?.confirmed) return;
+    const confirmed = (await factors.totp(user.id))?.confirmed === true;
+    // An account an administrator requires a factor of, without one: the ticket only enrols one.
+    if (!confirmed && !user.mfaRequired) return;
+    const purpose: TicketPurpose = confirmed ? 'verify' : 'enrol';
     const { ticket, ticketHash } = newTicket();
     const now = clock.now();
     await factors.issueTicket({
+      purpose,
       ticketHash,
       userId: user.id,
       clientHash: clientBinding(client),
@@ -160,6 +170,10 @@ export class SecondFactors {
       createdAt: now,
       expiresAt: now + MFA_TICKET_LIFETIME_SECONDS * 1000,
     });
+    if (purpose === 'enrol') {
+      audit({ event: 'mfa.enrolment.required', prn: user.id, firstFactor });
+      throw new MfaEnrollmentRequiredError(ticket, MFA_TICKET_LIFETIME_SECONDS);
+    }
     audit({ event: 'mfa.required', prn: user.id, firstFactor });
     throw new MfaRequiredError(ticket, METHODS, MFA_TICKET_LIFETIME_SECONDS);
   }
@@ -173,22 +187,8 @@ export class SecondFactors {
    * account disabled or its password changed since), `mfa_code_invalid`, `service_unavailable`.
    */
   async verify(ticket: string, proof: SecondFactorProof, client: ClientContext): Promise<{ user: User; amr: AuthMethod[] }> {
-    const { factors, clock, users, audit } = this.deps;
-    const ticketHash = TOKEN_PATTERN.test(ticket) ? hashToken(ticket) : undefined;
-    const live = ticketHash === undefined ? undefined : await factors.liveTicket(ticketHash, clock.now());
-    if (ticketHash === undefined || !live) {
-      audit({ event: 'mfa.failed', reason: 'ticket_invalid' });
-      throw new AuthError('mfa_ticket_invalid');
-    }
-    if (live.clientHash !== clientBinding(client)) {
-      audit({ event: 'mfa.failed', prn: live.userId, reason: 'other_client' });
-      throw new AuthError('mfa_ticket_invalid');
-    }
-    const user = await users.get(live.userId);
-    if (!user || user.disabled || user.credentialEpoch !== live.credentialEpoch) {
-      audit({ event: 'mfa.failed', prn: live.userId, reason: 'voided' });
-      throw new AuthError('mfa_ticket_invalid');
-    }
+    const { factors, clock, audit } = this.deps;
+    const { ticketHash, live, user } = await this.usableTicket(ticket, client, 'verify');
     const method: SecondFactorMethod = 'code' in proof ? 'totp' : 'recovery_code';
     // Review R4: the attempt is spent before the code is checked, so concurrent wrong codes on one
     // ticket are checked at most MFA_TICKET_MAX_ATTEMPTS times in all; the rest find it dead.
@@ -214,6 +214,79 @@ export class SecondFactors {
     return { user, amr: amrOf(live.firstFactor, method) };
   }
 
+  /**
+   * POST /jts/mfa/totp with an `enrol` ticket (no session yet): starts the enrolment of an account
+   * an administrator requires a factor of. The ticket stays live for the confirmation. Errors:
+   * `mfa_ticket_invalid`, `mfa_already_enrolled`, `service_unavailable`.
+   */
+  async startTotpWithTicket(ticket: string, client: ClientContext): Promise<TotpEnrolment> {
+    const { user } = await this.usableTicket(ticket, client, 'enrol');
+    return this.enrol(user);
+  }
+
+  /**
+   * POST /jts/mfa/totp/confirm with an `enrol` ticket: confirms the enrolment with its first code
+   * and consumes the ticket in the same step (an attempt reserved first, as at verify). Resolves
+   * to the user, the sign-in's `amr` (first factor + TOTP) and the ten recovery codes; the caller
+   * opens the session. Errors: `mfa_ticket_invalid`, `mfa_not_enrolled` (none started, or
+   * expired), `mfa_code_invalid`, `service_unavailable`.
+   */
+  async confirmTotpWithTicket(ticket: string, code: string, client: ClientContext): Promise<{ user: User; amr: AuthMethod[]; recoveryCodes: string[] }> {
+    const { factors, clock, audit, factorKey } = this.deps;
+    const { ticketHash, live, user } = await this.usableTicket(ticket, client, 'enrol');
+    const factor = await factors.totp(user.id);
+    const startedAfter = clock.now() - TOTP_ENROLMENT_LIFETIME_SECONDS * 1000;
+    if (!factor || factor.confirmed || factor.createdAt <= startedAfter) throw new AuthError('mfa_not_enrolled');
+    const attemptsLeft = await factors.reserveTicketAttempt(ticketHash, clock.now());
+    if (attemptsLeft === undefined) {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    const secret = unseal(factorKey, user.id, factor.secretSealed);
+    const totpStep = secret === undefined ? undefined : matchTotp(secret, code, clock.now());
+    const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    const outcome =
+      totpStep === undefined
+        ? 'factor_refused'
+        : await factors.consumeTicket(ticketHash, user.id, { enrolment: { secretSealed: factor.secretSealed, totpStep, recoveryCodeHashes: recoveryCodes.map(hashRecoveryCode), startedAfter } }, clock.now());
+    if (outcome === 'factor_refused') {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'wrong_code', method: 'totp', attemptsLeft });
+      throw new AuthError('mfa_code_invalid');
+    }
+    if (outcome === 'ticket_lost') {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    audit({ event: 'mfa.factor.added', prn: user.id, factor: 'totp' });
+    await this.notify(user.id, 'added');
+    return { user, amr: amrOf(live.firstFactor, 'totp'), recoveryCodes };
+  }
+
+  /**
+   * A ticket for `purpose`, live, presented by the client it was issued to, of an enabled account
+   * whose password has not changed since; `mfa_ticket_invalid` (audited) for anything else.
+   */
+  private async usableTicket(ticket: string, client: ClientContext, purpose: TicketPurpose): Promise<{ ticketHash: string; live: LiveMfaTicket; user: User }> {
+    const { factors, clock, users, audit } = this.deps;
+    const ticketHash = TOKEN_PATTERN.test(ticket) ? hashToken(ticket) : undefined;
+    const live = ticketHash === undefined ? undefined : await factors.liveTicket(ticketHash, clock.now());
+    // An enrolment ticket never completes a sign-in with a factor, nor the other way round.
+    if (ticketHash === undefined || !live || live.purpose !== purpose) {
+      audit({ event: 'mfa.failed', reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    if (live.clientHash !== clientBinding(client)) {
+      audit({ event: 'mfa.failed', prn: live.userId, reason: 'other_client' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    const user = await users.get(live.userId);
+    if (!user || user.disabled || user.credentialEpoch !== live.credentialEpoch) {
+      audit({ event: 'mfa.failed', prn: live.userId, reason: 'voided' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    return { ticketHash, live, user };
+  }
+
   /** The address of a live ticket's account, for the per-account sign-in limits; undefined for anything else. */
   async ticketAccount(ticket: string): Promise<string | undefined> {
     if (!TOKEN_PATTERN.test(ticket)) return undefined;
@@ -222,7 +295,7 @@ export class SecondFactors {
   }
 
   /** What `proof` would spend: the recovery code's hash, or the time step a TOTP code matches (undefined: none). */
-  private factorUse(userId: string, proof: SecondFactorProof, factor: TotpFactor | undefined): FactorUse | undefined {
+  private factorUse(userId: string, proof: SecondFactorProof, factor: TotpFactor | undefined): Exclude<FactorUse, { enrolment: unknown }> | undefined {
     if ('recoveryCode' in proof) return { recoveryCodeHash: hashRecoveryCode(proof.recoveryCode) };
     if (!factor?.confirmed) return undefined;
     // Unreadable after a change of the StateProof secret: only recovery codes work then.

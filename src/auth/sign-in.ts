@@ -48,6 +48,8 @@ export class SignIn {
   /**
    * Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`,
    * `mfa_required` (MfaRequiredError: the password was right, the account has a second factor),
+   * `mfa_enrollment_required` (MfaEnrollmentRequiredError: the password was right, the account must
+   * have a second factor and has none),
    * `service_unavailable`.
    */
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
@@ -73,6 +75,22 @@ export class SignIn {
     const issued = await openSession(this.deps, user, client, 'login.succeeded', amr);
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
+  }
+
+  /**
+   * Completes a sign-in stopped by `mfa_enrollment_required`: confirms the authenticator enrolled
+   * with the ticket (POST /jts/mfa/totp) by its first code, then opens the session as a login does.
+   * Resolves to the login answer and the ten recovery codes. Errors: those of
+   * {@link SecondFactors.confirmTotpWithTicket}, `invalid_credentials` (the password changed
+   * meanwhile), `service_unavailable`.
+   */
+  async completeWithEnrolment(ticket: string, code: string, client: ClientContext): Promise<{ issued: IssuedCredentials; recoveryCodes: string[] }> {
+    if (!this.deps.secondFactors) throw new Error('SignIn was built without second factors');
+    const { user, amr, recoveryCodes } = await this.deps.secondFactors.confirmTotpWithTicket(ticket, code, client);
+    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', amr);
+    await confirmCredentialsStillValid(this.deps, user, issued);
+    return { issued, recoveryCodes };
   }
 
   /**

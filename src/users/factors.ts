@@ -23,7 +23,14 @@ export interface TotpFactor {
 /** The first factor a ticket follows: a password, or an emailed sign-in code. */
 export type FirstFactor = 'pwd' | 'email_code';
 
+/**
+ * What a ticket is good for: `verify` completes a sign-in with the account's factor; `enrol` sets
+ * up the first factor of an account an administrator requires one of (User.mfaRequired).
+ */
+export type TicketPurpose = 'verify' | 'enrol';
+
 export interface NewMfaTicket {
+  purpose: TicketPurpose;
   /** Hex SHA-256 of the ticket (never the ticket itself). */
   ticketHash: string;
   userId: string;
@@ -40,6 +47,7 @@ export interface NewMfaTicket {
 
 /** A ticket that can still be used: unconsumed, unexpired, attempts left. */
 export interface LiveMfaTicket {
+  purpose: TicketPurpose;
   userId: string;
   clientHash: string;
   firstFactor: FirstFactor;
@@ -88,10 +96,18 @@ export interface SecondFactorStore {
    * reserved one) together with the second factor `use`, in one atomic step: `consumed` when both
    * were spent; `ticket_lost` (nothing spent) when another request consumed the ticket first;
    * `factor_refused` (nothing spent, the ticket stays) when the recovery code is not an unused
-   * one of the user, or the TOTP step is not after the last accepted one.
+   * one of the user, the TOTP step is not after the last accepted one, or the enrolment cannot be
+   * confirmed (as confirmTotp). An enrolment consumes only an `enrol` ticket, the others only a
+   * `verify` one (`ticket_lost` otherwise).
    */
   consumeTicket(ticketHash: string, userId: string, use: FactorUse, now: number): Promise<'consumed' | 'ticket_lost' | 'factor_refused'>;
 }
 
-/** The second factor a ticket is completed with: a recovery code (its hash), or a TOTP time step. */
-export type FactorUse = { recoveryCodeHash: string } | { totpStep: number };
+/**
+ * The second factor a ticket is completed with: a recovery code (its hash), a TOTP time step, or
+ * (an `enrol` ticket) the confirmation of the enrolment, with confirmTotp's arguments.
+ */
+export type FactorUse =
+  | { recoveryCodeHash: string }
+  | { totpStep: number }
+  | { enrolment: { secretSealed: string; totpStep: number; recoveryCodeHashes: string[]; startedAfter: number } };

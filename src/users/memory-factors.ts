@@ -65,7 +65,7 @@ export class MemorySecondFactorStore implements SecondFactorStore {
 
   liveTicket(ticketHash: string, now: number): Promise<LiveMfaTicket | undefined> {
     const row = this.live(ticketHash, now);
-    return Promise.resolve(row && { userId: row.userId, clientHash: row.clientHash, firstFactor: row.firstFactor, credentialEpoch: row.credentialEpoch });
+    return Promise.resolve(row && { purpose: row.purpose, userId: row.userId, clientHash: row.clientHash, firstFactor: row.firstFactor, credentialEpoch: row.credentialEpoch });
   }
 
   reserveTicketAttempt(ticketHash: string, now: number): Promise<number | undefined> {
@@ -77,8 +77,14 @@ export class MemorySecondFactorStore implements SecondFactorStore {
 
   consumeTicket(ticketHash: string, userId: string, use: FactorUse, now: number): Promise<'consumed' | 'ticket_lost' | 'factor_refused'> {
     const row = this.tickets.get(ticketHash);
-    if (!row || row.userId !== userId || row.consumedAt !== undefined || row.expiresAt <= now || row.attempts > row.maxAttempts) return Promise.resolve('ticket_lost');
-    if ('recoveryCodeHash' in use) {
+    if (!row || row.userId !== userId || row.purpose !== ('enrolment' in use ? 'enrol' : 'verify') || row.consumedAt !== undefined || row.expiresAt <= now || row.attempts > row.maxAttempts) return Promise.resolve('ticket_lost');
+    if ('enrolment' in use) {
+      const { secretSealed, totpStep, recoveryCodeHashes, startedAfter } = use.enrolment;
+      const factor = this.factors.get(userId);
+      if (!factor || factor.confirmed || factor.secretSealed !== secretSealed || factor.createdAt <= startedAfter || factor.lastStep >= totpStep) return Promise.resolve('factor_refused');
+      Object.assign(factor, { confirmed: true, confirmedAt: now, lastStep: totpStep });
+      this.codes.set(userId, new Map(recoveryCodeHashes.map((hash) => [hash, undefined])));
+    } else if ('recoveryCodeHash' in use) {
       const codes = this.codes.get(userId);
       if (!codes?.has(use.recoveryCodeHash) || codes.get(use.recoveryCodeHash) !== undefined) return Promise.resolve('factor_refused');
       codes.set(use.recoveryCodeHash, now);

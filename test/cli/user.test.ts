@@ -78,7 +78,7 @@ describe('npm run user', () => {
   async function seedUser(email: string): Promise<string> {
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
-    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, version: 1, emailVerified: false, createdAt: now, updatedAt: now });
+    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, version: 1, emailVerified: false, mfaRequired: false, createdAt: now, updatedAt: now });
     return id;
   }
 

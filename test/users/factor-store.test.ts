@@ -44,6 +44,7 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s second-factor store
   }
 
   const ticket = (overrides: Partial<NewMfaTicket> = {}): NewMfaTicket => ({
+    purpose: 'verify',
     ticketHash: randomBytes(32).toString('hex'),
     userId: ada.id,
     clientHash: 'client-a',
@@ -124,7 +125,7 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s second-factor store
     await confirmed(100, ['c1', 'c2', 'c3']);
     const t = ticket();
     await store.issueTicket(t);
-    await expect(store.liveTicket(t.ticketHash, NOW + MINUTE)).resolves.toEqual({ userId: ada.id, clientHash: 'client-a', firstFactor: 'pwd', credentialEpoch: 0 });
+    await expect(store.liveTicket(t.ticketHash, NOW + MINUTE)).resolves.toEqual({ purpose: 'verify', userId: ada.id, clientHash: 'client-a', firstFactor: 'pwd', credentialEpoch: 0 });
     await expect(store.reserveTicketAttempt(t.ticketHash, NOW + MINUTE)).resolves.toBe(2);
     await expect(store.reserveTicketAttempt(t.ticketHash, NOW + MINUTE)).resolves.toBe(1);
     const results = await Promise.all([store.consumeTicket(t.ticketHash, ada.id, { recoveryCodeHash: 'c1' }, NOW + MINUTE), store.consumeTicket(t.ticketHash, ada.id, { recoveryCodeHash: 'c2' }, NOW + MINUTE)]);
@@ -187,5 +188,24 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s second-factor store
     await store.enrolTotp(ada.id, 'sealed-1', NOW);
     await expect(store.confirmTotp(ada.id, 'sealed-1', 100, ['c1'], NOW + 16 * MINUTE, NOW)).resolves.toBe(false);
     await expect(store.confirmTotp(ada.id, 'sealed-1', 100, ['c1'], NOW + 14 * MINUTE, NOW - MINUTE)).resolves.toBe(true);
+  });
+
+  it('confirms an enrolment with an enrol ticket in one step, and keeps each kind of ticket to its purpose', async () => {
+    await store.enrolTotp(ada.id, 'sealed-1', NOW);
+    const enrolment = { secretSealed: 'sealed-1', totpStep: 100, recoveryCodeHashes: ['c1', 'c2'], startedAfter: STARTED_AFTER };
+    const verifyTicket = ticket();
+    await store.issueTicket(verifyTicket);
+    await store.reserveTicketAttempt(verifyTicket.ticketHash, NOW);
+    await expect(store.consumeTicket(verifyTicket.ticketHash, ada.id, { enrolment }, NOW)).resolves.toBe('ticket_lost');
+    const enrol = ticket({ purpose: 'enrol' });
+    await store.issueTicket(enrol);
+    await expect(store.liveTicket(enrol.ticketHash, NOW)).resolves.toMatchObject({ purpose: 'enrol' });
+    await store.reserveTicketAttempt(enrol.ticketHash, NOW);
+    await expect(store.consumeTicket(enrol.ticketHash, ada.id, { totpStep: 100 }, NOW)).resolves.toBe('ticket_lost');
+    await expect(store.consumeTicket(enrol.ticketHash, ada.id, { enrolment: { ...enrolment, secretSealed: 'other' } }, NOW)).resolves.toBe('factor_refused');
+    await expect(store.totp(ada.id)).resolves.toMatchObject({ confirmed: false });
+    await expect(store.consumeTicket(enrol.ticketHash, ada.id, { enrolment }, NOW)).resolves.toBe('consumed');
+    await expect(store.totp(ada.id)).resolves.toMatchObject({ confirmed: true, lastStep: 100 });
+    await expect(store.recoveryCodesLeft(ada.id)).resolves.toBe(2);
   });
 });
