@@ -83,13 +83,14 @@ export class SecondFactors {
     const user = await users.get(signIn.prn);
     // Deleted since the BearerPass was minted: the sign-in it shows no longer stands.
     if (!user) throw new StepUpError('fresh_auth_required');
-    if (mfaSettings.enrolmentNeedsVerifiedEmail && !user.emailVerified) throw new AuthError('mfa_email_unverified');
     return this.enrol(user);
   }
 
   /** Stores a new unconfirmed authenticator for `user` (replacing an unconfirmed one) and shows it once. */
   private async enrol(user: User): Promise<TotpEnrolment> {
     const { factors, clock, audit, factorKey, mfaSettings } = this.deps;
+    // Review R2, for the ticket's way in as for a session's.
+    if (mfaSettings.enrolmentNeedsVerifiedEmail && !user.emailVerified) throw new AuthError('mfa_email_unverified');
     const secret = newTotpSecret();
     if ((await factors.enrolTotp(user.id, seal(factorKey, user.id, secret), clock.now())) === 'confirmed_exists') throw new AuthError('mfa_already_enrolled');
     audit({ event: 'mfa.enrolment.started', prn: user.id, factor: 'totp' });
@@ -217,7 +218,7 @@ export class SecondFactors {
   /**
    * POST /jts/mfa/totp with an `enrol` ticket (no session yet): starts the enrolment of an account
    * an administrator requires a factor of. The ticket stays live for the confirmation. Errors:
-   * `mfa_ticket_invalid`, `mfa_already_enrolled`, `service_unavailable`.
+   * `mfa_ticket_invalid`, `mfa_email_unverified`, `mfa_already_enrolled`, `service_unavailable`.
    */
   async startTotpWithTicket(ticket: string, client: ClientContext): Promise<TotpEnrolment> {
     const { user } = await this.usableTicket(ticket, client, 'enrol');
