@@ -143,6 +143,16 @@ describe('npm run user', () => {
     expect((await userCli(['set-permissions', '--email', 'nobody@example.com', '--perm', 'x'], env)).stderr).toContain('no user with email nobody@example.com');
   });
 
+  it('requires a second factor of a user with require-mfa, and lifts it with --off', async () => {
+    const id = await seedUser('mfa@example.com');
+    const on = await userCli(['require-mfa', '--email', 'mfa@example.com'], env);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toBe('a second factor is required of mfa@example.com from their next sign-in\n');
+    expect((await users.get(id))?.mfaRequired).toBe(true);
+    expect((await userCli(['require-mfa', '--email', 'mfa@example.com', '--off'], env)).code).toBe(0);
+    expect((await users.get(id))?.mfaRequired).toBe(false);
+  });
+
   it('disables a user and ends their sessions, and enable lets them back in', async () => {
     const id = await seedUser('off@example.com');
     const now = Date.now();
