@@ -284,6 +284,21 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     expect(t.audits).toContainEqual({ event: 'mfa.factor.removed', prn: user.id, factor: 'totp' });
   });
 
+  // Peer: authorizer #685 (a second way to sign in skipped the enforced factor).
+  it('stops an emailed-code sign-in of an account required to have a factor too: mfa_enrollment_required, no session', async () => {
+    const user = await createUser(t, { emailVerified: true, mfaRequired: true });
+    const mail = sink.next(user.email);
+    expect((await post('/jts/login/code', { email: user.email })).status).toBe(202);
+    const res = await post('/jts/login/code/verify', { email: user.email, code: codeOf(await mail) });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: 'mfa_enrollment_required', action: 'mfa_enroll', methods: ['totp'] });
+    expect(res.headers['set-cookie']).toBeUndefined();
+    const { secret } = (await post('/jts/mfa/totp', { mfa_ticket: (res.body as { mfa_ticket: string }).mfa_ticket })).body as { secret: string };
+    const done = await post('/jts/mfa/totp/confirm', { mfa_ticket: (res.body as { mfa_ticket: string }).mfa_ticket, code: codeAt(secret, t.clock.now()) });
+    expect(done.status).toBe(200);
+    expect(JSON.parse(Buffer.from(((done.body as { bearerPass: string }).bearerPass.split('.')[1] ?? ''), 'base64url').toString())).toMatchObject({ amr: ['otp', 'mfa'] });
+  });
+
   it('asks an emailed-code sign-in for the second factor too (no way around it)', async () => {
     const { user, secret } = await enrolled();
     const mail = sink.next(user.email);
