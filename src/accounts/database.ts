@@ -26,6 +26,7 @@ export interface UsersTable {
   disabled: boolean;
   credential_epoch: ColumnType<number, number | undefined, number>;
   email_verified: ColumnType<boolean, boolean | undefined, boolean>;
+  mfa_required: ColumnType<boolean, boolean | undefined, boolean>;
   /** int8: node-postgres reads it as a string, PGlite as a bigint; fromRow makes it a number. */
   version: ColumnType<string | number | bigint, number | undefined, number>;
   created_at: ColumnType<Date, Date, Date>;
@@ -81,6 +82,7 @@ export interface MfaTicketsTable {
   user_id: string;
   client_hash: string;
   first_factor: 'pwd' | 'email_code';
+  purpose: ColumnType<'verify' | 'enrol', 'verify' | 'enrol' | undefined, 'verify' | 'enrol'>;
   credential_epoch: number;
   attempts: ColumnType<number, number | undefined, number>;
   max_attempts: number;

@@ -51,3 +51,27 @@ export function amrOfPasskey(userVerified: boolean, first?: FirstFactor): AuthMe
   if (first !== undefined || userVerified) methods.push('mfa');
   return methods;
 }
+
+/** What a step-up (POST /jts/reauth) proved: the password, or a code of the account's (passkeys do not step up yet). */
+export type StepUpProof = 'pwd' | Exclude<SecondFactorMethod, 'webauthn'>;
+
+/**
+ * The `amr` of a step-up on a session signed in with `signInAmr` (undefined: stored before amr
+ * was). The rule: a step-up claims what it proved now, plus the session's first factor only when
+ * it proved a second factor on top of it.
+ *
+ * - The password: `['pwd']`, whatever the session had before. A password alone is one factor; a
+ *   step-up never carries an older `mfa` forward (a stolen session plus a phished password must
+ *   not pass `requireFreshAuth` + `requireAmr('mfa')`, e.g. removing the authenticator).
+ * - A TOTP or recovery code: the session's sign-in proved its first factor, and the StateProof
+ *   chain shows the same client held the session since, so the code completes a second factor of
+ *   another kind: `amrOf(first factor, code)` exactly as a sign-in with both would be — `pwd, otp,
+ *   mfa` after a password sign-in, `otp, mfa` after an emailed-code one. A session whose sign-in
+ *   names neither (none stored) gets `['otp']`: no guess.
+ */
+export function stepUpAmr(signInAmr: readonly string[] | undefined, proved: StepUpProof): AuthMethod[] {
+  if (proved === 'pwd') return ['pwd'];
+  if (signInAmr?.includes('pwd') === true) return amrOf('pwd', proved);
+  if (signInAmr?.includes('otp') === true) return amrOf('email_code', proved);
+  return ['otp'];
+}

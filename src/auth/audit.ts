@@ -41,10 +41,15 @@ export type AuditEvent =
   | { event: 'mfa.factor.removed'; prn: string; factor: 'totp' }
   /** A right first factor met a confirmed second factor: a ticket was issued, no session. */
   | { event: 'mfa.required'; prn: string; firstFactor: 'pwd' | 'email_code' }
+  /** A right first factor of an account required to have a second factor and without one: an enrolment ticket, no session. */
+  | { event: 'mfa.enrolment.required'; prn: string; firstFactor: 'pwd' | 'email_code' }
   | { event: 'mfa.succeeded'; prn: string; method: 'totp' | 'recovery_code' | 'webauthn' }
   | { event: 'mfa.recovery_code.used'; prn: string; left: number }
   /** `other_client`: a ticket presented by another device or browser than the one it was issued to. */
   | { event: 'mfa.failed'; reason: 'wrong_code' | 'ticket_invalid' | 'other_client' | 'voided'; prn?: string; method?: 'totp' | 'recovery_code' | 'webauthn'; attemptsLeft?: number }
+  /** POST /jts/reauth: a credential proven again on a live session (`method`), its new `amr`. */
+  | { event: 'reauth.succeeded'; prn: string; aid: string; method: 'pwd' | 'totp' | 'recovery_code'; amr: string[] }
+  | { event: 'reauth.failed'; reason: ReauthRefusal; prn: string; aid?: string }
   /** Passkeys (auth/passkeys.ts): `passkey` is our id of it, never the credential id or key. */
   | { event: 'passkey.added'; prn: string; passkey: string }
   | { event: 'passkey.removed'; prn: string; passkey: string }
@@ -55,6 +60,9 @@ export type AuditEvent =
   | { event: 'passkey.cloned'; prn: string; passkey: string; stored: number; presented: number }
   /** Every password hashing slot was taken (BCRYPT_MAX_PENDING): a sign-in answered 503 at once. */
   | { event: 'hashing.busy'; slots: number };
+
+/** Why a step-up was refused (`service_token`: a token from /jts/token, which has no session of its own). */
+export type ReauthRefusal = 'service_token' | 'user_gone' | 'missing' | 'compromised' | 'device_mismatch' | 'wrong_password' | 'wrong_code' | 'credentials_changed';
 
 /**
  * Why a passkey answer was refused: `challenge` unknown, used or expired; `challenge_binding`

@@ -1,3 +1,4 @@
+import type { BearerPassClaims } from '../jts/bearer-pass/claims.js';
 import { Account } from './account.js';
 import { EmailFlows } from './email-flows.js';
 import type { ClientContext } from './client-info.js';
@@ -6,6 +7,7 @@ import type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 import { OwnSessions, type SessionView } from './own-sessions.js';
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Passkeys, type PasskeyView } from './passkeys.js';
+import { Reauthentication, type ReauthAnswer, type ReauthProof } from './reauth.js';
 import { Renewal } from './renewal.js';
 import { SecondFactors, type FactorsView, type SecondFactorProof, type SignInProof, type TotpEnrolment } from './second-factor.js';
 import { SignIn, type RegistrationInput } from './sign-in.js';
@@ -15,6 +17,7 @@ export type { ClientContext } from './client-info.js';
 export type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 export type { SessionView } from './own-sessions.js';
 export type { PasskeyView } from './passkeys.js';
+export type { ReauthAnswer, ReauthProof } from './reauth.js';
 export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-factor.js';
 
 /**
@@ -28,6 +31,7 @@ export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-fac
 export class JTSAuthServer {
   private readonly signIn: SignIn;
   private readonly renewal: Renewal;
+  private readonly reauthentication: Reauthentication;
   private readonly account: Account;
   private readonly ownSessions: OwnSessions;
   private readonly email: EmailFlows | undefined;
@@ -65,6 +69,7 @@ export class JTSAuthServer {
         : {}),
     });
     this.renewal = new Renewal(context);
+    this.reauthentication = new Reauthentication({ ...context, ...(secondFactors ? { secondFactors } : {}) });
     this.account = new Account(context);
     this.ownSessions = new OwnSessions(context);
     this.verifyAfterRegistration = deps.email?.emailSettings.verification === 'optional';
@@ -85,6 +90,11 @@ export class JTSAuthServer {
   /** The next BearerPass and StateProof for a StateProof (errors: {@link Renewal.renew}). */
   renew(stateProof: unknown, client: ClientContext): Promise<RenewedCredentials> {
     return this.renewal.renew(stateProof, client);
+  }
+
+  /** A fresh BearerPass of the same session after proving a credential again (errors: {@link Reauthentication.reauthenticate}). */
+  reauthenticate(bearer: BearerPassClaims, proof: ReauthProof, client: ClientContext): Promise<ReauthAnswer> {
+    return this.reauthentication.reauthenticate(bearer, proof, client);
   }
 
   /** Ends the StateProof's session. Idempotent: an unknown or ended session is not an error. */
@@ -145,6 +155,16 @@ export class JTSAuthServer {
   /** Completes a sign-in stopped by `mfa_required` (errors: {@link SignIn.completeWithSecondFactor}). */
   completeSignIn(ticket: string, proof: SecondFactorProof, client: ClientContext): Promise<IssuedCredentials> {
     return this.signIn.completeWithSecondFactor(ticket, proof, client);
+  }
+
+  /** Starts a TOTP enrolment with an `mfa_enrollment_required` ticket (errors: {@link SecondFactors.startTotpWithTicket}). */
+  startTotpEnrolmentWithTicket(ticket: string, client: ClientContext): Promise<TotpEnrolment> {
+    return this.mfa().startTotpWithTicket(ticket, client);
+  }
+
+  /** Confirms it and signs in: the login answer and the recovery codes (errors: {@link SignIn.completeWithEnrolment}). */
+  completeSignInWithEnrolment(ticket: string, code: string, client: ClientContext): Promise<{ issued: IssuedCredentials; recoveryCodes: string[] }> {
+    return this.signIn.completeWithEnrolment(ticket, code, client);
   }
 
   /** The address of a live MFA ticket's account (for the sign-in rate limits), else undefined. */

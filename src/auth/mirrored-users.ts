@@ -1,9 +1,19 @@
 import type { SessionStore, UserSecurity } from '../sessions/types.js';
+import type { AuthContext } from './context.js';
 import type { User, UserChange, UserPatch, UserSearch, UserStore, WriteOptions, WriteResult } from '../users/types.js';
 
 /** What the hot paths mirror of a user. */
 export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'credentialEpoch' | 'version' | 'emailVerified' | 'email' | 'name'>): UserSecurity {
   return { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, profile: { email: user.email, name: user.name } };
+}
+
+/**
+ * The rebuild at sign-in: writes `user`'s mirror only where Redis has none (it came back empty, or
+ * the mirror expired with the account's last session), living as long as a session may. Resolves
+ * to whether it wrote.
+ */
+export function ensureMirror(deps: Pick<AuthContext, 'sessions'> & { settings: Pick<AuthContext['settings'], 'stateProofLifetimeSeconds'> }, user: User): Promise<boolean> {
+  return deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent', expiresInMs: deps.settings.stateProofLifetimeSeconds * 1000 });
 }
 
 /**

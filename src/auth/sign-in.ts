@@ -1,5 +1,5 @@
 import { newUser } from '../users/new-user.js';
-import { securityOf } from './mirrored-users.js';
+import { ensureMirror } from './mirrored-users.js';
 import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
 import type { User } from '../users/types.js';
 import type { ClientContext } from './client-info.js';
@@ -53,6 +53,8 @@ export class SignIn {
   /**
    * Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`,
    * `mfa_required` (MfaRequiredError: the password was right, the account has a second factor),
+   * `mfa_enrollment_required` (MfaEnrollmentRequiredError: the password was right, the account must
+   * have a second factor and has none),
    * `service_unavailable`.
    */
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
@@ -60,7 +62,7 @@ export class SignIn {
     assertVerified(this.deps, user);
     await this.deps.secondFactors?.requireIfEnrolled(user, client, 'pwd');
     // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
-    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    await ensureMirror(this.deps, user);
     const issued = await openSession(this.deps, user, client, 'login.succeeded', amrOf('pwd'));
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
@@ -74,7 +76,7 @@ export class SignIn {
   async completeWithSecondFactor(ticket: string, proof: SecondFactorProof, client: ClientContext): Promise<IssuedCredentials> {
     if (!this.deps.secondFactors) throw new Error('SignIn was built without second factors');
     const { user, amr } = await this.deps.secondFactors.verify(ticket, proof, client);
-    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    await ensureMirror(this.deps, user);
     const issued = await openSession(this.deps, user, client, 'login.succeeded', amr);
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
@@ -90,10 +92,26 @@ export class SignIn {
     if (!this.deps.passkeys) throw new Error('SignIn was built without passkeys');
     const { user, userVerified } = await this.deps.passkeys.authenticate(response, client);
     assertVerified(this.deps, user);
-    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    await ensureMirror(this.deps, user);
     const issued = await openSession(this.deps, user, client, 'login.succeeded', amrOfPasskey(userVerified));
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
+  }
+
+  /**
+   * Completes a sign-in stopped by `mfa_enrollment_required`: confirms the authenticator enrolled
+   * with the ticket (POST /jts/mfa/totp) by its first code, then opens the session as a login does.
+   * Resolves to the login answer and the ten recovery codes. Errors: those of
+   * {@link SecondFactors.confirmTotpWithTicket}, `invalid_credentials` (the password changed
+   * meanwhile), `service_unavailable`.
+   */
+  async completeWithEnrolment(ticket: string, code: string, client: ClientContext): Promise<{ issued: IssuedCredentials; recoveryCodes: string[] }> {
+    if (!this.deps.secondFactors) throw new Error('SignIn was built without second factors');
+    const { user, amr, recoveryCodes } = await this.deps.secondFactors.confirmTotpWithTicket(ticket, code, client);
+    await ensureMirror(this.deps, user);
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', amr);
+    await confirmCredentialsStillValid(this.deps, user, issued);
+    return { issued, recoveryCodes };
   }
 
   /**

@@ -2,13 +2,14 @@ import type { Clock } from '../jts/clock.js';
 import { sessionLimit } from './policy.js';
 import { MemoryEventLog } from './memory-event-log.js';
 import { DEFAULT_EVENT_RETENTION, type SessionEndCause } from './security-events.js';
-import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, StepUp, StepUpResult, UserProfile, UserSecurity } from './types.js';
 
 interface Entry {
   record: SessionRecord;
   /** As create-3.lua stores them; amr undefined when created with none (Redis reads an empty list so too). */
   amr: string[] | undefined;
   credentialEpoch: number | undefined;
+  stepUp: StepUp | undefined;
   expiresAt: number;
   /** Set when a replay was detected: the record is kept only to answer JTS-401-05. */
   compromised: boolean;
@@ -85,7 +86,23 @@ export class MemorySessionStore implements SessionStore {
 
   rotateConfirmingUser(request: RotateRequest, user: ExpectedUser): Promise<RotateResult> {
     if (!this.userMatches(request.prn, user)) return Promise.resolve({ outcome: 'stale' });
+    // The order of rotate-4.lua: a missing or compromised session answers so before a stale step-up.
+    const entry = this.live(request.prn).get(request.aid);
+    if (entry && !entry.compromised && !sameStepUp(entry.stepUp, user.stepUp)) return Promise.resolve({ outcome: 'stale' });
     return this.rotate(request);
+  }
+
+  /** The rules of step-up-2.lua. */
+  stepUp(prn: string, aid: string, stepUp: StepUp, credentialEpoch: number): Promise<StepUpResult> {
+    const entry = this.live(prn).get(aid);
+    if (!entry) return Promise.resolve('missing');
+    if (entry.compromised) return Promise.resolve('compromised');
+    const mirror = this.mirrors.get(prn);
+    const mirrorEpoch = mirror?.credentialEpoch ?? 0;
+    if (entry.credentialEpoch !== undefined && mirrorEpoch > entry.credentialEpoch) return Promise.resolve('superseded');
+    if (!mirror || mirror.disabled || mirrorEpoch !== credentialEpoch) return Promise.resolve('credentials_changed');
+    entry.stepUp = copyStepUp(stepUp);
+    return Promise.resolve('stepped');
   }
 
   create(session: NewSession, options: { policy: Parameters<typeof sessionLimit>[0]; lifetimeMs: number; now: number }): Promise<CreateResult> {
@@ -105,6 +122,7 @@ export class MemorySessionStore implements SessionStore {
       record: { ...record, generation: 1, lastActiveAt: options.now },
       amr: amr.length === 0 ? undefined : [...amr],
       credentialEpoch,
+      stepUp: undefined,
       expiresAt: options.now + options.lifetimeMs,
       compromised: false,
       grace: undefined,
@@ -120,7 +138,7 @@ export class MemorySessionStore implements SessionStore {
     if (!entry) return Promise.resolve({ state: 'missing' });
     if (entry.compromised) return Promise.resolve({ state: 'compromised' });
     const { record } = entry;
-    return Promise.resolve({ state: 'active', generation: record.generation, createdAt: record.createdAt, deviceHash: record.deviceHash, amr: entry.amr && [...entry.amr], credentialEpoch: entry.credentialEpoch });
+    return Promise.resolve({ state: 'active', generation: record.generation, createdAt: record.createdAt, deviceHash: record.deviceHash, amr: entry.amr && [...entry.amr], credentialEpoch: entry.credentialEpoch, stepUp: entry.stepUp && copyStepUp(entry.stepUp) });
   }
 
   rotate(request: RotateRequest): Promise<RotateResult> {
@@ -208,4 +226,12 @@ export class MemorySessionStore implements SessionStore {
     if (sessions.size === 0) this.users.delete(prn);
     return sessions;
   }
+}
+
+const copyStepUp = (stepUp: StepUp): StepUp => ({ authTime: stepUp.authTime, amr: [...stepUp.amr] });
+
+/** As rotate-4.lua compares field `sa`: the same time and the same methods in the same order. */
+function sameStepUp(a: StepUp | undefined, b: StepUp | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.authTime === b.authTime && a.amr.length === b.amr.length && a.amr.every((m, i) => m === b.amr[i]);
 }

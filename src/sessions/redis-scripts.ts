@@ -21,6 +21,7 @@ const SCRIPTS = {
   jtsRevokeSession: 'revoke-3.lua',
   jtsRevokeAllSessions: 'revoke-all-1.lua',
   jtsPutUser: 'put-user-1.lua',
+  jtsStepUpSession: 'step-up-2.lua',
 } as const;
 
 /**
@@ -43,6 +44,7 @@ declare module 'ioredis' {
     jtsListSessions(...args: ScriptArg[]): Result<string[], Context>;
     jtsRevokeSession(...args: ScriptArg[]): Result<number, Context>;
     jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[] | Late, Context>;
+    jtsStepUpSession(sessionKey: string, mirrorKey: string, stepUp: string, credentialEpoch: number, deadline: number): Result<number, Context>;
     jtsPutUser(mirrorKey: string, mode: PutUserMode, ...fieldsThenExpiry: [...EncodedUserMirror, expiresInMs: number]): Result<number, Context>;
   }
 }

@@ -5,9 +5,9 @@ import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import { decodeUserMirror, decodeUserProfile, encodeAmr, encodePermissions, encodeUserMirror, publishSpecFor, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
+import { decodeStepUp, decodeUserMirror, decodeUserProfile, encodeAmr, encodeStepUp, encodePermissions, encodeUserMirror, publishSpecFor, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
 import { DEFAULT_EVENT_RETENTION, encodeEventFields, type EventRetention, type SessionEndCause } from './security-events.js';
-import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, StepUp, StepUpResult, UserProfile, UserSecurity } from './types.js';
 
 const EVICTED: SessionEndCause = { reason: 'evicted', initiator: 'policy' };
 const REPLAY: SessionEndCause = { reason: 'replay_detected', initiator: 'system' };
@@ -202,6 +202,7 @@ export class RedisSessionStore implements SessionStore {
         user ? user.credentialEpoch : 0,
         user?.emailVerified === true ? '1' : '0',
         this.spec(prn, REPLAY),
+        user?.stepUp === undefined ? '' : encodeStepUp(user.stepUp),
       );
       const result = toRotateResult(this.inTime(reply));
       if (result.outcome === 'replay') await this.publishAfter(prn, result.revoked, REPLAY);
@@ -229,6 +230,14 @@ export class RedisSessionStore implements SessionStore {
         });
       }
       return records;
+    });
+  }
+
+  stepUp(prn: string, aid: string, stepUp: StepUp, credentialEpoch: number): Promise<StepUpResult> {
+    const { deadline } = this.schedule();
+    return guardStore(async () => {
+      const reply = this.inTime(await this.redis.jtsStepUpSession(this.keys.session(prn, aid), this.keys.userMirror(prn), encodeStepUp(stepUp), credentialEpoch, deadline));
+      return toStepUpResult(reply);
     });
   }
 
@@ -266,7 +275,7 @@ function configuredCommandTimeout(redis: RedisClient): number | undefined {
 }
 
 /** A session hash read with HMGET in SESSION_STATE_FIELDS order. */
-function toSessionState([st, generation, createdAt, deviceHash, amr, epoch]: (string | null)[]): SessionState {
+function toSessionState([st, generation, createdAt, deviceHash, amr, epoch, stepUp]: (string | null)[]): SessionState {
   if (st === 'a') {
     return {
       state: 'active',
@@ -276,10 +285,29 @@ function toSessionState([st, generation, createdAt, deviceHash, amr, epoch]: (st
       // Absent in a session written before they were stored (and '' is no amr value either).
       amr: amr === null || amr === undefined || amr === '' ? undefined : amr.split(','),
       credentialEpoch: epoch === null || epoch === undefined ? undefined : Number(epoch),
+      stepUp: decodeStepUp(stepUp),
     };
   }
   if (st === 'c') return { state: 'compromised' };
   return { state: 'missing' };
+}
+
+/** step-up-2.lua's codes. */
+function toStepUpResult(reply: number): StepUpResult {
+  switch (reply) {
+    case 1:
+      return 'stepped';
+    case 0:
+      return 'missing';
+    case 4:
+      return 'compromised';
+    case 6:
+      return 'superseded';
+    case 7:
+      return 'credentials_changed';
+    default:
+      throw new Error(`unexpected reply from the step-up script: ${String(reply)}`);
+  }
 }
 
 /** The script's integer codes, mapped to typed outcomes in this one place. */

@@ -175,6 +175,7 @@ describe('GET /openapi.json', () => {
       'delete /jts/sessions/{aid}': 'revokeSession',
       'post /jts/password/forgot': 'forgotPassword',
       'post /jts/password/reset': 'resetPassword',
+      'post /jts/reauth': 'reauthenticate',
       'post /jts/email/verify': 'verifyEmail',
       'post /jts/email/verify/resend': 'resendVerification',
       'post /jts/login/code': 'requestSignInCode',

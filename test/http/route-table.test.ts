@@ -64,6 +64,7 @@ describe('listRoutes (Express internals)', () => {
         'DELETE /admin/users/:id/sessions',
         'POST /jts/password/forgot',
         'POST /jts/password/reset',
+        'POST /jts/reauth',
         'POST /jts/email/verify',
         'POST /jts/email/verify/resend',
         'POST /jts/login/code',

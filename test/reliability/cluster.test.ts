@@ -79,6 +79,8 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
       const first = await login(t.app, user.email, user.password);
       expect((await profile(t.app, first.bearerPass)).status).toBe(200);
       const second = await renewOk(t.app, first.stateProof);
+      // A step-up (step-up-2.lua: the session and the user's mirror, one slot) on the same chain.
+      await request(t.app).post('/jts/reauth').set(CSRF).set('Authorization', `Bearer ${second.bearerPass}`).send({ password: user.password }).expect(200);
       const third = await renewOk(t.app, second.stateProof);
       expect((await profile(t.app, third.bearerPass)).status).toBe(200);
 

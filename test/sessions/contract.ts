@@ -161,6 +161,38 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await expect(ctx.store.sessionAndUser(id(), 'nope')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
       });
 
+      it('records a step-up on a live session without touching its generation; a remembered rotation without it is stale', async () => {
+        const session = await withUser();
+        const stepUp = { authTime: ctx.clock.now(), amr: ['pwd', 'otp', 'mfa'] };
+        await expect(ctx.store.stepUp(session.prn, session.aid, stepUp, ADA.credentialEpoch)).resolves.toBe('stepped');
+        await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ state: 'active', generation: 1, createdAt: session.createdAt, amr: ['pwd'], stepUp });
+        // Remembered before the step-up: stale, nothing written; with it: rotated.
+        await expect(confirm(session, 1)).resolves.toEqual({ outcome: 'stale' });
+        await expect(confirm(session, 1, { ...expected, stepUp: { ...stepUp, amr: ['pwd'] } })).resolves.toEqual({ outcome: 'stale' });
+        await expect(confirm(session, 1, { ...expected, stepUp })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+        // A later step-up replaces it.
+        const later = { authTime: stepUp.authTime + 1000, amr: ['pwd'] };
+        await expect(ctx.store.stepUp(session.prn, session.aid, later, ADA.credentialEpoch)).resolves.toBe('stepped');
+        await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ generation: 2, stepUp: later });
+      });
+
+      it('records no step-up on a missing, compromised or superseded session, nor under another epoch or a disabled mirror', async () => {
+        const stepUp = { authTime: ctx.clock.now(), amr: ['pwd'] };
+        await expect(ctx.store.stepUp(id(), 'nope', stepUp, 0)).resolves.toBe('missing');
+        const replayed = await withUser();
+        await rotate(replayed, 1);
+        ctx.clock.advance(20_000);
+        await expect(rotate(replayed, 1, { now: ctx.clock.now() })).resolves.toMatchObject({ outcome: 'replay' });
+        await expect(ctx.store.stepUp(replayed.prn, replayed.aid, stepUp, ADA.credentialEpoch)).resolves.toBe('compromised');
+        const old = await withUser(ADA, ADA.credentialEpoch - 1);
+        await expect(ctx.store.stepUp(old.prn, old.aid, stepUp, ADA.credentialEpoch)).resolves.toBe('superseded');
+        const raced = await withUser();
+        await expect(ctx.store.stepUp(raced.prn, raced.aid, stepUp, ADA.credentialEpoch - 1)).resolves.toBe('credentials_changed');
+        const disabled = await withUser({ ...ADA, disabled: true });
+        await expect(ctx.store.stepUp(disabled.prn, disabled.aid, stepUp, ADA.credentialEpoch)).resolves.toBe('credentials_changed');
+        for (const session of [old, raced, disabled]) await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ stepUp: undefined });
+      });
+
       it('writes a mirror only when there is none with mode absent, and without it unless its version is older', async () => {
         const prn = id();
         await expect(ctx.store.putUser(prn, ADA, { mode: 'absent' })).resolves.toBe(true);

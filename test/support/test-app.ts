@@ -161,7 +161,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
-export async function createUser(app: TestApp, input: { email?: string; password?: string; permissions?: string[]; name?: string; emailVerified?: boolean } = {}) {
+export async function createUser(app: TestApp, input: { email?: string; password?: string; permissions?: string[]; name?: string; emailVerified?: boolean; mfaRequired?: boolean } = {}) {
   const email = input.email ?? `u${randomBytes(4).toString('hex')}@example.com`;
   const password = input.password ?? 'correct horse battery';
   const id = randomBytes(16).toString('base64url');
@@ -175,6 +175,7 @@ export async function createUser(app: TestApp, input: { email?: string; password
     credentialEpoch: 0,
     version: 1,
     emailVerified: input.emailVerified ?? false,
+    mfaRequired: input.mfaRequired ?? false,
     createdAt: app.clock.now(),
     updatedAt: app.clock.now(),
   });
