@@ -11,7 +11,7 @@ const input = { email: 'ada@example.com', name: 'Ada', passwordHash: '$2b$04$has
 describe('newUser', () => {
   it('builds an enabled account created and updated now, with a fresh id of the server’s id shape', () => {
     const user = newUser(input, NOW);
-    expect(user).toEqual({ id: expect.any(String), ...input, disabled: false, credentialEpoch: 0, version: 1, emailVerified: false, createdAt: NOW, updatedAt: NOW });
+    expect(user).toEqual({ id: expect.any(String), ...input, disabled: false, credentialEpoch: 0, version: 1, emailVerified: false, mfaRequired: false, createdAt: NOW, updatedAt: NOW });
     expect(user.id).toMatch(ID_PATTERN);
     expect(newUser(input, NOW).id).not.toBe(user.id);
   });
@@ -53,6 +53,7 @@ describe('seedDemoUsers', () => {
         credentialEpoch: 0,
         version: 1,
         emailVerified: false,
+        mfaRequired: false,
         createdAt: NOW,
         updatedAt: NOW,
       });
