@@ -1,25 +1,3 @@
-import type { RequestHandler } from 'express';
-import { bearerTokenOf } from '../jts/authorization-header.js';
-import { JtsError } from '../jts/errors.js';
-import type { Verifier } from '../jts/remote-verifier.js';
-import './request-context.js';
-import { sendJson } from './send-json.js';
-
-/**
- * Express middleware for another service: verifies the BearerPass with a `createVerifier()`
- * and sets `req.jts`, or answers with the JTS error body. It cannot see revocations: a
- * BearerPass stays valid here until it expires.
- */
-export function requireBearerPass(verifier: Verifier): RequestHandler {
-  return async function verifyBearerPass(req, res, next) {
-    const token = bearerTokenOf(req.get('authorization'));
-    const result = token === undefined ? { ok: false as const, error: new JtsError('JTS-401-03', { message: 'A BearerPass is required.' }) } : await verifier.verify(token);
-    if (!result.ok) {
-      const { error } = result;
-      sendJson(res, error.status, error.toBody(), error.retryAfter === undefined ? undefined : { 'Retry-After': String(error.retryAfter) });
-      return;
-    }
-    req.jts = { payload: result.payload, header: result.header, bearerPass: token ?? '' };
-    next();
-  };
-}
+// Moved to the verifier package (packages/verifier), which the server imports like any service:
+// one copy of the verification code. This path stays so the server's modules need not change.
+export * from '@jts-auth/verifier/internal/express/require-bearer-pass.js';
