@@ -42,7 +42,7 @@ export interface KeySet {
 
 export function createKeySet(options: KeySetOptions): KeySet {
   const { clock, jwksUrl, cacheMaxAgeMs, unknownKidCooldownMs: cooldownMs } = options;
-  let keys: ReadonlyMap<string, VerificationKey> = options.keys ? keysFromJwks(options.keys as PublishedJwk[], seconds(clock.now())) : new Map();
+  let keys: ReadonlyMap<string, VerificationKey> = options.keys ? keysFromJwks(options.keys, seconds(clock.now())) : new Map();
   let fetchedAt = options.keys ? Infinity : -Infinity;
   let lastAttempt = -Infinity;
   let inFlight: Promise<void> | undefined;

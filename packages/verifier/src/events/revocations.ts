@@ -2,13 +2,12 @@ import type { Clock } from '../clock.js';
 
 /** A full sweep at most this often; lookups drop expired entries themselves in between. */
 const SWEEP_INTERVAL_MS = 30_000;
-/** How long the id of an event that revokes nothing is kept to recognise it again. */
-const OTHER_EVENT_MEMORY_MS = 10 * 60_000;
 
 /**
  * The sessions revoked by the feed, each kept only until no BearerPass of it can be alive
- * (`jts_not_after` plus the clock tolerance), and the ids of the events seen, kept as long:
- * memory follows the revocations of one BearerPass lifetime, never the feed's whole history.
+ * (`jts_not_after` plus the clock tolerance), and the ids (jti) of those events, kept as long (a
+ * copy arriving later changes nothing): memory follows the revocations of one BearerPass
+ * lifetime, never the feed's whole history.
  */
 export class RevokedSessions {
   /** aid → ms after which it is forgotten. */
@@ -24,26 +23,21 @@ export class RevokedSessions {
     this.lastSweep = clock.now();
   }
 
-  /** False for an event id already seen (a redelivery or a replay): nothing to do. */
-  firstSighting(jti: string, keepUntilMs: number = this.clock.now() + OTHER_EVENT_MEMORY_MS): boolean {
+  /**
+   * Remembers that event `jti` revoked `aid` until `notAfterSeconds` + tolerance. Returns
+   * 'duplicate' for an event id already held (a redelivery or a replay), 'expired' for a
+   * revocation whose BearerPasses are all dead already (nothing to keep), else 'revoked'.
+   */
+  revoke(jti: string, aid: string, notAfterSeconds: number): 'revoked' | 'duplicate' | 'expired' {
     const now = this.clock.now();
-    const until = this.seen.get(jti);
-    if (until !== undefined && until >= now) return false;
-    this.seen.set(jti, keepUntilMs);
-    this.maybeSweep(now);
-    return true;
-  }
-
-  /** Remembers `aid` until `notAfterSeconds` + tolerance; an already expired revocation is not kept. */
-  revoke(aid: string, notAfterSeconds: number): void {
+    const known = this.seen.get(jti);
+    if (known !== undefined && known >= now) return 'duplicate';
     const until = notAfterSeconds * 1000 + this.toleranceMs;
-    if (until < this.clock.now()) return;
+    if (until < now) return 'expired';
+    this.maybeSweep(now);
+    this.seen.set(jti, until);
     this.sessions.set(aid, Math.max(until, this.sessions.get(aid) ?? 0));
-  }
-
-  /** When `jti`'s revocation of a session lapses (for the event-id memory). */
-  keepUntil(notAfterSeconds: number): number {
-    return Math.max(notAfterSeconds * 1000 + this.toleranceMs, this.clock.now() + OTHER_EVENT_MEMORY_MS);
+    return 'revoked';
   }
 
   has(aid: string): boolean {

@@ -90,6 +90,8 @@ export function subscribe(deps: SubscriberDeps): Subscriber {
   let gaps = 0;
   let lastError: string | undefined;
   let closed = false;
+  // A function, not the variable: close() flips it while the loop awaits (TypeScript would narrow a read of the variable).
+  const isClosed = () => closed;
   let connection: AbortController | undefined;
   let wake: (() => void) | undefined;
 
@@ -112,18 +114,13 @@ export function subscribe(deps: SubscriberDeps): Subscriber {
       return;
     }
     const { event } = result;
-    const keepUntil = event.kind === 'session-revoked' ? revoked.keepUntil(event.notAfter) : undefined;
-    if (!revoked.firstSighting(event.jti, keepUntil)) {
-      count('duplicate');
+    if (event.kind !== 'session-revoked') {
+      count('ignored');
       return;
     }
-    if (event.kind === 'session-revoked') {
-      revoked.revoke(event.aid, event.notAfter);
-      count('revoked');
-      metrics.gauge?.('jts_verifier_revoked_sessions', revoked.size);
-    } else {
-      count('ignored');
-    }
+    const outcome = revoked.revoke(event.jti, event.aid, event.notAfter);
+    count(outcome === 'expired' ? 'ignored' : outcome);
+    if (outcome === 'revoked') metrics.gauge?.('jts_verifier_revoked_sessions', revoked.size);
   }
 
   /** One connection, until it ends, fails, falls silent or is closed. Resolves true when it received anything. */
@@ -133,7 +130,9 @@ export function subscribe(deps: SubscriberDeps): Subscriber {
     let idle: NodeJS.Timeout | undefined;
     const armIdle = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => controller.abort(new Error(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+      idle = setTimeout(() => {
+        controller.abort(new Error(`no data for ${idleTimeoutMs} ms`));
+      }, idleTimeoutMs);
     };
     let received = false;
     try {
@@ -161,7 +160,7 @@ export function subscribe(deps: SubscriberDeps): Subscriber {
       }
       throw new Error('the feed closed the connection');
     } catch (error) {
-      if (!closed) lastError = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason.message : error instanceof Error ? error.message : String(error);
+      if (!isClosed()) lastError = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason.message : error instanceof Error ? error.message : String(error);
       return received;
     } finally {
       clearTimeout(idle);
@@ -171,9 +170,9 @@ export function subscribe(deps: SubscriberDeps): Subscriber {
 
   const running = (async () => {
     let attempt = 0;
-    while (!closed) {
+    while (!isClosed()) {
       const received = await connectOnce();
-      if (closed) break;
+      if (isClosed()) break;
       setState('disconnected');
       metrics.count?.('jts_verifier_feed_reconnects_total');
       // A connection that delivered something starts the back-off over; one refused or silent does not.
