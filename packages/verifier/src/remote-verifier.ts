@@ -49,7 +49,7 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   if (!options.jwksUrl === !options.keys) throw new Error('createVerifier needs exactly one of jwksUrl or keys');
-  if (options.events && options.issuer === undefined) throw new Error('createVerifier with events needs the issuer: security events are accepted only from it');
+  if (options.events) assertFeedOptions(options.events, options.issuer);
   const clock = options.clock ?? systemClock;
   const skewSeconds = options.clockSkewSeconds ?? DEFAULT_SKEW_SECONDS;
   const keys = createKeySet({
@@ -114,6 +114,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (keys.fetchedAt >= issuedAt * 1000) return undefined;
     const retryAfter = Math.max(1, Math.ceil((keys.lastAttempt + keys.cooldownMs - now) / 1000));
     return { ok: false, error: new JtsError('JTS-500-01', { message: 'The key set does not hold this key id yet; retry shortly.', retryAfter }) };
+  }
+}
+
+/** Checked once, at start-up: a subscription that can never authenticate should not start quietly. */
+function assertFeedOptions(events: EventFeedOptions, issuer: string | undefined): void {
+  if (issuer === undefined) throw new Error('createVerifier with events needs the issuer: security events are accepted only from it');
+  for (const name of ['clientId', 'clientSecret'] as const) {
+    const value: unknown = events[name];
+    if (typeof value !== 'string' || value.length === 0) throw new Error(`createVerifier: events.${name} must be a non-empty string (the service client's credentials), got ${value === undefined ? 'undefined' : typeof value}`);
+  }
+  try {
+    new URL(events.url);
+  } catch {
+    throw new Error(`createVerifier: events.url is not a URL: ${String(events.url)}`);
   }
 }
 

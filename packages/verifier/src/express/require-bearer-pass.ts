@@ -17,7 +17,11 @@ export function requireBearerPass(verifier: Verifier): RequestHandler {
     const result = token === undefined ? { ok: false as const, error: new JtsError('JTS-401-03', { message: 'A BearerPass is required.' }) } : await verifier.verify(token);
     if (!result.ok) {
       const { error } = result;
-      sendJson(res, error.status, error.toBody(), error.retryAfter === undefined ? undefined : { 'Retry-After': String(error.retryAfter) });
+      const headers: Record<string, string> = {};
+      if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
+      // RFC 6750 §3: a 401 names the scheme to use; the error key is the server's own, as its answers have it.
+      if (error.status === 401) headers['WWW-Authenticate'] = `Bearer error="${error.key}"`;
+      sendJson(res, error.status, error.toBody(), headers);
       return;
     }
     req.jts = { payload: result.payload, header: result.header, bearerPass: token ?? '' };
