@@ -32,7 +32,7 @@ let workspace: string;
 let tarball: string;
 let files: string[];
 let auth: TestApp;
-let authServer: Server;
+let authServer: Server | undefined;
 let service: ChildProcess | undefined;
 let serviceOutput = '';
 let base: string;
@@ -52,17 +52,18 @@ beforeAll(async () => {
   writeFileSync(join(project, 'index.js'), readmeExample());
 
   auth = await buildTestApp();
-  authServer = await new Promise<Server>((resolve) => {
+  const listening = await new Promise<Server>((resolve) => {
     const server = auth.app.listen(0, '127.0.0.1', () => {
       resolve(server);
     });
   });
-  const authUrl = `http://127.0.0.1:${(authServer.address() as AddressInfo).port}`;
+  authServer = listening;
+  const authUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   service = spawn(process.execPath, ['index.js'], {
     cwd: project,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), JTS_AUTH_URL: authUrl, JTS_ISSUER: auth.config.jts.issuer, JTS_AUDIENCE: String(auth.config.jts.audience), JTS_CLIENT_ID: 'orders', JTS_CLIENT_SECRET: 'not-registered' },
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), JTS_AUTH_URL: authUrl, JTS_ISSUER: auth.config.jts.issuer, JTS_AUDIENCE: auth.config.jts.audience, JTS_CLIENT_ID: 'orders', JTS_CLIENT_SECRET: 'not-registered' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   service.stdout?.on('data', (chunk: Buffer) => (serviceOutput += chunk.toString()));
@@ -76,8 +77,9 @@ afterAll(async () => {
     service.kill('SIGTERM');
     await exited;
   }
-  if (authServer) await new Promise<void>((resolve) => authServer.close(() => { resolve(); }));
-  await auth?.close();
+  const listening = authServer;
+  if (listening) await new Promise<void>((resolve) => listening.close(() => { resolve(); }));
+  await (auth as TestApp | undefined)?.close();
   if (workspace) rmSync(workspace, { recursive: true, force: true });
 });
 
