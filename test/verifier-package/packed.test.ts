@@ -105,6 +105,26 @@ describe('the packed verifier package', () => {
     const installed = JSON.parse(readFileSync(join(modules, '@jts-auth', 'verifier', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(installed.dependencies)).toEqual(['jose']);
   });
+  it("type-checks in a TypeScript service without Express's types (the main entry needs none)", () => {
+    const project = join(workspace, 'service');
+    writeFileSync(
+      join(project, 'consumer.ts'),
+      [
+        "import { createVerifier, JtsError, type FeedStatus, type VerifyResult } from '@jts-auth/verifier';",
+        "const verifier = createVerifier({ jwksUrl: 'https://auth.example.com/.well-known/jts-jwks', issuer: 'https://auth.example.com' });",
+        "export async function check(token: string): Promise<string> {",
+        '  const result: VerifyResult = await verifier.verify(token);',
+        "  const status: FeedStatus = verifier.status();",
+        "  return result.ok ? result.payload.prn : result.error instanceof JtsError ? `${result.error.code} ${status.feed}` : 'never';",
+        '}',
+      ].join('\n'),
+    );
+    expect(existsSync(join(project, 'node_modules', '@types', 'express'))).toBe(false);
+    // skipLibCheck off: the package's own declarations are checked too.
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const args = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'consumer.ts'];
+    expect(() => execFileSync(process.execPath, [tsc, ...args], { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).not.toThrow();
+  });
 });
 
 describe("the README's example, installed from the tarball, against a real auth server", () => {
