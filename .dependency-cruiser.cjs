@@ -6,7 +6,9 @@
  * (sessions and users, say) do not import each other.
  */
 const LAYERS = [
-  ['verifier package', '^packages/verifier/src/'],
+  // Its sources, or its build: the server's imports resolve to dist/ once it is built (through the
+  // package's exports map), to src/ before (tsconfig paths); both are the same layer.
+  ['verifier package', '^packages/verifier/(src|dist)/'],
   ['jts', '^src/jts/'],
   ['verifier', '^src/verifier/'],
   ['infrastructure', '^src/redis/|^src/(thread-pool|version)\\.ts$'],
@@ -73,14 +75,14 @@ module.exports = {
       comment: 'src/jts is the protocol: no Express, no ioredis, nothing outside src/jts but the verifier package, jose and Node',
       severity: 'error',
       from: { path: '^src/jts/' },
-      to: { pathNot: '^src/jts/|^packages/verifier/src/|^node_modules/jose/', dependencyTypesNot: ['core', 'type-only'] },
+      to: { pathNot: '^src/jts/|^packages/verifier/(src|dist)/|^node_modules/jose/', dependencyTypesNot: ['core', 'type-only'] },
     },
     {
       name: 'jts-types-are-pure',
       comment: 'not even a type from a framework or a store leaks into the protocol',
       severity: 'error',
       from: { path: '^src/jts/' },
-      to: { dependencyTypes: ['type-only'], pathNot: '^src/jts/|^packages/verifier/src/|^node_modules/jose/|^node_modules/@types/node/' },
+      to: { dependencyTypes: ['type-only'], pathNot: '^src/jts/|^packages/verifier/(src|dist)/|^node_modules/jose/|^node_modules/@types/node/' },
     },
     {
       name: 'verifier-package-stands-alone',
@@ -120,7 +122,8 @@ module.exports = {
     ...siblings,
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
+    // The package's build is checked as its sources (cruised from packages/verifier/src).
+    doNotFollow: { path: 'node_modules|^packages/verifier/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.d.ts'] },
