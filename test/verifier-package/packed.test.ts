@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../scripts/lib/free-port';
 import { login } from '../support/http';
@@ -29,6 +29,7 @@ function readmeExample(): string {
 }
 
 let workspace: string;
+let clone: string | undefined;
 let tarball: string;
 let files: string[];
 let auth: TestApp;
@@ -39,7 +40,16 @@ let base: string;
 
 beforeAll(async () => {
   workspace = mkdtempSync(join(tmpdir(), 'jts-verifier-pack-'));
-  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', workspace], { cwd: PACKAGE, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+  // A fresh clone of the package: its committed files only (no dist/), packed where the repository's
+  // node_modules (TypeScript, @types/node) are found, as in a clone after `npm ci`. Not in
+  // packages/verifier itself: prepack rebuilds dist/, which a built server running meanwhile imports.
+  clone = join(ROOT, 'test-output', `verifier-pack-${process.pid}`);
+  for (const path of execFileSync('git', ['ls-files', 'packages/verifier'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n')) {
+    const target = join(clone, relative(PACKAGE, join(ROOT, path)));
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(join(ROOT, path), target);
+  }
+  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', workspace], { cwd: clone, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
   if (!packed) throw new Error('npm pack printed nothing');
   tarball = join(workspace, packed.filename);
   files = packed.files.map((file) => file.path).sort();
@@ -81,6 +91,7 @@ afterAll(async () => {
   if (listening) await new Promise<void>((resolve) => listening.close(() => { resolve(); }));
   await (auth as TestApp | undefined)?.close();
   if (workspace) rmSync(workspace, { recursive: true, force: true });
+  if (clone !== undefined) rmSync(clone, { recursive: true, force: true });
 });
 
 async function call(path: string, init: RequestInit = {}) {
