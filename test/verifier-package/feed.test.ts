@@ -193,8 +193,17 @@ describe('a verifier subscribed to the security-event feed', () => {
   it('reports disconnected, with the reason, when the feed refuses its credentials, and verifies on', async () => {
     const { verifier, token } = await setup({ overrides: (feed) => ({ events: { url: `${feed.url}/jts/events`, clientId: CLIENT.clientId, clientSecret: 'wrong', minRetryMs: 20, maxRetryMs: 100 } }) });
     await until(() => verifier.status().feed === 'disconnected', 'disconnected');
-    expect(verifier.status().lastError).toMatch(/401/);
+    expect(verifier.status().lastError).toBe('the feed answered 401 invalid_client');
     expect(await codeOf(verifier, token('session-a'))).toBe('accepted');
+  });
+
+  it('replaces a connection that falls silent (no event, no keepalive) and resumes where it was', async () => {
+    const { feed, verifier, metrics } = await setup({ overrides: (feed) => ({ events: { url: `${feed.url}/jts/events`, ...CLIENT, minRetryMs: 20, maxRetryMs: 100, idleTimeoutMs: 150 } }) });
+    const id = feed.publish(await feed.revocation('session-a'));
+    await until(() => feed.resumes.length >= 2, 'a second connection');
+    expect(feed.resumes.slice(0, 2)).toEqual([undefined, id]);
+    expect(metrics.get('jts_verifier_feed_reconnects_total')).toBeGreaterThanOrEqual(1);
+    expect(verifier.status().revokedSessions).toBe(1);
   });
 
   it('is off without events, and after close()', async () => {

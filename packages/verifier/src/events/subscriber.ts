@@ -141,8 +141,7 @@ export function subscribe(deps: SubscriberDeps): Subscriber {
       if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
       const response = await deps.fetch(feed.url, { headers, redirect: 'error', signal: controller.signal });
       if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream') || response.body === null) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new Error(`the feed answered ${response.status} ${response.headers.get('content-type') ?? ''}`.trim());
+        throw new Error(await refusalOf(response));
       }
       setState('connected');
       lastError = undefined;
@@ -201,4 +200,17 @@ export function subscribe(deps: SubscriberDeps): Subscriber {
       return running;
     },
   };
+}
+
+/** What an operator needs from a refused subscription: the status and, from a JSON error body, its `error` key. */
+async function refusalOf(response: Response): Promise<string> {
+  let key = '';
+  try {
+    const text = (await response.text()).slice(0, 4096);
+    const body: unknown = JSON.parse(text);
+    if (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string') key = ` ${(body as { error: string }).error}`;
+  } catch {
+    // Not JSON, or the body failed: the status says enough.
+  }
+  return `the feed answered ${response.status}${key}`;
 }
