@@ -29,6 +29,8 @@ import { authRoutes } from './http/routes/auth.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { devOutboxRoutes, type OutboxListing } from './http/routes/dev-outbox.js';
 import { emailRoutes } from './http/routes/email.js';
+import { eventRoutes } from './http/routes/events.js';
+import type { EventFeed } from './auth/event-feed.js';
 import { mfaRoutes } from './http/routes/mfa.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { docsRoutes } from './http/routes/docs.js';
@@ -79,6 +81,8 @@ export interface AppDeps {
   rateLimitStores: RateLimitStoreFactory;
   /** Signs the known-device cookie that exempts an owner's browser from others' login failures. */
   knownDeviceKey: Buffer;
+  /** The security-event feed of GET /jts/events (README "Security events"). */
+  events: EventFeed;
   /** The development outbox (no SMTP_URL), listed at GET /dev/outbox; never in production. */
   outbox?: OutboxListing;
 }
@@ -122,6 +126,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(wellKnownRoutes({ keyRing: deps.keyRing, issuer: settings.issuer }));
   // Ahead of the browser routes of /jts: no CSRF header, no cookie, no CORS (servers call these).
   const oauthLimits = oauthRateLimits({ rules: settings.rateLimits, stores: deps.rateLimitStores, audit: deps.audit, logger });
+  app.use('/jts', eventRoutes({ feed: deps.events, clients: deps.oauth.clients, audit: deps.audit }));
   app.use('/jts', oauthRoutes({ ...deps.oauth, audit: deps.audit, bodyLimit: settings.bodyLimit, limits: oauthLimits }));
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });

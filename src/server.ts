@@ -125,7 +125,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
 
   /**
    * SIGTERM: /readyz turns 503 at once; after SHUTDOWN_DELAY (time for the load balancer to
-   * notice) the listener closes; in-flight requests finish, bounded by SHUTDOWN_TIMEOUT; then
+   * notice) the event streams end and the listener closes; in-flight requests finish, bounded by SHUTDOWN_TIMEOUT; then
    * Redis closes. Resolves true when every request finished, false when some had to be cut.
    */
   async function shutdown(signal: string): Promise<boolean> {
@@ -134,6 +134,8 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     logger.info({ signal, delayMs: config.shutdown.delayMs }, 'shutting down: readiness is now 503');
     if (config.shutdown.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
     logger.info('closing the listener; draining in-flight requests');
+    // Event streams never finish by themselves: end them, and their subscribers resume elsewhere.
+    services.events.close();
     let drained = true;
     const forced = setTimeout(() => {
       drained = false;

@@ -22,8 +22,14 @@ import { countingAudit, createMetrics } from './observability/metrics.js';
 import type { RedisClient } from './redis/connect.js';
 import { memoryRateLimitStores, redisRateLimitStores } from './redis/rate-limit-store.js';
 import { MemorySessionStore } from './sessions/memory-store.js';
-import { redisKeys } from './sessions/redis-keys.js';
+import { redisKeys, type RedisKeys } from './sessions/redis-keys.js';
+import type { EventRetention, SecurityEventLog } from './sessions/security-events.js';
 import { RedisSessionStore } from './sessions/redis-store.js';
+import { RedisEventLog } from './sessions/redis-event-log.js';
+import { MemoryEventLog } from './sessions/memory-event-log.js';
+import { redisClockFor } from './redis/clock.js';
+import { EventFeed } from './auth/event-feed.js';
+import { createSecurityEventSigner } from './jts/security-event-token.js';
 import type { SessionStore } from './sessions/types.js';
 import { MemoryUserStore } from './users/memory-store.js';
 import { createPasswordHasher, type PasswordHasher } from './users/password.js';
@@ -96,6 +102,20 @@ const NO_CLIENT_STORE: ClientAdministrationDeps['clients'] = {
   delete: () => Promise.resolve(false),
 };
 
+function redisSessions(redis: RedisClient, keys: RedisKeys, config: Config): { sessions: SessionStore; eventLog: SecurityEventLog } {
+  const { commandTimeoutMs } = config.redis;
+  const { retention } = config.events;
+  return {
+    sessions: new RedisSessionStore(redis, keys, { commandTimeoutMs, retention }),
+    eventLog: new RedisEventLog(redis, keys.securityEvents(), retention, redisClockFor(redis), commandTimeoutMs),
+  };
+}
+
+function memorySessions(clock: Clock, retention: EventRetention): { sessions: SessionStore; eventLog: SecurityEventLog } {
+  const eventLog = new MemoryEventLog(clock, retention);
+  return { sessions: new MemorySessionStore(clock, eventLog), eventLog };
+}
+
 /** Wires the protocol core, the stores and the two JTS halves from a validated configuration. */
 export function buildServices(inputs: ServiceInputs): Services {
   const { config, keyRing, clock, logger, redis } = inputs;
@@ -108,8 +128,17 @@ export function buildServices(inputs: ServiceInputs): Services {
         audit({ event: 'store.unavailable', operation: `rate_limit:${limiter}` });
       })
     : memoryRateLimitStores();
-  // Writing scripts get half the command timeout to start (see RedisSessionStore).
-  const sessions: SessionStore = redis ? new RedisSessionStore(redis, keys, { commandTimeoutMs: config.redis.commandTimeoutMs }) : new MemorySessionStore(clock);
+  // Writing scripts get half the command timeout to start (see RedisSessionStore); the ones that
+  // end sessions publish to the event stream the feed reads.
+  const { sessions, eventLog } = redis ? redisSessions(redis, keys, config) : memorySessions(clock, config.events.retention);
+  const events = new EventFeed({
+    log: eventLog,
+    sign: createSecurityEventSigner(keyRing, config.jts.issuer),
+    maxStreamsPerClient: config.events.maxStreamsPerClient,
+    onTailError(error) {
+      logger.warn({ err: error }, 'the security-event tail failed; retrying (subscribers stay connected and miss nothing)');
+    },
+  });
   // Every account change also writes the user's security mirror next to their sessions.
   const users = new MirroredUserStore(inputs.accounts?.users ?? new MemoryUserStore(), sessions);
   const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending, audit);
@@ -247,6 +276,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     clock,
     logger,
     readiness,
+    events,
     audit,
     metrics,
     rateLimitStores,

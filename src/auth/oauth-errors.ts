@@ -14,6 +14,8 @@ const OAUTH_CODES = {
   invalid_scope: { status: 400, key: 'invalid_scope', action: 'none', message: 'The requested scope is not allowed.', expose: true },
   /** RFC 8693 §2.2.2: the `audience` names no registered service, or one this exchange may not reach. */
   invalid_target: { status: 400, key: 'invalid_target', action: 'none', message: 'The requested audience is not allowed.', expose: true },
+  /** RFC 6750 §3.1: the client is authenticated but does not hold the scope the endpoint needs (GET /jts/events: `jts:events`). */
+  insufficient_scope: { status: 403, key: 'insufficient_scope', action: 'none', message: 'The client does not hold the scope this endpoint needs.', expose: true },
   unsupported_grant_type: { status: 400, key: 'unsupported_grant_type', action: 'none', message: 'The grant type is not supported.', expose: true },
 } as const satisfies Record<string, ErrorInfo>;
 

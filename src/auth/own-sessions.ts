@@ -39,14 +39,14 @@ export class OwnSessions {
   /** False when the aid is not a live session of this user (someone else's looks the same: 404). */
   async revoke(prn: string, aid: string): Promise<boolean> {
     this.deps.renewFacts.delete(prn, aid);
-    const ended = await this.deps.sessions.revoke(prn, aid);
+    const ended = await this.deps.sessions.revoke(prn, aid, { reason: 'revoked', initiator: 'user' });
     if (ended) this.deps.audit({ event: 'session.revoked', prn, aids: [aid], reason: 'user' });
     return ended;
   }
 
   /** Ends every session of `prn` except `keepAid`; resolves to the ended aids (audited even when none). */
   async revokeOthers(prn: string, keepAid: string): Promise<string[]> {
-    const ended = await this.deps.sessions.revokeAll(prn, keepAid);
+    const ended = await this.deps.sessions.revokeAll(prn, { reason: 'revoked', initiator: 'user' }, keepAid);
     this.deps.renewFacts.forget(prn, ended);
     this.deps.audit({ event: 'session.revoked', prn, aids: ended, reason: 'others' });
     return ended;
@@ -73,7 +73,7 @@ export class OwnSessions {
       throw new JtsError('JTS-401-06');
     }
     this.deps.renewFacts.delete(parts.prn, parts.aid);
-    const ended = await this.deps.sessions.revoke(parts.prn, parts.aid);
+    const ended = await this.deps.sessions.revoke(parts.prn, parts.aid, { reason: 'logout', initiator: 'user' });
     this.deps.audit({ event: 'logout', prn: parts.prn, aid: parts.aid, ended });
     return { ended };
   }

@@ -74,7 +74,8 @@ export class Renewal {
     }
     if (!user || user.disabled) {
       renewFacts.delete(prn, aid);
-      await sessions.revoke(prn, aid);
+      // A leftover of a disable or deletion whose own revocation it slipped past.
+      await sessions.revoke(prn, aid, { reason: user ? 'user_disabled' : 'user_deleted', initiator: 'admin' });
       audit({ event: 'renew.rejected', reason: 'user_gone', prn, aid });
       throw new JtsError('JTS-401-04', { message: 'The account is disabled or no longer exists.' });
     }

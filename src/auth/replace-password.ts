@@ -35,7 +35,8 @@ export async function replacePassword(
   // mirror does (so no renewal of it in between is refused as a sign-in the change outdated).
   const current = keepAid === undefined && checkedEpoch === undefined ? undefined : await users.get(prn);
   assertStillChecked(current?.credentialEpoch);
-  const before = await sessions.revokeAll(prn, keepAid, keepAid === undefined ? undefined : current && current.credentialEpoch + 1);
+  const cause = { reason: options.reason === 'password_change' ? 'password_changed' : 'password_reset', initiator: 'user' } as const;
+  const before = await sessions.revokeAll(prn, cause, keepAid, keepAid === undefined ? undefined : current && current.credentialEpoch + 1);
   const result = await users.write(prn, { patch, now: clock.now() }, {
     beforeWrite: (row) => {
       assertStillChecked(row.credentialEpoch);
@@ -43,7 +44,8 @@ export async function replacePassword(
     },
   });
   const written = result.outcome === 'written' ? result.after : undefined;
-  const ended = [...before, ...(await sessions.revokeAll(prn, keepAid, keepAid === undefined ? undefined : written?.credentialEpoch))];
+  // The credential change is published with the second revocation, once the new password is written.
+  const ended = [...before, ...(await sessions.revokeAll(prn, { ...cause, credentialChange: result.outcome === 'written' }, keepAid, keepAid === undefined ? undefined : written?.credentialEpoch))];
   renewFacts.forget(prn, ended);
   audit({ event: options.reason === 'password_change' ? 'password.changed' : 'password.reset', prn });
   if (ended.length > 0) audit({ event: 'session.revoked', prn, aids: ended, reason: options.reason });

@@ -161,6 +161,6 @@ export async function confirmCredentialsStillValid(deps: Pick<SignInDeps, 'users
   const latest = await deps.users.get(user.id);
   if (latest && !latest.disabled && latest.credentialEpoch === user.credentialEpoch) return;
   deps.renewFacts.delete(issued.prn, issued.aid);
-  await deps.sessions.revoke(issued.prn, issued.aid);
+  await deps.sessions.revoke(issued.prn, issued.aid, latest?.disabled === false ? { reason: 'password_changed', initiator: 'system' } : { reason: latest ? 'user_disabled' : 'user_deleted', initiator: 'admin' });
   throw new AuthError('invalid_credentials');
 }

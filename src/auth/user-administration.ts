@@ -107,14 +107,14 @@ export class UserAdministration {
   async update(actor: Actor, id: string, patch: Pick<UserPatch, 'name' | 'permissions' | 'disabled'>): Promise<{ user: User; revokedSessions: number }> {
     const change: UserPatch = { ...patch, ...(patch.permissions === undefined ? {} : { permissions: [...new Set(patch.permissions)] }) };
     const user = await this.guardedWrite('user.update', actor, id, { patch: change, now: this.deps.clock.now() }, Object.keys(patch));
-    const revoked = patch.disabled === true ? await this.endSessions(id) : [];
+    const revoked = patch.disabled === true ? await this.endSessions(id, 'user_disabled') : [];
     return { user: user as User, revokedSessions: revoked.length };
   }
 
   /** The account, then its sessions (their BearerPasses are refused here at once) and its mirror. */
   async delete(actor: Actor, id: string): Promise<{ revokedSessions: number }> {
     await this.guardedWrite('user.delete', actor, id, 'delete');
-    return { revokedSessions: (await this.endSessions(id)).length };
+    return { revokedSessions: (await this.endSessions(id, 'user_deleted')).length };
   }
 
   /** The user's live sessions, in the shape of GET /jts/sessions; `currentAid` is the actor's own session. */
@@ -128,7 +128,7 @@ export class UserAdministration {
   /** Ends every session of the user; resolves to how many. */
   async revokeSessions(actor: Actor, id: string): Promise<number> {
     this.found('sessions.revoke', actor, id, await this.deps.users.get(id));
-    const ended = await this.endSessions(id);
+    const ended = await this.endSessions(id, 'admin');
     this.record('sessions.revoke', actor, id, 'ok');
     return ended.length;
   }
@@ -141,8 +141,8 @@ export class UserAdministration {
     return result.after;
   }
 
-  private async endSessions(id: string): Promise<string[]> {
-    const ended = await this.deps.sessions.revokeAll(id);
+  private async endSessions(id: string, reason: 'user_disabled' | 'user_deleted' | 'admin'): Promise<string[]> {
+    const ended = await this.deps.sessions.revokeAll(id, { reason, initiator: 'admin' });
     this.deps.audit({ event: 'session.revoked', prn: id, aids: ended, reason: 'admin' });
     return ended;
   }

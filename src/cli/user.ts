@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const redis = redisConfigured(config.redis) ? await connect(config) : undefined;
   try {
     const keys = redisKeys(config.redis.keyPrefix);
-    const sessions = redis && new RedisSessionStore(redis, keys);
+    const sessions = redis && new RedisSessionStore(redis, keys, { retention: config.events.retention });
     const users = new MirroredUserStore(accounts.users, sessions ?? DETACHED_SESSIONS);
     // The operator's commands are not part of the server's audit log; their output is the record.
     const administration = new UserAdministration({ users, sessions: sessions ?? DETACHED_SESSIONS, hasher: createPasswordHasher(config.bcryptRounds), clock: systemClock, audit: () => undefined });

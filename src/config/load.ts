@@ -2,6 +2,7 @@ import { JTS_ALGORITHMS, isJtsAlgorithm } from '../jts/algorithms.js';
 import { envSchema, type Env } from './schema.js';
 import type { SessionPolicy } from '../sessions/policy.js';
 import { parseSessionPolicy } from '../sessions/policy.js';
+import { eventRetention, minimumRetentionSeconds, type EventRetention } from '../sessions/security-events.js';
 import { ConfigError } from './startup-error.js';
 import { shownValue } from './redact.js';
 import { defaultIssuer } from './issuer-origin.js';
@@ -38,6 +39,8 @@ export interface Config {
     exchangeTokenLifetimeSeconds: number;
     clientsRefreshSeconds: number;
   };
+  /** The security-event feed (GET /jts/events): stream retention and not-after, subscriber limit. */
+  events: { retention: EventRetention; maxStreamsPerClient: number };
   /** Serve the browser demo page at / and its /assets (DEMO_PAGE); off: / is the JSON description only. */
   demoPage: boolean;
   /** At most one of `url`, `clusterNodes`, `sentinels` is set; none means the memory stores. */
@@ -186,6 +189,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const redisModes = [env.REDIS_URL ? 'REDIS_URL' : '', env.REDIS_CLUSTER_NODES.length > 0 ? 'REDIS_CLUSTER_NODES' : '', env.REDIS_SENTINELS.length > 0 ? 'REDIS_SENTINELS' : ''].filter((name) => name !== '');
   if (redisModes.length > 1) problems.push(`${redisModes.join(', ')}: set only one way to reach Redis (a URL, a Cluster, or Sentinels)`);
   if (env.REDIS_SENTINELS.length > 0 && env.REDIS_SENTINEL_NAME === undefined) problems.push('REDIS_SENTINEL_NAME="": Sentinel mode needs the name of the master group (e.g. mymaster)');
+  const retentionInputs = {
+    bearerPassLifetimeSeconds: env.JTS_BEARER_PASS_LIFETIME,
+    exchangeTokenLifetimeSeconds: env.JTS_EXCHANGE_TOKEN_LIFETIME,
+    rotationGraceSeconds: env.JTS_ROTATION_GRACE,
+    clockSkewSeconds: env.JTS_CLOCK_SKEW,
+  };
+  const minimumRetention = minimumRetentionSeconds(retentionInputs);
+  if (env.JTS_EVENTS_RETENTION > 0 && env.JTS_EVENTS_RETENTION < minimumRetention) {
+    problems.push(
+      `JTS_EVENTS_RETENTION=${JSON.stringify(source.JTS_EVENTS_RETENTION)}: must be at least ${minimumRetention} s (the longest BearerPass or exchanged token life + JTS_ROTATION_GRACE + JTS_CLOCK_SKEW), or 0 for exactly that`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   let sessionPolicy: SessionPolicy;
@@ -223,6 +238,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       clientTokenLifetimeSeconds: env.JTS_CLIENT_TOKEN_LIFETIME,
       exchangeTokenLifetimeSeconds: env.JTS_EXCHANGE_TOKEN_LIFETIME,
       clientsRefreshSeconds: env.JTS_CLIENTS_REFRESH,
+    },
+    events: {
+      retention: eventRetention({ ...retentionInputs, ...(env.JTS_EVENTS_RETENTION > 0 ? { retentionSeconds: env.JTS_EVENTS_RETENTION } : {}) }),
+      maxStreamsPerClient: env.JTS_EVENTS_MAX_STREAMS_PER_CLIENT,
     },
     demoPage: env.DEMO_PAGE === undefined ? !production : env.DEMO_PAGE === 'on',
     redis: {

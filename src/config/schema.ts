@@ -109,6 +109,10 @@ export const envSchema = z.object({
   JTS_EXCHANGE_TOKEN_LIFETIME: seconds(900, 30, 900),
   /** How often each instance reloads the service clients from the accounts database. */
   JTS_CLIENTS_REFRESH: seconds(30, 1, 3600),
+  /** How long security events are kept for subscribers; 0: the least that is safe (see eventRetention). */
+  JTS_EVENTS_RETENTION: seconds(0, 0, 604_800),
+  /** Open event streams (GET /jts/events) one service client may hold on one instance. */
+  JTS_EVENTS_MAX_STREAMS_PER_CLIENT: count(5, 1, 1000),
   /** The browser demo page at / and its /assets; unset: off in production, on otherwise. */
   DEMO_PAGE: z.enum(['on', 'off']).optional(),
 

@@ -22,12 +22,33 @@ export function authenticateClient(req: Request, form: OAuthForm, clients: Clien
   if (form.get('client_secret') !== undefined || form.get('client_assertion') !== undefined) {
     throw new HttpError('invalid_request', { message: 'Authenticate the client with HTTP Basic (client_secret_basic); credentials in the body are not accepted.' });
   }
+  const credentials = basicCredentialsOf(req);
+  if (credentials === undefined) return undefined;
+  const bodyId = form.get('client_id');
+  if (bodyId !== undefined && bodyId !== credentials.id) throw new OAuthError('invalid_client', { message: '`client_id` in the body differs from the authenticated client.' });
+  return checkClient(credentials, clients, audit);
+}
+
+/**
+ * The service client of a request without a body (GET /jts/events): HTTP Basic required, with the
+ * same checks and answers as {@link authenticateClient}.
+ */
+export function requireBasicClient(req: Request, clients: ClientDirectory, audit: AuditSink): ServiceClient {
+  const credentials = basicCredentialsOf(req);
+  if (credentials === undefined) throw new OAuthError('invalid_client', { message: 'This endpoint needs HTTP Basic client authentication.' });
+  return checkClient(credentials, clients, audit);
+}
+
+/** The Basic credentials of the request; undefined without an Authorization header, `invalid_client` when it is not Basic. */
+function basicCredentialsOf(req: Request): { id: string; secret: string } | undefined {
   const header = req.get('authorization');
   if (header === undefined) return undefined;
   const credentials = basicCredentials(header);
   if (credentials === undefined) throw new OAuthError('invalid_client', { message: 'The Authorization header must be Basic with a form-urlencoded client id and secret.' });
-  const bodyId = form.get('client_id');
-  if (bodyId !== undefined && bodyId !== credentials.id) throw new OAuthError('invalid_client', { message: '`client_id` in the body differs from the authenticated client.' });
+  return credentials;
+}
+
+function checkClient(credentials: { id: string; secret: string }, clients: ClientDirectory, audit: AuditSink): ServiceClient {
   const result = clients.authenticate(credentials.id, credentials.secret);
   if (!result.ok) {
     audit({ event: 'client.auth_failed', reason: result.reason, client: credentials.id.slice(0, 64) });

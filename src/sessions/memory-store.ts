@@ -1,6 +1,8 @@
 import type { Clock } from '../jts/clock.js';
 import { sessionLimit } from './policy.js';
-import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
+import { MemoryEventLog } from './memory-event-log.js';
+import { DEFAULT_EVENT_RETENTION, type SessionEndCause } from './security-events.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
 
 interface Entry {
   record: SessionRecord;
@@ -22,7 +24,25 @@ export class MemorySessionStore implements SessionStore {
   /** The users' security mirrors, as the Redis store keeps them next to the sessions. */
   private readonly mirrors = new Map<string, UserSecurity & { restriction: boolean }>();
 
-  constructor(private readonly clock: Clock) {}
+  /** Where every ending is published, in the same synchronous step (the feed reads it). */
+  readonly events: MemoryEventLog;
+
+  constructor(
+    private readonly clock: Clock,
+    events?: MemoryEventLog,
+  ) {
+    this.events = events ?? new MemoryEventLog(clock, DEFAULT_EVENT_RETENTION);
+  }
+
+  /** The rules of lua/include/publish.lua. */
+  private publish(prn: string, aids: readonly string[], cause: SessionEndCause, credentialChange = false): void {
+    const at = this.clock.now();
+    const notAfter = at + this.events.retention.notAfterMs;
+    this.events.append([
+      ...aids.map((aid) => ({ type: 'session-revoked' as const, prn, aid, reason: cause.reason, initiator: cause.initiator, at, notAfter })),
+      ...(credentialChange ? [{ type: 'credential-change' as const, prn, initiator: cause.initiator, at }] : []),
+    ]);
+  }
 
   sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }> {
     return this.state(prn, aid).then((session) => {
@@ -67,6 +87,7 @@ export class MemorySessionStore implements SessionStore {
       sessions.delete(oldest.record.aid);
       evicted.push(oldest.record.aid);
     }
+    this.publish(session.prn, evicted, { reason: 'evicted', initiator: 'policy' });
     const { amr, credentialEpoch, ...record } = session;
     sessions.set(session.aid, {
       record: { ...record, generation: 1, lastActiveAt: options.now },
@@ -95,6 +116,7 @@ export class MemorySessionStore implements SessionStore {
     // The rule of rotate-4.lua (review F2): a sign-in under an older credential epoch ends here.
     if (entry.credentialEpoch !== undefined && (this.mirrors.get(request.prn)?.credentialEpoch ?? 0) > entry.credentialEpoch) {
       sessions.delete(request.aid);
+      this.publish(request.prn, [request.aid], { reason: 'password_changed', initiator: 'system' });
       return Promise.resolve({ outcome: 'superseded' });
     }
     const current = entry.record.generation;
@@ -114,6 +136,7 @@ export class MemorySessionStore implements SessionStore {
       victim.grace = undefined;
       victim.expiresAt = request.now + request.tombstoneMs;
     }
+    this.publish(request.prn, victims.map((v) => v.record.aid), { reason: 'replay_detected', initiator: 'system' });
     return Promise.resolve({ outcome: 'replay', revoked: victims.map((v) => v.record.aid) });
   }
 
@@ -122,15 +145,16 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(records.sort((a, b) => a.createdAt - b.createdAt));
   }
 
-  revoke(prn: string, aid: string): Promise<boolean> {
+  revoke(prn: string, aid: string, cause: SessionEndCause): Promise<boolean> {
     const sessions = this.live(prn);
     const entry = sessions.get(aid);
     if (!entry || entry.compromised) return Promise.resolve(false);
     sessions.delete(aid);
+    this.publish(prn, [aid], cause);
     return Promise.resolve(true);
   }
 
-  revokeAll(prn: string, keepAid?: string, keepEpoch?: number): Promise<string[]> {
+  revokeAll(prn: string, cause: RevokeAllCause, keepAid?: string, keepEpoch?: number): Promise<string[]> {
     const sessions = this.live(prn);
     const kept = keepAid === undefined ? undefined : sessions.get(keepAid);
     if (kept && !kept.compromised && keepEpoch !== undefined) kept.credentialEpoch = keepEpoch;
@@ -140,6 +164,7 @@ export class MemorySessionStore implements SessionStore {
       sessions.delete(aid);
       ended.push(aid);
     }
+    this.publish(prn, ended, cause, cause.credentialChange === true);
     return Promise.resolve(ended);
   }
 

@@ -1,3 +1,4 @@
+import type { EventRetention, SessionEndCause } from './security-events.js';
 import type { UserProfile, UserSecurity } from './types.js';
 
 /**
@@ -26,6 +27,11 @@ export interface RedisKeys {
   sessionPrefix(prn: string): string;
   gracePrefix(prn: string): string;
   rateLimitPrefix(): string;
+  /**
+   * The security-event stream (security-events.ts), one for the deployment. Not in any user's
+   * slot: on a Redis Cluster the scripts cannot write it, and the store publishes after them.
+   */
+  securityEvents(): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -41,6 +47,7 @@ export function redisKeys(prefix: string): RedisKeys {
     sessionPrefix: (prn) => `${tag(prn)}:s:`,
     gracePrefix: (prn) => `${tag(prn)}:g:`,
     rateLimitPrefix: () => `${prefix}rl:`,
+    securityEvents: () => `${prefix}events`,
   };
 }
 
@@ -113,4 +120,13 @@ export function decodeUserMirror(fields: readonly (string | null)[]): Omit<UserS
   const [permissions, disabled, epoch, version, , emailVerified] = fields;
   if (permissions === null || permissions === undefined || disabled === null || disabled === undefined) return undefined;
   return { permissions: JSON.parse(permissions) as string[], disabled: disabled !== '0', credentialEpoch: Number(epoch ?? 0), version: Number(version ?? 0), emailVerified: emailVerified === '1' };
+}
+
+/**
+ * What a session-ending script needs to publish its events (lua/include/publish.lua reads it),
+ * or '' when the script must not (the caller publishes: Redis Cluster).
+ */
+export function publishSpec(stream: string | undefined, retention: EventRetention, prn: string, cause: SessionEndCause, credentialChange = false): string {
+  if (stream === undefined) return '';
+  return JSON.stringify({ s: stream, m: retention.retentionMs, n: retention.notAfterMs, p: prn, r: cause.reason, i: cause.initiator, ...(credentialChange ? { c: 1 } : {}) });
 }

@@ -23,6 +23,12 @@ const SCRIPTS = {
   jtsPutUser: 'put-user-1.lua',
 } as const;
 
+/**
+ * Scripts that end sessions get include/publish.lua prepended (Lua has no include of its own in
+ * Redis): its `publishEnds` writes their security events in the same atomic step.
+ */
+const PUBLISHING = new Set<string>(['create-2.lua', 'rotate-4.lua', 'revoke-3.lua', 'revoke-all-1.lua']);
+
 type ScriptArg = string | number;
 type Reply = string | number | null | Reply[];
 
@@ -48,7 +54,8 @@ export function defineSessionScripts(client: RedisClient): void {
   if (defined.has(client)) return;
   for (const [name, file] of Object.entries(SCRIPTS)) {
     const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
-    client.defineCommand(name, { numberOfKeys, lua: readFileSync(join(SCRIPT_DIR, file), 'utf8') });
+    const prelude = PUBLISHING.has(file) ? `${readFileSync(join(SCRIPT_DIR, 'include', 'publish.lua'), 'utf8')}\n` : '';
+    client.defineCommand(name, { numberOfKeys, lua: prelude + readFileSync(join(SCRIPT_DIR, file), 'utf8') });
   }
   defined.add(client);
 }

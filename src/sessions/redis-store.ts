@@ -5,8 +5,14 @@ import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import { decodeUserMirror, decodeUserProfile, encodeAmr, encodePermissions, encodeUserMirror, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
-import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
+import { decodeUserMirror, decodeUserProfile, encodeAmr, encodePermissions, encodeUserMirror, publishSpec, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
+import { DEFAULT_EVENT_RETENTION, encodeEventFields, type EventRetention, type SessionEndCause } from './security-events.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
+
+const EVICTED: SessionEndCause = { reason: 'evicted', initiator: 'policy' };
+const REPLAY: SessionEndCause = { reason: 'replay_detected', initiator: 'system' };
+/** A sign-in that raced a password change, found out at its first renewal (rotate-4.lua's outcome 6). */
+const SUPERSEDED: SessionEndCause = { reason: 'password_changed', initiator: 'system' };
 
 export interface RedisSessionStoreOptions {
   /**
@@ -16,6 +22,8 @@ export interface RedisSessionStoreOptions {
   commandTimeoutMs?: number;
   /** Redis's clock as seen from here; by default the client's shared RedisClock. */
   redisTime?: RedisTime;
+  /** Retention of the security-event stream and the events' not-after (see eventRetention); by default the default configuration's. */
+  retention?: EventRetention;
 }
 
 /**
@@ -28,10 +36,18 @@ export interface RedisSessionStoreOptions {
  * early enough for its answer to arrive before the timeout, unless that answer is lost (a cut
  * connection, a stalled event loop here), and then the client's retry within the grace window
  * gets that rotation's answer.
+ *
+ * Security events: every script that ends sessions also appends them to the event stream, in the
+ * same atomic step, on a single Redis or behind Sentinel. On a Redis Cluster the stream's slot is
+ * not the user's, so the store appends right after the script instead: an instance that dies in
+ * between has revoked without publishing (README, "Security events").
  */
 export class RedisSessionStore implements SessionStore {
   private readonly redisTime: RedisTime;
   private readonly budgetMs: number;
+  private readonly retention: EventRetention;
+  /** The stream the scripts write; undefined on a Cluster, where the store appends after them. */
+  private readonly inScriptStream: string | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -42,6 +58,32 @@ export class RedisSessionStore implements SessionStore {
     this.redisTime = options.redisTime ?? redisClockFor(redis);
     const timeoutMs = options.commandTimeoutMs ?? configuredCommandTimeout(redis);
     this.budgetMs = timeoutMs === undefined ? 0 : Math.max(1, Math.floor(timeoutMs / 2));
+    this.retention = options.retention ?? DEFAULT_EVENT_RETENTION;
+    this.inScriptStream = redis instanceof Cluster ? undefined : keys.securityEvents();
+  }
+
+  private spec(prn: string, cause: SessionEndCause, credentialChange = false): string {
+    return publishSpec(this.inScriptStream, this.retention, prn, cause, credentialChange);
+  }
+
+  /**
+   * The Cluster fallback: what a script could not publish, appended right after it. Not atomic with
+   * the revocation; a failure here is the request's 503 (a retry finds the sessions already ended
+   * and publishes nothing more — the limit README "Security events" states).
+   */
+  private async publishAfter(prn: string, aids: readonly string[], cause: SessionEndCause, credentialChange = false): Promise<void> {
+    if (this.inScriptStream === undefined) await this.append(prn, aids, cause, credentialChange);
+  }
+
+  /** XADDs from here (auto-pipelined): the Cluster fallback, and the superseded outcome of a rotation. */
+  private async append(prn: string, aids: readonly string[], cause: SessionEndCause, credentialChange = false): Promise<void> {
+    if (aids.length === 0 && !credentialChange) return;
+    const at = Math.round(this.redisTime.now());
+    const minId = String(at - this.retention.retentionMs);
+    const stream = this.keys.securityEvents();
+    const adds = aids.map((aid) => this.redis.xadd(stream, 'MINID', '~', minId, '*', ...encodeEventFields({ type: 'session-revoked', prn, aid, reason: cause.reason, initiator: cause.initiator, at, notAfter: at + this.retention.notAfterMs })));
+    if (credentialChange) adds.push(this.redis.xadd(stream, 'MINID', '~', minId, '*', ...encodeEventFields({ type: 'credential-change', prn, initiator: cause.initiator, at })));
+    await Promise.all(adds);
   }
 
   /**
@@ -82,8 +124,11 @@ export class RedisSessionStore implements SessionStore {
         deadline,
         encodeAmr(session.amr),
         session.credentialEpoch,
+        this.spec(session.prn, EVICTED),
       );
-      return { evicted: this.inTime(evicted) };
+      const ended = this.inTime(evicted);
+      await this.publishAfter(session.prn, ended, EVICTED);
+      return { evicted: ended };
     });
   }
 
@@ -145,8 +190,13 @@ export class RedisSessionStore implements SessionStore {
         deadline,
         user ? user.credentialEpoch : 0,
         user?.emailVerified === true ? '1' : '0',
+        this.spec(prn, REPLAY),
       );
-      return toRotateResult(this.inTime(reply));
+      const result = toRotateResult(this.inTime(reply));
+      if (result.outcome === 'replay') await this.publishAfter(prn, result.revoked, REPLAY);
+      // rotate-4.lua's superseded branch publishes nothing (it is shared with other work): always from here.
+      if (result.outcome === 'superseded') await this.append(prn, [aid], SUPERSEDED);
+      return result;
     });
   }
 
@@ -171,19 +221,25 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  revoke(prn: string, aid: string): Promise<boolean> {
+  revoke(prn: string, aid: string, cause: SessionEndCause): Promise<boolean> {
     const { keys } = this;
     const { deadline } = this.schedule();
     return guardStore(async () => {
-      const ended = await this.redis.jtsRevokeSession(keys.session(prn, aid), keys.grace(prn, aid), keys.sessionIndex(prn), aid, deadline);
-      return this.inTime(ended) === 1;
+      const ended = this.inTime(await this.redis.jtsRevokeSession(keys.session(prn, aid), keys.grace(prn, aid), keys.sessionIndex(prn), aid, deadline, this.spec(prn, cause))) === 1;
+      if (ended) await this.publishAfter(prn, [aid], cause);
+      return ended;
     });
   }
 
-  revokeAll(prn: string, keepAid?: string, keepEpoch?: number): Promise<string[]> {
+  revokeAll(prn: string, cause: RevokeAllCause, keepAid?: string, keepEpoch?: number): Promise<string[]> {
     const { keys } = this;
     const { deadline } = this.schedule();
-    return guardStore(async () => this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline, keepEpoch ?? '')));
+    const credentialChange = cause.credentialChange === true;
+    return guardStore(async () => {
+      const ended = this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline, keepEpoch ?? '', this.spec(prn, cause, credentialChange)));
+      await this.publishAfter(prn, ended, cause, credentialChange);
+      return ended;
+    });
   }
 
   ping(): Promise<void> {

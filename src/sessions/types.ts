@@ -1,4 +1,8 @@
 import type { SessionPolicy } from './policy.js';
+import type { SessionEndCause } from './security-events.js';
+
+/** Why revokeAll ends sessions; `credentialChange` also publishes a credential-change event (password change, reset). */
+export type RevokeAllCause = SessionEndCause & { credentialChange?: boolean };
 
 /** What a session keeps. Never a StateProof: only its current generation (see jts/state-proof.ts). */
 export interface SessionRecord {
@@ -140,13 +144,17 @@ export interface SessionStore {
   /** Deletes the user's mirror (the account was deleted; its sessions are ended separately). */
   removeUser(prn: string): Promise<void>;
   list(prn: string, now: number): Promise<SessionRecord[]>;
-  /** True when the session existed. */
-  revoke(prn: string, aid: string): Promise<boolean>;
+  /**
+   * True when the session existed. Every ending publishes a security event with `cause` in the
+   * same atomic step (see security-events.ts; on a Redis Cluster right after it); so do evictions
+   * by `create` (reason `evicted`) and the sessions a replay ends in `rotate` (`replay_detected`).
+   */
+  revoke(prn: string, aid: string, cause: SessionEndCause): Promise<boolean>;
   /**
    * Ends every session of the user except `keepAid`; returns the ended aids. With `keepEpoch`, the
    * kept session (if live) is re-signed-in under that credential epoch (a password change keeps
    * the session that made it, which must outlive its own epoch bump).
    */
-  revokeAll(prn: string, keepAid?: string, keepEpoch?: number): Promise<string[]>;
+  revokeAll(prn: string, cause: RevokeAllCause, keepAid?: string, keepEpoch?: number): Promise<string[]>;
   ping(): Promise<void>;
 }

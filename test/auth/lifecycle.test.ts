@@ -202,7 +202,7 @@ describe.each(variants)('session lifecycle (%s)', (_name, variant) => {
 
     it('audits a renewal of a session ended elsewhere (another instance, the admin CLI) as missing', async () => {
       const creds = await login(t.app, user.email, user.password);
-      await t.sessions.revoke(user.id, aidOf(creds.stateProof));
+      await t.sessions.revoke(user.id, aidOf(creds.stateProof), { reason: 'revoked', initiator: 'user' });
       await expect(renew(t.app, creds.stateProof)).resolves.toMatchObject({ status: 401, body: { error_code: 'JTS-401-04' } });
       expect(t.audits).toContainEqual({ event: 'renew.rejected', reason: 'missing', prn: user.id, aid: aidOf(creds.stateProof) });
     });

@@ -77,7 +77,7 @@ describe.each(variants)('Renewal (%s)', (_name, variant) => {
 
   it('refuses a session ended elsewhere with JTS-401-04, audited as missing', async () => {
     await setUp();
-    await f.sessions.revoke(user.id, first.aid);
+    await f.sessions.revoke(user.id, first.aid, { reason: 'revoked', initiator: 'user' });
     await expect(renewal.renew(first.stateProof, {})).rejects.toMatchObject({ code: 'JTS-401-04' });
     expect(f.audits).toEqual([{ event: 'renew.rejected', reason: 'missing', prn: user.id, aid: first.aid }]);
   });

@@ -154,6 +154,8 @@ describe('GET /openapi.json', () => {
       'get /.well-known/jts-jwks': 'getJwks',
       'options /.well-known/jts-jwks': 'preflightJwks',
       'get /jts/.well-known/jwks.json': 'getJwksJtsAlias',
+      'get /jts/events': 'streamSecurityEvents',
+      'get /jts/events/poll': 'pollSecurityEvents',
       'options /jts/.well-known/jwks.json': 'preflightJwksJtsAlias',
       'get /.well-known/jwks.json': 'getJwksWellKnownAlias',
       'options /.well-known/jwks.json': 'preflightJwksWellKnownAlias',

@@ -29,6 +29,8 @@ describe('listRoutes (Express internals)', () => {
         'GET /.well-known/jts-signing-key.pem',
         'OPTIONS /.well-known/jts-signing-key.pem',
         'GET /jts/.well-known/jwks.json',
+        'GET /jts/events',
+        'GET /jts/events/poll',
         'OPTIONS /jts/.well-known/jwks.json',
         'GET /.well-known/jwks.json',
         'OPTIONS /.well-known/jwks.json',

@@ -6,6 +6,8 @@ import { redisKeys } from '../../src/sessions/redis-keys';
 import { RedisSessionStore } from '../../src/sessions/redis-store';
 import type { ExpectedUser, NewSession, RotateRequest, SessionStore, UserSecurity } from '../../src/sessions/types';
 
+/** The cause the contract's revocations give (what it publishes is tested in test/events). */
+const BY_USER = { reason: 'revoked', initiator: 'user' } as const;
 const HOUR = 3_600_000;
 
 export interface ContractContext {
@@ -261,7 +263,7 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         const kept = await withUser();
         const other = newSession(kept.prn, { credentialEpoch: ADA.credentialEpoch });
         await create(other);
-        await expect(ctx.store.revokeAll(kept.prn, kept.aid, ADA.credentialEpoch + 1)).resolves.toEqual([other.aid]);
+        await expect(ctx.store.revokeAll(kept.prn, BY_USER, kept.aid, ADA.credentialEpoch + 1)).resolves.toEqual([other.aid]);
         await ctx.store.putUser(kept.prn, { ...ADA, credentialEpoch: ADA.credentialEpoch + 1, version: 5 });
         await expect(ctx.store.state(kept.prn, kept.aid)).resolves.toMatchObject({ credentialEpoch: 4 });
         await expect(rotate(kept, 1)).resolves.toEqual({ outcome: 'rotated', generation: 2 });
@@ -326,15 +328,15 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
     it('revokes one session, and says so only once', async () => {
       const session = newSession(id());
       await create(session);
-      await expect(ctx.store.revoke(session.prn, session.aid)).resolves.toBe(true);
-      await expect(ctx.store.revoke(session.prn, session.aid)).resolves.toBe(false);
+      await expect(ctx.store.revoke(session.prn, session.aid, BY_USER)).resolves.toBe(true);
+      await expect(ctx.store.revoke(session.prn, session.aid, BY_USER)).resolves.toBe(false);
       await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'missing' });
     });
 
     it('cannot revoke a session through another principal', async () => {
       const session = newSession(id());
       await create(session);
-      await expect(ctx.store.revoke(id(), session.aid)).resolves.toBe(false);
+      await expect(ctx.store.revoke(id(), session.aid, BY_USER)).resolves.toBe(false);
       await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ state: 'active' });
     });
 
@@ -343,7 +345,7 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       const keep = newSession(prn);
       const others = [newSession(prn), newSession(prn)];
       for (const s of [keep, ...others]) await create(s);
-      const ended = await ctx.store.revokeAll(prn, keep.aid);
+      const ended = await ctx.store.revokeAll(prn, BY_USER, keep.aid);
       expect([...ended].sort()).toEqual(others.map((s) => s.aid).sort());
       await expect(ctx.store.list(prn, ctx.clock.now())).resolves.toEqual([expect.objectContaining({ aid: keep.aid })]);
     });

@@ -10,6 +10,8 @@ import { RedisSessionStore } from '../../src/sessions/redis-store';
 import type { NewSession, RotateRequest } from '../../src/sessions/types';
 import { testRedisUrl } from '../support/test-app';
 
+const BY_USER = { reason: 'revoked', initiator: 'user' } as const;
+
 /**
  * Issue 15: a session script that starts after the caller gave up (its command timed out: 503)
  * writes nothing; a rotation that did run counts its grace window from when it ran.
@@ -120,12 +122,12 @@ describe('session scripts past their deadline', () => {
     await onTime.create(a, createOptions());
     await onTime.create(b, createOptions());
     const { store } = storeLagging(5000);
-    await expectUnavailable(store.revoke(a.prn, a.aid));
-    await expectUnavailable(store.revokeAll(a.prn, a.aid));
+    await expectUnavailable(store.revoke(a.prn, a.aid, BY_USER));
+    await expectUnavailable(store.revokeAll(a.prn, BY_USER, a.aid));
     expect((await onTime.list(a.prn)).map((r) => r.aid).sort()).toEqual([a.aid, b.aid].sort());
     // On time, both work as before.
-    await expect(onTime.revokeAll(a.prn, a.aid)).resolves.toEqual([b.aid]);
-    await expect(onTime.revoke(a.prn, a.aid)).resolves.toBe(true);
+    await expect(onTime.revokeAll(a.prn, BY_USER, a.aid)).resolves.toEqual([b.aid]);
+    await expect(onTime.revoke(a.prn, a.aid, BY_USER)).resolves.toBe(true);
   });
 
   it('the budget is half the command timeout: a command 400 ms old is late with a 600 ms timeout, on time with 1400 ms', async () => {

@@ -148,6 +148,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     database,
     databaseUrl: database?.kind === 'postgres' && database.schema !== undefined ? urlWithSchema(database.schema, options.databaseUrl) : undefined,
     async close() {
+      services.events.close();
       await services.email.idle();
       services.email.close();
       ownRedis?.disconnect();

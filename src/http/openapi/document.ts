@@ -4,6 +4,7 @@ import { mfaPaths } from './mfa-paths.js';
 import { adminPaths } from './admin-paths.js';
 import { authPaths } from './auth-paths.js';
 import { oauthPaths } from './oauth-paths.js';
+import { eventPaths } from './event-paths.js';
 import { emailPaths } from './email-paths.js';
 import { ERROR_RESPONSES, PARAMETERS, SCHEMAS, SECURITY_SCHEMES } from './components.js';
 import { bearer, errors, json, ok, ref, type Json, type Method } from './parts.js';
@@ -278,7 +279,7 @@ export function openApiDocument(options: { issuer: string; version: string }): J
     },
     servers: [{ url: options.issuer }],
     security: [],
-    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...mfaPaths(), ...oauthPaths(), ...apiPaths(), ...adminPaths(), ...adminClientPaths() }),
+    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...mfaPaths(), ...oauthPaths(), ...eventPaths(), ...apiPaths(), ...adminPaths(), ...adminClientPaths() }),
     components: { schemas: SCHEMAS, parameters: PARAMETERS, securitySchemes: SECURITY_SCHEMES, responses: ERROR_RESPONSES },
   };
 }

@@ -10,6 +10,7 @@
   ARGV[11] amr: how the user signed in (RFC 8176 values, comma-separated)
   ARGV[12] the credential epoch the sign-in was checked under (rotate-4.lua refuses the session
            once the user's mirror holds a higher one)
+  ARGV[13] publish spec for the evicted sessions (include/publish.lua)
 
   Returns: the list of evicted aids (oldest first), or -1 (nothing written) past the deadline.
 ]]
@@ -21,23 +22,31 @@ local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 100
 local deadline = tonumber(ARGV[10])
 if deadline > 0 and redisNow > deadline then return -1 end
 local live = {}
+local gone = {}
 for _, aid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local st = redis.call('HGET', ARGV[5] .. aid, 'st')
   if st == 'a' then
     live[#live + 1] = aid
   else
     -- expired, or a tombstone left by replay detection: no longer a live session
-    redis.call('ZREM', KEYS[2], aid)
+    gone[#gone + 1] = aid
   end
 end
 
 local evicted = {}
 local limit = tonumber(ARGV[4])
 while #live >= limit do
-  local victim = table.remove(live, 1)
+  evicted[#evicted + 1] = table.remove(live, 1)
+end
+-- The events before any write: a script stops at its first failing command and keeps what it
+-- wrote, so a refused XADD (ACL, out of memory) must leave every session as it was.
+publishEnds(ARGV[13], redisNow, evicted)
+for _, aid in ipairs(gone) do
+  redis.call('ZREM', KEYS[2], aid)
+end
+for _, victim in ipairs(evicted) do
   redis.call('DEL', ARGV[5] .. victim, ARGV[6] .. victim)
   redis.call('ZREM', KEYS[2], victim)
-  evicted[#evicted + 1] = victim
 end
 
 redis.call('HSET', KEYS[1], 'st', 'a', 'g', string.format('%015d', 1), 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8], 'am', ARGV[11], 'ep', ARGV[12])

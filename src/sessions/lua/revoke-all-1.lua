@@ -5,6 +5,7 @@
   ARGV[1] aid to keep ('' = none)     ARGV[2] session key prefix     ARGV[3] grace key prefix
   ARGV[4] deadline (ms on Redis's clock, 0 = none)
   ARGV[5] '' or the credential epoch the kept session is signed in under from now on (field ep)
+  ARGV[6] publish spec (include/publish.lua): one event per ended session (and the credential change)
   Returns: the ended aids, or -1 (nothing written) past the deadline.
 ]]
 -- The caller answers 503 once its command timeout fires; a script that starts after the
@@ -14,17 +15,24 @@ local clock = redis.call('TIME')
 local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local deadline = tonumber(ARGV[4])
 if deadline > 0 and redisNow > deadline then return -1 end
+local ended = {}
+local others = {}
+for _, aid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if aid ~= ARGV[1] then
+    others[#others + 1] = aid
+    if redis.call('HGET', ARGV[2] .. aid, 'st') == 'a' then ended[#ended + 1] = aid end
+  end
+end
+-- The events before any write: a script stops at its first failing command and keeps what it
+-- wrote, so a refused XADD (ACL, out of memory) must leave every session as it was.
+publishEnds(ARGV[6], redisNow, ended)
 if ARGV[5] ~= '' and ARGV[1] ~= '' and redis.call('HGET', ARGV[2] .. ARGV[1], 'st') == 'a' then
   redis.call('HSET', ARGV[2] .. ARGV[1], 'ep', ARGV[5])
 end
-local ended = {}
-for _, aid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if aid ~= ARGV[1] then
-    if redis.call('HGET', ARGV[2] .. aid, 'st') == 'a' then
-      redis.call('DEL', ARGV[2] .. aid, ARGV[3] .. aid)
-      ended[#ended + 1] = aid
-    end
-    redis.call('ZREM', KEYS[1], aid)
-  end
+for _, aid in ipairs(ended) do
+  redis.call('DEL', ARGV[2] .. aid, ARGV[3] .. aid)
+end
+for _, aid in ipairs(others) do
+  redis.call('ZREM', KEYS[1], aid)
 end
 return ended

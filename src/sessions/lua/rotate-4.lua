@@ -14,6 +14,7 @@
   ARGV[12] deadline (ms on Redis's clock, 0 = none)
   ARGV[13] the credential epoch expected with ARGV[10] (a mirror without one counts as 0)
   ARGV[14] email verified '0' | '1' expected with ARGV[10] (a mirror without ev counts as '0')
+  ARGV[15] publish spec of a replay (include/publish.lua); read only when a replay is detected
 
   Returns: {1, new generation}               rotated
            {2, current generation, sealed}   grace: the answer of the rotation that consumed it
@@ -95,15 +96,22 @@ local victims = { ARGV[9] }
 if ARGV[6] == 'principal' then
   victims = redis.call('ZRANGE', KEYS[3], 0, -1)
 end
-local revoked = {3}
+local live = {}
 for _, aid in ipairs(victims) do
+  if redis.call('HGET', ARGV[7] .. aid, 'st') == 'a' then live[#live + 1] = aid end
+end
+-- Every session this replay ends is published in this same step, before any write (a refused
+-- XADD then leaves the sessions as they were). The normal paths above never get here.
+publishEnds(ARGV[15], redisNow, live)
+local revoked = {3}
+for _, aid in ipairs(live) do
   local key = ARGV[7] .. aid
-  if redis.call('HGET', key, 'st') == 'a' then
-    redis.call('DEL', key, ARGV[8] .. aid)
-    redis.call('HSET', key, 'st', 'c')
-    redis.call('PEXPIRE', key, ARGV[5])
-    revoked[#revoked + 1] = aid
-  end
+  redis.call('DEL', key, ARGV[8] .. aid)
+  redis.call('HSET', key, 'st', 'c')
+  redis.call('PEXPIRE', key, ARGV[5])
+  revoked[#revoked + 1] = aid
+end
+for _, aid in ipairs(victims) do
   redis.call('ZREM', KEYS[3], aid)
 end
 return revoked
