@@ -3,10 +3,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import request from 'supertest';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../scripts/lib/free-port';
-import { login } from '../support/http';
+import { addClient } from '../oauth/support';
+import { CSRF, login } from '../support/http';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { until } from './feed-server';
 
@@ -61,7 +63,8 @@ beforeAll(async () => {
   execFileSync('npm', ['install', '--prefer-offline', '--no-package-lock'], { cwd: project, env: npmEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   writeFileSync(join(project, 'index.js'), readmeExample());
 
-  auth = await buildTestApp();
+  auth = await buildTestApp({ accounts: 'postgres' });
+  const clientSecret = await addClient(auth, 'orders', 'https://orders.example.com', ['jts:events']);
   const listening = await new Promise<Server>((resolve) => {
     const server = auth.app.listen(0, '127.0.0.1', () => {
       resolve(server);
@@ -73,7 +76,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   service = spawn(process.execPath, ['index.js'], {
     cwd: project,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), JTS_AUTH_URL: authUrl, JTS_ISSUER: auth.config.jts.issuer, JTS_AUDIENCE: auth.config.jts.audience, JTS_CLIENT_ID: 'orders', JTS_CLIENT_SECRET: 'not-registered' },
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), JTS_AUTH_URL: authUrl, JTS_ISSUER: auth.config.jts.issuer, JTS_AUDIENCE: auth.config.jts.audience, JTS_CLIENT_ID: 'orders', JTS_CLIENT_SECRET: clientSecret },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   service.stdout?.on('data', (chunk: Buffer) => (serviceOutput += chunk.toString()));
@@ -82,13 +85,17 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // Only when a test failed before the shutdown test: never leave the process behind.
   if (service && service.exitCode === null) {
     const exited = new Promise((resolve) => service?.once('exit', resolve));
-    service.kill('SIGTERM');
+    service.kill('SIGKILL');
     await exited;
   }
   const listening = authServer;
-  if (listening) await new Promise<void>((resolve) => listening.close(() => { resolve(); }));
+  if (listening) {
+    listening.closeAllConnections();
+    await new Promise<void>((resolve) => listening.close(() => { resolve(); }));
+  }
   await (auth as TestApp | undefined)?.close();
   if (workspace) rmSync(workspace, { recursive: true, force: true });
   if (clone !== undefined) rmSync(clone, { recursive: true, force: true });
@@ -177,18 +184,27 @@ describe("the README's example, installed from the tarball, against a real auth 
     expect(created.status).toBe(201);
   });
 
-  it('reports its feed in status() and keeps verifying by signature while the feed does not answer', async () => {
-    // This server build has no feed for this client: the subscription fails and is retried.
-    await until(() => serviceOutput.includes('listening on'), 'listening');
-    let status: { feed?: string; lastError?: string } = {};
-    const deadline = Date.now() + 10_000;
-    while (status.feed !== 'disconnected' && Date.now() < deadline) {
-      status = JSON.parse((await call('/verifier-status')).text) as typeof status;
-      if (status.feed !== 'disconnected') await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(status).toMatchObject({ feed: 'disconnected', lastError: expect.stringMatching(/40[134]/) });
+  it('subscribes to the server’s feed and refuses a BearerPass once its session is logged out', async () => {
+    await until(async () => (JSON.parse((await call('/verifier-status')).text) as { feed: string }).feed === 'connected', 'the feed connected');
     const user = await createUser(auth, { permissions: ['read:orders'] });
-    const { bearerPass } = await login(auth.app, user.email, user.password);
+    const { bearerPass, stateProof } = await login(auth.app, user.email, user.password);
     expect((await call('/orders', bearer(bearerPass))).status).toBe(200);
+
+    expect((await request(auth.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${stateProof}`)).status).toBe(200);
+    // Not a timing test (the bench measures the latency): the bound only keeps a failure short.
+    await until(async () => (await call('/orders', bearer(bearerPass))).status === 401, 'the logout to reach the service', 10_000);
+    const refused = await call('/orders', bearer(bearerPass));
+    expect(refused).toMatchObject({ type: 'application/json; charset=utf-8', challenge: 'Bearer error="session_terminated"' });
+    expect(JSON.parse(refused.text)).toMatchObject({ error: 'session_terminated', error_code: 'JTS-401-04', action: 'reauth' });
+    expect(JSON.parse((await call('/verifier-status')).text)).toMatchObject({ feed: 'connected', revokedSessions: 1, gaps: 0 });
+  });
+
+  it('stops on SIGTERM as the example says: verifier.close() ends the feed connection, nothing keeps the process alive', async () => {
+    const running = service;
+    if (!running) throw new Error('the example is not running');
+    const exited = new Promise<number | null>((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => { resolve('still running after 5 s'); }, 5000))]);
+    expect(code).toBe(0);
   });
 });

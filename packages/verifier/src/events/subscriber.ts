@@ -143,20 +143,35 @@ export function subscribe(deps: SubscriberDeps): Subscriber {
       if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream') || response.body === null) {
         throw new Error(await refusalOf(response));
       }
+      const body = response.body;
       setState('connected');
       lastError = undefined;
       const parser = new EventStreamParser(lastEventId);
       const decoder = new TextDecoder();
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        armIdle();
-        received = true;
-        for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
-          await handle(event.type, event.data);
-          // Only a handled event moves the resume point: a disconnect mid-event replays it (and its jti dedups it).
-          if (event.lastEventId !== '') lastEventId = event.lastEventId;
-          lastEventAt = clock.now();
+      // Read by hand and cancel the reader on abort: an abort alone does not always end a pending
+      // read of an idle stream (seen on Node 20), which left close() waiting for the next keepalive.
+      const reader = body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+      const cancel = () => {
+        reader.cancel(controller.signal.reason).catch(() => undefined);
+      };
+      controller.signal.addEventListener('abort', cancel, { once: true });
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done || controller.signal.aborted) break;
+          armIdle();
+          received = true;
+          for (const event of parser.push(decoder.decode(value, { stream: true }))) {
+            await handle(event.type, event.data);
+            // Only a handled event moves the resume point: a disconnect mid-event replays it (and its jti dedups it).
+            if (event.lastEventId !== '') lastEventId = event.lastEventId;
+            lastEventAt = clock.now();
+          }
         }
+      } finally {
+        controller.signal.removeEventListener('abort', cancel);
       }
+      if (controller.signal.aborted) throw controller.signal.reason;
       throw new Error('the feed closed the connection');
     } catch (error) {
       if (!isClosed()) lastError = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason.message : error instanceof Error ? error.message : String(error);
