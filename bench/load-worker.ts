@@ -24,6 +24,7 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const chains: Chain[] = request.type === 'renew' ? request.chains.map((stateProof) => ({ stateProof, inFlight: false, uncertain: false, dead: false })) : [];
   let clientIndex = 0;
   let tokenIndex = 0;
+  const draw = (length: number) => Math.floor(Math.random() * length);
 
   const options: autocannon.Options = {
     url: spec.baseUrl,
@@ -37,12 +38,13 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
       break;
     case 'bearer': {
       const { tokens, path } = request;
+      const random = request.pick === 'random';
       options.requests = [
         {
           method: 'GET',
           path,
           setupRequest(req) {
-            const token = tokens[tokenIndex++ % tokens.length]!;
+            const token = tokens[random ? draw(tokens.length) : tokenIndex++ % tokens.length]!;
             return { ...req, headers: { authorization: `Bearer ${token}` } };
           },
         },
@@ -65,15 +67,21 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
     }
     case 'login': {
       const { credentials } = request;
+      const loginBody = (user: Credentials) => JSON.stringify({ email: user.email, password: user.password });
       options.requests = [{ method: 'POST', path: '/jts/login' }];
       options.setupClient = (client) => {
+        if (request.pick === 'random') {
+          client.setRequests([{ method: 'POST', path: '/jts/login', setupRequest: (req) => ({ ...req, headers: JSON_HEADERS, body: loginBody(credentials[draw(credentials.length)]!) }) }]);
+          return;
+        }
         const mine = credentials[clientIndex++ % credentials.length]!;
-        client.setRequests([{ method: 'POST', path: '/jts/login', headers: JSON_HEADERS, body: JSON.stringify({ email: mine.email, password: mine.password }) }]);
+        client.setRequests([{ method: 'POST', path: '/jts/login', headers: JSON_HEADERS, body: loginBody(mine) }]);
       };
       break;
     }
     case 'renew': {
       const connections = spec.connections;
+      const random = request.pick === 'random';
       options.requests = [{ method: 'POST', path: '/jts/renew' }];
       options.setupClient = (client) => {
         const index = clientIndex++;
@@ -90,7 +98,7 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
               if (current?.inFlight) current.uncertain = true;
               let pick: Chain | undefined;
               for (let k = 0; k < mine.length && pick === undefined; k++) {
-                const candidate = mine[turn++ % mine.length]!;
+                const candidate = mine[random ? draw(mine.length) : turn++ % mine.length]!;
                 if (!candidate.uncertain && !candidate.dead) pick = candidate;
               }
               current = pick ?? mine[turn++ % mine.length]!;

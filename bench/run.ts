@@ -7,13 +7,13 @@
  * and drives them with autocannon from a child process, interleaving the cases round by round.
  * See bench/README.md for how to read the output.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Credentials, Job, JobMessage, LoadResult, LoadSpec, ProbeResult, ProbeSpec, ReplyMessage, SessionBatch } from './lib/protocol.js';
+import type { Credentials, Job, LoadResult, LoadSpec, ProbeResult, ProbeSpec, SessionBatch } from './lib/protocol.js';
+import { cpuMs, LoadWorker } from './lib/worker-client.js';
 import { BenchRedis, canPin, launch, LOAD_CPU, type Managed, SERVER_CPU, sleep, waitFor } from './lib/processes.js';
 import { freePort } from '../scripts/lib/free-port.js';
 import { PrivatePostgres } from '../test/support/postgres-server.js';
@@ -94,57 +94,6 @@ function parseOptions(): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The load worker
-
-class LoadWorker {
-  private next = 1;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (message: ReplyMessage) => {
-      const waiter = this.pending.get(message.id);
-      if (!waiter) return;
-      this.pending.delete(message.id);
-      if (message.ok) waiter.resolve(message.result);
-      else waiter.reject(new Error(`load worker: ${message.error}`));
-    });
-    child.once('exit', (code) => {
-      for (const waiter of this.pending.values()) waiter.reject(new Error(`load worker exited (${String(code)})`));
-      this.pending.clear();
-    });
-  }
-
-  static async start(cpu: number | undefined): Promise<LoadWorker> {
-    const args = ['--import', 'tsx', join(__dirname, 'load-worker.ts')];
-    const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
-    const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const worker = new LoadWorker(child);
-    await new Promise<void>((resolveReady, reject) => {
-      worker.pending.set(0, {
-        resolve: () => {
-          resolveReady();
-        },
-        reject,
-      });
-    });
-    return worker;
-  }
-
-  run<T>(job: Job): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolveJob, reject) => {
-      this.pending.set(id, { resolve: resolveJob as (value: unknown) => void, reject });
-      this.child.send({ id, job } satisfies JobMessage);
-    });
-  }
-
-  stop(): void {
-    if (this.child.connected) this.child.disconnect();
-    this.child.kill('SIGTERM');
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Servers
 
 interface Server {
@@ -155,19 +104,6 @@ interface Server {
   redis?: BenchRedis;
 }
 
-/** User + system CPU time of a process (all its threads) in ms, from /proc; undefined where there is no /proc. */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime), counted from after the command name: indexes 11 and 12.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-const CLOCK_TICKS = 100;
 
 interface Machine {
   cpuModel: string;
@@ -442,10 +378,14 @@ async function main(): Promise<void> {
 
     const needRedis = wants('public', 'verify', 'introspect', 'verify-stateless', 'renew', 'login', 'login-flood', 'stack');
     const redisA = needRedis ? await bench.redis('redis') : undefined;
+    // With --ab, "ours" and the A/B build are set up alike, each with a Redis of its own that no other
+    // server shares: an A/A run (the same build in both slots) measured "ours" 7 % dearer on renew
+    // while it shared its Redis with the idle login/revocation-off servers.
+    const redisOurs = options.ab !== undefined && needRedis ? await bench.redis('redis-a') : redisA;
     const run = Date.now().toString(36);
     const [floor, redisStrict, memoryStrict, redisOff, login] = await Promise.all([
       wants('public', 'verify', 'introspect', 'verify-stateless', 'renew', 'stack') ? bench.floor() : undefined,
-      needRedis && redisA ? bench.ours('redis', { redis: redisA, redisUrl: redisA.url, revocation: 'strict', bcryptRounds: 4 }) : undefined,
+      needRedis && redisOurs ? bench.ours('redis', { redis: redisOurs, redisUrl: redisOurs.url, revocation: 'strict', bcryptRounds: 4 }) : undefined,
       wants('public', 'verify', 'renew') ? bench.ours('memory', { revocation: 'strict', bcryptRounds: 4 }) : undefined,
       wants('verify-stateless') && redisA ? bench.ours('redis-off', { redis: redisA, redisUrl: redisA.url, revocation: 'off', bcryptRounds: 4 }) : undefined,
       wants('login', 'login-flood') && redisA ? bench.ours('login', { redis: redisA, redisUrl: redisA.url, revocation: 'strict', bcryptRounds: options.bcryptRounds }) : undefined,
@@ -501,7 +441,7 @@ async function main(): Promise<void> {
     }
     if (scenarios.has('introspect') && redisStrict) {
       // The same users' BearerPasses as verify, introspected by one service client: signature and one session read per call.
-      cases.push(loadCase('introspect', redisStrict, { type: 'introspect', authorization: await bench.registerClient(redisA?.url ?? 'redis'), tokens: setup.redis!.tokens }));
+      cases.push(loadCase('introspect', redisStrict, { type: 'introspect', authorization: await bench.registerClient(redisOurs?.url ?? 'redis'), tokens: setup.redis!.tokens }));
     }
     if (scenarios.has('verify-stateless') && redisOff) cases.push(loadCase('verify-stateless', redisOff, { type: 'bearer', path: '/api/profile', tokens: setup.redis!.tokens }));
     if (scenarios.has('renew')) {
@@ -588,7 +528,9 @@ async function main(): Promise<void> {
 
     const samples = new Map<string, Sample[]>(cases.map((item) => [item.id, []]));
     for (let r = 1; r <= options.rounds && cases.length > 0; r++) {
-      for (const item of cases) {
+      // Odd rounds run the cases in order, even rounds in reverse: no case always follows the same
+      // neighbour (a heavier case before it leaves work behind: GC, Redis expiry, caches).
+      for (const item of r % 2 === 1 ? cases : [...cases].reverse()) {
         const sample = await item.run(options.durationS);
         samples.get(item.id)!.push(sample);
         log(`round ${r}/${options.rounds} ${item.id.padEnd(24)} ${describeSample(sample)}`);
@@ -918,7 +860,7 @@ function buildReport(options: Options, machine: Machine, cases: Case[], samples:
   lines.push(
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; Redis ${machine.redis}.`,
     `Pinning: ${machine.pinning}. Rate limits off (RATE_LIMIT_ENABLED=false). UV_THREADPOOL_SIZE=${machine.threadpool}. LOG_LEVEL=warn.`,
-    `Rounds: ${options.rounds} × ${options.durationS} s per case, interleaved; medians over rounds; ratios are per-round ratios to the floor measured in the same round, then the median.`,
+    `Rounds: ${options.rounds} × ${options.durationS} s per case, interleaved (even rounds in reverse order); medians over rounds; ratios are per-round ratios to the floor measured in the same round, then the median.`,
     `Connections: ${options.connections} (login: ${options.loginConnections}); verify: ${options.verifySessions} distinct BearerPasses round-robin; renew: ${options.renewSessions} StateProof chains; login bcrypt cost ${options.bcryptRounds}.`,
     '',
   );

@@ -32,6 +32,7 @@ import { emailRoutes } from './http/routes/email.js';
 import { eventRoutes } from './http/routes/events.js';
 import type { EventFeed } from './auth/event-feed.js';
 import { mfaRoutes } from './http/routes/mfa.js';
+import { passkeyRoutes } from './http/routes/passkeys.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { homeRoutes } from './http/routes/home.js';
@@ -131,7 +132,8 @@ export function createApp(deps: AppDeps): Express {
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
   const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
   const mfa = mfaRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, parseJson, authenticate: requireBearer, limits }));
+  const passkeys = passkeyRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, passkeys, parseJson, authenticate: requireBearer, limits }));
   app.use('/admin/clients', adminClientRoutes({ administration: deps.clientAdministration, clock, authenticate: requireBearer, csrf, cors, parseJson }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
   // Development only: the outbox exists only without SMTP_URL, which production refuses.

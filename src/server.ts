@@ -106,6 +106,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
   }
 
   if (production && config.metricsToken === undefined) logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port');
+  for (const problem of config.webauthn.unusable ?? []) logger.warn(`passkeys will not work in browsers: ${problem}`);
   if (!config.rateLimits.enabled) logger.warn('RATE_LIMIT_ENABLED=false: login, register, renew and password change are not rate limited');
 
   const app = createApp(services);

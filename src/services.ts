@@ -45,6 +45,8 @@ import { MemoryChallengeStore } from './users/memory-challenges.js';
 import { deriveFactorKey } from './auth/factor-secrets.js';
 import type { SecondFactorStore } from './users/factors.js';
 import { MemorySecondFactorStore } from './users/memory-factors.js';
+import { MemoryPasskeyStore } from './users/memory-passkeys.js';
+import type { PasskeyStore } from './users/passkeys.js';
 
 export interface ServiceInputs {
   config: Config;
@@ -58,7 +60,7 @@ export interface ServiceInputs {
    * The accounts database's stores (PostgreSQL or PGlite, accounts/open.ts), all or none. Absent
    * (tests of other parts): users, challenges and second factors in memory, no service client.
    */
-  accounts?: { users: UserStore; clients: SqlClientStore; challenges: ChallengeStore; factors: SecondFactorStore };
+  accounts?: { users: UserStore; clients: SqlClientStore; challenges: ChallengeStore; factors: SecondFactorStore; passkeys: PasskeyStore };
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
@@ -140,7 +142,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     },
   });
   // Every account change also writes the user's security mirror next to their sessions.
-  const users = new MirroredUserStore(inputs.accounts?.users ?? new MemoryUserStore(), sessions);
+  const users = new MirroredUserStore(inputs.accounts?.users ?? new MemoryUserStore(), sessions, { sessionLifetimeMs: config.jts.stateProofLifetimeSeconds * 1000 });
   const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending, audit);
   const { jts } = config;
   const email = buildEmail(inputs, metrics.registry);
@@ -169,6 +171,7 @@ export function buildServices(inputs: ServiceInputs): Services {
       factorKey: deriveFactorKey(inputs.stateProofSecret),
       mfaSettings: { issuerName: config.email.productName, freshAuthMaxAgeSeconds: config.mfa.freshAuthMaxAgeSeconds, enrolmentNeedsVerifiedEmail: config.email.verification !== 'off' },
     },
+    passkeys: { store: inputs.accounts?.passkeys ?? new MemoryPasskeyStore(), webauthn: config.webauthn },
     settings: {
       bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,
       stateProofLifetimeSeconds: jts.stateProofLifetimeSeconds,

@@ -6,6 +6,9 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../scripts/lib/free-port';
+import { generateClientSecret, hashClientSecret } from '../src/accounts/client-secret';
+import { openAccountsDatabase } from '../src/accounts/database';
+import { SqlClientStore } from '../src/accounts/sql-client-store';
 
 /** The shared test Redis, when the jest global setup started one. */
 const testRedisUrlOrUndefined = (): string | undefined => process.env.TEST_REDIS_URL;
@@ -132,6 +135,32 @@ describe('graceful shutdown of the real server process', () => {
     const log = server.output.join('');
     expect(log).toContain('"drained":true');
     expect(log).toContain('shutdown complete');
+  }, 60_000);
+
+  it('on SIGTERM with a security-event stream open: the stream ends, the process drains and exits 0', async () => {
+    const databaseUrl = await freshDatabaseUrl();
+    server = await startServer({ DATABASE_URL: databaseUrl, SHUTDOWN_TIMEOUT: '8000', JTS_CLIENTS_REFRESH: '1' });
+    const { port } = server;
+    // A subscriber client, written where the server (which has migrated the schema) reads its clients.
+    const database = await openAccountsDatabase({ url: databaseUrl, dataDir: 'memory://', timeoutMs: 5000, poolMax: 1 });
+    const secret = generateClientSecret();
+    const now = Date.now();
+    await new SqlClientStore(database.db).create({ id: 'feed', secretHash: hashClientSecret(secret), previousSecretHash: undefined, previousSecretExpiresAt: undefined, scopes: ['jts:events'], audience: 'https://feed.example.com', disabled: false, createdAt: now, updatedAt: now });
+    await database.close();
+    const authorization = `Basic ${Buffer.from(`feed:${secret}`).toString('base64')}`;
+    let response: Response | undefined;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(200)) {
+      response = await fetch(`http://127.0.0.1:${port}/jts/events`, { headers: { authorization } });
+      if (response.status === 200) break;
+    }
+    expect(response?.status).toBe(200);
+    const stream = (response as Response).body?.getReader();
+    await stream?.read();
+    server.child.kill('SIGTERM');
+    // The stream ends (it would otherwise hold the listener open until SHUTDOWN_TIMEOUT, exit 1).
+    for (;;) if ((await stream?.read())?.done !== false) break;
+    await expect(server.exited).resolves.toBe(0);
+    expect(server.output.join('')).toContain('"drained":true');
   }, 60_000);
 
   it('cuts requests still running after SHUTDOWN_TIMEOUT and exits 1', async () => {

@@ -11,14 +11,20 @@ export interface Credentials {
 export type LoadRequest =
   /** A static GET. */
   | { type: 'get'; path: string }
-  /** GET with `Authorization: Bearer <token>`, the tokens taken round-robin across all connections. */
-  | { type: 'bearer'; path: string; tokens: string[] }
+  /** GET with `Authorization: Bearer <token>`, the tokens taken round-robin across all connections (or at random). */
+  | { type: 'bearer'; path: string; tokens: string[]; pick?: Pick }
   /** POST /jts/introspect as one service client (`authorization`: its Basic header), the tokens round-robin. */
   | { type: 'introspect'; authorization: string; tokens: string[] }
-  /** POST /jts/renew; each connection owns `chains.length / connections` StateProof chains and renews them in turn. */
-  | { type: 'renew'; chains: string[] }
-  /** POST /jts/login, each connection logging in as one of the credentials. */
-  | { type: 'login'; credentials: Credentials[] };
+  /** POST /jts/renew; each connection owns `chains.length / connections` StateProof chains and renews them in turn (or picks one at random). */
+  | { type: 'renew'; chains: string[]; pick?: Pick }
+  /** POST /jts/login, each connection logging in as one of the credentials (`random`: any of them, drawn per request). */
+  | { type: 'login'; credentials: Credentials[]; pick?: Pick };
+
+/**
+ * `cycle` (the default): in turn, as real clients reuse their own few credentials. `random`: drawn
+ * per request, so a large set is touched all over (bench/scale.ts: caches at size).
+ */
+export type Pick = 'cycle' | 'random';
 
 export interface LoadSpec {
   baseUrl: string;

@@ -13,6 +13,8 @@ export interface AccountsSchema {
   totp_factors: TotpFactorsTable;
   recovery_codes: RecoveryCodesTable;
   mfa_tickets: MfaTicketsTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebAuthnChallengesTable;
 }
 
 export interface UsersTable {
@@ -24,6 +26,7 @@ export interface UsersTable {
   disabled: boolean;
   credential_epoch: ColumnType<number, number | undefined, number>;
   email_verified: ColumnType<boolean, boolean | undefined, boolean>;
+  mfa_required: ColumnType<boolean, boolean | undefined, boolean>;
   /** int8: node-postgres reads it as a string, PGlite as a bigint; fromRow makes it a number. */
   version: ColumnType<string | number | bigint, number | undefined, number>;
   created_at: ColumnType<Date, Date, Date>;
@@ -79,12 +82,38 @@ export interface MfaTicketsTable {
   user_id: string;
   client_hash: string;
   first_factor: 'pwd' | 'email_code';
+  purpose: ColumnType<'verify' | 'enrol', 'verify' | 'enrol' | undefined, 'verify' | 'enrol'>;
   credential_epoch: number;
   attempts: ColumnType<number, number | undefined, number>;
   max_attempts: number;
   created_at: ColumnType<Date, Date, Date>;
   expires_at: ColumnType<Date, Date, Date>;
   consumed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** See migrations/0007-passkeys.ts. */
+export interface PasskeysTable {
+  id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: string;
+  /** int8: node-postgres reads it as a string, PGlite as a bigint. */
+  sign_count: ColumnType<string | number | bigint, number | undefined, number>;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: boolean;
+  name: string;
+  created_at: ColumnType<Date, Date, Date>;
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface WebAuthnChallengesTable {
+  challenge_hash: string;
+  purpose: 'register' | 'login' | 'mfa';
+  user_id: string | null;
+  binding: string;
+  created_at: ColumnType<Date, Date, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
 }
 
 export interface DatabaseSettings {

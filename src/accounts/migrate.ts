@@ -5,6 +5,8 @@ import * as m0003 from './migrations/0003-challenges.js';
 import * as m0004 from './migrations/0004-clients.js';
 import * as m0005 from './migrations/0005-one-live-challenge.js';
 import * as m0006 from './migrations/0006-mfa.js';
+import * as m0007 from './migrations/0007-passkeys.js';
+import * as m0008 from './migrations/0008-mfa-required.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -18,6 +20,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-clients': m0004,
   '0005-one-live-challenge': m0005,
   '0006-mfa': m0006,
+  '0007-passkeys': m0007,
+  '0008-mfa-required': m0008,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';

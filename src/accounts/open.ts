@@ -6,6 +6,7 @@ import { MIGRATE_COMMAND, migrateToLatest, pendingMigrations } from './migrate.j
 import { SqlChallengeStore } from './sql-challenge-store.js';
 import { SqlClientStore } from './sql-client-store.js';
 import { SqlSecondFactorStore } from './sql-factor-store.js';
+import { SqlPasskeyStore } from './sql-passkey-store.js';
 import { SqlUserStore } from './sql-user-store.js';
 
 /**
@@ -18,11 +19,12 @@ export interface AccountStores {
   clients: SqlClientStore;
   challenges: SqlChallengeStore;
   factors: SqlSecondFactorStore;
+  passkeys: SqlPasskeyStore;
 }
 
 /** The stores of an open accounts database. */
 export function accountStores(db: AccountsDatabase['db']): AccountStores {
-  return { users: new SqlUserStore(db), clients: new SqlClientStore(db), challenges: new SqlChallengeStore(db), factors: new SqlSecondFactorStore(db) };
+  return { users: new SqlUserStore(db), clients: new SqlClientStore(db), challenges: new SqlChallengeStore(db), factors: new SqlSecondFactorStore(db), passkeys: new SqlPasskeyStore(db) };
 }
 
 export interface Accounts extends AccountStores {

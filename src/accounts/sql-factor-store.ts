@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { LiveMfaTicket, NewMfaTicket, SecondFactorStore, TotpFactor } from '../users/factors.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { FactorUse, LiveMfaTicket, NewMfaTicket, SecondFactorStore, TotpFactor } from '../users/factors.js';
 import type { AccountsSchema } from './database.js';
 import { guardDatabase } from './sql-guard.js';
 
@@ -47,7 +47,7 @@ export class SqlSecondFactorStore implements SecondFactorStore {
     });
   }
 
-  confirmTotp(userId: string, secretSealed: string, step: number, recoveryCodeHashes: string[], now: number): Promise<boolean> {
+  confirmTotp(userId: string, secretSealed: string, step: number, recoveryCodeHashes: string[], now: number, startedAfter: number): Promise<boolean> {
     return guardDatabase(() =>
       this.db.transaction().execute(async (trx) => {
         const at = new Date(now);
@@ -57,17 +57,12 @@ export class SqlSecondFactorStore implements SecondFactorStore {
           .where('user_id', '=', userId)
           .where('confirmed', '=', false)
           .where('secret_sealed', '=', secretSealed)
+          .where('created_at', '>', new Date(startedAfter))
           .where('last_step', '<', step)
           .returning('user_id')
           .executeTakeFirst();
         if (!confirmed) return false;
-        await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-        if (recoveryCodeHashes.length > 0) {
-          await trx
-            .insertInto('recovery_codes')
-            .values(recoveryCodeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: at })))
-            .execute();
-        }
+        await replaceRecoveryCodes(trx, userId, recoveryCodeHashes, at);
         return true;
       }),
     );
@@ -124,68 +119,117 @@ export class SqlSecondFactorStore implements SecondFactorStore {
   }
 
   issueTicket(ticket: NewMfaTicket): Promise<void> {
-    return guardDatabase(async () => {
-      const at = new Date(ticket.createdAt);
-      await this.db.deleteFrom('mfa_tickets').where('user_id', '=', ticket.userId).where('expires_at', '<=', at).execute();
-      await this.db
-        .insertInto('mfa_tickets')
-        .values({
-          ticket_hash: ticket.ticketHash,
-          user_id: ticket.userId,
-          client_hash: ticket.clientHash,
-          first_factor: ticket.firstFactor,
-          credential_epoch: ticket.credentialEpoch,
-          max_attempts: ticket.maxAttempts,
-          created_at: at,
-          expires_at: new Date(ticket.expiresAt),
-        })
-        .execute();
-    });
+    return guardDatabase(() =>
+      this.db.transaction().execute(async (trx) => {
+        // The user's row lock orders concurrent issues: each deletes what the one before wrote.
+        await trx.selectFrom('users').select('id').where('id', '=', ticket.userId).forUpdate().executeTakeFirst();
+        await trx.deleteFrom('mfa_tickets').where('user_id', '=', ticket.userId).execute();
+        await trx
+          .insertInto('mfa_tickets')
+          .values({
+            purpose: ticket.purpose,
+            ticket_hash: ticket.ticketHash,
+            user_id: ticket.userId,
+            client_hash: ticket.clientHash,
+            first_factor: ticket.firstFactor,
+            credential_epoch: ticket.credentialEpoch,
+            max_attempts: ticket.maxAttempts,
+            created_at: new Date(ticket.createdAt),
+            expires_at: new Date(ticket.expiresAt),
+          })
+          .execute();
+      }),
+    );
   }
 
   liveTicket(ticketHash: string, now: number): Promise<LiveMfaTicket | undefined> {
     return guardDatabase(async () => {
       const row = await this.db
         .selectFrom('mfa_tickets')
-        .select(['user_id', 'client_hash', 'first_factor', 'credential_epoch'])
+        .select(['purpose', 'user_id', 'client_hash', 'first_factor', 'credential_epoch'])
         .where('ticket_hash', '=', ticketHash)
         .where('consumed_at', 'is', null)
         .where('expires_at', '>', new Date(now))
         .whereRef('attempts', '<', 'max_attempts')
         .executeTakeFirst();
-      return row && { userId: row.user_id, clientHash: row.client_hash, firstFactor: row.first_factor, credentialEpoch: row.credential_epoch };
+      return row && { purpose: row.purpose, userId: row.user_id, clientHash: row.client_hash, firstFactor: row.first_factor, credentialEpoch: row.credential_epoch };
     });
   }
 
-  consumeTicket(ticketHash: string, now: number): Promise<boolean> {
+  reserveTicketAttempt(ticketHash: string, now: number): Promise<number | undefined> {
     return guardDatabase(async () => {
-      const at = new Date(now);
-      const row = await this.db
-        .updateTable('mfa_tickets')
-        .set({ consumed_at: at })
-        .where('ticket_hash', '=', ticketHash)
-        .where('consumed_at', 'is', null)
-        .where('expires_at', '>', at)
-        .whereRef('attempts', '<', 'max_attempts')
-        .returning('user_id')
-        .executeTakeFirst();
-      return row !== undefined;
-    });
-  }
-
-  failTicket(ticketHash: string, now: number): Promise<number> {
-    return guardDatabase(async () => {
-      const at = new Date(now);
       const row = await this.db
         .updateTable('mfa_tickets')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
         .where('ticket_hash', '=', ticketHash)
         .where('consumed_at', 'is', null)
-        .where('expires_at', '>', at)
+        .where('expires_at', '>', new Date(now))
         .whereRef('attempts', '<', 'max_attempts')
         .returning(['attempts', 'max_attempts'])
         .executeTakeFirst();
-      return row ? row.max_attempts - row.attempts : 0;
+      return row && row.max_attempts - row.attempts;
     });
   }
+
+  consumeTicket(ticketHash: string, userId: string, use: FactorUse, now: number): Promise<'consumed' | 'ticket_lost' | 'factor_refused'> {
+    return guardDatabase(async () => {
+      try {
+        return await this.db.transaction().execute(async (trx) => {
+          const at = new Date(now);
+          // Holds the ticket's row lock to the end: a concurrent completion waits here, then finds it consumed.
+          const ticket = await trx
+            .updateTable('mfa_tickets')
+            .set({ consumed_at: at })
+            .where('ticket_hash', '=', ticketHash)
+            .where('user_id', '=', userId)
+            .where('purpose', '=', 'enrolment' in use ? 'enrol' : 'verify')
+            .where('consumed_at', 'is', null)
+            .where('expires_at', '>', at)
+            .whereRef('attempts', '<=', 'max_attempts')
+            .returning('user_id')
+            .executeTakeFirst();
+          if (!ticket) return 'ticket_lost' as const;
+          const spent =
+            'enrolment' in use
+              ? await confirmIn(trx, userId, use.enrolment, at)
+              : 'passkey' in use
+              ? ticket
+              : 'recoveryCodeHash' in use
+              ? await trx.updateTable('recovery_codes').set({ used_at: at }).where('user_id', '=', userId).where('code_hash', '=', use.recoveryCodeHash).where('used_at', 'is', null).returning('user_id').executeTakeFirst()
+              : await trx.updateTable('totp_factors').set({ last_step: use.totpStep }).where('user_id', '=', userId).where('confirmed', '=', true).where('last_step', '<', use.totpStep).returning('user_id').executeTakeFirst();
+          // Thrown to roll the ticket back: a wrong factor spends nothing but the reserved attempt.
+          if (!spent) throw FACTOR_REFUSED;
+          return 'consumed' as const;
+        });
+      } catch (error) {
+        if (error === FACTOR_REFUSED) return 'factor_refused';
+        throw error;
+      }
+    });
+  }
+}
+
+const FACTOR_REFUSED = new Error('factor refused (rolls the ticket back)');
+
+/** confirmTotp's two steps inside the caller's transaction; undefined when there is nothing to confirm. */
+async function confirmIn(trx: Transaction<AccountsSchema>, userId: string, enrolment: { secretSealed: string; totpStep: number; recoveryCodeHashes: string[]; startedAfter: number }, at: Date): Promise<{ user_id: string } | undefined> {
+  const confirmed = await trx
+    .updateTable('totp_factors')
+    .set({ confirmed: true, confirmed_at: at, last_step: enrolment.totpStep })
+    .where('user_id', '=', userId)
+    .where('confirmed', '=', false)
+    .where('secret_sealed', '=', enrolment.secretSealed)
+    .where('created_at', '>', new Date(enrolment.startedAfter))
+    .where('last_step', '<', enrolment.totpStep)
+    .returning('user_id')
+    .executeTakeFirst();
+  if (!confirmed) return undefined;
+  await replaceRecoveryCodes(trx, userId, enrolment.recoveryCodeHashes, at);
+  return confirmed;
+}
+
+/** The user's recovery codes become exactly these (the old ones die). */
+async function replaceRecoveryCodes(trx: Transaction<AccountsSchema>, userId: string, codeHashes: string[], at: Date): Promise<void> {
+  await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+  if (codeHashes.length > 0) await trx.insertInto('recovery_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: at }))).execute();
 }

@@ -26,6 +26,7 @@ export class SqlUserStore implements UserStore {
             credential_epoch: user.credentialEpoch,
             version: user.version,
             email_verified: user.emailVerified,
+            mfa_required: user.mfaRequired,
             created_at: new Date(user.createdAt),
             updated_at: new Date(user.updatedAt),
           })
@@ -82,6 +83,7 @@ export class SqlUserStore implements UserStore {
             ...(patch.permissions === undefined ? {} : { permissions: [...patch.permissions] }),
             ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
             ...(patch.emailVerified === undefined ? {} : { email_verified: patch.emailVerified }),
+            ...(patch.mfaRequired === undefined ? {} : { mfa_required: patch.mfaRequired }),
             ...(patch.passwordHash === undefined ? {} : { credential_epoch: eb('credential_epoch', '+', 1) }),
           }))
           .where('id', '=', id)
@@ -168,6 +170,7 @@ function fromRow(row: Selectable<UsersTable> | undefined): User | undefined {
     credentialEpoch: row.credential_epoch,
     version: Number(row.version),
     emailVerified: row.email_verified,
+    mfaRequired: row.mfa_required,
     createdAt: new Date(row.created_at).getTime(),
     updatedAt: new Date(row.updated_at).getTime(),
   };

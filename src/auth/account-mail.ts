@@ -7,8 +7,8 @@ export type AccountMail =
   | { kind: 'verify-email'; to: string; name: string; link: string; expiresInMinutes: number }
   | { kind: 'reset-password'; to: string; name: string; link: string; expiresInMinutes: number }
   | { kind: 'sign-in-code'; to: string; name: string; code: string; expiresInMinutes: number }
-  /** A notice: an authenticator (TOTP) was added to or removed from the account. */
-  | { kind: 'second-factor-changed'; to: string; name: string; change: 'added' | 'removed' };
+  /** A notice: an authenticator (TOTP, the default) or a passkey was added to or removed from the account. */
+  | { kind: 'second-factor-changed'; to: string; name: string; change: 'added' | 'removed'; factor?: 'totp' | 'passkey' };
 
 /**
  * Sends account mail off the request path. `send` returns at once and never throws: whether a

@@ -1,4 +1,5 @@
 import { JtsError } from '../jts/errors.js';
+import { normalisePassword } from '../users/password.js';
 import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
 import type { AuthContext } from './context.js';
 import { AuthError } from './errors.js';
@@ -17,7 +18,8 @@ export class Account {
    *
    * Errors, in this order: `invalid_request` (a current password bcrypt cannot check, then the
    * new password's problem), `JTS-401-04` (the user is disabled or gone), `invalid_credentials`
-   * (wrong current password), `service_unavailable`.
+   * (wrong current password), `password_rejected` (the new password is the current one, compared
+   * after NFKC normalisation), `service_unavailable`.
    */
   async changePassword(prn: string, currentAid: string, currentPassword: string, newPassword: string): Promise<{ revokedSessions: number }> {
     const { users, hasher } = this.deps;
@@ -27,6 +29,11 @@ export class Account {
     if (!user || user.disabled) throw new JtsError('JTS-401-04');
     if ((await hasher.verify(currentPassword, user.passwordHash)) === 'mismatch') {
       throw new AuthError('invalid_credentials', { message: 'The current password is incorrect.' });
+    }
+    // After the check, so the answer tells nothing a wrong guess could use. Compared as bcrypt sees
+    // them (NFKC): "changing" to the same password would end every other session and change nothing.
+    if (normalisePassword(newPassword) === normalisePassword(currentPassword)) {
+      throw new AuthError('password_rejected', { message: 'The new password is the current one: choose another.' });
     }
     const passwordHash = await hasher.hash(newPassword);
     const ended = await replacePassword(this.deps, prn, { passwordHash }, { keepAid: currentAid, reason: 'password_change', checkedEpoch: user.credentialEpoch });

@@ -41,12 +41,49 @@ export type AuditEvent =
   | { event: 'mfa.factor.removed'; prn: string; factor: 'totp' }
   /** A right first factor met a confirmed second factor: a ticket was issued, no session. */
   | { event: 'mfa.required'; prn: string; firstFactor: 'pwd' | 'email_code' }
-  | { event: 'mfa.succeeded'; prn: string; method: 'totp' | 'recovery_code' }
+  /** A right first factor of an account required to have a second factor and without one: an enrolment ticket, no session. */
+  | { event: 'mfa.enrolment.required'; prn: string; firstFactor: 'pwd' | 'email_code' }
+  | { event: 'mfa.succeeded'; prn: string; method: 'totp' | 'recovery_code' | 'webauthn' }
   | { event: 'mfa.recovery_code.used'; prn: string; left: number }
   /** `other_client`: a ticket presented by another device or browser than the one it was issued to. */
-  | { event: 'mfa.failed'; reason: 'wrong_code' | 'ticket_invalid' | 'other_client' | 'voided'; prn?: string; method?: 'totp' | 'recovery_code'; attemptsLeft?: number }
+  | { event: 'mfa.failed'; reason: 'wrong_code' | 'ticket_invalid' | 'other_client' | 'voided'; prn?: string; method?: 'totp' | 'recovery_code' | 'webauthn'; attemptsLeft?: number }
+  /** POST /jts/reauth: a credential proven again on a live session (`method`), its new `amr`. */
+  | { event: 'reauth.succeeded'; prn: string; aid: string; method: 'pwd' | 'totp' | 'recovery_code'; amr: string[] }
+  | { event: 'reauth.failed'; reason: ReauthRefusal; prn: string; aid?: string }
+  /** Passkeys (auth/passkeys.ts): `passkey` is our id of it, never the credential id or key. */
+  | { event: 'passkey.added'; prn: string; passkey: string }
+  | { event: 'passkey.removed'; prn: string; passkey: string }
+  | { event: 'passkey.renamed'; prn: string; passkey: string }
+  /** A registration or assertion refused (`purpose`: register, login or mfa), with why; `prn` once the account is known. */
+  | { event: 'passkey.refused'; purpose: 'register' | 'login' | 'mfa'; reason: PasskeyRefusal; prn?: string }
+  /** A valid signature whose counter did not move on: two authenticators hold one key. */
+  | { event: 'passkey.cloned'; prn: string; passkey: string; stored: number; presented: number }
   /** Every password hashing slot was taken (BCRYPT_MAX_PENDING): a sign-in answered 503 at once. */
   | { event: 'hashing.busy'; slots: number };
+
+/** Why a step-up was refused (`service_token`: a token from /jts/token, which has no session of its own). */
+export type ReauthRefusal = 'service_token' | 'user_gone' | 'missing' | 'compromised' | 'device_mismatch' | 'wrong_password' | 'wrong_code' | 'credentials_changed';
+
+/**
+ * Why a passkey answer was refused: `challenge` unknown, used or expired; `challenge_binding`
+ * issued to another user, ticket or client; `origin`, `rp_id` not ours; `malformed`; `signature`
+ * (or any check of the library's); `user_not_verified`; `unknown_credential`; `other_user` (another
+ * account's passkey as second factor); `user_handle` (the authenticator names another account);
+ * `disabled`; `counter` (a clone, see `passkey.cloned`).
+ */
+export type PasskeyRefusal =
+  | 'challenge'
+  | 'challenge_binding'
+  | 'origin'
+  | 'rp_id'
+  | 'malformed'
+  | 'signature'
+  | 'user_not_verified'
+  | 'unknown_credential'
+  | 'other_user'
+  | 'user_handle'
+  | 'disabled'
+  | 'counter';
 
 /** What an administrator did (the admin API's operations, the user and client CLIs' commands). */
 export type AdminAction =

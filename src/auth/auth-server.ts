@@ -1,9 +1,13 @@
+import type { BearerPassClaims } from '../jts/bearer-pass/claims.js';
 import { Account } from './account.js';
 import { EmailFlows } from './email-flows.js';
 import type { ClientContext } from './client-info.js';
 import { createAuthContext, type AuthServerDeps } from './context.js';
 import type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 import { OwnSessions, type SessionView } from './own-sessions.js';
+import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { Passkeys, type PasskeyView } from './passkeys.js';
+import { Reauthentication, type ReauthAnswer, type ReauthProof } from './reauth.js';
 import { Renewal } from './renewal.js';
 import { SecondFactors, type FactorsView, type SecondFactorProof, type SignInProof, type TotpEnrolment } from './second-factor.js';
 import { SignIn, type RegistrationInput } from './sign-in.js';
@@ -12,6 +16,8 @@ export type { AuthServerDeps, AuthServerSettings } from './context.js';
 export type { ClientContext } from './client-info.js';
 export type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 export type { SessionView } from './own-sessions.js';
+export type { PasskeyView } from './passkeys.js';
+export type { ReauthAnswer, ReauthProof } from './reauth.js';
 export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-factor.js';
 
 /**
@@ -25,10 +31,12 @@ export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-fac
 export class JTSAuthServer {
   private readonly signIn: SignIn;
   private readonly renewal: Renewal;
+  private readonly reauthentication: Reauthentication;
   private readonly account: Account;
   private readonly ownSessions: OwnSessions;
   private readonly email: EmailFlows | undefined;
   private readonly secondFactors: SecondFactors | undefined;
+  private readonly passkeys: Passkeys | undefined;
   /**
    * JTS_FRESH_AUTH_MAX_AGE (seconds): how recent a sign-in enrolling or removing a factor needs;
    * the HTTP routes build their `requireFreshAuth` guard from it. Undefined without second factors.
@@ -39,7 +47,10 @@ export class JTSAuthServer {
 
   constructor(deps: AuthServerDeps) {
     const context = createAuthContext(deps);
-    const secondFactors = deps.mfa && new SecondFactors({ ...context, ...deps.mfa, ...(deps.email ? { mailer: deps.email.mailer } : {}) });
+    const mailer = deps.email ? { mailer: deps.email.mailer } : {};
+    const passkeys = deps.mfa && deps.passkeys && new Passkeys({ ...context, passkeys: deps.passkeys.store, webauthn: deps.passkeys.webauthn, mfaSettings: deps.mfa.mfaSettings, ...mailer });
+    this.passkeys = passkeys;
+    const secondFactors = deps.mfa && new SecondFactors({ ...context, ...deps.mfa, ...mailer, ...(passkeys ? { passkeys } : {}) });
     this.secondFactors = secondFactors;
     this.freshAuthMaxAgeSeconds = deps.mfa?.mfaSettings.freshAuthMaxAgeSeconds;
     const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}) });
@@ -48,6 +59,7 @@ export class JTSAuthServer {
     this.signIn = new SignIn({
       ...context,
       ...(secondFactors ? { secondFactors } : {}),
+      ...(passkeys ? { passkeys } : {}),
       ...(required
         ? {
             requireVerifiedEmail: (user) => {
@@ -57,6 +69,7 @@ export class JTSAuthServer {
         : {}),
     });
     this.renewal = new Renewal(context);
+    this.reauthentication = new Reauthentication({ ...context, ...(secondFactors ? { secondFactors } : {}) });
     this.account = new Account(context);
     this.ownSessions = new OwnSessions(context);
     this.verifyAfterRegistration = deps.email?.emailSettings.verification === 'optional';
@@ -77,6 +90,11 @@ export class JTSAuthServer {
   /** The next BearerPass and StateProof for a StateProof (errors: {@link Renewal.renew}). */
   renew(stateProof: unknown, client: ClientContext): Promise<RenewedCredentials> {
     return this.renewal.renew(stateProof, client);
+  }
+
+  /** A fresh BearerPass of the same session after proving a credential again (errors: {@link Reauthentication.reauthenticate}). */
+  reauthenticate(bearer: BearerPassClaims, proof: ReauthProof, client: ClientContext): Promise<ReauthAnswer> {
+    return this.reauthentication.reauthenticate(bearer, proof, client);
   }
 
   /** Ends the StateProof's session. Idempotent: an unknown or ended session is not an error. */
@@ -139,6 +157,16 @@ export class JTSAuthServer {
     return this.signIn.completeWithSecondFactor(ticket, proof, client);
   }
 
+  /** Starts a TOTP enrolment with an `mfa_enrollment_required` ticket (errors: {@link SecondFactors.startTotpWithTicket}). */
+  startTotpEnrolmentWithTicket(ticket: string, client: ClientContext): Promise<TotpEnrolment> {
+    return this.mfa().startTotpWithTicket(ticket, client);
+  }
+
+  /** Confirms it and signs in: the login answer and the recovery codes (errors: {@link SignIn.completeWithEnrolment}). */
+  completeSignInWithEnrolment(ticket: string, code: string, client: ClientContext): Promise<{ issued: IssuedCredentials; recoveryCodes: string[] }> {
+    return this.signIn.completeWithEnrolment(ticket, code, client);
+  }
+
   /** The address of a live MFA ticket's account (for the sign-in rate limits), else undefined. */
   ticketAccount(ticket: string): Promise<string | undefined> {
     return this.secondFactors ? this.secondFactors.ticketAccount(ticket) : Promise.resolve(undefined);
@@ -162,6 +190,50 @@ export class JTSAuthServer {
   /** Removes the authenticator and its recovery codes; needs a fresh sign-in (errors: {@link SecondFactors.removeTotp}). */
   removeTotp(signIn: SignInProof): Promise<void> {
     return this.mfa().removeTotp(signIn);
+  }
+
+  /** WebAuthn options of a ticket's passkey step (errors: {@link SecondFactors.passkeyOptions}). */
+  secondFactorPasskeyOptions(ticket: string, client: ClientContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.mfa().passkeyOptions(ticket, client);
+  }
+
+  /** Options to create a passkey; needs a fresh sign-in (errors: {@link Passkeys.registrationOptions}). */
+  passkeyRegistrationOptions(signIn: SignInProof): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.passkeyUseCases().registrationOptions(signIn);
+  }
+
+  /** Stores the passkey the browser created (errors: {@link Passkeys.register}). */
+  registerPasskey(signIn: SignInProof, response: RegistrationResponseJSON, name: string | undefined): Promise<PasskeyView> {
+    return this.passkeyUseCases().register(signIn, response, name);
+  }
+
+  listPasskeys(prn: string): Promise<PasskeyView[]> {
+    return this.passkeyUseCases().list(prn);
+  }
+
+  /** Errors: {@link Passkeys.rename}. */
+  renamePasskey(prn: string, id: string, name: string): Promise<void> {
+    return this.passkeyUseCases().rename(prn, id, name);
+  }
+
+  /** Needs a fresh sign-in with a second factor (errors: {@link Passkeys.remove}). */
+  removePasskey(signIn: SignInProof, id: string): Promise<void> {
+    return this.passkeyUseCases().remove(signIn, id);
+  }
+
+  /** Options of a passwordless sign-in. */
+  passkeyLoginOptions(client: ClientContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.passkeyUseCases().loginOptions(client);
+  }
+
+  /** Signs in with a passkey alone (errors: {@link SignIn.loginWithPasskey}). */
+  loginWithPasskey(response: AuthenticationResponseJSON, client: ClientContext): Promise<IssuedCredentials> {
+    return this.signIn.loginWithPasskey(response, client);
+  }
+
+  private passkeyUseCases(): Passkeys {
+    if (!this.passkeys) throw new Error('JTSAuthServer was built without passkeys');
+    return this.passkeys;
   }
 
   private mfa(): SecondFactors {

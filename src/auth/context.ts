@@ -10,6 +10,8 @@ import { CredentialMinter } from './credentials.js';
 import type { EmailFlowDeps } from './email-deps.js';
 import { RenewFactsCache } from './renew-facts.js';
 import type { SecondFactorStore } from '../users/factors.js';
+import type { PasskeyStore } from '../users/passkeys.js';
+import type { WebAuthnSettings } from '../config/webauthn.js';
 
 /** The auth server's part of the configuration (durations in seconds). */
 export interface AuthServerSettings {
@@ -40,6 +42,8 @@ export interface AuthServerDeps {
   email?: EmailFlowDeps;
   /** Second factors (TOTP, recovery codes); without it no account is asked for one and the MFA methods throw (a wiring bug). */
   mfa?: { factors: SecondFactorStore; factorKey: Buffer; mfaSettings: MfaSettings };
+  /** Passkeys (needs `mfa`: they share its settings and become a second factor); without it the passkey methods throw (a wiring bug). */
+  passkeys?: { store: PasskeyStore; webauthn: WebAuthnSettings };
 }
 
 /** The second-factor part of the configuration. */
@@ -61,7 +65,7 @@ export interface MfaSettings {
  * the two pieces they share, made once per server. Each use case declares the members it reads
  * as a `Pick` of this, so its tests build only those.
  */
-export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa'> {
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys'> {
   /** Shared because every use case that ends a session must forget its facts. */
   renewFacts: RenewFactsCache;
   credentials: CredentialMinter;
@@ -70,7 +74,7 @@ export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' |
 /** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
 export function createAuthContext(deps: AuthServerDeps): AuthContext {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows and second factors get their deps apart (auth-server.ts)
-  const { renewFactsCapacity, email, mfa, ...shared } = deps;
+  const { renewFactsCapacity, email, mfa, passkeys, ...shared } = deps;
   const { mint, stateProofs, clock, settings } = deps;
   return {
     ...shared,

@@ -61,24 +61,26 @@ export class CredentialMinter {
   /**
    * Signs a BearerPass for session `aid` of `prn`. `ath` and `auth_time` (OIDC Core §2, RFC 9068)
    * are the session's creation — the sign-in it came from, not this renewal — and `amr` (RFC 8176)
-   * how that sign-in was made, so a renewal copies both; `amr` is absent only for a session stored
+   * how that sign-in was made, so a renewal copies both; after a step-up (POST /jts/reauth) both
+   * are the step-up's, the latest time the user proved a credential on this session; `amr` is absent only for a session stored
    * before it was (no guess). `email_verified` is the account's at this mint. `dfp` is present
    * only for a device-bound session. `perm` lacks the JTS_MFA_REQUIRED_FOR permissions unless
    * `amr` holds `mfa`; a session without `amr` (stored before it existed) is treated as without
    * a second factor (fails closed).
    */
   bearerPass(prn: string, aid: string, facts: RenewFacts): MintedBearerPass {
-    const authTime = seconds(facts.createdAt);
+    const authTime = seconds(facts.stepUp?.authTime ?? facts.createdAt);
+    const amr = facts.stepUp?.amr ?? facts.amr;
     return this.options.mint({
       prn,
       aid,
-      perm: this.permissionsFor(facts.permissions, facts.amr),
+      perm: this.permissionsFor(facts.permissions, amr),
       // JTS.md's own claim stays as it was for existing consumers; amr says more.
       atm: 'pwd',
       ath: authTime,
       spl: this.spl,
       ...(facts.deviceHash === undefined ? {} : { dfp: facts.deviceHash }),
-      ...(facts.amr === undefined ? {} : { amr: [...facts.amr] }),
+      ...(amr === undefined ? {} : { amr: [...amr] }),
       auth_time: authTime,
       email_verified: facts.emailVerified,
     });

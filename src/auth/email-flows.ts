@@ -7,7 +7,7 @@ import type { IssuedCredentials } from './credentials.js';
 import { inBackground, mailCode, mailLink, refuseToken, tokenHashOf, type EmailContext } from './email-challenges.js';
 import type { EmailFlowDeps } from './email-deps.js';
 import { AuthError } from './errors.js';
-import { securityOf } from './mirrored-users.js';
+import { ensureMirror } from './mirrored-users.js';
 import { amrOf } from './amr.js';
 import { openSession } from './open-session.js';
 import { assertAcceptablePassword } from './password-rules.js';
@@ -130,7 +130,7 @@ export class EmailFlows {
    * confirmed: as at a password login), `service_unavailable`.
    */
   async signInWithCode(email: string, code: string, client: ClientContext): Promise<IssuedCredentials> {
-    const { users, challenges, clock, audit, codeKey, sessions } = this.deps;
+    const { users, challenges, clock, audit, codeKey } = this.deps;
     const user = await users.findByEmail(email);
     // The same two queries whether or not the account exists: no timing difference to measure.
     const found = await challenges.liveCode(user?.id ?? '', 'sign-in-code', clock.now());
@@ -149,7 +149,7 @@ export class EmailFlows {
     // The code replaces the password, not the second factor (else it would be a way around it).
     await this.deps.secondFactors?.requireIfEnrolled(verified, client, 'email_code');
     // Redis may have come back empty: the mirror renewals read is rebuilt here, as at a password login.
-    await sessions.putUser(verified.id, securityOf(verified), { mode: 'absent' });
+    await ensureMirror(this.deps, verified);
     const issued = await openSession(this.deps, verified, client, 'login.succeeded', amrOf('email_code'));
     await confirmCredentialsStillValid(this.deps, verified, issued);
     return issued;

@@ -29,6 +29,12 @@ const AUTH_CODES = {
    * body adds `mfa_ticket` and `methods`; POST /jts/mfa/verify completes the sign-in (MfaRequiredError).
    */
   mfa_required: { status: 401, key: 'mfa_required', action: 'mfa', message: 'A second factor is required to complete the sign-in.', expose: true },
+  /**
+   * The first factor was right and an administrator requires a second factor of the account, which
+   * has none: no session. The body adds `mfa_ticket` (good only for POST /jts/mfa/totp and its
+   * confirmation, which answers as a login), `methods` and `expires_in` (MfaEnrollmentRequiredError).
+   */
+  mfa_enrollment_required: { status: 401, key: 'mfa_enrollment_required', action: 'mfa_enroll', message: 'This account must set up a second factor to sign in.', expose: true },
   /** Unknown, used, expired, issued to another client, out of attempts, or voided by a password change: one answer. */
   mfa_ticket_invalid: { status: 401, key: 'mfa_ticket_invalid', action: 'reauth', message: 'This sign-in can no longer be completed; sign in again.', expose: true },
   /** A TOTP code that is wrong, outside ±1 step, or already used; a recovery code that is wrong or used. */
@@ -38,6 +44,18 @@ const AUTH_CODES = {
   mfa_already_enrolled: { status: 409, key: 'mfa_already_enrolled', action: 'none', message: 'An authenticator is already set up; remove it first.', expose: true },
   /** Confirm with no enrolment in progress, or remove with no authenticator. */
   mfa_not_enrolled: { status: 404, key: 'mfa_not_enrolled', action: 'none', message: 'No authenticator enrolment to act on.', expose: true },
+  /** A passkey challenge that is unknown, used, expired, or issued for another purpose, user, ticket or client: ask for new options. */
+  passkey_challenge_invalid: { status: 400, key: 'passkey_challenge_invalid', action: 'none', message: 'This passkey request is unknown, used or expired; start again.', expose: true },
+  /** A passkey answer refused: wrong origin or RP ID, bad signature, no user verification, another account's passkey, a stale counter (a clone). The reason is in the audit only. */
+  passkey_rejected: { status: 401, key: 'passkey_rejected', action: 'none', message: 'The passkey could not be verified.', expose: true },
+  /** A passwordless sign-in with a credential no account has (removed here, still on the authenticator). */
+  passkey_unknown: { status: 401, key: 'passkey_unknown', action: 'none', message: 'This passkey is not registered here; sign in another way.', expose: true },
+  /** The credential is registered already (to this account or another). */
+  passkey_already_registered: { status: 409, key: 'passkey_already_registered', action: 'none', message: 'This passkey is already registered.', expose: true },
+  /** Rename or remove: the caller has no passkey with this id. */
+  passkey_not_found: { status: 404, key: 'not_found', action: 'none', message: 'No such passkey.', expose: true },
+  /** POST /jts/reauth with a token issued by /jts/token: a service's token has no user session to step up. */
+  reauth_needs_session: { status: 403, key: 'reauth_needs_session', action: 'none', message: 'A step-up needs the BearerPass of a user’s own session, not a token issued to a service.', expose: true },
   /** Every password-hashing slot is taken (BCRYPT_MAX_PENDING): retry shortly. */
   hashing_busy: { status: 503, key: 'service_unavailable', action: 'retry', message: 'Too many passwords are being checked right now; retry shortly.', expose: true },
 } as const satisfies Record<string, ErrorInfo>;
@@ -48,7 +66,7 @@ export type AuthCode = keyof typeof AUTH_CODES;
 export class AuthError extends codedErrorClass('AuthError', AUTH_CODES) {}
 
 /** How a sign-in that waits for its second factor may complete it (POST /jts/mfa/verify). */
-export type SecondFactorMethod = 'totp' | 'recovery_code';
+export type SecondFactorMethod = 'totp' | 'recovery_code' | 'webauthn';
 
 /**
  * `mfa_required`: the first factor was right, no session was opened. The JTS error envelope gains
@@ -66,5 +84,23 @@ export class MfaRequiredError extends AuthError {
 
   override toBody(now?: number): ReturnType<AuthError['toBody']> & { mfa_ticket: string; methods: SecondFactorMethod[]; expires_in: number } {
     return { ...super.toBody(now), mfa_ticket: this.ticket, methods: [...this.methods], expires_in: this.expiresIn };
+  }
+}
+
+/**
+ * `mfa_enrollment_required`: the first factor was right, the account must have a second factor and
+ * has none; no session was opened. The envelope gains `mfa_ticket` (single use, this client only,
+ * good only for enrolling an authenticator), `methods` (`['totp']`) and `expires_in`.
+ */
+export class MfaEnrollmentRequiredError extends AuthError {
+  constructor(
+    readonly ticket: string,
+    readonly expiresIn: number,
+  ) {
+    super('mfa_enrollment_required');
+  }
+
+  override toBody(now?: number): ReturnType<AuthError['toBody']> & { mfa_ticket: string; methods: ['totp']; expires_in: number } {
+    return { ...super.toBody(now), mfa_ticket: this.ticket, methods: ['totp'], expires_in: this.expiresIn };
   }
 }

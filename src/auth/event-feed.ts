@@ -10,6 +10,8 @@ export interface SignedEvent {
 /** Where a subscription's events go (the SSE response). */
 export interface EventSink {
   events(events: readonly SignedEvent[]): void;
+  /** Resolves when the sink can take more (its buffer drained, or it closed): catch-up waits for it. */
+  ready(): Promise<void>;
   keepalive(): void;
   /** The feed ends the subscription: shutdown, or its catch-up failed (the client resumes with its last id). */
   end(): void;
@@ -209,7 +211,10 @@ export class Subscription {
     try {
       while (page && !this.ended) {
         this.deliver(page.events);
-        page = page.events.length < PAGE ? undefined : await this.feed.readPage(this.lastId);
+        if (page.events.length < PAGE) break;
+        // A backlog (a new subscriber starts at the oldest retained event) goes at the client's pace.
+        await this.sink.ready();
+        page = await this.feed.readPage(this.lastId);
       }
     } catch {
       // Redis failed mid-catch-up: end, and the client resumes from its last id.

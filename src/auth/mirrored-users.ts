@@ -1,9 +1,19 @@
 import type { SessionStore, UserSecurity } from '../sessions/types.js';
+import type { AuthContext } from './context.js';
 import type { User, UserChange, UserPatch, UserSearch, UserStore, WriteOptions, WriteResult } from '../users/types.js';
 
 /** What the hot paths mirror of a user. */
 export function securityOf(user: Pick<User, 'disabled' | 'permissions' | 'credentialEpoch' | 'version' | 'emailVerified' | 'email' | 'name'>): UserSecurity {
   return { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, profile: { email: user.email, name: user.name } };
+}
+
+/**
+ * The rebuild at sign-in: writes `user`'s mirror only where Redis has none (it came back empty, or
+ * the mirror expired with the account's last session), living as long as a session may. Resolves
+ * to whether it wrote.
+ */
+export function ensureMirror(deps: Pick<AuthContext, 'sessions'> & { settings: Pick<AuthContext['settings'], 'stateProofLifetimeSeconds'> }, user: User): Promise<boolean> {
+  return deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent', expiresInMs: deps.settings.stateProofLifetimeSeconds * 1000 });
 }
 
 /**
@@ -44,9 +54,16 @@ function restrictionOf(before: User, change: UserChange): UserSecurity {
  * next step, so the mirror is always written before them.
  */
 export class MirroredUserStore implements UserStore {
+  /**
+   * `sessionLifetimeMs`: the longest a session lives (JTS_STATE_PROOF_LIFETIME). Every mirror
+   * write gives the mirror at least that long (and each new session extends it to its own end):
+   * a mirror guards sessions only, so the mirrors of accounts nobody signs in to leave Redis, and
+   * so does a deletion's restriction whose removal failed once the row was gone.
+   */
   constructor(
     private readonly records: UserStore,
     private readonly sessions: Pick<SessionStore, 'putUser' | 'removeUser' | 'userProfile'>,
+    private readonly options: { sessionLifetimeMs: number },
   ) {}
 
   /**
@@ -70,7 +87,7 @@ export class MirroredUserStore implements UserStore {
     const created = await this.records.create(user);
     if (created !== 'created') return created;
     try {
-      await this.sessions.putUser(user.id, securityOf(user));
+      await this.sessions.putUser(user.id, securityOf(user), { expiresInMs: this.options.sessionLifetimeMs });
     } catch (error) {
       await this.discardNew(user.id, user.version);
       throw error;
@@ -120,12 +137,12 @@ export class MirroredUserStore implements UserStore {
       ...options,
       beforeWrite: async (before) => {
         await options.beforeWrite?.(before);
-        await this.sessions.putUser(id, restrictionOf(before, change), { restriction: true });
+        await this.sessions.putUser(id, restrictionOf(before, change), { restriction: true, expiresInMs: this.options.sessionLifetimeMs });
       },
     });
     if (result.outcome !== 'written') return result;
     if (result.after === undefined) await this.sessions.removeUser(id);
-    else await this.sessions.putUser(id, securityOf(result.after));
+    else await this.sessions.putUser(id, securityOf(result.after), { expiresInMs: this.options.sessionLifetimeMs });
     return result;
   }
 
@@ -140,12 +157,12 @@ export class MirroredUserStore implements UserStore {
    */
   async resync(): Promise<number> {
     const users = await this.records.list();
-    for (const user of users) await this.sessions.putUser(user.id, securityOf(user), { mode: 'repair' });
+    for (const user of users) await this.sessions.putUser(user.id, securityOf(user), { mode: 'repair', expiresInMs: this.options.sessionLifetimeMs });
     return users.length;
   }
 
   /** The rebuild at sign-in: writes the mirror only when Redis has none (e.g. it restarted empty). */
   async ensureMirror(user: User): Promise<void> {
-    await this.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    await this.sessions.putUser(user.id, securityOf(user), { mode: 'absent', expiresInMs: this.options.sessionLifetimeMs });
   }
 }

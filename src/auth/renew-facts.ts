@@ -1,9 +1,13 @@
+import type { StepUp } from '../sessions/types.js';
+
 /**
  * What a renewal mints its BearerPass from, remembered per session so the next renewal can skip
  * reading the session and the user and go straight to the rotate step (one Redis round trip, not
  * two). Nothing here is trusted on its own:
  * - createdAt (the sign-in's auth_time), deviceHash and amr never change for an aid, and aids are
  *   never reused;
+ * - stepUp changes with every POST /jts/reauth, so the rotation is conditional on it too: a step-up
+ *   recorded by another instance makes the remembered facts 'stale' at the next renewal here;
  * - permissions, the credential epoch and emailVerified can change, so the rotation is made
  *   conditional on them (SessionStore.rotateConfirmingUser), and the store refuses it atomically
  *   when the user's mirror changed, was disabled or is gone.
@@ -17,6 +21,8 @@ export interface RenewFacts {
   /** RFC 8176 values of the sign-in; undefined for a session stored before they were. */
   amr: readonly string[] | undefined;
   emailVerified: boolean;
+  /** The session's latest step-up, which the BearerPass claims instead of the sign-in; absent: none. */
+  stepUp?: StepUp | undefined;
 }
 
 /** About 2 MB. Past it, the least recently renewed sessions simply take the full path. */

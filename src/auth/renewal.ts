@@ -82,7 +82,7 @@ export class Renewal {
     // A session signed in under an older credential epoch is refused by the rotation itself
     // ('superseded'), atomically, whichever path took it there.
     // A session stored before amr was gets none in its tokens rather than a guess (README, "BearerPass claims").
-    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, amr: state.amr, emailVerified: user.emailVerified };
+    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, amr: state.amr, emailVerified: user.emailVerified, stepUp: state.stepUp };
     renewFacts.set(prn, aid, facts);
     return this.rotate(parts, facts, 'user-was-read');
   }

@@ -1,12 +1,13 @@
-import type { FirstFactor, SecondFactorStore } from '../users/factors.js';
+import type { FactorUse, FirstFactor, LiveMfaTicket, SecondFactorStore, TicketPurpose, TotpFactor } from '../users/factors.js';
 import type { User } from '../users/types.js';
 import { StepUpError } from '../verifier/step-up.js';
 import type { AccountMailer } from './account-mail.js';
-import { amrOf, type AuthMethod } from './amr.js';
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { amrOf, amrOfPasskey, type AuthMethod } from './amr.js';
 import { hashToken, TOKEN_PATTERN } from './challenge-secrets.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, MfaSettings } from './context.js';
-import { AuthError, MfaRequiredError, type SecondFactorMethod } from './errors.js';
+import { AuthError, MfaEnrollmentRequiredError, MfaRequiredError, type SecondFactorMethod } from './errors.js';
 import { clientBinding, hashRecoveryCode, newRecoveryCode, newTicket, RECOVERY_CODE_COUNT, seal, unseal } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
 import { matchTotp, newTotpSecret, qrSvg, totpUri } from './totp.js';
@@ -19,17 +20,38 @@ export interface SecondFactorDeps extends Pick<AuthContext, 'users' | 'clock' | 
   mfaSettings: MfaSettings;
   /** Notices to the account when a factor is added or removed (none when absent). */
   mailer?: AccountMailer;
+  /** Passkeys as a second factor (passkeys.ts); absent: only TOTP and recovery codes. */
+  passkeys?: PasskeySecondFactor;
+}
+
+/** The outcome of a passkey presented as second factor: the refusal's error code, or whether the authenticator verified its user. */
+export type SecondFactorPasskeyResult = { ok: true; userVerified: boolean } | { ok: false; code: 'passkey_rejected' | 'passkey_challenge_invalid' };
+
+/** What this module asks of passkeys (implemented by passkeys.ts, which audits its refusals). */
+export interface PasskeySecondFactor {
+  has(userId: string): Promise<boolean>;
+  /** Options whose challenge is bound to the ticket (its hash) and the user. */
+  secondFactorOptions(ticketHash: string, userId: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  verifySecondFactor(ticketHash: string, user: User, response: AuthenticationResponseJSON): Promise<SecondFactorPasskeyResult>;
 }
 
 /** A ticket lives 5 minutes (long enough to find the phone, short enough to be useless later). */
 export const MFA_TICKET_LIFETIME_SECONDS = 300;
-/** Wrong codes one ticket takes before it dies (the per-account sign-in limits count them too). */
+/**
+ * Codes one ticket has checked before it dies (the per-account sign-in limits count them too). An
+ * attempt is reserved before its code is checked, so concurrent requests cannot check more.
+ */
 export const MFA_TICKET_MAX_ATTEMPTS = 5;
+/** An enrolment not confirmed within 15 minutes expires: its secret was shown once, long ago. */
+export const TOTP_ENROLMENT_LIFETIME_SECONDS = 900;
 
-const METHODS: readonly SecondFactorMethod[] = ['totp', 'recovery_code'];
+const TOTP_METHODS: readonly SecondFactorMethod[] = ['totp', 'recovery_code'];
 
 /** A second factor presented at POST /jts/mfa/verify. */
-export type SecondFactorProof = { code: string } | { recoveryCode: string };
+export type SecondFactorProof = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON };
+
+/** A TOTP or recovery code: what a step-up (POST /jts/reauth) takes. */
+export type CodeProof = Exclude<SecondFactorProof, { webauthn: unknown }>;
 
 /** Who asks and when they signed in: `prn` and `auth_time` (seconds since the epoch) of their verified BearerPass. */
 /** What the caller's verified BearerPass says of its sign-in (`auth_time` seconds, RFC 8176 `amr`). */
@@ -73,11 +95,18 @@ export class SecondFactors {
    * verified yet, review R2), `service_unavailable`.
    */
   async startTotp(signIn: SignInProof): Promise<TotpEnrolment> {
-    const { factors, clock, users, audit, factorKey, mfaSettings } = this.deps;
+    const { clock, users, mfaSettings } = this.deps;
     assertFreshSignIn(signIn.authTime, clock.now(), mfaSettings.freshAuthMaxAgeSeconds);
     const user = await users.get(signIn.prn);
     // Deleted since the BearerPass was minted: the sign-in it shows no longer stands.
     if (!user) throw new StepUpError('fresh_auth_required');
+    return this.enrol(user);
+  }
+
+  /** Stores a new unconfirmed authenticator for `user` (replacing an unconfirmed one) and shows it once. */
+  private async enrol(user: User): Promise<TotpEnrolment> {
+    const { factors, clock, audit, factorKey, mfaSettings } = this.deps;
+    // Review R2, for the ticket's way in as for a session's.
     if (mfaSettings.enrolmentNeedsVerifiedEmail && !user.emailVerified) throw new AuthError('mfa_email_unverified');
     const secret = newTotpSecret();
     if ((await factors.enrolTotp(user.id, seal(factorKey, user.id, secret), clock.now())) === 'confirmed_exists') throw new AuthError('mfa_already_enrolled');
@@ -88,7 +117,8 @@ export class SecondFactors {
 
   /**
    * Confirms the enrolment with a first code; resolves to ten recovery codes, shown once (only
-   * their hashes are kept). Errors: `mfa_not_enrolled` (nothing to confirm), `mfa_already_enrolled`,
+   * their hashes are kept). Errors: `mfa_not_enrolled` (nothing to confirm, or an enrolment started
+   * more than TOTP_ENROLMENT_LIFETIME_SECONDS ago), `mfa_already_enrolled`,
    * `mfa_code_invalid`, `service_unavailable`.
    */
   async confirmTotp(prn: string, code: string): Promise<string[]> {
@@ -99,7 +129,9 @@ export class SecondFactors {
     const secret = unseal(factorKey, prn, factor.secretSealed);
     const step = secret === undefined ? undefined : matchTotp(secret, code, clock.now());
     const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    if (step === undefined || !(await factors.confirmTotp(prn, factor.secretSealed, step, recoveryCodes.map(hashRecoveryCode), clock.now()))) {
+    const startedAfter = clock.now() - TOTP_ENROLMENT_LIFETIME_SECONDS * 1000;
+    if (factor.createdAt <= startedAfter) throw new AuthError('mfa_not_enrolled');
+    if (step === undefined || !(await factors.confirmTotp(prn, factor.secretSealed, step, recoveryCodes.map(hashRecoveryCode), clock.now(), startedAfter))) {
       audit({ event: 'mfa.failed', prn, reason: 'wrong_code', method: 'totp' });
       throw new AuthError('mfa_code_invalid');
     }
@@ -129,13 +161,25 @@ export class SecondFactors {
   /**
    * The step between a right first factor and a session: when `user` has a confirmed factor, a
    * ticket is stored and `MfaRequiredError` thrown (no session is opened); otherwise nothing.
+   *
+   * The new ticket voids the account's older ones (SecondFactorStore.issueTicket): one live ticket
+   * per account bounds the codes that can be tried at once to one ticket's attempts, whatever the
+   * number of sign-ins started with the password. A cap of several would multiply that bound and
+   * still let whoever knows the password void the owner's ticket by starting more; the cost of one
+   * is that two sign-ins of the same account raced within five minutes leave the first to sign in
+   * again (`mfa_ticket_invalid`).
    */
   async requireIfEnrolled(user: User, client: ClientContext, firstFactor: FirstFactor): Promise<void> {
     const { factors, clock, audit } = this.deps;
-    if (!(await factors.totp(user.id))?.confirmed) return;
+    const [totp, passkey] = await Promise.all([factors.totp(user.id), this.deps.passkeys?.has(user.id) ?? false]);
+    const methods = [...(totp?.confirmed ? TOTP_METHODS : []), ...(passkey ? (['webauthn'] as const) : [])];
+    // An account an administrator requires a factor of, without one (a passkey counts): the ticket only enrols one.
+    if (methods.length === 0 && !user.mfaRequired) return;
+    const purpose: TicketPurpose = methods.length > 0 ? 'verify' : 'enrol';
     const { ticket, ticketHash } = newTicket();
     const now = clock.now();
     await factors.issueTicket({
+      purpose,
       ticketHash,
       userId: user.id,
       clientHash: clientBinding(client),
@@ -145,22 +189,134 @@ export class SecondFactors {
       createdAt: now,
       expiresAt: now + MFA_TICKET_LIFETIME_SECONDS * 1000,
     });
+    if (purpose === 'enrol') {
+      audit({ event: 'mfa.enrolment.required', prn: user.id, firstFactor });
+      throw new MfaEnrollmentRequiredError(ticket, MFA_TICKET_LIFETIME_SECONDS);
+    }
     audit({ event: 'mfa.required', prn: user.id, firstFactor });
-    throw new MfaRequiredError(ticket, METHODS, MFA_TICKET_LIFETIME_SECONDS);
+    throw new MfaRequiredError(ticket, methods, MFA_TICKET_LIFETIME_SECONDS);
   }
 
   /**
-   * Checks the ticket and the second factor; resolves to the user and the sign-in's `amr`. The
-   * ticket is consumed only by a right code; a wrong one spends one of its attempts.
+   * Checks the ticket and the second factor; resolves to the user and the sign-in's `amr`. Each
+   * check first spends one of the ticket's attempts; a right code consumes the ticket and itself
+   * together.
    *
    * Errors: `mfa_ticket_invalid` (unknown, used, expired, another client, out of attempts, the
    * account disabled or its password changed since), `mfa_code_invalid`, `service_unavailable`.
    */
   async verify(ticket: string, proof: SecondFactorProof, client: ClientContext): Promise<{ user: User; amr: AuthMethod[] }> {
+    const { factors, clock, audit } = this.deps;
+    const { ticketHash, live, user } = await this.usableTicket(ticket, client, 'verify');
+    const method: SecondFactorMethod = 'code' in proof ? 'totp' : 'recoveryCode' in proof ? 'recovery_code' : 'webauthn';
+    // Review R4: the attempt is spent before the code is checked, so concurrent wrong codes on one
+    // ticket are checked at most MFA_TICKET_MAX_ATTEMPTS times in all; the rest find it dead.
+    const attemptsLeft = await factors.reserveTicketAttempt(ticketHash, clock.now());
+    if (attemptsLeft === undefined) {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    let userVerified = false;
+    let use: FactorUse | undefined;
+    if ('webauthn' in proof) {
+      // passkeys.ts spends the assertion's challenge (bound to this ticket) and moves the counter
+      // itself, auditing its refusals; only the ticket is left to spend.
+      const checked = this.deps.passkeys ? await this.deps.passkeys.verifySecondFactor(ticketHash, user, proof.webauthn) : ({ ok: false, code: 'passkey_rejected' } as const);
+      if (!checked.ok) {
+        audit({ event: 'mfa.failed', prn: user.id, reason: 'wrong_code', method, attemptsLeft });
+        throw new AuthError(checked.code);
+      }
+      userVerified = checked.userVerified;
+      use = { passkey: true };
+    } else {
+      // The factor is spent only together with the ticket (one atomic step): of two right recovery
+      // codes racing on one ticket, the loser's code stays unused.
+      use = this.factorUse(user.id, proof, 'code' in proof ? await factors.totp(user.id) : undefined);
+    }
+    const outcome = use === undefined ? 'factor_refused' : await factors.consumeTicket(ticketHash, user.id, use, clock.now());
+    if (outcome === 'factor_refused') {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'wrong_code', method, attemptsLeft });
+      throw new AuthError('mfa_code_invalid');
+    }
+    if (outcome === 'ticket_lost') {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    audit({ event: 'mfa.succeeded', prn: user.id, method });
+    if (method === 'recovery_code') audit({ event: 'mfa.recovery_code.used', prn: user.id, left: await factors.recoveryCodesLeft(user.id) });
+    return { user, amr: method === 'webauthn' ? amrOfPasskey(userVerified, live.firstFactor) : amrOf(live.firstFactor, method) };
+  }
+
+  /**
+   * WebAuthn options for a live `verify` ticket's passkey step (POST /jts/mfa/webauthn/options),
+   * the challenge bound to the ticket. Errors: `mfa_ticket_invalid` (as verify judges it),
+   * `passkey_not_found` (the account has no passkey), `service_unavailable`.
+   */
+  async passkeyOptions(ticket: string, client: ClientContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const { passkeys } = this.deps;
+    const { ticketHash, user } = await this.usableTicket(ticket, client, 'verify');
+    if (!passkeys || !(await passkeys.has(user.id))) throw new AuthError('passkey_not_found');
+    return passkeys.secondFactorOptions(ticketHash, user.id);
+  }
+
+  /**
+   * POST /jts/mfa/totp with an `enrol` ticket (no session yet): starts the enrolment of an account
+   * an administrator requires a factor of. The ticket stays live for the confirmation. Errors:
+   * `mfa_ticket_invalid`, `mfa_email_unverified`, `mfa_already_enrolled`, `service_unavailable`.
+   */
+  async startTotpWithTicket(ticket: string, client: ClientContext): Promise<TotpEnrolment> {
+    const { user } = await this.usableTicket(ticket, client, 'enrol');
+    return this.enrol(user);
+  }
+
+  /**
+   * POST /jts/mfa/totp/confirm with an `enrol` ticket: confirms the enrolment with its first code
+   * and consumes the ticket in the same step (an attempt reserved first, as at verify). Resolves
+   * to the user, the sign-in's `amr` (first factor + TOTP) and the ten recovery codes; the caller
+   * opens the session. Errors: `mfa_ticket_invalid`, `mfa_not_enrolled` (none started, or
+   * expired), `mfa_code_invalid`, `service_unavailable`.
+   */
+  async confirmTotpWithTicket(ticket: string, code: string, client: ClientContext): Promise<{ user: User; amr: AuthMethod[]; recoveryCodes: string[] }> {
+    const { factors, clock, audit, factorKey } = this.deps;
+    const { ticketHash, live, user } = await this.usableTicket(ticket, client, 'enrol');
+    const factor = await factors.totp(user.id);
+    const startedAfter = clock.now() - TOTP_ENROLMENT_LIFETIME_SECONDS * 1000;
+    if (!factor || factor.confirmed || factor.createdAt <= startedAfter) throw new AuthError('mfa_not_enrolled');
+    const attemptsLeft = await factors.reserveTicketAttempt(ticketHash, clock.now());
+    if (attemptsLeft === undefined) {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    const secret = unseal(factorKey, user.id, factor.secretSealed);
+    const totpStep = secret === undefined ? undefined : matchTotp(secret, code, clock.now());
+    const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    const outcome =
+      totpStep === undefined
+        ? 'factor_refused'
+        : await factors.consumeTicket(ticketHash, user.id, { enrolment: { secretSealed: factor.secretSealed, totpStep, recoveryCodeHashes: recoveryCodes.map(hashRecoveryCode), startedAfter } }, clock.now());
+    if (outcome === 'factor_refused') {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'wrong_code', method: 'totp', attemptsLeft });
+      throw new AuthError('mfa_code_invalid');
+    }
+    if (outcome === 'ticket_lost') {
+      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
+      throw new AuthError('mfa_ticket_invalid');
+    }
+    audit({ event: 'mfa.factor.added', prn: user.id, factor: 'totp' });
+    await this.notify(user.id, 'added');
+    return { user, amr: amrOf(live.firstFactor, 'totp'), recoveryCodes };
+  }
+
+  /**
+   * A ticket for `purpose`, live, presented by the client it was issued to, of an enabled account
+   * whose password has not changed since; `mfa_ticket_invalid` (audited) for anything else.
+   */
+  private async usableTicket(ticket: string, client: ClientContext, purpose: TicketPurpose): Promise<{ ticketHash: string; live: LiveMfaTicket; user: User }> {
     const { factors, clock, users, audit } = this.deps;
     const ticketHash = TOKEN_PATTERN.test(ticket) ? hashToken(ticket) : undefined;
     const live = ticketHash === undefined ? undefined : await factors.liveTicket(ticketHash, clock.now());
-    if (ticketHash === undefined || !live) {
+    // An enrolment ticket never completes a sign-in with a factor, nor the other way round.
+    if (ticketHash === undefined || !live || live.purpose !== purpose) {
       audit({ event: 'mfa.failed', reason: 'ticket_invalid' });
       throw new AuthError('mfa_ticket_invalid');
     }
@@ -173,20 +329,7 @@ export class SecondFactors {
       audit({ event: 'mfa.failed', prn: live.userId, reason: 'voided' });
       throw new AuthError('mfa_ticket_invalid');
     }
-    const method: SecondFactorMethod = 'code' in proof ? 'totp' : 'recovery_code';
-    if (!(await this.check(user.id, proof))) {
-      const attemptsLeft = await factors.failTicket(ticketHash, clock.now());
-      audit({ event: 'mfa.failed', prn: user.id, reason: 'wrong_code', method, attemptsLeft });
-      throw new AuthError('mfa_code_invalid');
-    }
-    // A concurrent use of the same ticket with another right code may have won meanwhile.
-    if (!(await factors.consumeTicket(ticketHash, clock.now()))) {
-      audit({ event: 'mfa.failed', prn: user.id, reason: 'ticket_invalid' });
-      throw new AuthError('mfa_ticket_invalid');
-    }
-    audit({ event: 'mfa.succeeded', prn: user.id, method });
-    if (method === 'recovery_code') audit({ event: 'mfa.recovery_code.used', prn: user.id, left: await factors.recoveryCodesLeft(user.id) });
-    return { user, amr: amrOf(live.firstFactor, method) };
+    return { ticketHash, live, user };
   }
 
   /** The address of a live ticket's account, for the per-account sign-in limits; undefined for anything else. */
@@ -196,16 +339,22 @@ export class SecondFactors {
     return live && (await this.deps.users.get(live.userId))?.email;
   }
 
-  /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic). */
-  private async check(userId: string, proof: SecondFactorProof): Promise<boolean> {
-    const { factors, clock, factorKey } = this.deps;
-    if ('recoveryCode' in proof) return factors.useRecoveryCode(userId, hashRecoveryCode(proof.recoveryCode), clock.now());
-    const factor = await factors.totp(userId);
-    if (!factor?.confirmed) return false;
+  /** What `proof` would spend: the recovery code's hash, or the time step a TOTP code matches (undefined: none). */
+  private factorUse(userId: string, proof: CodeProof, factor: TotpFactor | undefined): Extract<FactorUse, { recoveryCodeHash: string } | { totpStep: number }> | undefined {
+    if ('recoveryCode' in proof) return { recoveryCodeHash: hashRecoveryCode(proof.recoveryCode) };
+    if (!factor?.confirmed) return undefined;
     // Unreadable after a change of the StateProof secret: only recovery codes work then.
-    const secret = unseal(factorKey, userId, factor.secretSealed);
-    const step = secret === undefined ? undefined : matchTotp(secret, proof.code, clock.now());
-    return step !== undefined && factors.acceptTotpStep(userId, step);
+    const secret = unseal(this.deps.factorKey, userId, factor.secretSealed);
+    const totpStep = secret === undefined ? undefined : matchTotp(secret, proof.code, this.deps.clock.now());
+    return totpStep === undefined ? undefined : { totpStep };
+  }
+
+  /** A TOTP code accepted once (atomic, per step), or an unused recovery code (atomic, consumed); for a step-up, which has no ticket. */
+  async check(userId: string, proof: CodeProof): Promise<boolean> {
+    const { factors, clock } = this.deps;
+    const use = this.factorUse(userId, proof, 'code' in proof ? await factors.totp(userId) : undefined);
+    if (use === undefined) return false;
+    return 'recoveryCodeHash' in use ? factors.useRecoveryCode(userId, use.recoveryCodeHash, clock.now()) : factors.acceptTotpStep(userId, use.totpStep);
   }
 
   private async notify(prn: string, change: 'added' | 'removed'): Promise<void> {

@@ -1,13 +1,15 @@
 import { newUser } from '../users/new-user.js';
-import { securityOf } from './mirrored-users.js';
+import { ensureMirror } from './mirrored-users.js';
 import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
 import type { User } from '../users/types.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, AuthServerSettings } from './context.js';
 import type { IssuedCredentials } from './credentials.js';
-import { amrOf } from './amr.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { amrOf, amrOfPasskey } from './amr.js';
 import { openSession, type OpenSessionDeps } from './open-session.js';
 import { AuthError } from './errors.js';
+import type { Passkeys } from './passkeys.js';
 import type { SecondFactorProof, SecondFactors } from './second-factor.js';
 
 /** What sign-in reads: the user store and hasher, plus what opening a session needs. */
@@ -20,6 +22,8 @@ export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' |
   requireVerifiedEmail?: (user: User) => void;
   /** Second factors (second-factor.ts); absent: no account is asked for one. */
   secondFactors?: SecondFactors;
+  /** Passkeys (passkeys.ts); absent: no passwordless sign-in. */
+  passkeys?: Passkeys;
 }
 
 /** A registration as the HTTP layer validated it (lengths, email shape); the password is checked here. */
@@ -36,7 +40,8 @@ const NEW_ACCOUNT_PERMISSIONS = ['read:profile'] as const;
  * Sign-in, as a short sequence of steps, each a function below or in open-session.ts:
  *
  *     login:     verifyPassword → [second factor enrolled: mfa_required, stop] → openSession → confirmCredentialsStillValid
- *     mfa:       SecondFactors.verify (ticket + code) → openSession → confirmCredentialsStillValid
+ *     mfa:       SecondFactors.verify (ticket + code or passkey) → openSession → confirmCredentialsStillValid
+ *     passkey:   Passkeys.authenticate (a discoverable credential, user verified) → openSession → confirmCredentialsStillValid
  *     register:  createAccount → openSession
  *
  * A step that must stand between a verified password and a session (an emailed code, a second
@@ -48,6 +53,8 @@ export class SignIn {
   /**
    * Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`,
    * `mfa_required` (MfaRequiredError: the password was right, the account has a second factor),
+   * `mfa_enrollment_required` (MfaEnrollmentRequiredError: the password was right, the account must
+   * have a second factor and has none),
    * `service_unavailable`.
    */
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
@@ -55,7 +62,7 @@ export class SignIn {
     assertVerified(this.deps, user);
     await this.deps.secondFactors?.requireIfEnrolled(user, client, 'pwd');
     // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
-    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    await ensureMirror(this.deps, user);
     const issued = await openSession(this.deps, user, client, 'login.succeeded', amrOf('pwd'));
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
@@ -69,10 +76,42 @@ export class SignIn {
   async completeWithSecondFactor(ticket: string, proof: SecondFactorProof, client: ClientContext): Promise<IssuedCredentials> {
     if (!this.deps.secondFactors) throw new Error('SignIn was built without second factors');
     const { user, amr } = await this.deps.secondFactors.verify(ticket, proof, client);
-    await this.deps.sessions.putUser(user.id, securityOf(user), { mode: 'absent' });
+    await ensureMirror(this.deps, user);
     const issued = await openSession(this.deps, user, client, 'login.succeeded', amr);
     await confirmCredentialsStillValid(this.deps, user, issued);
     return issued;
+  }
+
+  /**
+   * Signs in with a passkey alone: the same session, answer, audit and checks as a login; `amr`
+   * `swk, user, mfa` (amr.ts). Errors: those of {@link Passkeys.authenticate}, `email_unverified`
+   * (JTS_EMAIL_VERIFICATION=required), `invalid_credentials` (disabled or password changed meanwhile),
+   * `service_unavailable`.
+   */
+  async loginWithPasskey(response: AuthenticationResponseJSON, client: ClientContext): Promise<IssuedCredentials> {
+    if (!this.deps.passkeys) throw new Error('SignIn was built without passkeys');
+    const { user, userVerified } = await this.deps.passkeys.authenticate(response, client);
+    assertVerified(this.deps, user);
+    await ensureMirror(this.deps, user);
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', amrOfPasskey(userVerified));
+    await confirmCredentialsStillValid(this.deps, user, issued);
+    return issued;
+  }
+
+  /**
+   * Completes a sign-in stopped by `mfa_enrollment_required`: confirms the authenticator enrolled
+   * with the ticket (POST /jts/mfa/totp) by its first code, then opens the session as a login does.
+   * Resolves to the login answer and the ten recovery codes. Errors: those of
+   * {@link SecondFactors.confirmTotpWithTicket}, `invalid_credentials` (the password changed
+   * meanwhile), `service_unavailable`.
+   */
+  async completeWithEnrolment(ticket: string, code: string, client: ClientContext): Promise<{ issued: IssuedCredentials; recoveryCodes: string[] }> {
+    if (!this.deps.secondFactors) throw new Error('SignIn was built without second factors');
+    const { user, amr, recoveryCodes } = await this.deps.secondFactors.confirmTotpWithTicket(ticket, code, client);
+    await ensureMirror(this.deps, user);
+    const issued = await openSession(this.deps, user, client, 'login.succeeded', amr);
+    await confirmCredentialsStillValid(this.deps, user, issued);
+    return { issued, recoveryCodes };
   }
 
   /**

@@ -103,8 +103,11 @@ export class UserAdministration {
     return user;
   }
 
-  /** Name, permissions, disabled. Disabling also ends every session of the user, after the mirror says so. */
-  async update(actor: Actor, id: string, patch: Pick<UserPatch, 'name' | 'permissions' | 'disabled'>): Promise<{ user: User; revokedSessions: number }> {
+  /**
+   * Name, permissions, disabled, mfaRequired. Disabling also ends every session of the user, after
+   * the mirror says so. Requiring a factor ends none: it applies from the account's next sign-in.
+   */
+  async update(actor: Actor, id: string, patch: Pick<UserPatch, 'name' | 'permissions' | 'disabled' | 'mfaRequired'>): Promise<{ user: User; revokedSessions: number }> {
     const change: UserPatch = { ...patch, ...(patch.permissions === undefined ? {} : { permissions: [...new Set(patch.permissions)] }) };
     const user = await this.guardedWrite('user.update', actor, id, { patch: change, now: this.deps.clock.now() }, Object.keys(patch));
     const revoked = patch.disabled === true ? await this.endSessions(id, 'user_disabled') : [];

@@ -73,6 +73,7 @@ function legacyUser(id: string, hash: Record<string, string>): User | undefined 
     credentialEpoch: 0,
     version: 1,
     emailVerified: false,
+    mfaRequired: false,
     createdAt: Number.isFinite(createdAt) ? createdAt : Date.now(),
     updatedAt: Number.isFinite(updatedAt) ? updatedAt : Date.now(),
   };

@@ -28,6 +28,9 @@ Commands:
                   refuse the user's logins and renewals and end their sessions now
   enable --email E
                   allow the user to log in again
+  require-mfa --email E [--off]
+                  require a second factor of the user (from their next sign-in: one without an
+                  authenticator only enrols one); --off lifts the requirement
   import-from-redis [--dry-run]
                   copy the users a 0.1 deployment kept in Redis (REDIS_URL, REDIS_KEY_PREFIX) into the
                   accounts database; users already there (same id or email) are skipped, so it can be
@@ -46,7 +49,7 @@ which is one process: stop the server first (the CLI refuses while a server hold
 Sessions live in Redis: REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and REDIS_KEY_PREFIX must match
 the server's, so that disable can end the user's sessions at once; so must BCRYPT_ROUNDS.
 Changed permissions reach clients at their next renewal (at most JTS_BEARER_PASS_LIFETIME).
-add, set-permissions, disable and enable go through the service the admin API (/admin/users) uses:
+add, set-permissions, disable, enable and require-mfa go through the service the admin API (/admin/users) uses:
 the last enabled account holding admin:users cannot be disabled or lose it.
 `;
 
@@ -59,6 +62,7 @@ const COMMAND_OPTIONS = {
   'set-permissions': { ...EMAIL, ...HELP, perm: { type: 'string', multiple: true } },
   disable: { ...EMAIL, ...HELP },
   enable: { ...EMAIL, ...HELP },
+  'require-mfa': { ...EMAIL, ...HELP, off: { type: 'boolean' } },
   resync: { ...HELP },
   'import-from-redis': { ...HELP, 'dry-run': { type: 'boolean' } },
 } as const;
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
   try {
     const keys = redisKeys(config.redis.keyPrefix);
     const sessions = redis && new RedisSessionStore(redis, keys, { retention: config.events.retention });
-    const users = new MirroredUserStore(accounts.users, sessions ?? DETACHED_SESSIONS);
+    const users = new MirroredUserStore(accounts.users, sessions ?? DETACHED_SESSIONS, { sessionLifetimeMs: config.jts.stateProofLifetimeSeconds * 1000 });
     // The operator's commands are not part of the server's audit log; their output is the record.
     const administration = new UserAdministration({ users, sessions: sessions ?? DETACHED_SESSIONS, hasher: createPasswordHasher(config.bcryptRounds), clock: systemClock, audit: () => undefined });
     await run({ config, redis, users, sessions, administration });
@@ -180,6 +184,18 @@ async function prepare(command: Command, args: string[], config: Config): Promis
       return async ({ users, sessions }) => {
         if (!sessions) throw new Error('REDIS_URL is not set: without Redis the mirror lives in the server\'s memory and is rebuilt at each sign-in; nothing to resync');
         process.stdout.write(`resynced the Redis mirror of ${await users.resync()} user(s) from the accounts database\n`);
+      };
+    }
+    case 'require-mfa': {
+      const { values } = parseOptions(args, COMMAND_OPTIONS['require-mfa']);
+      const email = parseEmail(values.email);
+      const mfaRequired = values.off !== true;
+      return async ({ administration }) => {
+        const user = await requireUser(administration, email);
+        await administration.update(ACTOR, user.id, { mfaRequired });
+        process.stdout.write(mfaRequired ? `a second factor is required of ${email} from their next sign-in
+` : `a second factor is no longer required of ${email}
+`);
       };
     }
     case 'enable': {

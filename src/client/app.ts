@@ -7,7 +7,7 @@
  * parts, then restores the session.
  */
 import { bindAdminPanel } from './page-admin.js';
-import { bindAuthForms } from './page-auth-forms.js';
+import { bindAuthForms, pendingSecondFactorTicket } from './page-auth-forms.js';
 import { bindAuthTabs } from './page-auth-tabs.js';
 import { bindEmailFlows } from './page-email.js';
 import { client } from './page-client.js';
@@ -16,6 +16,7 @@ import { byId } from './page-dom.js';
 import { bindProfile } from './page-profile.js';
 import { bindSessions } from './page-sessions.js';
 import { bindSecondFactor } from './page-mfa.js';
+import { bindPasskeys } from './page-passkeys.js';
 import { bindSignOut } from './page-sign-out.js';
 import { revealDemoHint } from './page-demo-hint.js';
 import { failureMessage } from './page-failure.js';
@@ -32,6 +33,7 @@ bindTokenPanel();
 bindAdminPanel();
 bindSessions();
 bindSecondFactor();
+bindPasskeys(pendingSecondFactorTicket);
 bindProfile();
 bindSignOut();
 bindAuthForms();

@@ -1,3 +1,4 @@
+import { requestErrorOf } from './jts-error-body.js';
 /**
  * A small JTS-S browser client (JTS.md): it keeps the BearerPass in memory only, renews it
  * before it expires with the HttpOnly StateProof cookie, and coordinates renewal across tabs so
@@ -47,7 +48,10 @@ export class JtsClient {
     const apiOrigins = new Set(options.apiOrigins ?? [server.origin]);
     this.session = new SharedSession(server, renewAt, this.events);
     this.fetchContext = { server, session: this.session, apiOrigins };
+    this.server = server;
   }
+
+  private readonly server: AuthServerEndpoint;
 
   /** Whether this tab holds a BearerPass. */
   get signedIn(): boolean {
@@ -97,6 +101,29 @@ export class JtsClient {
    */
   async completeSecondFactor(mfaTicket: string, proof: { code: string } | { recoveryCode: string }): Promise<void> {
     await this.session.open('/jts/mfa/verify', { mfa_ticket: mfaTicket, ...proof }, 'login');
+  }
+
+  /**
+   * Signs in with a passkey alone: asks the server for options, lets `sign` run the browser's
+   * ceremony on them (e.g. @simplewebauthn/browser's `(optionsJSON) => startAuthentication({ optionsJSON })`),
+   * and sends its answer. This client holds no WebAuthn code of its own. Rejects with a
+   * JtsRequestError when the server refuses, or with the ceremony's error.
+   */
+  async loginWithPasskey(sign: (options: unknown) => Promise<unknown>): Promise<void> {
+    const credential = await sign(await this.optionsFrom('/jts/passkeys/login/options'));
+    await this.session.open('/jts/passkeys/login/verify', { credential }, 'login');
+  }
+
+  /** Completes a sign-in answered `mfa_required` with a passkey (options bound to the ticket; `sign` as for {@link loginWithPasskey}). */
+  async completeSecondFactorWithPasskey(mfaTicket: string, sign: (options: unknown) => Promise<unknown>): Promise<void> {
+    const webauthn = await sign(await this.optionsFrom('/jts/mfa/webauthn/options', { mfa_ticket: mfaTicket }));
+    await this.session.open('/jts/mfa/verify', { mfa_ticket: mfaTicket, webauthn }, 'login');
+  }
+
+  private async optionsFrom(path: string, body?: unknown): Promise<unknown> {
+    const res = await this.server.post(path, body);
+    if (!res.ok) throw await requestErrorOf(res);
+    return res.json();
   }
 
   /** Creates an account and signs in to it; rejects with a JtsRequestError when the server refuses. */

@@ -37,7 +37,7 @@ export class SharedSession {
   }
 
   /** Starts a session with the password (login or register) and hands its BearerPass to the sibling tabs. */
-  async open(path: '/jts/login' | '/jts/register' | '/jts/login/code/verify' | '/jts/mfa/verify', body: Record<string, string>, via: 'login' | 'register'): Promise<void> {
+  async open(path: '/jts/login' | '/jts/register' | '/jts/login/code/verify' | '/jts/mfa/verify' | '/jts/passkeys/login/verify', body: Record<string, unknown>, via: 'login' | 'register'): Promise<void> {
     await withRenewLock(async () => {
       const startedAt = Date.now();
       const res = await this.server.post(path, body);

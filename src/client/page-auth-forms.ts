@@ -53,9 +53,16 @@ function askForSecondFactor(failure: unknown): void {
   const ticket: unknown = failure instanceof JtsRequestError && failure.body?.error === 'mfa_required' ? (failure.body as { mfa_ticket?: unknown }).mfa_ticket : undefined;
   if (typeof ticket !== 'string') throw failure;
   pendingTicket = ticket;
+  const methods: unknown = ((failure as JtsRequestError).body as { methods?: unknown } | undefined)?.methods;
+  byId('mfa-passkey').hidden = !(Array.isArray(methods) && methods.includes('webauthn'));
   const form = byId('panel-mfa', HTMLFormElement);
   form.hidden = false;
   byId('mfa-code').focus();
+}
+
+/** The ticket of the sign-in waiting for its second factor, for the passkey step (page-passkeys.ts). */
+export function pendingSecondFactorTicket(): string {
+  return pendingTicket;
 }
 
 /** Wires the sign-in and the create-account forms; success shows up as the client's 'signed-in' event. */

@@ -5,6 +5,7 @@ import { byId } from './page-dom.js';
 import { loadProfile } from './page-profile.js';
 import { clearSessions, loadSessions } from './page-sessions.js';
 import { loadSecondFactor } from './page-mfa.js';
+import { loadPasskeys } from './page-passkeys.js';
 import { announce } from './page-status.js';
 import { countRenewal, renderToken, resetRenewals } from './page-token-panel.js';
 import { dashboardShown, show } from './page-views.js';
@@ -23,6 +24,7 @@ function enterDashboard(): void {
   void loadProfile();
   void loadSessions();
   void loadSecondFactor();
+  void loadPasskeys();
 }
 
 /** Leaves nothing of the previous user on the page. */

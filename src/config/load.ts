@@ -6,6 +6,7 @@ import { eventRetention, minimumRetentionSeconds, type EventRetention } from '..
 import { ConfigError } from './startup-error.js';
 import { shownValue } from './redact.js';
 import { defaultIssuer } from './issuer-origin.js';
+import { webAuthnSettings, type WebAuthnSettings } from './webauthn.js';
 
 export { ConfigError } from './startup-error.js';
 
@@ -66,6 +67,8 @@ export interface Config {
   email: EmailSettings;
   /** Second factors: JTS_FRESH_AUTH_MAX_AGE (seconds); JTS_MFA_REQUIRED_FOR (permissions held only after a second factor). */
   mfa: { freshAuthMaxAgeSeconds: number; requiredFor: string[] };
+  /** Passkeys: JTS_WEBAUTHN_RP_ID, JTS_WEBAUTHN_RP_NAME, JTS_WEBAUTHN_ORIGINS (defaults from the issuer). */
+  webauthn: WebAuthnSettings;
   /** When set, GET /metrics needs it (Bearer or X-Metrics-Token). */
   metricsToken: string | undefined;
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
@@ -201,6 +204,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       `JTS_EVENTS_RETENTION=${JSON.stringify(source.JTS_EVENTS_RETENTION)}: must be at least ${minimumRetention} s (the longest BearerPass or exchanged token life + JTS_ROTATION_GRACE + JTS_CLOCK_SKEW), or 0 for exactly that`,
     );
   }
+  const webauthn = webAuthnSettings({
+    rpId: env.JTS_WEBAUTHN_RP_ID,
+    rpName: env.JTS_WEBAUTHN_RP_NAME || env.MAIL_PRODUCT_NAME,
+    origins: env.JTS_WEBAUTHN_ORIGINS,
+    issuer: env.JTS_ISSUER ?? audience,
+  });
+  // The derived defaults may not suit passkeys (an issuer at 127.0.0.1, a plain-http host): only
+  // values the operator set stop the start; otherwise server.ts warns and passkeys fail in browsers,
+  // and a deployment that does not use them starts as before.
+  const webauthnSet = env.JTS_WEBAUTHN_RP_ID !== undefined || env.JTS_WEBAUTHN_ORIGINS.length > 0;
+  if ('problems' in webauthn && webauthnSet) problems.push(...webauthn.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   let sessionPolicy: SessionPolicy;
@@ -285,6 +299,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       productName: env.MAIL_PRODUCT_NAME,
     },
     mfa: { freshAuthMaxAgeSeconds: env.JTS_FRESH_AUTH_MAX_AGE, requiredFor: env.JTS_MFA_REQUIRED_FOR },
+    webauthn: 'problems' in webauthn ? { ...fallbackWebAuthn(env.JTS_ISSUER ?? audience, env.JTS_WEBAUTHN_RP_NAME || env.MAIL_PRODUCT_NAME), unusable: webauthn.problems } : webauthn,
     metricsToken: env.METRICS_TOKEN,
     http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },
     shutdown: { delayMs: env.SHUTDOWN_DELAY, timeoutMs: env.SHUTDOWN_TIMEOUT },
@@ -308,6 +323,12 @@ function originOf(value: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Development with an issuer passkeys cannot use (e.g. http://127.0.0.1:3000): the issuer's host and origin as they are. */
+function fallbackWebAuthn(issuer: string, rpName: string): WebAuthnSettings {
+  const url = new URL(issuer);
+  return { rpId: url.hostname, rpName, origins: [url.origin] };
 }
 
 /** Express accepts a boolean, a hop count, or a list of addresses/subnets. */

@@ -171,6 +171,12 @@ export const envSchema = z.object({
   JTS_FRESH_AUTH_MAX_AGE: seconds(300, 30, 86_400),
   /** Permissions a BearerPass carries only when its sign-in used a second factor (`mfa` in `amr`). */
   JTS_MFA_REQUIRED_FOR: list,
+  /** The WebAuthn relying party id (a domain); unset: the issuer's host name. */
+  JTS_WEBAUTHN_RP_ID: optionalString,
+  /** Comma list of the exact origins whose pages use passkeys; unset: the issuer's origin. */
+  JTS_WEBAUTHN_ORIGINS: list,
+  /** The name browsers show when a passkey is created; unset: MAIL_PRODUCT_NAME. */
+  JTS_WEBAUTHN_RP_NAME: z.string().trim().max(60).regex(/^[^\r\n<>]*$/, 'expected one line without < or >').optional(),
   /** Where the links in mails point (the demo page reads their fragment); defaults to the issuer. */
   PUBLIC_URL: optionalString.refine((v) => v === undefined || ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL'),
   /** smtp://[user:password@]host:port or smtps:// (TLS); unset outside production: the development outbox. */

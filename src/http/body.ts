@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { code, email, name, newPassword, password, permissions, recoveryCode, token } from './fields.js';
 import { HttpError } from './errors.js';
 import { unparsedBodyError } from './json-content-type.js';
+import { assertion } from './webauthn-bodies.js';
 
 /**
  * Parses `req.body` with `schema`; a body sent without `Content-Type: application/json` is a 415,
@@ -39,9 +40,14 @@ export const changePasswordBody = z.object({ currentPassword: password, newPassw
  */
 export const createUserBody = z.strictObject({ email, password: newPassword, name: name.optional(), permissions: permissions.optional() });
 export const updateUserBody = z
-  .strictObject({ name: name.optional(), permissions: permissions.optional(), disabled: z.boolean({ error: 'must be true or false' }).optional() })
-  .refine((patch) => patch.name !== undefined || patch.permissions !== undefined || patch.disabled !== undefined, {
-    message: 'The body must set at least one of `name`, `permissions`, `disabled`.',
+  .strictObject({
+    name: name.optional(),
+    permissions: permissions.optional(),
+    disabled: z.boolean({ error: 'must be true or false' }).optional(),
+    mfaRequired: z.boolean({ error: 'must be true or false' }).optional(),
+  })
+  .refine((patch) => patch.name !== undefined || patch.permissions !== undefined || patch.disabled !== undefined || patch.mfaRequired !== undefined, {
+    message: 'The body must set at least one of `name`, `permissions`, `disabled`, `mfaRequired`.',
   });
 
 export const emailBody = z.object({ email });
@@ -50,7 +56,16 @@ export const resetPasswordBody = z.object({ token, newPassword });
 export const verifyEmailBody = z.object({ token, password: password.optional() });
 export const codeSignInBody = z.object({ email, code });
 export const totpConfirmBody = z.object({ code });
+/** POST /jts/mfa/totp and /confirm without a BearerPass: the `mfa_enrollment_required` ticket instead. */
+export const totpStartWithTicketBody = z.object({ mfa_ticket: token.optional() });
+/** Any body that may carry an MFA ticket, read for the per-account limits before the route's own schema. */
+export const ticketBody = z.object({ mfa_ticket: z.string().optional() }).catch({});
+export const totpConfirmWithTicketBody = z.object({ mfa_ticket: token.optional(), code });
 /** `mfa_ticket` keeps the error envelope's spelling (README, "API conventions"). */
+/** POST /jts/reauth: exactly one credential, proven again for the caller's session. */
+export const reauthBody = z
+  .object({ password: password.optional(), code: code.optional(), recoveryCode: recoveryCode.optional() })
+  .refine((body) => [body.password, body.code, body.recoveryCode].filter((v) => v !== undefined).length === 1, { message: 'Send exactly one of `password`, `code` and `recoveryCode`.' });
 export const mfaVerifyBody = z
-  .object({ mfa_ticket: token, code: code.optional(), recoveryCode: recoveryCode.optional() })
-  .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), { message: 'Send exactly one of `code` and `recoveryCode`.' });
+  .object({ mfa_ticket: token, code: code.optional(), recoveryCode: recoveryCode.optional(), webauthn: assertion.optional() })
+  .refine((body) => [body.code, body.recoveryCode, body.webauthn].filter((proof) => proof !== undefined).length === 1, { message: 'Send exactly one of `code`, `recoveryCode` and `webauthn`.' });

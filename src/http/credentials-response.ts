@@ -18,11 +18,12 @@ export function clientOf(req: Request): ClientContext {
 const CREDENTIALS_HEADERS = { ...NO_STORE, Pragma: 'no-cache' };
 
 /**
- * The BearerPass goes in the body, the StateProof in the HttpOnly cookie. Native clients keep the
+ * The BearerPass goes in the body, the StateProof in the HttpOnly cookie; `extra` members join the
+ * body (the recovery codes of a sign-in completed by enrolling an authenticator). Native clients keep the
  * StateProof themselves, so `stateProofInBody` adds it to the body for them: at login when they
  * bind a device (X-JTS-Device-ID), at renewal when they presented it in X-JTS-StateProof.
  */
-export function sendCredentials(res: Response, issued: IssuedCredentials, status: number, cookies: CookieSettings, stateProofInBody: boolean): void {
+export function sendCredentials(res: Response, issued: IssuedCredentials, status: number, cookies: CookieSettings, stateProofInBody: boolean, extra: Record<string, unknown> = {}): void {
   setStateProofCookie(res, issued.stateProof, issued.stateProofMaxAge, cookies);
   sendJson(
     res,
@@ -32,6 +33,7 @@ export function sendCredentials(res: Response, issued: IssuedCredentials, status
       expiresIn: issued.expiresIn,
       tokenType: 'Bearer',
       ...(stateProofInBody ? { stateProof: issued.stateProof } : {}),
+      ...extra,
     },
     CREDENTIALS_HEADERS,
   );

@@ -39,6 +39,17 @@ export function renderMail(mail: AccountMail, product: string): RenderedMail {
   return { subject: `${lines.subject} — ${product}`, text, html };
 }
 
+/**
+ * A lifetime as people say it: whole days or hours when it is one ("24 hours" reads badly as
+ * "1440 minutes", the verification link's default), else minutes. Singular for one.
+ */
+export function duration(minutes: number): string {
+  const unit = (count: number, name: string) => `${count} ${name}${count === 1 ? '' : 's'}`;
+  if (minutes >= 2 * 1440 && minutes % 1440 === 0) return unit(minutes / 1440, 'day');
+  if (minutes >= 60 && minutes % 60 === 0) return unit(minutes / 60, 'hour');
+  return unit(minutes, 'minute');
+}
+
 const IGNORE = 'If you did not ask for this, ignore this mail; nothing changes.';
 
 function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: string[] } {
@@ -46,30 +57,35 @@ function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: str
     case 'verify-email':
       return {
         subject: 'Verify your email address',
-        text: ['Open this link to confirm that this address is yours:', mail.link, '', `The link works once, for ${mail.expiresInMinutes} minutes.`, IGNORE],
+        text: ['Open this link to confirm that this address is yours:', mail.link, '', `The link works once, for ${duration(mail.expiresInMinutes)}.`, IGNORE],
         html: [
           '<p>Confirm that this address is yours:</p>',
           `<p><a href="${escapeHtml(mail.link)}">Verify my email address</a></p>`,
-          `<p>The link works once, for ${mail.expiresInMinutes} minutes. ${IGNORE}</p>`,
+          `<p>The link works once, for ${duration(mail.expiresInMinutes)}. ${IGNORE}</p>`,
         ],
       };
     case 'reset-password':
       return {
         subject: 'Reset your password',
-        text: ['Open this link to choose a new password:', mail.link, '', `The link works once, for ${mail.expiresInMinutes} minutes. Every signed-in device will be signed out.`, IGNORE],
+        text: ['Open this link to choose a new password:', mail.link, '', `The link works once, for ${duration(mail.expiresInMinutes)}. Every signed-in device will be signed out.`, IGNORE],
         html: [
           '<p>Choose a new password:</p>',
           `<p><a href="${escapeHtml(mail.link)}">Reset my password</a></p>`,
-          `<p>The link works once, for ${mail.expiresInMinutes} minutes. Every signed-in device will be signed out. ${IGNORE}</p>`,
+          `<p>The link works once, for ${duration(mail.expiresInMinutes)}. Every signed-in device will be signed out. ${IGNORE}</p>`,
         ],
       };
     case 'sign-in-code':
       return {
         subject: 'Your sign-in code',
-        text: [`Your sign-in code is ${mail.code}`, '', `It works once, for ${mail.expiresInMinutes} minutes. Never give it to anyone.`, IGNORE],
-        html: [`<p>Your sign-in code is <strong style="font-size:1.4em;letter-spacing:0.1em">${escapeHtml(mail.code)}</strong></p>`, `<p>It works once, for ${mail.expiresInMinutes} minutes. Never give it to anyone. ${IGNORE}</p>`],
+        text: [`Your sign-in code is ${mail.code}`, '', `It works once, for ${duration(mail.expiresInMinutes)}. Never give it to anyone.`, IGNORE],
+        html: [`<p>Your sign-in code is <strong style="font-size:1.4em;letter-spacing:0.1em">${escapeHtml(mail.code)}</strong></p>`, `<p>It works once, for ${duration(mail.expiresInMinutes)}. Never give it to anyone. ${IGNORE}</p>`],
       };
     case 'second-factor-changed': {
+      if (mail.factor === 'passkey') {
+        const what = mail.change === 'added' ? 'A passkey was added to your account: it signs you in, alone or after your password.' : 'A passkey was removed from your account.';
+        const warn = 'If this was not you, reset your password now and tell us.';
+        return { subject: mail.change === 'added' ? 'Passkey added' : 'Passkey removed', text: [what, '', warn], html: [`<p>${what}</p>`, `<p>${warn}</p>`] };
+      }
       const what = mail.change === 'added' ? 'An authenticator app was set up as a second sign-in step for your account.' : 'The authenticator app was removed from your account: signing in needs only your password again.';
       const warn = 'If this was not you, reset your password now and tell us.';
       return { subject: mail.change === 'added' ? 'Authenticator added' : 'Authenticator removed', text: [what, '', warn], html: [`<p>${what}</p>`, `<p>${warn}</p>`] };

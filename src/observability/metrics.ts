@@ -72,7 +72,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const secondFactors = new Counter({
     name: 'jts_mfa_events_total',
-    help: 'Second-factor events by audit event name (mfa.required, mfa.succeeded, mfa.failed, mfa.factor.added, …).',
+    help: 'Second-factor, passkey and step-up events by audit event name (mfa.required, mfa.succeeded, mfa.failed, mfa.factor.added, passkey.refused, passkey.cloned, reauth.failed, …).',
     labelNames: ['event'] as const,
     registers: [registry],
   });
@@ -159,6 +159,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       case 'mfa.succeeded':
       case 'mfa.failed':
       case 'mfa.recovery_code.used':
+      case 'passkey.added':
+      case 'passkey.removed':
+      case 'passkey.renamed':
+      case 'passkey.refused':
+      case 'passkey.cloned':
+      case 'mfa.enrolment.required':
+      case 'reauth.succeeded':
+      case 'reauth.failed':
         secondFactors.inc({ event: event.event });
         return;
     }

@@ -3,14 +3,14 @@ import { compareStreamIds, type EventPage, type EventRetention, type NewSecurity
 
 /**
  * The security-event stream of the memory session store: the Redis stream's behaviour (ids
- * `<ms>-<seq>`, trimming by age, the newest trimmed id for gap detection) in one process, so the
+ * `<ms>-<seq>`, trimming by age, the same gap rule) in one process, so the
  * feed works with `npm start` and nothing installed. Appends happen inside the store's
  * synchronous methods: atomic with the revocation, as the Redis scripts are.
  */
 export class MemoryEventLog implements SecurityEventLog {
   private entries: SecurityEventRecord[] = [];
   private last = { ms: 0, seq: 0 };
-  private maxDeleted = '0-0';
+  private trimmed = false;
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -33,8 +33,10 @@ export class MemoryEventLog implements SecurityEventLog {
   read(after: string | undefined, limit: number): Promise<EventPage> {
     const start = after === undefined ? 0 : this.entries.findIndex((e) => compareStreamIds(e.id, after) > 0);
     const events = start < 0 ? [] : this.entries.slice(start, start + limit);
-    const gap = after !== undefined && compareStreamIds(after, this.maxDeleted) < 0;
-    return Promise.resolve({ events, gap, oldest: this.entries[0]?.id ?? (this.maxDeleted === '0-0' ? undefined : this.maxDeleted) });
+    // The wire format's rule, as RedisEventLog applies it: older than the oldest retained entry, once any was trimmed.
+    const oldest = this.entries[0]?.id ?? `${this.last.ms}-${this.last.seq}`;
+    const gap = after !== undefined && this.trimmed && compareStreamIds(after, oldest) < 0;
+    return Promise.resolve({ events, gap, oldest });
   }
 
   newestId(): Promise<string> {
@@ -69,7 +71,7 @@ export class MemoryEventLog implements SecurityEventLog {
     const keep = this.entries.findIndex((e) => Number(e.id.split('-')[0]) >= ms);
     const dropped = keep < 0 ? this.entries.length : keep;
     if (dropped === 0) return;
-    this.maxDeleted = (this.entries[dropped - 1] as SecurityEventRecord).id;
+    this.trimmed = true;
     this.entries = this.entries.slice(dropped);
   }
 }

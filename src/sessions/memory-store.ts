@@ -2,13 +2,14 @@ import type { Clock } from '../jts/clock.js';
 import { sessionLimit } from './policy.js';
 import { MemoryEventLog } from './memory-event-log.js';
 import { DEFAULT_EVENT_RETENTION, type SessionEndCause } from './security-events.js';
-import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, StepUp, StepUpResult, UserProfile, UserSecurity } from './types.js';
 
 interface Entry {
   record: SessionRecord;
-  /** As create-2.lua stores them; amr undefined when created with none (Redis reads an empty list so too). */
+  /** As create-3.lua stores them; amr undefined when created with none (Redis reads an empty list so too). */
   amr: string[] | undefined;
   credentialEpoch: number | undefined;
+  stepUp: StepUp | undefined;
   expiresAt: number;
   /** Set when a replay was detected: the record is kept only to answer JTS-401-05. */
   compromised: boolean;
@@ -22,7 +23,7 @@ interface Entry {
 export class MemorySessionStore implements SessionStore {
   private readonly users = new Map<string, Map<string, Entry>>();
   /** The users' security mirrors, as the Redis store keeps them next to the sessions. */
-  private readonly mirrors = new Map<string, UserSecurity & { restriction: boolean }>();
+  private readonly mirrors = new Map<string, UserSecurity & { restriction: boolean; expiresAt?: number }>();
 
   /** Where every ending is published, in the same synchronous step (the feed reads it). */
   readonly events: MemoryEventLog;
@@ -46,23 +47,35 @@ export class MemorySessionStore implements SessionStore {
 
   sessionAndUser(prn: string, aid: string): Promise<{ session: SessionState; user: UserSecurity | undefined }> {
     return this.state(prn, aid).then((session) => {
-      const user = this.mirrors.get(prn);
+      const user = this.mirror(prn);
       return { session, user: user && { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified } };
     });
   }
 
+  /** The user's mirror unless it has expired (put-user-1.lua's PEXPIRE). */
+  private mirror(prn: string): (UserSecurity & { restriction: boolean; expiresAt?: number }) | undefined {
+    const stored = this.mirrors.get(prn);
+    if (stored?.expiresAt !== undefined && stored.expiresAt <= this.clock.now()) {
+      this.mirrors.delete(prn);
+      return undefined;
+    }
+    return stored;
+  }
+
   /** The rules of put-user-1.lua. */
   putUser(prn: string, user: UserSecurity, options: PutUserOptions = {}): Promise<boolean> {
-    const stored = this.mirrors.get(prn);
+    const stored = this.mirror(prn);
     const mode = options.mode ?? 'newer';
     if (stored !== undefined && (mode === 'absent' || (!(mode === 'repair' && stored.restriction) && user.version < stored.version))) return Promise.resolve(false);
     const profile = user.profile ?? stored?.profile;
-    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, restriction: options.restriction ?? false, ...(profile && { profile: { ...profile } }) });
+    // put-user-1.lua: an expiry is only ever extended; a write without one keeps the stored one.
+    const expiresAt = options.expiresInMs === undefined ? stored?.expiresAt : Math.max(stored?.expiresAt ?? 0, this.clock.now() + options.expiresInMs);
+    this.mirrors.set(prn, { disabled: user.disabled, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, version: user.version, emailVerified: user.emailVerified, restriction: options.restriction ?? false, ...(expiresAt !== undefined && { expiresAt }), ...(profile && { profile: { ...profile } }) });
     return Promise.resolve(true);
   }
 
   userProfile(prn: string): Promise<UserProfile | undefined> {
-    const profile = this.mirrors.get(prn)?.profile;
+    const profile = this.mirror(prn)?.profile;
     return Promise.resolve(profile && { ...profile });
   }
 
@@ -73,7 +86,23 @@ export class MemorySessionStore implements SessionStore {
 
   rotateConfirmingUser(request: RotateRequest, user: ExpectedUser): Promise<RotateResult> {
     if (!this.userMatches(request.prn, user)) return Promise.resolve({ outcome: 'stale' });
+    // The order of rotate-4.lua: a missing or compromised session answers so before a stale step-up.
+    const entry = this.live(request.prn).get(request.aid);
+    if (entry && !entry.compromised && !sameStepUp(entry.stepUp, user.stepUp)) return Promise.resolve({ outcome: 'stale' });
     return this.rotate(request);
+  }
+
+  /** The rules of step-up-2.lua. */
+  stepUp(prn: string, aid: string, stepUp: StepUp, credentialEpoch: number): Promise<StepUpResult> {
+    const entry = this.live(prn).get(aid);
+    if (!entry) return Promise.resolve('missing');
+    if (entry.compromised) return Promise.resolve('compromised');
+    const mirror = this.mirrors.get(prn);
+    const mirrorEpoch = mirror?.credentialEpoch ?? 0;
+    if (entry.credentialEpoch !== undefined && mirrorEpoch > entry.credentialEpoch) return Promise.resolve('superseded');
+    if (!mirror || mirror.disabled || mirrorEpoch !== credentialEpoch) return Promise.resolve('credentials_changed');
+    entry.stepUp = copyStepUp(stepUp);
+    return Promise.resolve('stepped');
   }
 
   create(session: NewSession, options: { policy: Parameters<typeof sessionLimit>[0]; lifetimeMs: number; now: number }): Promise<CreateResult> {
@@ -93,10 +122,14 @@ export class MemorySessionStore implements SessionStore {
       record: { ...record, generation: 1, lastActiveAt: options.now },
       amr: amr.length === 0 ? undefined : [...amr],
       credentialEpoch,
+      stepUp: undefined,
       expiresAt: options.now + options.lifetimeMs,
       compromised: false,
       grace: undefined,
     });
+    // create-3.lua: the mirror outlives every session it guards.
+    const mirror = this.mirror(session.prn);
+    if (mirror?.expiresAt !== undefined) mirror.expiresAt = Math.max(mirror.expiresAt, options.now + options.lifetimeMs);
     return Promise.resolve({ evicted });
   }
 
@@ -105,7 +138,7 @@ export class MemorySessionStore implements SessionStore {
     if (!entry) return Promise.resolve({ state: 'missing' });
     if (entry.compromised) return Promise.resolve({ state: 'compromised' });
     const { record } = entry;
-    return Promise.resolve({ state: 'active', generation: record.generation, createdAt: record.createdAt, deviceHash: record.deviceHash, amr: entry.amr && [...entry.amr], credentialEpoch: entry.credentialEpoch });
+    return Promise.resolve({ state: 'active', generation: record.generation, createdAt: record.createdAt, deviceHash: record.deviceHash, amr: entry.amr && [...entry.amr], credentialEpoch: entry.credentialEpoch, stepUp: entry.stepUp && copyStepUp(entry.stepUp) });
   }
 
   rotate(request: RotateRequest): Promise<RotateResult> {
@@ -114,7 +147,7 @@ export class MemorySessionStore implements SessionStore {
     if (!entry) return Promise.resolve({ outcome: 'missing' });
     if (entry.compromised) return Promise.resolve({ outcome: 'compromised' });
     // The rule of rotate-4.lua (review F2): a sign-in under an older credential epoch ends here.
-    if (entry.credentialEpoch !== undefined && (this.mirrors.get(request.prn)?.credentialEpoch ?? 0) > entry.credentialEpoch) {
+    if (entry.credentialEpoch !== undefined && (this.mirror(request.prn)?.credentialEpoch ?? 0) > entry.credentialEpoch) {
       sessions.delete(request.aid);
       this.publish(request.prn, [request.aid], { reason: 'password_changed', initiator: 'system' });
       return Promise.resolve({ outcome: 'superseded' });
@@ -173,7 +206,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   private userMatches(prn: string, expected: ExpectedUser): boolean {
-    const user = this.mirrors.get(prn);
+    const user = this.mirror(prn);
     const { permissions } = expected;
     return (
       user !== undefined &&
@@ -193,4 +226,12 @@ export class MemorySessionStore implements SessionStore {
     if (sessions.size === 0) this.users.delete(prn);
     return sessions;
   }
+}
+
+const copyStepUp = (stepUp: StepUp): StepUp => ({ authTime: stepUp.authTime, amr: [...stepUp.amr] });
+
+/** As rotate-4.lua compares field `sa`: the same time and the same methods in the same order. */
+function sameStepUp(a: StepUp | undefined, b: StepUp | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.authTime === b.authTime && a.amr.length === b.amr.length && a.amr.every((m, i) => m === b.amr[i]);
 }

@@ -15,19 +15,20 @@ import type { EncodedUserMirror, PutUserMode } from './redis-keys.js';
 const SCRIPT_DIR = join(__dirname, 'lua');
 
 const SCRIPTS = {
-  jtsCreateSession: 'create-2.lua',
+  jtsCreateSession: 'create-3.lua',
   jtsRotateSession: 'rotate-4.lua',
   jtsListSessions: 'list-1.lua',
   jtsRevokeSession: 'revoke-3.lua',
   jtsRevokeAllSessions: 'revoke-all-1.lua',
   jtsPutUser: 'put-user-1.lua',
+  jtsStepUpSession: 'step-up-2.lua',
 } as const;
 
 /**
  * Scripts that end sessions get include/publish.lua prepended (Lua has no include of its own in
  * Redis): its `publishEnds` writes their security events in the same atomic step.
  */
-const PUBLISHING = new Set<string>(['create-2.lua', 'rotate-4.lua', 'revoke-3.lua', 'revoke-all-1.lua']);
+const PUBLISHING = new Set<string>(['create-3.lua', 'rotate-4.lua', 'revoke-3.lua', 'revoke-all-1.lua']);
 
 type ScriptArg = string | number;
 type Reply = string | number | null | Reply[];
@@ -43,7 +44,8 @@ declare module 'ioredis' {
     jtsListSessions(...args: ScriptArg[]): Result<string[], Context>;
     jtsRevokeSession(...args: ScriptArg[]): Result<number, Context>;
     jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[] | Late, Context>;
-    jtsPutUser(mirrorKey: string, mode: PutUserMode, ...fields: EncodedUserMirror): Result<number, Context>;
+    jtsStepUpSession(sessionKey: string, mirrorKey: string, stepUp: string, credentialEpoch: number, deadline: number): Result<number, Context>;
+    jtsPutUser(mirrorKey: string, mode: PutUserMode, ...fieldsThenExpiry: [...EncodedUserMirror, expiresInMs: number]): Result<number, Context>;
   }
 }
 

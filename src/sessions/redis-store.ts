@@ -5,9 +5,9 @@ import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import { decodeUserMirror, decodeUserProfile, encodeAmr, encodePermissions, encodeUserMirror, publishSpec, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
+import { decodeStepUp, decodeUserMirror, decodeUserProfile, encodeAmr, encodeStepUp, encodePermissions, encodeUserMirror, publishSpecFor, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
 import { DEFAULT_EVENT_RETENTION, encodeEventFields, type EventRetention, type SessionEndCause } from './security-events.js';
-import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, UserProfile, UserSecurity } from './types.js';
+import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, StepUp, StepUpResult, UserProfile, UserSecurity } from './types.js';
 
 const EVICTED: SessionEndCause = { reason: 'evicted', initiator: 'policy' };
 const REPLAY: SessionEndCause = { reason: 'replay_detected', initiator: 'system' };
@@ -62,8 +62,18 @@ export class RedisSessionStore implements SessionStore {
     this.inScriptStream = redis instanceof Cluster ? undefined : keys.securityEvents();
   }
 
+  private readonly specs = new Map<string, (prn: string) => string>();
+
+  /** The scripts' publish spec (redis-keys.ts), '' on a Cluster (the store publishes after them). */
   private spec(prn: string, cause: SessionEndCause, credentialChange = false): string {
-    return publishSpec(this.inScriptStream, this.retention, prn, cause, credentialChange);
+    if (this.inScriptStream === undefined) return '';
+    const key = `${cause.reason}|${cause.initiator}|${String(credentialChange)}`;
+    let build = this.specs.get(key);
+    if (build === undefined) {
+      build = publishSpecFor(this.inScriptStream, this.retention, cause, credentialChange);
+      this.specs.set(key, build);
+    }
+    return build(prn);
   }
 
   /**
@@ -112,6 +122,7 @@ export class RedisSessionStore implements SessionStore {
       const evicted = await this.redis.jtsCreateSession(
         keys.session(session.prn, session.aid),
         keys.sessionIndex(session.prn),
+        keys.userMirror(session.prn),
         session.aid,
         options.now,
         options.lifetimeMs,
@@ -149,7 +160,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   putUser(prn: string, user: UserSecurity, options: PutUserOptions = {}): Promise<boolean> {
-    return guardStore(async () => (await this.redis.jtsPutUser(this.keys.userMirror(prn), options.mode ?? 'newer', ...encodeUserMirror(user, options.restriction ?? false))) === 1);
+    return guardStore(async () => (await this.redis.jtsPutUser(this.keys.userMirror(prn), options.mode ?? 'newer', ...encodeUserMirror(user, options.restriction ?? false), options.expiresInMs ?? 0)) === 1);
   }
 
   removeUser(prn: string): Promise<void> {
@@ -191,6 +202,7 @@ export class RedisSessionStore implements SessionStore {
         user ? user.credentialEpoch : 0,
         user?.emailVerified === true ? '1' : '0',
         this.spec(prn, REPLAY),
+        user?.stepUp === undefined ? '' : encodeStepUp(user.stepUp),
       );
       const result = toRotateResult(this.inTime(reply));
       if (result.outcome === 'replay') await this.publishAfter(prn, result.revoked, REPLAY);
@@ -218,6 +230,14 @@ export class RedisSessionStore implements SessionStore {
         });
       }
       return records;
+    });
+  }
+
+  stepUp(prn: string, aid: string, stepUp: StepUp, credentialEpoch: number): Promise<StepUpResult> {
+    const { deadline } = this.schedule();
+    return guardStore(async () => {
+      const reply = this.inTime(await this.redis.jtsStepUpSession(this.keys.session(prn, aid), this.keys.userMirror(prn), encodeStepUp(stepUp), credentialEpoch, deadline));
+      return toStepUpResult(reply);
     });
   }
 
@@ -255,7 +275,7 @@ function configuredCommandTimeout(redis: RedisClient): number | undefined {
 }
 
 /** A session hash read with HMGET in SESSION_STATE_FIELDS order. */
-function toSessionState([st, generation, createdAt, deviceHash, amr, epoch]: (string | null)[]): SessionState {
+function toSessionState([st, generation, createdAt, deviceHash, amr, epoch, stepUp]: (string | null)[]): SessionState {
   if (st === 'a') {
     return {
       state: 'active',
@@ -265,10 +285,29 @@ function toSessionState([st, generation, createdAt, deviceHash, amr, epoch]: (st
       // Absent in a session written before they were stored (and '' is no amr value either).
       amr: amr === null || amr === undefined || amr === '' ? undefined : amr.split(','),
       credentialEpoch: epoch === null || epoch === undefined ? undefined : Number(epoch),
+      stepUp: decodeStepUp(stepUp),
     };
   }
   if (st === 'c') return { state: 'compromised' };
   return { state: 'missing' };
+}
+
+/** step-up-2.lua's codes. */
+function toStepUpResult(reply: number): StepUpResult {
+  switch (reply) {
+    case 1:
+      return 'stepped';
+    case 0:
+      return 'missing';
+    case 4:
+      return 'compromised';
+    case 6:
+      return 'superseded';
+    case 7:
+      return 'credentials_changed';
+    default:
+      throw new Error(`unexpected reply from the step-up script: ${String(reply)}`);
+  }
 }
 
 /** The script's integer codes, mapped to typed outcomes in this one place. */

@@ -37,9 +37,30 @@ export type NewSession = Omit<SessionRecord, 'generation' | 'lastActiveAt'> & {
  * a session written by a build before they were stored (it renews; see Renewal).
  */
 export type SessionState =
-  | { state: 'active'; generation: number; createdAt: number; deviceHash: string | undefined; amr: string[] | undefined; credentialEpoch: number | undefined }
+  | { state: 'active'; generation: number; createdAt: number; deviceHash: string | undefined; amr: string[] | undefined; credentialEpoch: number | undefined; stepUp: StepUp | undefined }
   | { state: 'compromised' }
   | { state: 'missing' };
+
+/**
+ * The session's latest step-up (POST /jts/reauth): when the user last proved a credential again on
+ * this session, and by which methods. Once present, every BearerPass of the session carries these
+ * as `auth_time` and `amr` instead of the sign-in's (createdAt and `amr`).
+ */
+export interface StepUp {
+  /** Milliseconds since the epoch. */
+  authTime: number;
+  /** RFC 8176 values, e.g. `['pwd']`, `['pwd', 'otp', 'mfa']`. */
+  amr: readonly string[];
+}
+
+/**
+ * What recording a step-up finds: `stepped` (written), `missing` (no live session), `compromised`
+ * (a replay tombstone), `superseded` (the session was signed in under an older credential epoch
+ * than the user's mirror holds), `credentials_changed` (the mirror is disabled, absent, or its
+ * epoch is not the one the credential was checked under: a password change or a disable raced
+ * the check). Only `stepped` writes anything.
+ */
+export type StepUpResult = 'stepped' | 'missing' | 'compromised' | 'superseded' | 'credentials_changed';
 
 export interface RotateRequest {
   prn: string;
@@ -88,10 +109,21 @@ export interface PutUserOptions {
   mode?: 'absent' | 'newer' | 'repair';
   /** The stricter state written before a SQL write (MirroredUserStore): `repair` may replace it. */
   restriction?: boolean;
+  /**
+   * ms the mirror lives at least from now (the longest a session lives, see MirroredUserStore);
+   * never shortens an expiry already set; absent: the expiry is left as it is. Creating a session
+   * extends the mirror's life to the session's.
+   */
+  expiresInMs?: number;
 }
 
 /** What a rotation from remembered facts expects the user to be (see rotateConfirmingUser). */
-export type ExpectedUser = Pick<UserSecurity, 'permissions' | 'credentialEpoch' | 'emailVerified'>;
+/**
+ * What a rotation from remembered facts expects the user to be (see rotateConfirmingUser), and
+ * the session's step-up it remembers (absent: none): a step-up recorded since, on any instance,
+ * makes it 'stale'.
+ */
+export type ExpectedUser = Pick<UserSecurity, 'permissions' | 'credentialEpoch' | 'emailVerified'> & { stepUp?: StepUp | undefined };
 
 export type RotateResult =
   | { outcome: 'rotated'; generation: number }
@@ -126,7 +158,7 @@ export interface SessionStore {
   /**
    * The session-plus-user rotation of the fast path: rotates only while the user's mirror exists,
    * is enabled, holds exactly `user.permissions` (in order), `user.credentialEpoch` and
-   * `user.emailVerified`;
+   * `user.emailVerified`, and the session's step-up is still `user.stepUp`;
    * otherwise 'stale', with nothing written — decided in the same atomic step as the rotation.
    */
   rotateConfirmingUser(request: RotateRequest, user: ExpectedUser): Promise<RotateResult>;
@@ -144,6 +176,12 @@ export interface SessionStore {
   /** Deletes the user's mirror (the account was deleted; its sessions are ended separately). */
   removeUser(prn: string): Promise<void>;
   list(prn: string, now: number): Promise<SessionRecord[]>;
+  /**
+   * Records a step-up on a live session (replacing an earlier one), leaving its generation, its
+   * StateProofs and its grace slot as they are. `credentialEpoch` is the user's epoch the credential
+   * was checked under. One atomic step with the checks of StepUpResult.
+   */
+  stepUp(prn: string, aid: string, stepUp: StepUp, credentialEpoch: number): Promise<StepUpResult>;
   /**
    * True when the session existed. Every ending publishes a security event with `cause` in the
    * same atomic step (see security-events.ts; on a Redis Cluster right after it); so do evictions

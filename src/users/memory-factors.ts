@@ -1,4 +1,4 @@
-import type { LiveMfaTicket, NewMfaTicket, SecondFactorStore, TotpFactor } from './factors.js';
+import type { FactorUse, LiveMfaTicket, NewMfaTicket, SecondFactorStore, TotpFactor } from './factors.js';
 
 interface TicketRow extends NewMfaTicket {
   attempts: number;
@@ -26,9 +26,9 @@ export class MemorySecondFactorStore implements SecondFactorStore {
     return Promise.resolve(factor && { ...factor });
   }
 
-  confirmTotp(userId: string, secretSealed: string, step: number, recoveryCodeHashes: string[], now: number): Promise<boolean> {
+  confirmTotp(userId: string, secretSealed: string, step: number, recoveryCodeHashes: string[], now: number, startedAfter: number): Promise<boolean> {
     const factor = this.factors.get(userId);
-    if (!factor || factor.confirmed || factor.secretSealed !== secretSealed || factor.lastStep >= step) return Promise.resolve(false);
+    if (!factor || factor.confirmed || factor.secretSealed !== secretSealed || factor.createdAt <= startedAfter || factor.lastStep >= step) return Promise.resolve(false);
     Object.assign(factor, { confirmed: true, confirmedAt: now, lastStep: step });
     this.codes.set(userId, new Map(recoveryCodeHashes.map((hash) => [hash, undefined])));
     return Promise.resolve(true);
@@ -58,27 +58,45 @@ export class MemorySecondFactorStore implements SecondFactorStore {
   }
 
   issueTicket(ticket: NewMfaTicket): Promise<void> {
-    for (const [hash, row] of this.tickets) if (row.userId === ticket.userId && row.expiresAt <= ticket.createdAt) this.tickets.delete(hash);
+    for (const [hash, row] of this.tickets) if (row.userId === ticket.userId) this.tickets.delete(hash);
     this.tickets.set(ticket.ticketHash, { ...ticket, attempts: 0, consumedAt: undefined });
     return Promise.resolve();
   }
 
   liveTicket(ticketHash: string, now: number): Promise<LiveMfaTicket | undefined> {
     const row = this.live(ticketHash, now);
-    return Promise.resolve(row && { userId: row.userId, clientHash: row.clientHash, firstFactor: row.firstFactor, credentialEpoch: row.credentialEpoch });
+    return Promise.resolve(row && { purpose: row.purpose, userId: row.userId, clientHash: row.clientHash, firstFactor: row.firstFactor, credentialEpoch: row.credentialEpoch });
   }
 
-  consumeTicket(ticketHash: string, now: number): Promise<boolean> {
+  reserveTicketAttempt(ticketHash: string, now: number): Promise<number | undefined> {
     const row = this.live(ticketHash, now);
-    if (row) row.consumedAt = now;
-    return Promise.resolve(row !== undefined);
-  }
-
-  failTicket(ticketHash: string, now: number): Promise<number> {
-    const row = this.live(ticketHash, now);
-    if (!row) return Promise.resolve(0);
+    if (!row) return Promise.resolve(undefined);
     row.attempts += 1;
     return Promise.resolve(row.maxAttempts - row.attempts);
+  }
+
+  consumeTicket(ticketHash: string, userId: string, use: FactorUse, now: number): Promise<'consumed' | 'ticket_lost' | 'factor_refused'> {
+    const row = this.tickets.get(ticketHash);
+    if (!row || row.userId !== userId || row.purpose !== ('enrolment' in use ? 'enrol' : 'verify') || row.consumedAt !== undefined || row.expiresAt <= now || row.attempts > row.maxAttempts) return Promise.resolve('ticket_lost');
+    if ('enrolment' in use) {
+      const { secretSealed, totpStep, recoveryCodeHashes, startedAfter } = use.enrolment;
+      const factor = this.factors.get(userId);
+      if (!factor || factor.confirmed || factor.secretSealed !== secretSealed || factor.createdAt <= startedAfter || factor.lastStep >= totpStep) return Promise.resolve('factor_refused');
+      Object.assign(factor, { confirmed: true, confirmedAt: now, lastStep: totpStep });
+      this.codes.set(userId, new Map(recoveryCodeHashes.map((hash) => [hash, undefined])));
+    } else if ('passkey' in use) {
+      // Verified by passkeys.ts: only the ticket is spent.
+    } else if ('recoveryCodeHash' in use) {
+      const codes = this.codes.get(userId);
+      if (!codes?.has(use.recoveryCodeHash) || codes.get(use.recoveryCodeHash) !== undefined) return Promise.resolve('factor_refused');
+      codes.set(use.recoveryCodeHash, now);
+    } else {
+      const factor = this.factors.get(userId);
+      if (!factor?.confirmed || factor.lastStep >= use.totpStep) return Promise.resolve('factor_refused');
+      factor.lastStep = use.totpStep;
+    }
+    row.consumedAt = now;
+    return Promise.resolve('consumed');
   }
 
   private live(ticketHash: string, now: number): TicketRow | undefined {

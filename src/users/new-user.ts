@@ -30,6 +30,7 @@ export function newUser(input: NewUserInput, now: number): User {
     credentialEpoch: 0,
     version: 1,
     emailVerified: false,
+    mfaRequired: false,
     createdAt: now,
     updatedAt: now,
   };

@@ -19,12 +19,14 @@ export interface User {
   version: number;
   /** Whether the user proved they receive mail at `email` (POST /jts/email/verify). */
   emailVerified: boolean;
+  /** An administrator requires a second factor: without one, a sign-in only enrols it (migration 0008). */
+  mfaRequired: boolean;
   /** Milliseconds since the epoch. */
   createdAt: number;
   updatedAt: number;
 }
 
-export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled' | 'emailVerified'>>;
+export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled' | 'emailVerified' | 'mfaRequired'>>;
 
 /** What a write does to the record: a patch at `now` (ms since the epoch), or its deletion. */
 export type UserChange = { patch: UserPatch; now: number } | 'delete';

@@ -11,9 +11,9 @@ describe('Account.changePassword', () => {
     await f.close();
   });
 
-  async function signedIn(sessions = 3) {
+  async function signedIn(sessions = 3, chosenPassword?: string) {
     f = await authFixture();
-    const { user, password } = await f.addUser();
+    const { user, password } = await f.addUser(chosenPassword === undefined ? {} : { password: chosenPassword });
     const opened = [];
     for (let i = 0; i < sessions; i++) opened.push(await openSession(f.context, user, {}, 'login.succeeded', ['pwd']));
     f.audits.length = 0;
@@ -60,6 +60,17 @@ describe('Account.changePassword', () => {
     await expect(verifyPassword(f.context, user.email, password)).resolves.toMatchObject({ id: user.id });
     await expect(f.sessions.list(user.id, f.clock.now())).resolves.toHaveLength(3);
     expect(f.audits).toEqual([]);
+  });
+
+  it('refuses the current password as the new one (also in another Unicode form) and ends no session', async () => {
+    const { user, current } = await signedIn(3, 'caf\u00e9 au lait please');
+    for (const same of ['caf\u00e9 au lait please', 'cafe\u0301 au lait please']) {
+      await expect(new Account(f.context).changePassword(user.id, current.aid, 'caf\u00e9 au lait please', same)).rejects.toMatchObject({
+        code: 'password_rejected',
+        message: 'The new password is the current one: choose another.',
+      });
+    }
+    await expect(f.sessions.list(user.id, f.clock.now())).resolves.toHaveLength(3);
   });
 
   it('refuses an unacceptable new password with password_rejected (invalid_request) before reading the user', async () => {

@@ -23,6 +23,8 @@ class FailingUpdates extends MemoryUserStore {
   }
 }
 
+const LIFETIME_MS = 7 * 24 * 3600 * 1000;
+
 describe('MirroredUserStore: the users’ security mirror next to their sessions', () => {
   const clock = new ManualClock(1_000);
   let records: FailingUpdates;
@@ -33,7 +35,7 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
   beforeEach(() => {
     records = new FailingUpdates();
     sessions = new MemorySessionStore(clock);
-    users = new MirroredUserStore(records, sessions);
+    users = new MirroredUserStore(records, sessions, { sessionLifetimeMs: LIFETIME_MS });
   });
 
   const mirrorOf = async (id: string) => (await sessions.sessionAndUser(id, 'none')).user;
@@ -83,6 +85,21 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     await expect(users.profile(user.id)).resolves.toEqual({ id: user.id, email: 'ada@example.com', name: 'Ada L.' });
     expect(get).toHaveBeenCalledTimes(1);
     await expect(users.profile('no-such-user')).resolves.toBeUndefined();
+  });
+
+  // Review finding L1: a deletion whose last step (removing the mirror) fails left a disabled
+  // mirror that nothing would ever delete.
+  it('leaves, when removing a deleted user’s mirror fails, a disabled mirror that expires with the longest session', async () => {
+    const user = ada();
+    await users.create(user);
+    jest.spyOn(sessions, 'removeUser').mockRejectedValueOnce(new Error('Redis went away'));
+    await expect(users.write(user.id, 'delete', {})).rejects.toThrow('Redis went away');
+    await expect(records.get(user.id)).resolves.toBeUndefined();
+    await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: true, permissions: [] });
+    clock.advance(LIFETIME_MS - 1);
+    await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: true });
+    clock.advance(1);
+    await expect(mirrorOf(user.id)).resolves.toBeUndefined();
   });
 
   it('rebuilds a missing mirror at sign-in but never overwrites one (a change may be under way)', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import { amrOf } from '../../src/auth/amr';
+import { amrOf, stepUpAmr } from '../../src/auth/amr';
 import { clientBinding, deriveFactorKey, hashRecoveryCode, newRecoveryCode, seal, unseal } from '../../src/auth/factor-secrets';
 import { matchTotp, newTotpSecret } from '../../src/auth/totp';
 
@@ -75,5 +75,18 @@ describe('amr (RFC 8176)', () => {
     ['email_code', 'totp', ['otp', 'mfa']],
   ] as const)('%s + %s → %j', (first, second, amr) => {
     expect(amrOf(first, second)).toEqual(amr);
+  });
+
+  it.each([
+    [['pwd'], 'pwd', ['pwd']],
+    // A password never carries an earlier mfa forward.
+    [['pwd', 'otp', 'mfa'], 'pwd', ['pwd']],
+    [['pwd'], 'totp', ['pwd', 'otp', 'mfa']],
+    [['pwd', 'otp', 'mfa'], 'recovery_code', ['pwd', 'otp', 'mfa']],
+    [['otp'], 'totp', ['otp', 'mfa']],
+    [undefined, 'totp', ['otp']],
+    [['hwk'], 'recovery_code', ['otp']],
+  ] as const)('a step-up on a session signed in with %j by %s → %j', (signIn, proved, amr) => {
+    expect(stepUpAmr(signIn, proved)).toEqual(amr);
   });
 });

@@ -78,7 +78,7 @@ describe('npm run user', () => {
   async function seedUser(email: string): Promise<string> {
     const id = randomBytes(16).toString('base64url');
     const now = Date.now();
-    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, version: 1, emailVerified: false, createdAt: now, updatedAt: now });
+    await users.create({ id, email, name: 'Seeded', passwordHash: await bcrypt.hash('correct horse', 4), permissions: ['read:profile'], disabled: false, credentialEpoch: 0, version: 1, emailVerified: false, mfaRequired: false, createdAt: now, updatedAt: now });
     return id;
   }
 
@@ -141,6 +141,16 @@ describe('npm run user', () => {
     }
     await expect(users.get(id)).resolves.toMatchObject({ permissions: ['admin:users'], disabled: false });
     expect((await userCli(['set-permissions', '--email', 'nobody@example.com', '--perm', 'x'], env)).stderr).toContain('no user with email nobody@example.com');
+  });
+
+  it('requires a second factor of a user with require-mfa, and lifts it with --off', async () => {
+    const id = await seedUser('mfa@example.com');
+    const on = await userCli(['require-mfa', '--email', 'mfa@example.com'], env);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toBe('a second factor is required of mfa@example.com from their next sign-in\n');
+    expect((await users.get(id))?.mfaRequired).toBe(true);
+    expect((await userCli(['require-mfa', '--email', 'mfa@example.com', '--off'], env)).code).toBe(0);
+    expect((await users.get(id))?.mfaRequired).toBe(false);
   });
 
   it('disables a user and ends their sessions, and enable lets them back in', async () => {

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../../src/observability/logger';
 import { MailSender } from '../../src/mail/sender';
 import { smtpTransport } from '../../src/mail/transport';
-import { escapeHtml, oneLine, renderMail } from '../../src/mail/templates';
+import { duration, escapeHtml, oneLine, renderMail } from '../../src/mail/templates';
 import { SmtpSink } from '../support/smtp-sink';
 import { freePort } from '../../scripts/lib/free-port';
 
@@ -100,5 +100,11 @@ describe('mail templates', () => {
     expect(mail.subject).toBe('Your sign-in code — Example');
     expect(mail.text).toContain('Hello there,\n\nYour sign-in code is 012345');
     expect(mail.html).toContain('<strong style="font-size:1.4em;letter-spacing:0.1em">012345</strong>');
+  });
+
+  it('says a lifetime as people do: hours or days when whole, else minutes', () => {
+    expect(renderMail({ ...RESET, expiresInMinutes: 1440 }, 'Example').text).toContain('The link works once, for 24 hours.');
+    expect(renderMail({ ...RESET, expiresInMinutes: 30 }, 'Example').html).toContain('The link works once, for 30 minutes.');
+    expect([1, 60, 90, 2880, 4320 + 60].map(duration)).toEqual(['1 minute', '1 hour', '90 minutes', '2 days', '73 hours']);
   });
 });

@@ -142,9 +142,11 @@ describe('GET /jts/events: two instances sharing one Redis', () => {
   it('ends every stream on shutdown, so the server can drain', async () => {
     const reader = await open();
     await reader.until((r) => r.frames.length > 0);
-    const closed = new Promise<void>((resolve) => bHttp.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => bHttp.server.close(() => { resolve(); }));
     b.events.close();
     await reader.until((r) => r.ended);
+    // As server.ts does: the client's now idle keep-alive connection must not hold the close.
+    bHttp.server.closeIdleConnections();
     await closed;
     bHttp = await listen(b);
   });
@@ -178,6 +180,13 @@ describe('GET /jts/events and /jts/events/poll refuse', () => {
     const scopeless = await request(t.app).get(path).set(orders);
     expect(scopeless.status).toBe(403);
     expect(scopeless.body).toEqual({ error: 'insufficient_scope', message: 'The client needs the scope jts:events.', action: 'none', timestamp: expect.any(Number) });
+  });
+
+  it('HEAD /jts/events answers the stream’s headers and ends (holding no stream)', async () => {
+    const res = await request(t.app).head('/jts/events').set(auth);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(t.events.size).toBe(0);
   });
 
   it('a malformed resume id or limit: 400 invalid_request', async () => {

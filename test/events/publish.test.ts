@@ -132,6 +132,16 @@ describe.each(['redis', 'memory'] as const)('every session end that matters is p
     }
   });
 
+  it('a sign-in that raced a password change, ended at its first renewal (published by the store after the script)', async () => {
+    const user = await createUser(t);
+    const creds = await login(t.app, user.email, user.password);
+    // What a change the sign-in slipped past leaves: the mirror one credential epoch ahead of the session.
+    await t.sessions.putUser(user.id, { disabled: false, permissions: ['read:profile'], credentialEpoch: 1, version: 99, emailVerified: false });
+    const before = await pollAll(t, auth);
+    expect((await renew(t.app, creds.stateProof)).status).toBe(401);
+    expect(await published(user.id, before)).toEqual([expect.objectContaining({ aid: aidOf(creds.stateProof), reason: 'password_changed', initiator: 'system' })]);
+  });
+
   it('nothing for what ends nothing: a second logout, a garbage StateProof', async () => {
     const user = await createUser(t);
     const creds = await login(t.app, user.email, user.password);

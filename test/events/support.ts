@@ -40,7 +40,7 @@ export async function pollAll(t: TestApp, auth: { Authorization: string }, after
 export async function verifySet(t: TestApp, set: string): Promise<{ header: Record<string, unknown>; payload: JWTPayload & { sub_id: Record<string, unknown>; events: Record<string, Record<string, unknown>> } }> {
   const jwks = (await request(t.app).get('/.well-known/jts-jwks')).body as Parameters<typeof createLocalJWKSet>[0];
   const { payload, protectedHeader } = await jwtVerify(set, createLocalJWKSet(jwks), { typ: 'secevent+jwt', issuer: t.config.jts.issuer });
-  return { header: protectedHeader as Record<string, unknown>, payload: payload as JWTPayload & { sub_id: Record<string, unknown>; events: Record<string, Record<string, unknown>> } };
+  return { header: protectedHeader, payload: payload as JWTPayload & { sub_id: Record<string, unknown>; events: Record<string, Record<string, unknown>> } };
 }
 
 /** The session-revoked events of `prn` among `events`, verified, as {aid, reason, initiator}. */
@@ -65,7 +65,7 @@ export async function listen(t: TestApp): Promise<{ server: Server; url: string;
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
       }),
   };
 }

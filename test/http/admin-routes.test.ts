@@ -134,7 +134,7 @@ describe('the admin API (/admin/users)', () => {
       const res = await get(`/admin/users/${user.id}`);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
-        user: { id: user.id, email: 'read@example.com', name: 'Reader', permissions: ['read:profile'], disabled: false, createdAt: expect.any(String), updatedAt: expect.any(String) },
+        user: { id: user.id, email: 'read@example.com', name: 'Reader', permissions: ['read:profile'], disabled: false, mfaRequired: false, createdAt: expect.any(String), updatedAt: expect.any(String) },
       });
       for (const missing of [await get('/admin/users/nobody'), await patch('/admin/users/nobody', { name: 'X' }), await del('/admin/users/nobody'), await get('/admin/users/nobody/sessions'), await del('/admin/users/nobody/sessions')]) {
         expect(missing.status).toBe(404);

@@ -132,13 +132,13 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     expect(again.body).toEqual(WRONG_CODE);
   });
 
-  it('lets one of two concurrent uses of the same code win', async () => {
+  it('lets one of two concurrent uses of the same code win (an account has one live ticket: both on it)', async () => {
     const { user, secret } = await enrolled();
     const code = codeAt(secret, t.clock.now());
-    const [a, b] = [await ticketFor(user), await ticketFor(user)];
-    const answers = await Promise.all([post('/jts/mfa/verify', { mfa_ticket: a, code }), post('/jts/mfa/verify', { mfa_ticket: b, code })]);
+    const ticket = await ticketFor(user);
+    const answers = await Promise.all([post('/jts/mfa/verify', { mfa_ticket: ticket, code }), post('/jts/mfa/verify', { mfa_ticket: ticket, code })]);
     expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
-    expect(answers.find((r) => r.status === 401)?.body).toEqual(WRONG_CODE);
+    expect(answers.find((r) => r.status === 401)?.body).toEqual(DEAD_TICKET);
   });
 
   it('accepts codes one step early or late and refuses two steps either way', async () => {
@@ -214,7 +214,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
   });
 
   it('refuses a malformed ticket or body with invalid_request, and an unknown ticket as a dead one', async () => {
-    expect((await post('/jts/mfa/verify', { mfa_ticket: 'x'.repeat(43) })).body).toEqual(refused('invalid_request', 'Send exactly one of `code` and `recoveryCode`.'));
+    expect((await post('/jts/mfa/verify', { mfa_ticket: 'x'.repeat(43) })).body).toEqual(refused('invalid_request', 'Send exactly one of `code`, `recoveryCode` and `webauthn`.'));
     expect((await post('/jts/mfa/verify', { mfa_ticket: 'x'.repeat(43), code: '123456', recoveryCode: 'AAAA-AAAA-AAAA-AAAA' })).status).toBe(400);
     expect((await post('/jts/mfa/verify', { mfa_ticket: 'x'.repeat(43), code: '12345' })).body).toEqual(refused('invalid_request', '`code` must be 6 digits'));
     expect((await post('/jts/mfa/verify', { code: '123456' })).body).toEqual(refused('invalid_request', '`mfa_ticket` is required'));
@@ -282,6 +282,21 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     await login(t.app, user.email, user.password, UA);
     expect((await request(t.app).get('/jts/mfa').set(withBearer(session.bearerPass))).body).toEqual({ factors: [], recoveryCodesLeft: 0 });
     expect(t.audits).toContainEqual({ event: 'mfa.factor.removed', prn: user.id, factor: 'totp' });
+  });
+
+  // Peer: authorizer #685 (a second way to sign in skipped the enforced factor).
+  it('stops an emailed-code sign-in of an account required to have a factor too: mfa_enrollment_required, no session', async () => {
+    const user = await createUser(t, { emailVerified: true, mfaRequired: true });
+    const mail = sink.next(user.email);
+    expect((await post('/jts/login/code', { email: user.email })).status).toBe(202);
+    const res = await post('/jts/login/code/verify', { email: user.email, code: codeOf(await mail) });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: 'mfa_enrollment_required', action: 'mfa_enroll', methods: ['totp'] });
+    expect(res.headers['set-cookie']).toBeUndefined();
+    const { secret } = (await post('/jts/mfa/totp', { mfa_ticket: (res.body as { mfa_ticket: string }).mfa_ticket })).body as { secret: string };
+    const done = await post('/jts/mfa/totp/confirm', { mfa_ticket: (res.body as { mfa_ticket: string }).mfa_ticket, code: codeAt(secret, t.clock.now()) });
+    expect(done.status).toBe(200);
+    expect(JSON.parse(Buffer.from(((done.body as { bearerPass: string }).bearerPass.split('.')[1] ?? ''), 'base64url').toString())).toMatchObject({ amr: ['otp', 'mfa'] });
   });
 
   it('asks an emailed-code sign-in for the second factor too (no way around it)', async () => {

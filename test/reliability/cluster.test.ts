@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createClusterClient, waitForReady } from '../../src/redis/connect';
 import { redisContractContext, sessionStoreContract } from '../sessions/contract';
 import { CSRF, login, profile, renew, renewOk, stateProofFrom } from '../support/http';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { RedisClusterProcesses, ROOT, redisBinariesPresent } from './support/processes';
 
@@ -78,6 +79,8 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
       const first = await login(t.app, user.email, user.password);
       expect((await profile(t.app, first.bearerPass)).status).toBe(200);
       const second = await renewOk(t.app, first.stateProof);
+      // A step-up (step-up-2.lua: the session and the user's mirror, one slot) on the same chain.
+      await request(t.app).post('/jts/reauth').set(CSRF).set('Authorization', `Bearer ${second.bearerPass}`).send({ password: user.password }).expect(200);
       const third = await renewOk(t.app, second.stateProof);
       expect((await profile(t.app, third.bearerPass)).status).toBe(200);
 
@@ -132,6 +135,40 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
       expect((await renew(p.app, victim.stateProof)).body).toMatchObject({ error_code: 'JTS-401-05' });
       expect((await profile(p.app, sibling.bearerPass)).body).toMatchObject({ error_code: 'JTS-401-05' });
       await p.close();
+    });
+
+    it('publishes every ending after its script (the stream is in another slot) and serves it through the one-connection tail', async () => {
+      const p = await buildTestApp({ redis: client, env: { JTS_REPLAY_REVOKE: 'principal' } });
+      try {
+        const received: string[] = [];
+        const subscribed = await p.events.subscribe('cluster-test', undefined, { events: (events) => received.push(...events.map((e) => e.id)), ready: () => Promise.resolve(), keepalive: () => undefined, end: () => undefined });
+        if (subscribed.outcome !== 'subscribed') throw new Error('not subscribed');
+        void subscribed.subscription.start();
+        const user = await createUser(p);
+        const victim = await login(p.app, user.email, user.password);
+        const sibling = await login(p.app, user.email, user.password);
+        await renewOk(p.app, victim.stateProof);
+        p.clock.advance(11_000);
+        expect((await renew(p.app, victim.stateProof)).body).toMatchObject({ error_code: 'JTS-401-05' });
+        const other = await login(p.app, user.email, user.password);
+        await request(p.app).post('/jts/logout').set(CSRF).set('Cookie', `jts_state_proof=${other.stateProof}`);
+        const { events } = await p.events.poll(undefined, 1000);
+        const jwks = createLocalJWKSet(p.keyRing.jwks());
+        const ours = [];
+        for (const event of events) {
+          const { payload } = await jwtVerify(event.set, jwks, { typ: 'secevent+jwt', issuer: p.config.jts.issuer });
+          const subject = payload.sub_id as { user: { id: string }; session: { id: string } };
+          const revoked = (payload.events as Record<string, { reason_admin: { en: string } }>)['https://schemas.openid.net/secevent/caep/event-type/session-revoked'];
+          if (subject.user.id === user.id) ours.push(`${subject.session.id}:${revoked?.reason_admin.en ?? ''}`);
+        }
+        const aid = (stateProof: string) => stateProof.split('.')[2] ?? '';
+        expect(ours.sort()).toEqual([`${aid(victim.stateProof)}:replay_detected`, `${aid(sibling.stateProof)}:replay_detected`, `${aid(other.stateProof)}:logout`].sort());
+        const deadline = Date.now() + 5000;
+        while (received.length < events.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(received).toEqual(events.map((e) => e.id));
+      } finally {
+        await p.close();
+      }
     });
 
     it('counts rate limits in the cluster (the counter script is loaded on every master)', async () => {

@@ -88,6 +88,18 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0 });
     });
 
+    // Found by the scale bench: the index took the newest session's lifetime, so a shorter-lived
+    // session signed in after a longer one made the index (and "sign out everywhere") forget it.
+    it('keeps listing and revoking a session that outlives a shorter one created after it', async () => {
+      const prn = id();
+      const long = newSession(prn);
+      await create(long);
+      await ctx.store.create(newSession(prn), { policy, lifetimeMs: 200, now: ctx.clock.now() });
+      await ctx.expire(300);
+      await expect(ctx.store.list(prn, ctx.clock.now())).resolves.toMatchObject([{ aid: long.aid }]);
+      await expect(ctx.store.revokeAll(prn, BY_USER, '')).resolves.toEqual([long.aid]);
+    });
+
     it('keeps how and under which credential epoch the session signed in, unchanged by renewals', async () => {
       const session = newSession(id(), { amr: ['otp'], credentialEpoch: 4 });
       await create(session);
@@ -149,6 +161,38 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await expect(ctx.store.sessionAndUser(id(), 'nope')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
       });
 
+      it('records a step-up on a live session without touching its generation; a remembered rotation without it is stale', async () => {
+        const session = await withUser();
+        const stepUp = { authTime: ctx.clock.now(), amr: ['pwd', 'otp', 'mfa'] };
+        await expect(ctx.store.stepUp(session.prn, session.aid, stepUp, ADA.credentialEpoch)).resolves.toBe('stepped');
+        await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ state: 'active', generation: 1, createdAt: session.createdAt, amr: ['pwd'], stepUp });
+        // Remembered before the step-up: stale, nothing written; with it: rotated.
+        await expect(confirm(session, 1)).resolves.toEqual({ outcome: 'stale' });
+        await expect(confirm(session, 1, { ...expected, stepUp: { ...stepUp, amr: ['pwd'] } })).resolves.toEqual({ outcome: 'stale' });
+        await expect(confirm(session, 1, { ...expected, stepUp })).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+        // A later step-up replaces it.
+        const later = { authTime: stepUp.authTime + 1000, amr: ['pwd'] };
+        await expect(ctx.store.stepUp(session.prn, session.aid, later, ADA.credentialEpoch)).resolves.toBe('stepped');
+        await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ generation: 2, stepUp: later });
+      });
+
+      it('records no step-up on a missing, compromised or superseded session, nor under another epoch or a disabled mirror', async () => {
+        const stepUp = { authTime: ctx.clock.now(), amr: ['pwd'] };
+        await expect(ctx.store.stepUp(id(), 'nope', stepUp, 0)).resolves.toBe('missing');
+        const replayed = await withUser();
+        await rotate(replayed, 1);
+        ctx.clock.advance(20_000);
+        await expect(rotate(replayed, 1, { now: ctx.clock.now() })).resolves.toMatchObject({ outcome: 'replay' });
+        await expect(ctx.store.stepUp(replayed.prn, replayed.aid, stepUp, ADA.credentialEpoch)).resolves.toBe('compromised');
+        const old = await withUser(ADA, ADA.credentialEpoch - 1);
+        await expect(ctx.store.stepUp(old.prn, old.aid, stepUp, ADA.credentialEpoch)).resolves.toBe('superseded');
+        const raced = await withUser();
+        await expect(ctx.store.stepUp(raced.prn, raced.aid, stepUp, ADA.credentialEpoch - 1)).resolves.toBe('credentials_changed');
+        const disabled = await withUser({ ...ADA, disabled: true });
+        await expect(ctx.store.stepUp(disabled.prn, disabled.aid, stepUp, ADA.credentialEpoch)).resolves.toBe('credentials_changed');
+        for (const session of [old, raced, disabled]) await expect(ctx.store.state(session.prn, session.aid)).resolves.toMatchObject({ stepUp: undefined });
+      });
+
       it('writes a mirror only when there is none with mode absent, and without it unless its version is older', async () => {
         const prn = id();
         await expect(ctx.store.putUser(prn, ADA, { mode: 'absent' })).resolves.toBe(true);
@@ -179,6 +223,33 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await expect(ctx.store.sessionAndUser(prn, 'x')).resolves.toMatchObject({ user: { disabled: false, version: 8 } });
         await ctx.store.putUser(prn, { ...ADA, version: 10 });
         await expect(ctx.store.putUser(prn, { ...ADA, version: 8 }, { mode: 'repair' })).resolves.toBe(false);
+      });
+
+      it('lets a mirror written with an expiry go away after it; later writes only ever extend it', async () => {
+        const gone = id();
+        await ctx.store.putUser(gone, { ...ADA, disabled: true, version: 2 }, { restriction: true, expiresInMs: 200 });
+        await ctx.expire(250);
+        await expect(ctx.store.sessionAndUser(gone, 'x')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
+        const kept = id();
+        await ctx.store.putUser(kept, { ...ADA, version: 2 }, { expiresInMs: 600 });
+        await ctx.store.putUser(kept, { ...ADA, version: 3 }, { expiresInMs: 100 });
+        await ctx.store.putUser(kept, { ...ADA, version: 4 });
+        await ctx.expire(300);
+        await expect(ctx.store.sessionAndUser(kept, 'x')).resolves.toMatchObject({ user: { version: 4 } });
+        await ctx.expire(400);
+        await expect(ctx.store.sessionAndUser(kept, 'x')).resolves.toMatchObject({ user: undefined });
+      });
+
+      // A renewal that finds no mirror ends the session as the user's deletion (Renewal).
+      it('keeps a mirror at least as long as every session created after it was written', async () => {
+        const prn = id();
+        await ctx.store.putUser(prn, ADA, { expiresInMs: 200 });
+        const session = { ...newSession(prn), createdAt: ctx.clock.now() };
+        await ctx.store.create(session, { policy, lifetimeMs: 700, now: ctx.clock.now() });
+        await ctx.expire(400);
+        await expect(ctx.store.sessionAndUser(prn, session.aid)).resolves.toMatchObject({ session: { state: 'active' }, user: { version: ADA.version } });
+        await ctx.expire(400);
+        await expect(ctx.store.sessionAndUser(prn, session.aid)).resolves.toEqual({ session: { state: 'missing' }, user: undefined });
       });
 
       it('keeps the profile next to the security fields, keeping the stored one when a write carries none', async () => {

@@ -80,6 +80,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     JTS_DEMO_USERS: 'false',
     // Suites log in many times from one address; test/ops turns the limits on where it tests them.
     RATE_LIMIT_ENABLED: 'false',
+    // Generous: a loaded CI machine (two jest workers, servers, Chromium on two cores) has stalled a
+    // script past the default 1 s (register 503 in api-routes, token-exchange). Suites that test the
+    // timeout set their own.
+    REDIS_COMMAND_TIMEOUT: '5000',
     // Production refuses to start without one; the app gets a UserStore only when a test asks for it.
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1:5432/jts',
     REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
@@ -157,7 +161,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
-export async function createUser(app: TestApp, input: { email?: string; password?: string; permissions?: string[]; name?: string; emailVerified?: boolean } = {}) {
+export async function createUser(app: TestApp, input: { email?: string; password?: string; permissions?: string[]; name?: string; emailVerified?: boolean; mfaRequired?: boolean } = {}) {
   const email = input.email ?? `u${randomBytes(4).toString('hex')}@example.com`;
   const password = input.password ?? 'correct horse battery';
   const id = randomBytes(16).toString('base64url');
@@ -171,6 +175,7 @@ export async function createUser(app: TestApp, input: { email?: string; password
     credentialEpoch: 0,
     version: 1,
     emailVerified: input.emailVerified ?? false,
+    mfaRequired: input.mfaRequired ?? false,
     createdAt: app.clock.now(),
     updatedAt: app.clock.now(),
   });

@@ -15,6 +15,7 @@ const user = (overrides: Partial<User> = {}): User => ({
   credentialEpoch: 0,
   version: 1,
   emailVerified: false,
+  mfaRequired: false,
   createdAt: 1_000,
   updatedAt: 1_000,
   ...overrides,

@@ -10,7 +10,7 @@
  */
 
 /** `mfa`: the first factor was right; complete the sign-in with a second one (POST /jts/mfa/verify). */
-export type JtsAction = 'reauth' | 'renew' | 'retry' | 'mfa' | 'none';
+export type JtsAction = 'reauth' | 'renew' | 'retry' | 'mfa' | 'mfa_enroll' | 'none';
 
 /** One row of an error table. */
 export interface ErrorInfo {

@@ -44,7 +44,7 @@ const EXPOSED_5XX_MESSAGES: Readonly<Record<string, string>> = {
 
 /** Writes a coded error of any layer as the JSON body of JTS.md, with its headers. */
 export function sendError(res: Response, error: CodedError, clock: Clock): void {
-  if (error.action === 'mfa') res.locals[FIRST_FACTOR_ACCEPTED] = true;
+  if (error.action === 'mfa' || error.action === 'mfa_enroll') res.locals[FIRST_FACTOR_ACCEPTED] = true;
   if (error.retryAfter !== undefined) res.set('Retry-After', String(error.retryAfter));
   // RFC 6749 §5.2: a failed client authentication challenges for the scheme the client must use.
   if (error.status === 401) res.set('WWW-Authenticate', error.key === 'invalid_client' ? 'Basic realm="jts", charset="UTF-8"' : `Bearer error="${error.key}"`);

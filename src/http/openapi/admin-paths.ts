@@ -63,7 +63,7 @@ export function adminPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'updateUser',
         tags,
         summary: 'Change a user’s name, permissions or disabled flag',
-        description: `${admin} Disabling ends every session of the user at once; new permissions show at the user’s next renewal. Refused with 409 \`last_admin\` when it would leave no enabled account holding admin:users.`,
+        description: `${admin} Disabling ends every session of the user at once; new permissions show at the user’s next renewal. Refused with 409 \`last_admin\` when it would leave no enabled account holding admin:users. \`mfaRequired: true\` applies from the user’s next sign-in: without an authenticator it answers \`mfa_enrollment_required\` and only enrols one.`,
         security: bearer,
         parameters: [csrf, id],
         requestBody: body('UpdateUserRequest'),

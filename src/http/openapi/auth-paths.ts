@@ -52,11 +52,32 @@ export function authPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'changePassword',
         tags: ['auth'],
         summary: 'Change the password; every other session of the user ends',
+        description: '`400 invalid_request` when the new password breaks the policy or is the current one (compared after NFKC normalisation), checked after the current password.',
         security: bearer,
         parameters: [csrf],
         requestBody: body('ChangePasswordRequest'),
         responses: {
           ...ok('Changed.', { type: 'object', required: ['success', 'revokedSessions'], properties: { success: { const: true }, revokedSessions: { type: 'integer' } } }),
+          ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable'),
+        },
+      },
+    },
+    '/jts/reauth': {
+      post: {
+        operationId: 'reauthenticate',
+        tags: ['auth'],
+        summary: 'Step up: prove a credential again and get a BearerPass with a new auth_time on the same session',
+        description:
+          'For a `401 insufficient_user_authentication` (`action: "reauth"`). The answer is a BearerPass only: same `aid`, `auth_time` now, `amr` `["pwd"]` for the password, `["pwd", "otp", "mfa"]` for a code on a password session (`["otp", "mfa"]` on an emailed-code one). No StateProof is issued or rotated (the cookie is left alone) and later renewals carry the step-up. `401 invalid_credentials` (wrong password), `401 mfa_code_invalid` (wrong, used or out-of-window code), JTS-401-04/05/06 for an ended, compromised or other-device session, a token issued by /jts/token is refused (`403`, JTS-403-01 for a service audience, or `reauth_needs_session`); wrong credentials count per account as at POST /jts/password (`429`).',
+        security: bearer,
+        parameters: [csrf, ref('parameters', 'DeviceId')],
+        requestBody: body('ReauthRequest'),
+        responses: {
+          ...ok('A fresh BearerPass of the same session.', {
+            type: 'object',
+            required: ['bearerPass', 'expiresIn', 'tokenType'],
+            properties: { bearerPass: { type: 'string' }, expiresIn: { type: 'integer' }, tokenType: { const: 'Bearer' } },
+          }),
           ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable'),
         },
       },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
-import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, mfaVerifyBody, registerBody, resetPasswordBody, totpConfirmBody, updateUserBody, verifyEmailBody } from '../body.js';
+import { changePasswordBody, codeSignInBody, createUserBody, emailBody, loginBody, mfaVerifyBody, reauthBody, registerBody, resetPasswordBody, totpConfirmBody, totpConfirmWithTicketBody, totpStartWithTicketBody, updateUserBody, verifyEmailBody } from '../body.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
 import { deviceId } from '../fields.js';
@@ -77,30 +77,32 @@ export const SCHEMAS: Json = {
       error: { type: 'string', enum: errorKeys },
       error_code: { type: 'string', enum: jtsCodes, description: 'Present for the JTS error table only.' },
       message: { type: 'string' },
-      action: { type: 'string', enum: ['reauth', 'renew', 'retry', 'mfa', 'none'] },
+      action: { type: 'string', enum: ['reauth', 'renew', 'retry', 'mfa', 'mfa_enroll', 'none'] },
       retry_after: { type: 'integer', minimum: 0, description: 'Seconds; on 429 and 503.' },
       timestamp: { type: 'integer', description: 'Seconds since the epoch.' },
-      mfa_ticket: { type: 'string', description: '`mfa_required` only: send it to POST /jts/mfa/verify (single use, this client only).' },
-      methods: { type: 'array', items: { type: 'string', enum: ['totp', 'recovery_code'] }, description: '`mfa_required` only: the second factors that complete the sign-in.' },
-      expires_in: { type: 'integer', description: '`mfa_required` only: seconds the ticket lives (300).' },
+      mfa_ticket: { type: 'string', description: '`mfa_required`: send it to POST /jts/mfa/verify; `mfa_enrollment_required`: to POST /jts/mfa/totp and its /confirm (single use, this client only).' },
+      methods: { type: 'array', items: { type: 'string', enum: ['totp', 'recovery_code', 'webauthn'] }, description: '`mfa_required` and `mfa_enrollment_required` only: the second factors that complete the sign-in, or that can be enrolled (`webauthn`: a passkey, options from POST /jts/mfa/webauthn/options).' },
+      expires_in: { type: 'integer', description: '`mfa_required` and `mfa_enrollment_required` only: seconds the ticket lives (300).' },
     },
     additionalProperties: false,
   },
   LoginRequest: requestSchema(loginBody),
   RegisterRequest: requestSchema(registerBody),
   ChangePasswordRequest: requestSchema(changePasswordBody),
+  ReauthRequest: { ...requestSchema(reauthBody), description: 'Exactly one of `password`, `code` (the authenticator’s 6 digits) and `recoveryCode`.' },
   CreateUserRequest: requestSchema(createUserBody),
-  UpdateUserRequest: { ...requestSchema(updateUserBody), minProperties: 1, description: 'At least one of `name`, `permissions`, `disabled`.' },
+  UpdateUserRequest: { ...requestSchema(updateUserBody), minProperties: 1, description: 'At least one of `name`, `permissions`, `disabled`, `mfaRequired`.' },
   User: {
     type: 'object',
     description: 'An account as the admin API shows it (never its password hash).',
-    required: ['id', 'email', 'name', 'permissions', 'disabled', 'createdAt', 'updatedAt'],
+    required: ['id', 'email', 'name', 'permissions', 'disabled', 'mfaRequired', 'createdAt', 'updatedAt'],
     properties: {
       id: { type: 'string' },
       email: { type: 'string', description: 'Normalised: trimmed and lower-cased.' },
       name: { type: 'string' },
       permissions: { type: 'array', items: { type: 'string' } },
       disabled: { type: 'boolean' },
+      mfaRequired: { type: 'boolean', description: 'A second factor is required: a sign-in without one answers `mfa_enrollment_required` and only enrols one.' },
       createdAt: { type: 'string', format: 'date-time' },
       updatedAt: { type: 'string', format: 'date-time' },
     },
@@ -110,7 +112,9 @@ export const SCHEMAS: Json = {
   VerifyEmailRequest: requestSchema(verifyEmailBody),
   CodeSignInRequest: requestSchema(codeSignInBody),
   TotpConfirmRequest: requestSchema(totpConfirmBody),
-  MfaVerifyRequest: { ...requestSchema(mfaVerifyBody), description: 'Exactly one of `code` and `recoveryCode`.' },
+  TotpStartWithTicketRequest: { ...requestSchema(totpStartWithTicketBody), description: 'Without a BearerPass: the ticket of a `mfa_enrollment_required` answer.' },
+  TotpConfirmWithTicketRequest: { ...requestSchema(totpConfirmWithTicketBody), description: 'Without a BearerPass: the ticket of a `mfa_enrollment_required` answer and the first code.' },
+  MfaVerifyRequest: { ...requestSchema(mfaVerifyBody), description: 'Exactly one of `code`, `recoveryCode` and `webauthn` (what startAuthentication() resolved to, for options from POST /jts/mfa/webauthn/options).' },
   TotpEnrolment: {
     type: 'object',
     description: 'Shown once. Add the secret to an authenticator app (scan the QR code or type the secret), then confirm with a code.',
@@ -141,7 +145,7 @@ export const SCHEMAS: Json = {
     description: 'The StateProof is set as the `jts_state_proof` cookie; native clients (X-JTS-Device-ID or X-JTS-StateProof sent) also get it in the body.',
     required: ['bearerPass', 'expiresIn', 'tokenType'],
     properties: {
-      bearerPass: { type: 'string', description: 'Compact JWS, typ JTS-S/v1. Claims (README, "BearerPass claims"): prn, aid, tkn_id, iat, exp, iss, aud, perm, spl, atm, ath, dfp?, and `amr` (RFC 8176: pwd | otp), `auth_time` (the sign-in, seconds; a renewal keeps both) and `email_verified` (the account\'s, as of this token).' },
+      bearerPass: { type: 'string', description: 'Compact JWS, typ JTS-S/v1. Claims (README, "BearerPass claims"): prn, aid, tkn_id, iat, exp, iss, aud, perm, spl, atm, ath, dfp?, and `amr` (RFC 8176: pwd | otp | swk | user | mfa), `auth_time` (the sign-in, seconds; a renewal keeps both) and `email_verified` (the account\'s, as of this token).' },
       expiresIn: { type: 'integer', description: 'Seconds.' },
       tokenType: { type: 'string', const: 'Bearer' },
       stateProof: { type: 'string' },

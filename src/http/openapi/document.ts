@@ -1,6 +1,7 @@
 import { JWKS_PATHS, OAUTH_METADATA_PATH, SIGNING_KEY_PEM_PATH } from '../routes/well-known.js';
 import { adminClientPaths } from './admin-client-paths.js';
 import { mfaPaths } from './mfa-paths.js';
+import { passkeyPaths } from './passkey-paths.js';
 import { adminPaths } from './admin-paths.js';
 import { authPaths } from './auth-paths.js';
 import { oauthPaths } from './oauth-paths.js';
@@ -279,7 +280,7 @@ export function openApiDocument(options: { issuer: string; version: string }): J
     },
     servers: [{ url: options.issuer }],
     security: [],
-    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...mfaPaths(), ...oauthPaths(), ...eventPaths(), ...apiPaths(), ...adminPaths(), ...adminClientPaths() }),
+    paths: withCommonParts({ ...opsPaths(), ...wellKnownPaths(), ...authPaths(), ...emailPaths(), ...mfaPaths(), ...passkeyPaths(), ...oauthPaths(), ...eventPaths(), ...apiPaths(), ...adminPaths(), ...adminClientPaths() }),
     components: { schemas: SCHEMAS, parameters: PARAMETERS, securitySchemes: SECURITY_SCHEMES, responses: ERROR_RESPONSES },
   };
 }

@@ -25,6 +25,7 @@ function userView(user: User) {
     name: user.name,
     permissions: user.permissions,
     disabled: user.disabled,
+    mfaRequired: user.mfaRequired,
     createdAt: new Date(user.createdAt).toISOString(),
     updatedAt: new Date(user.updatedAt).toISOString(),
   };
@@ -79,6 +80,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       ...(patch.name === undefined ? {} : { name: patch.name }),
       ...(patch.permissions === undefined ? {} : { permissions: patch.permissions }),
       ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
+      ...(patch.mfaRequired === undefined ? {} : { mfaRequired: patch.mfaRequired }),
     });
     sendJson(res, 200, { user: userView(user), revokedSessions }, NO_STORE);
   });

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { JTSAuthServer } from '../../auth/auth-server.js';
 import { JtsError } from '../../jts/errors.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
-import { changePasswordBody, loginBody, parseBody, registerBody } from '../body.js';
+import { changePasswordBody, loginBody, parseBody, reauthBody, registerBody } from '../body.js';
 import { clearStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
 import { clientOf, sendCredentials } from '../credentials-response.js';
 import { bearerOf } from '../middleware/authenticate.js';
@@ -27,6 +27,8 @@ export interface AuthRouteDeps {
   email: Router;
   /** The second-factor routes (mfa.ts), mounted here behind the same CORS policy. */
   mfa: Router;
+  /** The passkey routes (passkeys.ts), mounted here behind the same CORS policy. */
+  passkeys: Router;
   /** The JSON body parser, on the routes that take a body. */
   parseJson: RequestHandler;
   /**
@@ -87,7 +89,19 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     sendJson(res, 200, { success: true, revokedSessions });
   });
 
+  // Step-up: a credential proven again for the caller's session (README, "Step-up"). Wrong ones
+  // count per account as a password change's current password does: a stolen BearerPass must not
+  // be a way to guess the password or the authenticator's codes. No StateProof moves: the answer
+  // is a BearerPass only, and the cookie is left alone.
+  router.post('/reauth', csrf, deps.authenticate, ...(limits.password ?? []), parseJson, async (req, res) => {
+    const { password, code, recoveryCode } = parseBody(req, reauthBody);
+    const proof = password !== undefined ? { password } : code !== undefined ? { code } : { recoveryCode: recoveryCode ?? '' };
+    const { bearerPass, expiresIn } = await authServer.reauthenticate(bearerOf(req).payload, proof, clientOf(req));
+    sendJson(res, 200, { bearerPass, expiresIn, tokenType: 'Bearer' }, { ...NO_STORE, Pragma: 'no-cache' });
+  });
+
   router.use(deps.email);
   router.use(deps.mfa);
+  router.use(deps.passkeys);
   return router;
 }

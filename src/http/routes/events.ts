@@ -44,6 +44,8 @@ export function eventRoutes(deps: EventRouteDeps): Router {
     // The header first: on reconnect EventSource repeats the first URL (with its stale ?after) and adds Last-Event-ID.
     const after = resumeId(req.get('last-event-id'), 'Last-Event-ID') ?? resumeId(queryValue(req, 'after'), 'after');
     const sink = sseSink(res);
+    // HEAD (which Express routes here) has no body to stream: it learns the headers of a stream only.
+    const head = req.method === 'HEAD';
     const subscribed = await feed.subscribe(client.id, after, sink);
     if (subscribed.outcome === 'too_many') throw new HttpError('rate_limited', { message: 'This client already holds as many event streams as it may (JTS_EVENTS_MAX_STREAMS_PER_CLIENT).', retryAfter: RECONNECT_MS / 1000 });
     const { subscription } = subscribed;
@@ -53,6 +55,10 @@ export function eventRoutes(deps: EventRouteDeps): Router {
       return;
     }
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', ...NO_STORE, Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    if (head) {
+      subscription.end();
+      return;
+    }
     res.write(`retry: ${RECONNECT_MS}\n\n`);
     if (subscribed.gap) res.write(`event: gap\ndata: ${JSON.stringify({ oldest: subscribed.oldest ?? null })}\n\n`);
     res.on('close', () => {
@@ -82,6 +88,18 @@ function sseSink(res: Response): EventSink {
     events(events) {
       res.write(events.map((event) => `id: ${event.id}\nevent: set\ndata: ${event.set}\n\n`).join(''));
       if (res.writableLength > MAX_BUFFERED_BYTES) res.end();
+    },
+    ready() {
+      if (!res.writableNeedDrain) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
     },
     keepalive() {
       res.write(': keepalive\n\n');

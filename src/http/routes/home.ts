@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import { PreparedJson, sendJson } from '../../verifier/send-json.js';
 import { describeServer } from './ops.js';
@@ -65,5 +65,22 @@ export function homeRoutes(options: HomeOptions): Router {
       },
     }),
   );
+  // @simplewebauthn/browser for the page's passkey buttons (page-passkeys.ts imports it by URL: the
+  // page's modules are not bundled). Its ES modules import each other by relative paths.
+  router.use(
+    '/assets/vendor/simplewebauthn-browser',
+    express.static(WEBAUTHN_BROWSER_DIR, {
+      index: false,
+      redirect: false,
+      fallthrough: true,
+      cacheControl: false,
+      setHeaders(res) {
+        res.setHeader('Cache-Control', REVALIDATE);
+      },
+    }),
+  );
   return router;
 }
+
+/** The ES module build of @simplewebauthn/browser (its `require` entry is script/index.js, beside esm/). */
+const WEBAUTHN_BROWSER_DIR = join(dirname(dirname(require.resolve('@simplewebauthn/browser'))), 'esm');

@@ -11,6 +11,7 @@
   ARGV[5] version (users.version)   ARGV[6] restriction '1' (written before the SQL write) | '0'
   ARGV[7] email verified '0' | '1' (field ev)
   ARGV[8] email   ARGV[9] name   (the profile; email '' = none given: the stored one is kept)
+  ARGV[10] ms the mirror lives at least from now ('0': its TTL is left as it is)
 
   Returns: 1 written, 0 left as it was
 ]]
@@ -23,4 +24,9 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 redis.call('HSET', KEYS[1], 'permissions', ARGV[2], 'disabled', ARGV[3], 'epoch', ARGV[4], 'version', ARGV[5], 'restriction', ARGV[6], 'ev', ARGV[7])
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'email', ARGV[8], 'name', ARGV[9]) end
+-- A mirror guards sessions only: it lives as long as the longest session could (the caller's
+-- ARGV[10]; create-3.lua extends it with every new session), never shortened, so the mirrors of
+-- accounts nobody signs in to leave Redis, and a deletion's restriction whose removal failed too.
+local ttl = tonumber(ARGV[10])
+if ttl > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1

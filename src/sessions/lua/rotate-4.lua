@@ -15,12 +15,14 @@
   ARGV[13] the credential epoch expected with ARGV[10] (a mirror without one counts as 0)
   ARGV[14] email verified '0' | '1' expected with ARGV[10] (a mirror without ev counts as '0')
   ARGV[15] publish spec of a replay (include/publish.lua); read only when a replay is detected
+  ARGV[16] the session's step-up (field sa, '' = none) expected with ARGV[10]: a step-up recorded
+           since the caller remembered the session makes it stale, so its BearerPass is re-minted
 
   Returns: {1, new generation}               rotated
            {2, current generation, sealed}   grace: the answer of the rotation that consumed it
            {3, revoked aid, ...}             replay: the session (or every session) is now a tombstone
            {4}                               already compromised
-           {5}                               stale: the user is not as ARGV[10], [13], [14] say; nothing written
+           {5}                               stale: the user or step-up is not as ARGV[10], [13], [14], [15] say; nothing written
            {6}                               superseded: the mirror's epoch is above the session's
                                              (field ep, the sign-in's): the session is deleted
            {0}                               no such session
@@ -40,9 +42,10 @@ if ARGV[10] ~= '' then
   mirrorEpoch = user[3]
 end
 
-local state = redis.call('HMGET', KEYS[1], 'st', 'g', 'ep')
+local state = redis.call('HMGET', KEYS[1], 'st', 'g', 'ep', 'sa')
 if not state[1] then return {0} end
 if state[1] == 'c' then return {4} end
+if ARGV[10] ~= '' and (state[4] or '') ~= ARGV[16] then return {5} end
 -- A sign-in with the old password that raced a password change or reset (and slipped past its
 -- revocations) is still under the old epoch: it never renews past the change (review F2). A
 -- session from before 'ep' was stored has none and is left to those revocations.

@@ -65,7 +65,7 @@ export async function authFixture(options: AuthFixtureOptions = {}): Promise<Aut
     sessions = new MemorySessionStore(clock);
   }
   // As services.ts builds it: the records, and the security mirror next to the sessions.
-  const users: UserStore = new MirroredUserStore(new MemoryUserStore(), sessions);
+  const users: UserStore = new MirroredUserStore(new MemoryUserStore(), sessions, { sessionLifetimeMs: settings.stateProofLifetimeSeconds * 1000 });
   const keyRing = await testKeyRing();
   const hasher = createPasswordHasher(4);
   const audits: AuditEvent[] = [];

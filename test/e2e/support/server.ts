@@ -17,14 +17,14 @@ export interface E2eServer {
  * Starts the built server (`node dist/server.js`, as in production) on a free port with its own
  * redis-server and a throw-away key directory. Its output goes to test-output/e2e/<name>.server.log.
  */
-export async function startServer(name: string, env: Record<string, string> = {}): Promise<E2eServer> {
+export async function startServer(name: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<E2eServer> {
   const entry = join(ROOT, 'dist', 'server.js');
   if (!existsSync(entry)) throw new Error('dist/server.js is missing: run `npm run test:e2e` (it builds first) or `npm run build`');
   mkdirSync(OUTPUT_DIR, { recursive: true });
   // freePort() makes a lost port unlikely, not impossible: another listener may still take it.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(entry, name, env);
+      return await startOnce(entry, name, env, options);
     } catch (error) {
       if (!(error instanceof PortTaken) || attempt === 3) throw error;
     }
@@ -33,11 +33,19 @@ export async function startServer(name: string, env: Record<string, string> = {}
 
 class PortTaken extends Error {}
 
-async function startOnce(entry: string, name: string, env: Record<string, string>): Promise<E2eServer> {
+export interface StartOptions {
+  /**
+   * The host name of the server's URL and issuer (it still listens on 127.0.0.1). `localhost` for
+   * passkeys: browsers refuse an IP address as WebAuthn RP ID.
+   */
+  hostname?: 'localhost';
+}
+
+async function startOnce(entry: string, name: string, env: Record<string, string>, options: StartOptions): Promise<E2eServer> {
   const redis = await PrivateRedis.start();
   const keys = mkdtempSync(join(tmpdir(), 'jts-e2e-keys-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   const log = createWriteStream(join(OUTPUT_DIR, `${name}.server.log`));
 
   const child: ChildProcess = spawn(process.execPath, [entry], {

@@ -3,7 +3,7 @@
   (src/sessions/security-events.ts) in the same atomic step as the ending: one stream entry per
   ended session, and a credential change when asked, trimming entries older than the retention.
 
-  spec: the JSON of redis-keys.ts publishSpec {s stream key, m retention ms, n not-after ms,
+  spec: the JSON of redis-keys.ts publishSpecFor {s stream key, m retention ms, n not-after ms,
         p prn, r reason, i initiating entity, c 1 = also a credential change}, or '' when the
         caller publishes itself (Redis Cluster: the stream lives in another slot).
 ]]

@@ -3,6 +3,7 @@
   concurrent logins can never leave more sessions than the policy allows.
 
   KEYS[1] session hash            KEYS[2] the user's session index (zset aid -> created ms)
+  KEYS[3] the user's security mirror (only its TTL: it must outlive every session it guards)
   ARGV[1] aid        ARGV[2] now (ms)          ARGV[3] lifetime (ms)
   ARGV[4] limit (live sessions the user may keep, the new one included)         ARGV[5] session key prefix   ARGV[6] grace key prefix
   ARGV[7] device     ARGV[8] ip prefix         ARGV[9] device hash ('' = none)
@@ -55,5 +56,12 @@ if ARGV[9] ~= '' then
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+-- The index lives as long as its longest-lived session: never shorten it (a session created with a
+-- shorter lifetime, e.g. after JTS_STATE_PROOF_LIFETIME was lowered, would hide older ones from
+-- list and revoke-all). PEXPIRE GT cannot say it: a new index has no TTL, which GT counts as infinite.
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+-- So does the mirror: a renewal that finds no mirror ends the session as the user's deletion.
+-- PTTL is -2 without a mirror (PEXPIRE then does nothing) and -1 for one written without a TTL.
+local mirrorTtl = redis.call('PTTL', KEYS[3])
+if mirrorTtl ~= -1 and mirrorTtl < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
 return evicted
