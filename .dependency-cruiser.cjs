@@ -6,6 +6,9 @@
  * (sessions and users, say) do not import each other.
  */
 const LAYERS = [
+  // Its sources, or its build: the server's imports resolve to dist/ once it is built (through the
+  // package's exports map), to src/ before (tsconfig paths); both are the same layer.
+  ['verifier package', '^packages/verifier/(src|dist)/'],
   ['jts', '^src/jts/'],
   ['verifier', '^src/verifier/'],
   ['infrastructure', '^src/redis/|^src/(thread-pool|version)\\.ts$'],
@@ -19,7 +22,7 @@ const LAYERS = [
   ['mail', '^src/mail/'],
   ['http', '^src/http/'],
   ['composition', '^src/(app|services)\\.ts$'],
-  ['entry points', '^src/(server|index)\\.ts$|^src/cli/'],
+  ['entry points', '^src/server\\.ts$|^src/cli/'],
 ];
 
 /** Layers that sit side by side: neither may import the other. */
@@ -69,24 +72,31 @@ module.exports = {
   forbidden: [
     {
       name: 'jts-is-pure',
-      comment: 'src/jts is the protocol other services reuse: no Express, no ioredis, nothing outside src/jts but jose and Node',
+      comment: 'src/jts is the protocol: no Express, no ioredis, nothing outside src/jts but the verifier package, jose and Node',
       severity: 'error',
       from: { path: '^src/jts/' },
-      to: { pathNot: '^src/jts/|^node_modules/jose/', dependencyTypesNot: ['core', 'type-only'] },
+      to: { pathNot: '^src/jts/|^packages/verifier/(src|dist)/|^node_modules/jose/', dependencyTypesNot: ['core', 'type-only'] },
     },
     {
       name: 'jts-types-are-pure',
       comment: 'not even a type from a framework or a store leaks into the protocol',
       severity: 'error',
       from: { path: '^src/jts/' },
-      to: { dependencyTypes: ['type-only'], pathNot: '^src/jts/|^node_modules/jose/|^node_modules/@types/node/' },
+      to: { dependencyTypes: ['type-only'], pathNot: '^src/jts/|^packages/verifier/(src|dist)/|^node_modules/jose/|^node_modules/@types/node/' },
     },
     {
-      name: 'library-surface-stays-small',
-      comment: 'what src/index.ts exports (the verifier package) must not reach the HTTP layer, the stores or Redis',
+      name: 'verifier-package-stands-alone',
+      comment: 'the published package (packages/verifier) runs on its own: its code imports itself, jose and Node only',
       severity: 'error',
-      from: { path: '^src/index\\.ts$' },
-      to: { path: '^src/(http|sessions|users|redis|auth|config|observability|key-files|mail|accounts)/|^node_modules/(ioredis|bcrypt|pino|prom-client|nodemailer)/', reachable: true },
+      from: { path: '^packages/verifier/src/' },
+      to: { pathNot: '^packages/verifier/src/|^node_modules/jose/', dependencyTypesNot: ['core', 'type-only'] },
+    },
+    {
+      name: 'verifier-package-types',
+      comment: 'its types may also name Express (an optional peer dependency), nothing else',
+      severity: 'error',
+      from: { path: '^packages/verifier/src/' },
+      to: { dependencyTypes: ['type-only'], dependencyTypesNot: ['core'], pathNot: '^packages/verifier/src/|^node_modules/(jose|express|@types/node|@types/express|@types/express-serve-static-core)/' },
     },
     {
       name: 'client-stands-alone',
@@ -113,7 +123,8 @@ module.exports = {
     ...siblings,
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
+    // The package's build is checked as its sources (cruised from packages/verifier/src).
+    doNotFollow: { path: 'node_modules|^packages/verifier/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.d.ts'] },

@@ -6,12 +6,16 @@
 # prebuilt N-API binaries need glibc. .ci/run runs the test suite on this major too (it reads it from here).
 ARG NODE_IMAGE=node:26-slim
 
-# --- build: full dependencies, compile TypeScript (server, and the demo page's client) ----------
+# --- build: full dependencies, compile TypeScript (the verifier package, the server, the page's client)
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The verifier package is an npm workspace the server depends on: npm ci links it into node_modules.
+COPY packages/verifier/package.json ./packages/verifier/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
+COPY packages/verifier/tsconfig.json ./packages/verifier/
+COPY packages/verifier/src ./packages/verifier/src
 COPY scripts ./scripts
 COPY src ./src
 COPY public ./public
@@ -24,8 +28,11 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/verifier/package.json ./packages/verifier/
 # bcrypt ships prebuilt binaries for linux x64/arm64 (glibc), so no compiler is needed here.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# node_modules/@jts-auth/verifier links to packages/verifier: the server imports its build from there.
+COPY --from=build /app/packages/verifier/dist ./packages/verifier/dist
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/public ./public
 # `npm run user|keygen|db:migrate` call it first; without src/ it has nothing to build.

@@ -13,7 +13,13 @@ const config: Config = {
     '^.+\\.(t|j|mj)s$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', isolatedModules: true }],
   },
   // Sources import with the `.js` extension Node needs at run time; jest resolves the .ts file.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The verifier package is mapped to its sources (as in tsconfig.json's paths): tests never need its build.
+  moduleNameMapper: {
+    '^@jts-auth/verifier$': '<rootDir>/packages/verifier/src/index.ts',
+    '^@jts-auth/verifier/express$': '<rootDir>/packages/verifier/src/express/index.ts',
+    '^@jts-auth/verifier/internal/(.*)\\.js$': '<rootDir>/packages/verifier/src/$1',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transformIgnorePatterns: ['/node_modules/(?!(jose|oauth4webapi|@electric-sql/pglite)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

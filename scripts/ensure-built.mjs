@@ -23,7 +23,10 @@ if (!existsSync('node_modules/.package-lock.json')) {
   execSync('npm ci', quietStdout);
 }
 const entry = 'dist/server.js';
-const stale = () => !existsSync(entry) || !existsSync('public/assets/jts-client.js') || statSync(entry).mtimeMs < newest('src');
+// The server imports the verifier package's build (packages/verifier/dist), so its sources count too.
+const verifier = 'packages/verifier/dist/index.js';
+const sourcesNewerThan = (built) => statSync(built).mtimeMs < Math.max(newest('src'), existsSync('packages/verifier/src') ? newest('packages/verifier/src') : 0);
+const stale = () => !existsSync(entry) || !existsSync(verifier) || !existsSync('public/assets/jts-client.js') || sourcesNewerThan(entry) || sourcesNewerThan(verifier);
 if (existsSync('src') && stale()) {
   if (!existsSync('node_modules/typescript')) {
     // `npm ci --omit=dev` leaves out the compiler: build where the dev dependencies are, then ship dist/.

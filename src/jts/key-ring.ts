@@ -1,15 +1,12 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
+import type { PublishedJwk, VerificationKey } from '@jts-auth/verifier';
 import { assertKeyFitsAlgorithm, type JtsAlgorithm } from './algorithms.js';
 
-/** A public JWK with the optional `exp` a retiring key may carry (JTS.md, key rotation). */
-export type PublishedJwk = JWK & { exp?: number };
+export type { PublishedJwk };
 
 /** A verification key (and, for the active signer, its private half), parsed once at start-up. */
-export interface RingKey {
-  readonly kid: string;
-  readonly alg: JtsAlgorithm;
-  readonly publicKey: KeyObject;
+export interface RingKey extends VerificationKey {
   readonly privateKey: KeyObject | undefined;
   /** Public JWK as published in the JWKS: never carries private members. */
   readonly jwk: Readonly<PublishedJwk>;

@@ -1,16 +1,3 @@
-import type { VerifyResult } from '../jts/bearer-pass/verify.js';
-
-/** A BearerPass that passed verification: what the verifier accepted, and the token as presented. */
-export interface VerifiedBearerPass extends Pick<Extract<VerifyResult, { ok: true }>, 'header' | 'payload'> {
-  bearerPass: string;
-}
-
-declare module 'express-serve-static-core' {
-  interface Request {
-    /**
-     * The verified BearerPass of this request: set by `requireBearerPass()` in other services and
-     * by the server's `authenticate()` (which also checked that its session is alive).
-     */
-    jts?: VerifiedBearerPass;
-  }
-}
+// Moved to the verifier package (packages/verifier), which the server imports like any service:
+// one copy of the verification code. This path stays so the server's modules need not change.
+export * from '@jts-auth/verifier/internal/express/request-context.js';

@@ -1,8 +1,8 @@
 import express from 'express';
 import request from 'supertest';
 import { bearerTokenOf } from '../../src/jts/authorization-header';
-import { createVerifier } from '../../src/jts/remote-verifier';
-import { requireBearerPass } from '../../src/verifier/express';
+import { createVerifier } from '@jts-auth/verifier';
+import { requireBearerPass } from '@jts-auth/verifier/express';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { login } from '../support/http';
 

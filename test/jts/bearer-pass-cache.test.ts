@@ -44,7 +44,7 @@ function mint(keyRing: KeyRing = ring, subject: { prn: string; aid: string; perm
   return createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: LIFETIME, issuer: ISS, audience: AUD })(subject).token;
 }
 
-function verifier(options: Partial<BearerPassVerifierOptions> & { keyFor?: (kid: string) => RingKey | undefined } = {}) {
+function verifier(options: Partial<BearerPassVerifierOptions> = {}) {
   return createBearerPassVerifier({ keyFor: (kid) => ring.get(kid), clock, audience: AUD, issuer: ISS, clockSkewSeconds: SKEW, ...options });
 }
 

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createBearerPassIssuer } from '../../src/jts/bearer-pass/mint';
 import { ManualClock } from '../../src/jts/clock';
 import { KeyRing } from '../../src/jts/key-ring';
-import { createVerifier } from '../../src/jts/remote-verifier';
+import { createVerifier } from '@jts-auth/verifier';
 
 const AUDIENCE = 'https://auth.example';
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { generateClientSecret, hashClientSecret } from '../../src/accounts/client-secret';
 import { SqlClientStore } from '../../src/accounts/sql-client-store';
 import { ClientAdministration } from '../../src/auth/client-admin';
-import { createVerifier } from '../../src/jts/remote-verifier';
+import { createVerifier } from '@jts-auth/verifier';
 import type { TestApp } from '../support/test-app';
 
 export const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';

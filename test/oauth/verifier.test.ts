@@ -1,6 +1,7 @@
 import express from 'express';
 import request from 'supertest';
-import { createVerifier, requireBearerPass, requireScopes } from '../../src/index';
+import { createVerifier } from '@jts-auth/verifier';
+import { requireBearerPass, requireScopes } from '@jts-auth/verifier/express';
 import { login } from '../support/http';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { ACCESS_TOKEN, addClient, basic, EXCHANGE, tokenRequest } from './support';
