@@ -57,4 +57,21 @@ describe('a password step-up, then a passkey registration (real Redis, PGlite ac
     // Expected: 403 auth_method_required (as for removing a factor); observed: 201, then passwordless sign-ins with mfa.
     expect({ status: added.status, passwordless }).toEqual({ status: 403, passwordless: undefined });
   });
+  it('refuses to enrol an authenticator app on a passkey-only account for a step-up that proved only the password', async () => {
+    const user = await createUser(t, { emailVerified: true });
+    const first = await login(t.app, user.email, user.password, UA);
+    const device = new SoftAuthenticator(ORIGIN);
+    const options = (await post('/jts/passkeys/register/options', {}, bearer(first.bearerPass)).expect(200)).body as PublicKeyCredentialCreationOptionsJSON;
+    await post('/jts/passkeys/register/verify', { credential: device.create(options) }, bearer(first.bearerPass)).expect(201);
+    t.clock.advance(HOUR);
+    const session = await renewOk(t.app, first.stateProof);
+    const stepped = await post('/jts/reauth', { password: user.password }, bearer(session.bearerPass)).expect(200);
+    const steppedPass = (stepped.body as { bearerPass: string }).bearerPass;
+
+    const started = await post('/jts/mfa/totp', {}, bearer(steppedPass));
+    const { secret } = started.body as { secret?: string };
+    const confirmed = secret === undefined ? undefined : await post('/jts/mfa/totp/confirm', { code: codeAt(secret, t.clock.now()) }, bearer(steppedPass));
+    // Observed: 201 then 200 with ten recovery codes: password + the thief's TOTP now signs in (amr pwd,otp,mfa) without the passkey.
+    expect({ start: started.status, confirm: confirmed?.status }).toEqual({ start: 403, confirm: undefined });
+  });
 });
