@@ -48,7 +48,7 @@ export class JTSAuthServer {
   constructor(deps: AuthServerDeps) {
     const context = createAuthContext(deps);
     const mailer = deps.email ? { mailer: deps.email.mailer } : {};
-    const passkeys = deps.mfa && deps.passkeys && new Passkeys({ ...context, passkeys: deps.passkeys.store, webauthn: deps.passkeys.webauthn, mfaSettings: deps.mfa.mfaSettings, ...mailer });
+    const passkeys = deps.mfa && deps.passkeys && new Passkeys({ ...context, passkeys: deps.passkeys.store, factors: deps.mfa.factors, webauthn: deps.passkeys.webauthn, mfaSettings: deps.mfa.mfaSettings, ...mailer });
     this.passkeys = passkeys;
     const secondFactors = deps.mfa && new SecondFactors({ ...context, ...deps.mfa, ...mailer, ...(passkeys ? { passkeys } : {}) });
     this.secondFactors = secondFactors;

@@ -186,6 +186,9 @@ export class EventFeed {
   }
 }
 
+/** Events one subscriber may have waiting while it catches up (a few MB of records at most). */
+const MAX_BUFFERED_EVENTS = 10_000;
+
 /** One subscriber: catch-up, then live; see EventFeed. */
 export class Subscription {
   /** @internal The page read by subscribe(). */
@@ -231,6 +234,9 @@ export class Subscription {
     if (this.ended) return;
     if (this.following) this.deliver(events);
     else this.buffered.push(...events);
+    // A client that stopped reading mid catch-up would hold every later event here (security
+    // review): past a bound it is ended, and resumes from its last id when it reads again.
+    if (this.buffered.length > MAX_BUFFERED_EVENTS) this.end();
   }
 
   /** @internal */

@@ -18,6 +18,7 @@ import { StepUpError } from '../verifier/step-up.js';
 import type { AccountMailer } from './account-mail.js';
 import type { ClientContext } from './client-info.js';
 import type { AuthContext, MfaSettings } from './context.js';
+import type { SecondFactorStore } from '../users/factors.js';
 import { AuthError } from './errors.js';
 import { clientBinding } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
@@ -27,6 +28,8 @@ import { assertRpId, clientDataOf, decoded, hashChallenge, Refusal, type ClientD
 /** What the passkey use cases read. */
 export interface PasskeyDeps extends Pick<AuthContext, 'users' | 'clock' | 'audit'> {
   passkeys: PasskeyStore;
+  /** Whether the account has an authenticator app: adding a passkey next to it needs `mfa` (below). */
+  factors: Pick<SecondFactorStore, 'totp'>;
   webauthn: WebAuthnSettings;
   mfaSettings: Pick<MfaSettings, 'freshAuthMaxAgeSeconds' | 'enrolmentNeedsVerifiedEmail'>;
   /** Notices to the account when a passkey is added or removed (none when absent). */
@@ -284,6 +287,9 @@ export class Passkeys implements PasskeySecondFactor {
     const user = await users.get(signIn.prn);
     if (!user) throw new StepUpError('fresh_auth_required');
     if (mfaSettings.enrolmentNeedsVerifiedEmail && !user.emailVerified) throw new AuthError('mfa_email_unverified');
+    // Security review: a factor added on the strength of one factor would outlive the session
+    // that added it, so where the account has one, adding another needs it (as removing does).
+    if (!signIn.amr?.includes('mfa') && (await accountHasFactor(this.deps, user.id))) throw new StepUpError('auth_method_required');
     return user;
   }
 
@@ -302,4 +308,10 @@ export class Passkeys implements PasskeySecondFactor {
 function viewOf(passkey: Passkey): PasskeyView {
   const { id, name, deviceType, backedUp, transports, createdAt, lastUsedAt } = passkey;
   return { id, name, deviceType, backedUp, transports, createdAt, lastUsedAt };
+}
+
+/** Whether the account has a second factor: a confirmed authenticator app or a passkey. */
+async function accountHasFactor(deps: Pick<PasskeyDeps, 'factors' | 'passkeys'>, userId: string): Promise<boolean> {
+  const [totp, passkeys] = await Promise.all([deps.factors.totp(userId), deps.passkeys.count(userId)]);
+  return totp?.confirmed === true || passkeys > 0;
 }

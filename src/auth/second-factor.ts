@@ -100,6 +100,9 @@ export class SecondFactors {
     const user = await users.get(signIn.prn);
     // Deleted since the BearerPass was minted: the sign-in it shows no longer stands.
     if (!user) throw new StepUpError('fresh_auth_required');
+    // Security review: next to a passkey, an app added on one factor would outlive the session
+    // that added it; as removing a factor does, adding one to an account that has one needs `mfa`.
+    if (!signIn.amr?.includes('mfa') && (await this.deps.passkeys?.has(user.id)) === true) throw new StepUpError('auth_method_required');
     return this.enrol(user);
   }
 
@@ -325,11 +328,20 @@ export class SecondFactors {
       throw new AuthError('mfa_ticket_invalid');
     }
     const user = await users.get(live.userId);
-    if (!user || user.disabled || user.credentialEpoch !== live.credentialEpoch) {
+    // An enrolment ticket is for an account without a factor: once the owner has added one
+    // (security review: a passkey meanwhile), enrolling with the first factor alone would go around it.
+    const gainedFactor = purpose === 'enrol' && user !== undefined && (await this.hasFactor(user.id));
+    if (!user || user.disabled || user.credentialEpoch !== live.credentialEpoch || gainedFactor) {
       audit({ event: 'mfa.failed', prn: live.userId, reason: 'voided' });
       throw new AuthError('mfa_ticket_invalid');
     }
     return { ticketHash, live, user };
+  }
+
+  /** A confirmed authenticator app or a passkey. */
+  private async hasFactor(userId: string): Promise<boolean> {
+    const [totp, passkey] = await Promise.all([this.deps.factors.totp(userId), this.deps.passkeys?.has(userId) ?? false]);
+    return totp?.confirmed === true || passkey;
   }
 
   /** The address of a live ticket's account, for the per-account sign-in limits; undefined for anything else. */

@@ -66,7 +66,12 @@ export class MemorySessionStore implements SessionStore {
   putUser(prn: string, user: UserSecurity, options: PutUserOptions = {}): Promise<boolean> {
     const stored = this.mirror(prn);
     const mode = options.mode ?? 'newer';
-    if (stored !== undefined && (mode === 'absent' || (!(mode === 'repair' && stored.restriction) && user.version < stored.version))) return Promise.resolve(false);
+    if (stored !== undefined && mode === 'absent') {
+      // put-user-1.lua: the sign-in's rebuild keeps an existing mirror for the session about to open.
+      if (options.expiresInMs !== undefined && stored.expiresAt !== undefined) stored.expiresAt = Math.max(stored.expiresAt, this.clock.now() + options.expiresInMs);
+      return Promise.resolve(false);
+    }
+    if (stored !== undefined && !(mode === 'repair' && stored.restriction) && user.version < stored.version) return Promise.resolve(false);
     const profile = user.profile ?? stored?.profile;
     // put-user-1.lua: an expiry is only ever extended; a write without one keeps the stored one.
     const expiresAt = options.expiresInMs === undefined ? stored?.expiresAt : Math.max(stored?.expiresAt ?? 0, this.clock.now() + options.expiresInMs);

@@ -52,6 +52,16 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
     return { user, session, passkeyId: (res.body as { id: string }).id };
   }
 
+  /**
+   * A passwordless sign-in with `device` (amr swk, user, mfa): adding a passkey to an account that
+   * has a factor needs a multi-factor sign-in (security review), a password session is not enough.
+   */
+  async function passkeySession(): Promise<Credentials> {
+    const res = await post('/jts/passkeys/login/verify', { credential: device.get(await loginOptions()) });
+    expect(res.status).toBe(200);
+    return { bearerPass: (res.body as { bearerPass: string }).bearerPass, stateProof: stateProofFrom(res) ?? '' };
+  }
+
   async function loginOptions(headers = UA): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const res = await post('/jts/passkeys/login/options', {}, headers);
     expect(res.status).toBe(200);
@@ -75,7 +85,7 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
     const listed = await request(t.app).get('/jts/passkeys').set(withBearer(session.bearerPass)).expect(200);
     expect(listed.body).toEqual({ passkeys: [added.body] });
     // A second registration excludes the first credential.
-    expect((await registrationOptions(session)).excludeCredentials).toEqual([{ id: device.credentials[0]?.id.toString('base64url'), type: 'public-key', transports: ['internal'] }]);
+    expect((await registrationOptions(await passkeySession())).excludeCredentials).toEqual([{ id: device.credentials[0]?.id.toString('base64url'), type: 'public-key', transports: ['internal'] }]);
 
     t.clock.advance(1000);
     const options2 = await loginOptions();
@@ -133,7 +143,7 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
   });
 
   it('refuses a challenge never issued, one used already, one expired, and one of another purpose', async () => {
-    const { session } = await withPasskey();
+    await withPasskey();
     const made = await post('/jts/passkeys/login/verify', { credential: device.get({ challenge: 'bm90LWlzc3VlZC1ieS11cw', rpId: 'localhost' }) });
     expect(made.status).toBe(400);
     expect(made.body).toEqual(STALE_CHALLENGE);
@@ -141,7 +151,7 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
     await post('/jts/passkeys/login/verify', { credential: device.get(options) }).expect(200);
     expect((await post('/jts/passkeys/login/verify', { credential: device.get(options) })).body).toEqual(STALE_CHALLENGE);
     // A registration challenge signed as a sign-in.
-    const registration = await registrationOptions(session);
+    const registration = await registrationOptions(await passkeySession());
     const crossed = await post('/jts/passkeys/login/verify', { credential: device.get({ challenge: registration.challenge, rpId: 'localhost' }) });
     expect(crossed.body).toEqual(STALE_CHALLENGE);
     const late = await loginOptions();
@@ -160,9 +170,9 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
   });
 
   it('answers passkey_unknown for a credential no account has (removed here, still on the device)', async () => {
-    const { session, passkeyId } = await withPasskey();
+    const { passkeyId } = await withPasskey();
     const other = new SoftAuthenticator(ORIGIN);
-    other.create(await registrationOptions(session));
+    other.create(await registrationOptions(await passkeySession()));
     expect((await post('/jts/passkeys/login/verify', { credential: other.get(await loginOptions()) })).body).toEqual(UNKNOWN);
     // Removed by its owner (a passkey sign-in is fresh and multi-factor).
     const fresh = await post('/jts/passkeys/login/verify', { credential: device.get(await loginOptions()) });
@@ -274,7 +284,8 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
   });
 
   it('lists totp, recovery_code and webauthn when the account has both factors', async () => {
-    const { user, session } = await withPasskey();
+    const { user } = await withPasskey();
+    const session = await passkeySession();
     const started = await post('/jts/mfa/totp', {}, withBearer(session.bearerPass));
     const { TOTP, Secret } = await import('otpauth');
     await post('/jts/mfa/totp/confirm', { code: TOTP.generate({ secret: Secret.fromBase32((started.body as { secret: string }).secret), timestamp: t.clock.now() }) }, withBearer(session.bearerPass)).expect(200);
@@ -329,8 +340,9 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
     const credential = device.create(await registrationOptions(session));
     await post('/jts/passkeys/register/verify', { credential }, withBearer(session.bearerPass)).expect(201);
     // The same attestation for a new challenge: the same credential id.
-    const options = await registrationOptions(session);
-    const again = await post('/jts/passkeys/register/verify', { credential: { ...credential, response: { ...credential.response, clientDataJSON: Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: ORIGIN })).toString('base64url') } } }, withBearer(session.bearerPass));
+    const strong = await passkeySession();
+    const options = await registrationOptions(strong);
+    const again = await post('/jts/passkeys/register/verify', { credential: { ...credential, response: { ...credential.response, clientDataJSON: Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: ORIGIN })).toString('base64url') } } }, withBearer(strong.bearerPass));
     expect(again.status).toBe(409);
     expect(again.body).toEqual(refused('passkey_already_registered', 'This passkey is already registered.'));
     expect((await request(t.app).post('/jts/passkeys/login/options').send({})).status).toBe(403);
@@ -338,11 +350,12 @@ describe.each(['memory', 'pglite', 'postgres'] as const)('passkeys over HTTP (%s
 
   // Bugs found in peers' trackers, each tried here.
   it('lets one of concurrent answers to one challenge through: one session, one passkey (better-auth #8376/#9622, supabase/auth #2411)', async () => {
-    const { session } = await withPasskey();
+    await withPasskey();
     const options = await loginOptions();
     const assertion = device.get(options);
     const answers = await Promise.all(Array.from({ length: 5 }, () => post('/jts/passkeys/login/verify', { credential: assertion })));
     expect(answers.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400]);
+    const session = await passkeySession();
     const registration = new SoftAuthenticator(ORIGIN).create(await registrationOptions(session));
     const added = await Promise.all(Array.from({ length: 4 }, () => post('/jts/passkeys/register/verify', { credential: registration }, withBearer(session.bearerPass))));
     expect(added.map((r) => r.status).sort()).toEqual([201, 400, 400, 400]);

@@ -54,8 +54,8 @@ describe('a password step-up, then a passkey registration (real Redis, PGlite ac
       const signedIn = await post('/jts/passkeys/login/verify', { credential: device.get(loginOptions) });
       passwordless = claimsOf((signedIn.body as { bearerPass: string }).bearerPass).amr;
     }
-    // Expected: 403 auth_method_required (as for removing a factor); observed: 201, then passwordless sign-ins with mfa.
-    expect({ status: added.status, passwordless }).toEqual({ status: 403, passwordless: undefined });
+    // Expected: 401 insufficient_user_authentication (auth_method_required) (as for removing a factor); observed: 201, then passwordless sign-ins with mfa.
+    expect({ status: added.status, passwordless }).toEqual({ status: 401, passwordless: undefined });
   });
   it('refuses to enrol an authenticator app on a passkey-only account for a step-up that proved only the password', async () => {
     const user = await createUser(t, { emailVerified: true });
@@ -72,6 +72,6 @@ describe('a password step-up, then a passkey registration (real Redis, PGlite ac
     const { secret } = started.body as { secret?: string };
     const confirmed = secret === undefined ? undefined : await post('/jts/mfa/totp/confirm', { code: codeAt(secret, t.clock.now()) }, bearer(steppedPass));
     // Observed: 201 then 200 with ten recovery codes: password + the thief's TOTP now signs in (amr pwd,otp,mfa) without the passkey.
-    expect({ start: started.status, confirm: confirmed?.status }).toEqual({ start: 403, confirm: undefined });
+    expect({ start: started.status, confirm: confirmed?.status }).toEqual({ start: 401, confirm: undefined });
   });
 });

@@ -71,6 +71,14 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     skip: (req) => emailOf(req) === undefined,
     keyGenerator: (req) => createHash('sha256').update(`code:${emailOf(req) ?? ''}`).digest('base64url').slice(0, 32),
   });
+  // The same long budget for the codes a signed-in session presents (POST /jts/reauth), counted per
+  // principal: the BearerPass names the account, not its address (security review: the password
+  // limits alone let a stolen session guess ~480 TOTP codes a day).
+  const codePrincipal = limiter('code-principal', rules.codeAccount, {
+    ...failuresOnly,
+    skip: (req) => !presentsCode(req.body),
+    keyGenerator: (req) => createHash('sha256').update(`code-prn:${req.jts?.payload.prn ?? ''}`).digest('base64url').slice(0, 32),
+  });
   const mailResend = limiter('mail-resend', rules.mailAccount, {
     keyGenerator: (req) => createHash('sha256').update(`prn:${req.jts?.payload.prn ?? ''}`).digest('base64url').slice(0, 32),
   });
@@ -87,6 +95,7 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     mailAccount: [mailAccount],
     mailResend: [mailResend],
     codeAccount: [codeAccount],
+    codePrincipal: [codePrincipal],
     // Link tokens are 256 random bits: the per-IP ceiling only bounds the work (a lookup, a bcrypt) one address causes.
     token: [limiter('token-ip', rules.password)],
   };
@@ -130,6 +139,11 @@ function retryAfterSeconds(req: Request, rule: RateLimitRule): number {
   const reset = (req as AugmentedRequest).rateLimit?.resetTime;
   const ms = reset === undefined ? rule.windowMs : reset.getTime() - Date.now();
   return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** Whether a (parsed) body carries a second-factor code: `code` or `recoveryCode`. */
+function presentsCode(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && ('code' in body || 'recoveryCode' in body);
 }
 
 function emailOf(req: Request): string | undefined {

@@ -12,7 +12,7 @@ import { bearerOf } from '../middleware/authenticate.js';
  * after the body) guard every route that sends mail; `mailResend` is the per-account one keyed by
  * the signed-in account; `token` guards link redemption per IP.
  */
-export type RouteLimit = 'login' | 'loginAccount' | 'register' | 'renew' | 'password' | 'mail' | 'mailAccount' | 'mailResend' | 'codeAccount' | 'token';
+export type RouteLimit = 'login' | 'loginAccount' | 'register' | 'renew' | 'password' | 'mail' | 'mailAccount' | 'mailResend' | 'codeAccount' | 'codePrincipal' | 'token';
 
 export interface AuthRouteDeps {
   authServer: JTSAuthServer;
@@ -90,10 +90,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   });
 
   // Step-up: a credential proven again for the caller's session (README, "Step-up"). Wrong ones
-  // count per account as a password change's current password does: a stolen BearerPass must not
-  // be a way to guess the password or the authenticator's codes. No StateProof moves: the answer
+  // count per account as a password change's current password does, and wrong codes also draw on
+  // the long per-account code budget: a stolen BearerPass must not be a way to guess the password
+  // or the authenticator's codes. No StateProof moves: the answer
   // is a BearerPass only, and the cookie is left alone.
-  router.post('/reauth', csrf, deps.authenticate, ...(limits.password ?? []), parseJson, async (req, res) => {
+  router.post('/reauth', csrf, deps.authenticate, ...(limits.password ?? []), parseJson, ...(limits.codePrincipal ?? []), async (req, res) => {
     const { password, code, recoveryCode } = parseBody(req, reauthBody);
     const proof = password !== undefined ? { password } : code !== undefined ? { code } : { recoveryCode: recoveryCode ?? '' };
     const { bearerPass, expiresIn } = await authServer.reauthenticate(bearerOf(req).payload, proof, clientOf(req));

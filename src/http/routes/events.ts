@@ -43,7 +43,9 @@ export function eventRoutes(deps: EventRouteDeps): Router {
     const client = subscriber(req, clients, audit);
     // The header first: on reconnect EventSource repeats the first URL (with its stale ?after) and adds Last-Event-ID.
     const after = resumeId(req.get('last-event-id'), 'Last-Event-ID') ?? resumeId(queryValue(req, 'after'), 'after');
-    const sink = sseSink(res);
+    // Checked again at every write: a client deleted, disabled or stripped of the scope while its
+    // stream is open gets nothing more (security review); its next connection is refused.
+    const sink = sseSink(res, () => allowed(clients, client.id));
     // HEAD (which Express routes here) has no body to stream: it learns the headers of a stream only.
     const head = req.method === 'HEAD';
     const subscribed = await feed.subscribe(client.id, after, sink);
@@ -83,11 +85,26 @@ function subscriber(req: Request, clients: ClientDirectory, audit: AuditSink): S
   return client;
 }
 
-function sseSink(res: Response): EventSink {
+/** Whether the client may still read the feed: enabled, and holding the scope (this instance's directory). */
+function allowed(clients: ClientDirectory, id: string): boolean {
+  return clients.findEnabled(id)?.scopes.includes(EVENTS_SCOPE) === true;
+}
+
+function sseSink(res: Response, stillAllowed: () => boolean): EventSink {
+  // A peer that stopped reading never drains: its stream is cut (not ended after a flush that
+  // never comes), so 'close' ends the subscription and frees its slot.
+  const stop = () => {
+    if (res.writableNeedDrain) res.destroy();
+    else res.end();
+  };
   return {
     events(events) {
+      if (!stillAllowed()) {
+        stop();
+        return;
+      }
       res.write(events.map((event) => `id: ${event.id}\nevent: set\ndata: ${event.set}\n\n`).join(''));
-      if (res.writableLength > MAX_BUFFERED_BYTES) res.end();
+      if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
     },
     ready() {
       if (!res.writableNeedDrain) return Promise.resolve();
@@ -102,11 +119,10 @@ function sseSink(res: Response): EventSink {
       });
     },
     keepalive() {
-      res.write(': keepalive\n\n');
+      if (stillAllowed()) res.write(': keepalive\n\n');
+      else stop();
     },
-    end() {
-      res.end();
-    },
+    end: stop,
   };
 }
 

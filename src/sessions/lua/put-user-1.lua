@@ -15,8 +15,15 @@
 
   Returns: 1 written, 0 left as it was
 ]]
+local ttl = tonumber(ARGV[10])
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  if ARGV[1] == 'absent' then return 0 end
+  if ARGV[1] == 'absent' then
+    -- The sign-in's rebuild leaves the mirror as it is but keeps it for the session about to open:
+    -- one whose TTL ran out between this and create-3.lua would leave that session without a
+    -- mirror, which its first renewal takes for a deleted account (security review).
+    if ttl > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+    return 0
+  end
   -- A mirror from before versions existed has none: version 0, older than every row.
   local stored = redis.call('HMGET', KEYS[1], 'version', 'restriction')
   local repairable = ARGV[1] == 'repair' and stored[2] == '1'
@@ -27,6 +34,5 @@ if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'email', ARGV[8], 'name', ARGV
 -- A mirror guards sessions only: it lives as long as the longest session could (the caller's
 -- ARGV[10]; create-3.lua extends it with every new session), never shortened, so the mirrors of
 -- accounts nobody signs in to leave Redis, and a deletion's restriction whose removal failed too.
-local ttl = tonumber(ARGV[10])
 if ttl > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
