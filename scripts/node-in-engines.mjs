@@ -2,6 +2,7 @@
 // Understands the only shape we use, caret ranges joined by `||` (e.g. "^24.11.0 || ^26.0.0"), so
 // scripts/test.sh needs no dependency to decide which Node runs jest.
 import { readFileSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const range = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
 const [major, minor, patch] = process.versions.node.split('.').map(Number);
