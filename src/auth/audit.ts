@@ -48,7 +48,7 @@ export type AuditEvent =
   /** `other_client`: a ticket presented by another device or browser than the one it was issued to. */
   | { event: 'mfa.failed'; reason: 'wrong_code' | 'ticket_invalid' | 'other_client' | 'voided'; prn?: string; method?: 'totp' | 'recovery_code' | 'webauthn'; attemptsLeft?: number }
   /** POST /jts/reauth: a credential proven again on a live session (`method`), its new `amr`. */
-  | { event: 'reauth.succeeded'; prn: string; aid: string; method: 'pwd' | 'totp' | 'recovery_code'; amr: string[] }
+  | { event: 'reauth.succeeded'; prn: string; aid: string; method: 'pwd' | 'totp' | 'recovery_code' | 'webauthn'; amr: string[] }
   | { event: 'reauth.failed'; reason: ReauthRefusal; prn: string; aid?: string }
   /** Passkeys (auth/passkeys.ts): `passkey` is our id of it, never the credential id or key. */
   | { event: 'passkey.added'; prn: string; passkey: string }

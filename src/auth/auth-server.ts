@@ -69,7 +69,7 @@ export class JTSAuthServer {
         : {}),
     });
     this.renewal = new Renewal(context);
-    this.reauthentication = new Reauthentication({ ...context, ...(secondFactors ? { secondFactors } : {}) });
+    this.reauthentication = new Reauthentication({ ...context, ...(secondFactors ? { secondFactors } : {}), ...(passkeys ? { passkeys } : {}) });
     this.account = new Account(context);
     this.ownSessions = new OwnSessions(context);
     this.verifyAfterRegistration = deps.email?.emailSettings.verification === 'optional';
@@ -95,6 +95,11 @@ export class JTSAuthServer {
   /** A fresh BearerPass of the same session after proving a credential again (errors: {@link Reauthentication.reauthenticate}). */
   reauthenticate(bearer: BearerPassClaims, proof: ReauthProof, client: ClientContext): Promise<ReauthAnswer> {
     return this.reauthentication.reauthenticate(bearer, proof, client);
+  }
+
+  /** WebAuthn options for a step-up with a passkey (errors: {@link Reauthentication.passkeyOptions}). */
+  reauthPasskeyOptions(bearer: BearerPassClaims): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.reauthentication.passkeyOptions(bearer);
   }
 
   /** Ends the StateProof's session. Idempotent: an unknown or ended session is not an error. */

@@ -64,8 +64,8 @@ export const totpConfirmWithTicketBody = z.object({ mfa_ticket: token.optional()
 /** `mfa_ticket` keeps the error envelope's spelling (README, "API conventions"). */
 /** POST /jts/reauth: exactly one credential, proven again for the caller's session. */
 export const reauthBody = z
-  .object({ password: password.optional(), code: code.optional(), recoveryCode: recoveryCode.optional() })
-  .refine((body) => [body.password, body.code, body.recoveryCode].filter((v) => v !== undefined).length === 1, { message: 'Send exactly one of `password`, `code` and `recoveryCode`.' });
+  .object({ password: password.optional(), code: code.optional(), recoveryCode: recoveryCode.optional(), webauthn: assertion.optional() })
+  .refine((body) => [body.password, body.code, body.recoveryCode, body.webauthn].filter((v) => v !== undefined).length === 1, { message: 'Send exactly one of `password`, `code`, `recoveryCode` and `webauthn`.' });
 export const mfaVerifyBody = z
   .object({ mfa_ticket: token, code: code.optional(), recoveryCode: recoveryCode.optional(), webauthn: assertion.optional() })
   .refine((body) => [body.code, body.recoveryCode, body.webauthn].filter((proof) => proof !== undefined).length === 1, { message: 'Send exactly one of `code`, `recoveryCode` and `webauthn`.' });

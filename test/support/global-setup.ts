@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { PrivatePostgres } from './postgres-server';
 import { PrivateRedis } from './redis-server';
 
@@ -7,6 +9,7 @@ import { PrivateRedis } from './redis-server';
  * prefix and a PostgreSQL schema of their own; tests that break a server start their own instance.
  */
 export default async function globalSetup(): Promise<void> {
+  buildVerifierPackage();
   const globals = globalThis as { __privateRedis?: PrivateRedis; __privatePostgres?: PrivatePostgres };
   const databaseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (databaseUrl) {
@@ -23,4 +26,14 @@ export default async function globalSetup(): Promise<void> {
   const redis = await PrivateRedis.start();
   process.env.TEST_REDIS_URL = redis.url;
   globals.__privateRedis = redis;
+}
+
+/**
+ * Builds packages/verifier from its sources: jest maps the package to its sources, but the servers
+ * tests start as child processes (tsx, or the build) import its `dist/` through node_modules — on a
+ * fresh clone there is none, and a stale one would test old code.
+ */
+function buildVerifierPackage(): void {
+  const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: join(__dirname, '..', '..', 'packages', 'verifier'), encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`building packages/verifier failed:\n${built.stdout}${built.stderr}`);
 }

@@ -89,7 +89,7 @@ export const SCHEMAS: Json = {
   LoginRequest: requestSchema(loginBody),
   RegisterRequest: requestSchema(registerBody),
   ChangePasswordRequest: requestSchema(changePasswordBody),
-  ReauthRequest: { ...requestSchema(reauthBody), description: 'Exactly one of `password`, `code` (the authenticator’s 6 digits) and `recoveryCode`.' },
+  ReauthRequest: { ...requestSchema(reauthBody), description: 'Exactly one of `password`, `code` (the authenticator’s 6 digits), `recoveryCode` and `webauthn` (a passkey’s assertion for options from POST /jts/reauth/webauthn/options).' },
   CreateUserRequest: requestSchema(createUserBody),
   UpdateUserRequest: { ...requestSchema(updateUserBody), minProperties: 1, description: 'At least one of `name`, `permissions`, `disabled`, `mfaRequired`.' },
   User: {

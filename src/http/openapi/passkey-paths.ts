@@ -106,6 +106,17 @@ export function passkeyPaths(): Record<string, Partial<Record<Method, Json>>> {
         responses: { ...credentialsResponse('200', 'Signed in.'), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
       },
     },
+    '/jts/reauth/webauthn/options': {
+      post: {
+        operationId: 'startPasskeyStepUp',
+        tags: ['auth'],
+        summary: 'Options for a step-up (POST /jts/reauth) with a passkey',
+        description: 'The challenge is bound to the caller\'s session: send the assertion as `webauthn` to POST /jts/reauth with the same BearerPass. `404 not_found`: the account has no passkey; `403 reauth_needs_session`: a token issued to a service.',
+        security: bearer,
+        parameters: [csrf],
+        responses: { ...ok('Options.', requestOptions), ...errors('Unauthorized', 'Forbidden', 'NotFound', 'TooManyRequests', 'ServiceUnavailable') },
+      },
+    },
     '/jts/mfa/webauthn/options': {
       post: {
         operationId: 'startPasskeySecondFactor',

@@ -95,10 +95,15 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   // or the authenticator's codes. No StateProof moves: the answer
   // is a BearerPass only, and the cookie is left alone.
   router.post('/reauth', csrf, deps.authenticate, ...(limits.password ?? []), parseJson, ...(limits.codePrincipal ?? []), async (req, res) => {
-    const { password, code, recoveryCode } = parseBody(req, reauthBody);
-    const proof = password !== undefined ? { password } : code !== undefined ? { code } : { recoveryCode: recoveryCode ?? '' };
+    const { password, code, recoveryCode, webauthn } = parseBody(req, reauthBody);
+    const proof = password !== undefined ? { password } : code !== undefined ? { code } : webauthn !== undefined ? { webauthn } : { recoveryCode: recoveryCode ?? '' };
     const { bearerPass, expiresIn } = await authServer.reauthenticate(bearerOf(req).payload, proof, clientOf(req));
     sendJson(res, 200, { bearerPass, expiresIn, tokenType: 'Bearer' }, { ...NO_STORE, Pragma: 'no-cache' });
+  });
+
+  // The challenge of a step-up with a passkey, bound to the caller's session.
+  router.post('/reauth/webauthn/options', csrf, deps.authenticate, ...(limits.password ?? []), async (req, res) => {
+    sendJson(res, 200, await authServer.reauthPasskeyOptions(bearerOf(req).payload), NO_STORE);
   });
 
   router.use(deps.email);
