@@ -195,7 +195,7 @@ export function buildServices(inputs: ServiceInputs): Services {
   });
 
   // The admin API's service; the user CLI builds its own from the same class (cli/user.ts).
-  const administration = new UserAdministration({ users, sessions, hasher, clock, audit });
+  const administration = new UserAdministration({ users, sessions, hasher, clock, audit, resetFactors: (id) => authServer.resetFactors(id) });
   const clientsStore = inputs.accounts?.clients;
   const refreshMs = jts.clientsRefreshSeconds * 1000;
   const clientDirectory = new ClientDirectory({

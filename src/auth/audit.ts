@@ -95,6 +95,7 @@ export type AdminAction =
   | 'user.delete'
   | 'sessions.read'
   | 'sessions.revoke'
+  | 'factors.reset'
   | 'clients.list'
   | 'client.read'
   | 'client.create'

@@ -1,4 +1,5 @@
 import type { BearerPassClaims } from '../jts/bearer-pass/claims.js';
+import type { AccountMailer } from './account-mail.js';
 import { Account } from './account.js';
 import { EmailFlows } from './email-flows.js';
 import type { ClientContext } from './client-info.js';
@@ -35,6 +36,9 @@ export class JTSAuthServer {
   private readonly account: Account;
   private readonly ownSessions: OwnSessions;
   private readonly email: EmailFlows | undefined;
+  /** Account notices (absent without email). */
+  private readonly mailer: AccountMailer | undefined;
+  private readonly users: AuthServerDeps['users'];
   private readonly secondFactors: SecondFactors | undefined;
   private readonly passkeys: Passkeys | undefined;
   /**
@@ -55,6 +59,8 @@ export class JTSAuthServer {
     this.freshAuthMaxAgeSeconds = deps.mfa?.mfaSettings.freshAuthMaxAgeSeconds;
     const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}) });
     this.email = email;
+    this.mailer = deps.email?.mailer;
+    this.users = deps.users;
     const required = email !== undefined && deps.email?.emailSettings.verification === 'required';
     this.signIn = new SignIn({
       ...context,
@@ -198,6 +204,18 @@ export class JTSAuthServer {
   }
 
   /** WebAuthn options of a ticket's passkey step (errors: {@link SecondFactors.passkeyOptions}). */
+  /**
+   * An administrator's reset (DELETE /admin/users/:id/factors): removes the account's authenticator
+   * app, recovery codes and passkeys, each audited, and mails the account once when anything went.
+   */
+  async resetFactors(prn: string): Promise<{ totp: boolean; passkeys: number }> {
+    const totp = this.secondFactors ? await this.secondFactors.removeTotpByAdministrator(prn) : false;
+    const passkeys = this.passkeys ? await this.passkeys.removeAll(prn) : 0;
+    const user = totp || passkeys > 0 ? await this.users.get(prn) : undefined;
+    if (user) this.mailer?.send({ kind: 'second-factor-changed', to: user.email, name: user.name, change: 'removed' });
+    return { totp, passkeys };
+  }
+
   secondFactorPasskeyOptions(ticket: string, client: ClientContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
     return this.mfa().passkeyOptions(ticket, client);
   }

@@ -300,6 +300,18 @@ export class Passkeys implements PasskeySecondFactor {
     return new AuthError(error.code);
   }
 
+  /** Removes every passkey of `userId` (an administrator's reset; audited, no mail: the caller sends one). Resolves to how many. */
+  async removeAll(userId: string): Promise<number> {
+    const { passkeys, audit } = this.deps;
+    let removed = 0;
+    for (const passkey of await passkeys.list(userId)) {
+      if (!(await passkeys.remove(userId, passkey.id))) continue;
+      audit({ event: 'passkey.removed', prn: userId, passkey: passkey.id });
+      removed += 1;
+    }
+    return removed;
+  }
+
   private notify(user: User, change: 'added' | 'removed'): void {
     this.deps.mailer?.send({ kind: 'second-factor-changed', to: user.email, name: user.name, change, factor: 'passkey' });
   }

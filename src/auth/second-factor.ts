@@ -161,6 +161,13 @@ export class SecondFactors {
     if (factor?.confirmed) await this.notify(prn, 'removed');
   }
 
+  /** Removes the authenticator app and its recovery codes (an administrator's reset; audited, no mail: the caller sends one). */
+  async removeTotpByAdministrator(prn: string): Promise<boolean> {
+    const removed = await this.deps.factors.removeTotp(prn);
+    if (removed) this.deps.audit({ event: 'mfa.factor.removed', prn, factor: 'totp' });
+    return removed;
+  }
+
   /**
    * The step between a right first factor and a session: when `user` has a confirmed factor, a
    * ticket is stored and `MfaRequiredError` thrown (no session is opened); otherwise nothing.

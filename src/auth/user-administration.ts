@@ -23,6 +23,14 @@ export interface UserAdministrationDeps {
   hasher: PasswordHasher;
   clock: Clock;
   audit: AuditSink;
+  /** Removes every second factor of an account (JTSAuthServer.resetFactors); absent in the CLI. */
+  resetFactors?: (id: string) => Promise<FactorsRemoved>;
+}
+
+/** What an administrator's factor reset removed. */
+export interface FactorsRemoved {
+  totp: boolean;
+  passkeys: number;
 }
 
 export interface NewAccount {
@@ -126,6 +134,20 @@ export class UserAdministration {
     const records = await this.deps.sessions.list(id, this.deps.clock.now());
     this.record('sessions.read', actor, id, 'ok');
     return records.map((record) => toView(record, currentAid));
+  }
+
+  /**
+   * Removes the user's authenticator app, recovery codes and passkeys: the way back in for an
+   * account whose factors are lost (a passkey-only account has no recovery codes). The account is
+   * mailed; its sessions stay; with `mfaRequired` the next sign-in asks to enrol again.
+   * Errors: `not_found`, `service_unavailable`.
+   */
+  async resetFactors(actor: Actor, id: string): Promise<FactorsRemoved> {
+    this.found('factors.reset', actor, id, await this.deps.users.get(id));
+    if (!this.deps.resetFactors) throw new Error('UserAdministration was built without second factors');
+    const removed = await this.deps.resetFactors(id);
+    this.record('factors.reset', actor, id, 'ok');
+    return removed;
   }
 
   /** Ends every session of the user; resolves to how many. */

@@ -85,6 +85,24 @@ export function adminPaths(): Record<string, Partial<Record<Method, Json>>> {
         },
       },
     },
+    '/admin/users/{id}/factors': {
+      delete: {
+        operationId: 'resetUserFactors',
+        tags,
+        summary: 'Remove every second factor of a user (a lost device)',
+        description: `${admin} Removes the authenticator app, its recovery codes and every passkey, each audited; the account is mailed when anything was removed. Sessions stay. The password alone signs in again (or, with \`mfaRequired\`, asks to enrol a factor). The way back for a passkey-only account, which has no recovery codes.`,
+        security: bearer,
+        parameters: [csrf, id],
+        responses: {
+          ...ok('Removed.', {
+            type: 'object',
+            required: ['success', 'removed'],
+            properties: { success: { const: true }, removed: { type: 'object', required: ['totp', 'passkeys'], properties: { totp: { type: 'boolean' }, passkeys: { type: 'integer', minimum: 0 } } } },
+          }),
+          ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'ServiceUnavailable'),
+        },
+      },
+    },
     '/admin/users/{id}/sessions': {
       get: {
         operationId: 'listUserSessions',

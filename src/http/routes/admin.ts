@@ -98,5 +98,10 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     sendJson(res, 200, { success: true, revokedSessions: await administration.revokeSessions(actorOf(req), idOf(req)) }, NO_STORE);
   });
 
+  // A user who lost every factor (a passkey-only account has no recovery codes) gets back in this way.
+  router.delete('/users/:id/factors', csrf, ...admin('factors.reset'), async (req, res) => {
+    sendJson(res, 200, { success: true, removed: await administration.resetFactors(actorOf(req), idOf(req)) }, NO_STORE);
+  });
+
   return router;
 }
