@@ -136,7 +136,7 @@ describe.each<StoreKind>(['redis', 'memory'])('POST /jts/reauth: a step-up on th
     expect(reused.body).toEqual(refused('mfa_code_invalid', 'The code is wrong or was already used.'));
     const both = await reauth(session.bearerPass, { password: user.password, code: '123456' });
     expect(both.status).toBe(400);
-    expect(both.body).toEqual(refused('invalid_request', 'Send exactly one of `password`, `code` and `recoveryCode`.'));
+    expect(both.body).toEqual(refused('invalid_request', 'Send exactly one of `password`, `code`, `recoveryCode` and `webauthn`.'));
     expect(signedInAt).toBeLessThan(t.clock.now());
   });
 
