@@ -59,7 +59,7 @@ export class MailSender implements AccountMailer {
     const rendered = renderMail(mail, productName);
     for (let attempt = 1; ; attempt++) {
       try {
-        await transport.deliver({ from, to: mail.to, ...rendered });
+        await transport.deliver({ from, to: mail.to, kind: mail.kind, ...rendered });
         this.counter.inc({ kind: mail.kind, outcome: 'sent' });
         return;
       } catch (error) {

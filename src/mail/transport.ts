@@ -7,6 +7,8 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html: string;
+  /** What the mail is (AccountMail's `kind`), sent as `X-JTS-Mail-Kind` so people and tests can filter on it. */
+  kind: string;
 }
 
 /** Where mail goes: an SMTP server, or the development outbox. Rejects when it was not accepted. */
@@ -28,7 +30,8 @@ export function smtpTransport(url: string): MailTransport {
   return {
     async deliver(mail) {
       // One envelope recipient, given apart from the headers: nothing in a header can add another.
-      await transporter.sendMail({ ...mail, envelope: { from: addressOf(mail.from), to: [mail.to] } });
+      const { kind, ...message } = mail;
+      await transporter.sendMail({ ...message, headers: { 'X-JTS-Mail-Kind': kind }, envelope: { from: addressOf(mail.from), to: [mail.to] } });
     },
     close() {
       transporter.close();

@@ -45,7 +45,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     const started = await post('/jts/mfa/totp', {}, withBearer(session.bearerPass));
     expect(started.status).toBe(201);
     const { secret } = started.body as { secret: string };
-    const notice = sink.next(user.email);
+    const notice = sink.next(user.email, 'second-factor-changed');
     const confirmed = await post('/jts/mfa/totp/confirm', { code: codeAt(secret, t.clock.now()) }, withBearer(session.bearerPass));
     expect(confirmed.status).toBe(200);
     expect((await notice).parsed.subject).toBe('Authenticator added — JTS Auth');
@@ -76,7 +76,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     const pending = await request(t.app).get('/jts/mfa').set(withBearer(session.bearerPass)).expect(200);
     expect(pending.body).toEqual({ factors: [{ type: 'totp', confirmed: false, createdAt: new Date(t.clock.now()).toISOString() }], recoveryCodesLeft: 0 });
 
-    const notice = sink.next(user.email);
+    const notice = sink.next(user.email, 'second-factor-changed');
     const confirmed = await post('/jts/mfa/totp/confirm', { code: codeAt(secret, t.clock.now()) }, withBearer(session.bearerPass));
     expect(confirmed.status).toBe(200);
     const { recoveryCodes } = confirmed.body as { recoveryCodes: string[] };
@@ -276,7 +276,7 @@ describe('second factor (TOTP) over HTTP, real PostgreSQL, Redis and SMTP', () =
     expect((await request(t.app).delete('/jts/mfa/totp').set(CSRF).set(withBearer(session.bearerPass))).body).toEqual({ ...NOT_FRESH, message: 'This needs a stronger sign-in: sign in again with the required methods, then retry.' });
     const withFactor = await post('/jts/mfa/verify', { mfa_ticket: await ticketFor(user), code: codeAt(secret, t.clock.now()) });
     expect(withFactor.status).toBe(200);
-    const notice = sink.next(user.email);
+    const notice = sink.next(user.email, 'second-factor-changed');
     await request(t.app).delete('/jts/mfa/totp').set(CSRF).set(withBearer((withFactor.body as { bearerPass: string }).bearerPass)).expect(200, { success: true });
     expect((await notice).parsed.subject).toBe('Authenticator removed — JTS Auth');
     await login(t.app, user.email, user.password, UA);

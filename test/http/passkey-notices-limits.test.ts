@@ -28,12 +28,12 @@ describe('passkey notices (real SMTP) and sign-in limits (Redis counters)', () =
     const { bearerPass } = await login(t.app, user.email, user.password);
     const auth = { Authorization: `Bearer ${bearerPass}` };
     const options = (await request(t.app).post('/jts/passkeys/register/options').set(CSRF).set(auth).expect(200)).body as PublicKeyCredentialCreationOptionsJSON;
-    const added = sink.next(user.email);
+    const added = sink.next(user.email, 'second-factor-changed');
     const { id } = (await request(t.app).post('/jts/passkeys/register/verify').set(CSRF).set(auth).send({ credential: device.create(options) }).expect(201)).body as { id: string };
     expect((await added).parsed.subject).toBe('Passkey added — JTS Auth');
     const loginOptions = (await request(t.app).post('/jts/passkeys/login/options').set(CSRF).expect(200)).body as PublicKeyCredentialRequestOptionsJSON;
     const signedIn = await request(t.app).post('/jts/passkeys/login/verify').set(CSRF).send({ credential: device.get(loginOptions) }).expect(200);
-    const removed = sink.next(user.email);
+    const removed = sink.next(user.email, 'second-factor-changed');
     await request(t.app).delete(`/jts/passkeys/${id}`).set(CSRF).set({ Authorization: `Bearer ${(signedIn.body as { bearerPass: string }).bearerPass}` }).expect(200);
     const notice = await removed;
     expect(notice.parsed.subject).toBe('Passkey removed — JTS Auth');

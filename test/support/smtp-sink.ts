@@ -71,9 +71,14 @@ export class SmtpSink {
     this.failures = count;
   }
 
-  /** The next mail to `to` (one already received and not yet taken counts). */
-  next(to: string): Promise<ReceivedMail> {
-    const match = (mail: ReceivedMail) => mail.envelope.to.includes(to);
+  /**
+   * The next mail to `to` (one already received and not yet taken counts). With `kind`, the next
+   * of that kind (its `X-JTS-Mail-Kind` header); without, the next mail of a flow the test drives
+   * (verification link, reset link, sign-in code), so a notice sent on the way (factor added,
+   * password changed, new sign-in…) never stands in for the mail a test waits for.
+   */
+  next(to: string, kind?: string): Promise<ReceivedMail> {
+    const match = (mail: ReceivedMail) => mail.envelope.to.includes(to) && (kind === undefined ? FLOW_KINDS.has(kindOf(mail)) : kindOf(mail) === kind);
     const index = this.received.findIndex(match);
     if (index >= 0) return Promise.resolve(this.received.splice(index, 1)[0] as ReceivedMail);
     return new Promise((resolve) => {
@@ -98,6 +103,15 @@ export class SmtpSink {
       });
     });
   }
+}
+
+/** The mails a user acts on; every other kind is a notice. */
+const FLOW_KINDS = new Set(['verify-email', 'reset-password', 'sign-in-code']);
+
+/** A received mail's `X-JTS-Mail-Kind` header (set by the server's sender on every mail). */
+export function kindOf(mail: ReceivedMail): string {
+  const value = mail.parsed.headers.get('x-jts-mail-kind');
+  return typeof value === 'string' ? value : '';
 }
 
 /** The token in a mailed link's fragment (`#reset=…` / `#verify=…`). */
