@@ -497,7 +497,7 @@ function buildReport(input: ReportInput): { markdown: string; json: unknown } {
     '|---|---|',
     `| heap start / peak / end | **${mib(m.startBytes)} / ${mib(m.peakBytes)} / ${mib(m.endBytes)} MiB** |`,
     `| steady state (after the first ${Math.round((notAfterMs + VERIFIER_TOLERANCE_MS) / 1000)} s window) min / max | ${mib(m.steadyMinBytes)} / ${mib(m.steadyMaxBytes)} MiB (spread ${round(m.steadySpread * 100)} %) |`,
-    `| sessions held: peak / end / bound (rate × (notAfter + tolerance)) | ${m.peakSessions} / ${m.endSessions} / ${m.boundSessions} |`,
+    `| sessions held: peak / end / bound (rate × (notAfter + tolerance + 1 s)) | ${m.peakSessions} / ${m.endSessions} / ${m.boundSessions} |`,
     `| heap per held session (both maps) | ${round(m.bytesPerSession)} B |`,
     `| flat (steady spread ≤ 10 %, never above the bound) | **${Number.isNaN(m.steadySpread) ? 'n/a: shorter than one window' : yes(m.flat)}** |`,
     '',

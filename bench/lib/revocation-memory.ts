@@ -83,7 +83,7 @@ export interface MemorySummary {
   endBytes: number;
   /** Heap above the start per held session at the end (both maps' entries, per session). */
   bytesPerSession: number;
-  /** rate × (notAfter + tolerance): the sessions a verifier can hold at most. */
+  /** rate × (notAfter + tolerance + 1 s): the sessions a verifier can hold at most (jts_not_after is rounded up to a second). */
   boundSessions: number;
   peakSessions: number;
   endSessions: number;
@@ -99,7 +99,7 @@ export interface MemorySummary {
 export function summariseMemory(run: MemoryRun, toleranceMs: number): MemorySummary {
   const { plan, samples } = run;
   const windowS = (plan.notAfterMs + toleranceMs) / 1000;
-  const boundSessions = Math.ceil(plan.ratePerS * windowS);
+  const boundSessions = Math.ceil(plan.ratePerS * (windowS + 1));
   const first = samples[0]!;
   const last = samples[samples.length - 1]!;
   const steady = samples.filter((sample) => sample.simulatedS > windowS + plan.sampleEveryS);
