@@ -10,10 +10,10 @@
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import bcrypt from 'bcrypt';
@@ -34,6 +34,8 @@ const VERIFIER_CLIENT = 'bench-verifier';
 const VERIFIER_TOLERANCE_MS = 5000;
 
 interface Options {
+  /** A saved run's JSON: render its report again with this build's judgement, measure nothing. */
+  reportFrom: string | undefined;
   smoke: boolean;
   ratePerS: number;
   durationS: number;
@@ -58,11 +60,13 @@ function parseOptions(): Options {
       tag: { type: 'string' },
       note: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
+      'report-from': { type: 'string' },
     },
     strict: true,
   });
   const smoke = values.smoke;
   const options = {
+    reportFrom: values['report-from'],
     smoke,
     ratePerS: Number(values.rate),
     durationS: Number(values.duration ?? (smoke ? 1 : 60)),
@@ -268,6 +272,10 @@ function summariseLatency(results: WatchResult[]): LatencyResult {
 
 async function main(): Promise<void> {
   const options = parseOptions();
+  if (options.reportFrom !== undefined) {
+    rerender(options.reportFrom, options.write);
+    return;
+  }
   const startedAt = Date.now();
   const log = (message: string) => process.stderr.write(`[revocation +${((Date.now() - startedAt) / 1000).toFixed(1)} s] ${message}\n`);
   const pin = canPin(os.cpus().length);
@@ -416,16 +424,9 @@ async function main(): Promise<void> {
     const memorySummary = summariseMemory(memory, VERIFIER_TOLERANCE_MS);
     log(`memory: start ${mib(memorySummary.startBytes)} MiB, peak ${mib(memorySummary.peakBytes)} MiB, end ${mib(memorySummary.endBytes)} MiB; ${memorySummary.peakSessions} sessions at most (bound ${memorySummary.boundSessions}); flat: ${memorySummary.flat}`);
 
-    const report = buildReport({ options, pin, driven, latency, cpu, realPath, memory, memorySummary, notAfterMs, totalS: (Date.now() - benchStartedAt) / 1000 });
+    const report = buildReport({ date: new Date().toISOString(), options, pin, driven, latency, cpu, realPath, memory, memorySummary, notAfterMs, totalS: (Date.now() - benchStartedAt) / 1000 });
     process.stdout.write(`${report.markdown}\n`);
-    if (options.write) {
-      const resultsDir = join(ROOT, 'bench', 'results');
-      mkdirSync(resultsDir, { recursive: true });
-      const name = `${new Date().toISOString().slice(0, 10)}-revocation${options.tag === undefined ? '' : `-${options.tag}`}`;
-      writeFileSync(join(resultsDir, `${name}.md`), report.markdown);
-      writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(report.json, null, 2)}\n`);
-      log(`wrote bench/results/${name}.md and .json`);
-    }
+    if (options.write) writeReport(report, `${report.json.date.slice(0, 10)}-revocation${options.tag === undefined ? '' : `-${options.tag}`}`, log);
   } finally {
     for (const step of cleanups.reverse()) await step().catch((error: unknown) => log(`cleanup: ${String(error)}`));
   }
@@ -447,7 +448,24 @@ async function simulateMemory(options: Options, notAfterMs: number, cpu: number 
 // ---------------------------------------------------------------------------------------------
 // Report
 
+function writeReport(report: { markdown: string; json: { date: string } }, name: string, log: (message: string) => void): void {
+  const resultsDir = join(ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, `${name}.md`), report.markdown);
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(report.json, null, 2)}\n`);
+  log(`wrote bench/results/${name}.md and .json`);
+}
+
+/** --report-from: the saved measurements, judged and written again (next to the JSON, same name). */
+function rerender(path: string, write: boolean): void {
+  const saved = JSON.parse(readFileSync(path, 'utf8')) as ReportInput & { machine: Machine };
+  const report = buildReport({ ...saved, pin: saved.machine.pinned, notAfterMs: saved.memory.plan.notAfterMs, memorySummary: summariseMemory(saved.memory, VERIFIER_TOLERANCE_MS) });
+  process.stdout.write(`${report.markdown}\n`);
+  if (write) writeReport(report, basename(path, '.json'), (message) => process.stderr.write(`[revocation] ${message}\n`));
+}
+
 interface ReportInput {
+  date: string;
   options: Options;
   pin: boolean;
   driven: DriveResult;
@@ -457,14 +475,24 @@ interface ReportInput {
   memory: MemoryRun;
   memorySummary: MemorySummary;
   notAfterMs: number;
-  totalS: number;
+  /** Absent in runs saved before it was recorded. */
+  totalS?: number;
+  /** The measured machine (a re-rendered run's); this one's by default. */
+  machine?: Machine;
 }
 
-function buildReport(input: ReportInput): { markdown: string; json: unknown } {
-  const { options, pin, driven, latency, cpu, realPath, memory, memorySummary: m, notAfterMs } = input;
-  const date = new Date().toISOString();
+interface Machine {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  pinned: boolean;
+}
+
+function buildReport(input: ReportInput): { markdown: string; json: { date: string } } {
+  const { date, options, pin, driven, latency, cpu, realPath, memory, memorySummary: m, notAfterMs } = input;
   const cpus = os.cpus();
-  const machine = { cpuModel: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, pinned: pin };
+  const machine = input.machine ?? { cpuModel: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, pinned: pin };
   const met = { latency: latency.p99 <= 1000 && latency.refused === latency.samples && latency.samples > 0, rate: driven.measured.ratePerS >= options.ratePerS * 0.95, memory: m.flat };
   const yes = (value: boolean) => (value ? 'yes' : 'no');
   const lines = [
@@ -496,7 +524,7 @@ function buildReport(input: ReportInput): { markdown: string; json: unknown } {
     '| | value |',
     '|---|---|',
     `| heap start / peak / end | **${mib(m.startBytes)} / ${mib(m.peakBytes)} / ${mib(m.endBytes)} MiB** |`,
-    `| steady state (after the first ${Math.round((notAfterMs + VERIFIER_TOLERANCE_MS) / 1000)} s window) min / max | ${mib(m.steadyMinBytes)} / ${mib(m.steadyMaxBytes)} MiB (spread ${round(m.steadySpread * 100)} %) |`,
+    `| steady state (from two ${Math.round((notAfterMs + VERIFIER_TOLERANCE_MS) / 1000)} s windows on) min / max | ${mib(m.steadyMinBytes)} / ${mib(m.steadyMaxBytes)} MiB (spread ${round(m.steadySpread * 100)} %) |`,
     `| sessions held: peak / end / bound (rate × (notAfter + tolerance + 1 s)) | ${m.peakSessions} / ${m.endSessions} / ${m.boundSessions} |`,
     `| heap per held session (both maps) | ${round(m.bytesPerSession)} B |`,
     `| flat (steady spread ≤ 10 %, never above the bound) | **${Number.isNaN(m.steadySpread) ? 'n/a: shorter than one window' : yes(m.flat)}** |`,
@@ -505,9 +533,9 @@ function buildReport(input: ReportInput): { markdown: string; json: unknown } {
     '|---|---|---|',
     ...memory.samples.map((sample) => `| ${sample.simulatedS / 60} | ${mib(sample.heapUsed)} | ${sample.sessions} |`),
     '',
-    `Total run: ${round(input.totalS)} s.`,
+    input.totalS === undefined ? '' : `Total run: ${round(input.totalS)} s.`,
   ];
-  const json = { date, smoke: options.smoke, machine, options, driven, latency, cpu, realPath, memory, memorySummary: m, met };
+  const json = { date, smoke: options.smoke, machine, options, driven, latency, cpu, realPath, memory, memorySummary: m, met, ...(input.totalS === undefined ? {} : { totalS: round(input.totalS) }) };
   return { markdown: lines.join('\n'), json };
 }
 
