@@ -34,7 +34,7 @@ export const MAX_ENDED_PER_USER = 20;
 
 /**
  * One entry as the Redis list keeps it: compact JSON with one-letter names (a = aid, d = device,
- * t = ended ms, r = reason). One entry of a 22-character aid costs about 90 bytes of Redis memory
+ * t = ended ms, r = reason). One entry of a 22-character aid costs about 100 bytes of Redis memory
  * (README, "Token theft alerts").
  */
 function encode(ended: EndedSession): string {
