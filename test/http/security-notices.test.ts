@@ -1,3 +1,4 @@
+import bcrypt from 'bcrypt';
 import request from 'supertest';
 import { CSRF, login, renew, renewOk } from '../support/http';
 import { kindOf, SmtpSink, tokenOf, type ReceivedMail } from '../support/smtp-sink';
@@ -125,6 +126,54 @@ describe('security notices (real SMTP, real Redis)', () => {
     const listed = (await request(t.app).get('/jts/sessions').set('Authorization', `Bearer ${again.bearerPass}`).expect(200)).body as SessionsBody;
     expect(listed.ended.map((e) => e.reason)).toEqual(['token_theft', 'token_theft']);
     await expect(leftOver(user.email, 'token-theft')).resolves.toEqual([]);
+  });
+
+  // Bugs peers had (README, "Security notices"), tried on ours.
+  describe('what peers got wrong', () => {
+    it('mails once when twenty copies of a stolen StateProof arrive at once (duplicate notices, Portabase#81)', async () => {
+      t = await build();
+      const user = await createUser(t);
+      const { stolen } = await stolenStateProof(user);
+      const alert = sink.next(user.email, 'token-theft');
+      const answers = await Promise.all(Array.from({ length: 20 }, () => renew(t.app, stolen).set(THIEF)));
+      expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 401));
+      await alert;
+      await expect(leftOver(user.email, 'token-theft')).resolves.toEqual([]);
+      const again = await login(t.app, user.email, user.password, OWNER);
+      expect(((await request(t.app).get('/jts/sessions').set('Authorization', `Bearer ${again.bearerPass}`).expect(200)).body as SessionsBody).ended).toHaveLength(1);
+    });
+
+    it('treats a StateProof used again inside the grace window as no theft: no mail, nothing listed (Supabase reuse interval)', async () => {
+      t = await build();
+      const user = await createUser(t);
+      const signedIn = await login(t.app, user.email, user.password, OWNER);
+      const renewed = await renewOk(t.app, signedIn.stateProof);
+      t.clock.advance(5_000);
+      await renew(t.app, signedIn.stateProof).set(OWNER).expect(200);
+      await expect(leftOver(user.email, 'token-theft')).resolves.toEqual([]);
+      expect(((await request(t.app).get('/jts/sessions').set('Authorization', `Bearer ${renewed.bearerPass}`).expect(200)).body as SessionsBody).ended).toEqual([]);
+    });
+
+    it('sends no "password changed" notice when a sign-in only rehashes the password (Nextcloud appstore#675)', async () => {
+      t = await build();
+      const user = await createUser(t, { password: 'caf\u00e9 au lait, bitte' });
+      // A hash of the raw NFD text, as stored before passwords were normalised: the sign-in replaces it.
+      await t.users.update(user.id, { passwordHash: await bcrypt.hash(user.password.normalize('NFD'), 4) }, t.clock.now());
+      await login(t.app, user.email, user.password.normalize('NFD'));
+      expect(t.audits).toContainEqual({ event: 'password.rehashed', prn: user.id });
+      await expect(leftOver(user.email, 'password-changed')).resolves.toEqual([]);
+    });
+
+    it('sends one reset notice and no "password changed" notice on top for a reset (WooCommerce#66103)', async () => {
+      t = await build();
+      const user = await createUser(t);
+      await request(t.app).post('/jts/password/forgot').set(CSRF).send({ email: user.email }).expect(202);
+      const token = tokenOf(await sink.next(user.email), 'reset');
+      await request(t.app).post('/jts/password/reset').set(CSRF).send({ token, newPassword: 'another good password' }).expect(200);
+      await sink.next(user.email, 'password-reset-completed');
+      await expect(leftOver(user.email, 'password-changed')).resolves.toEqual([]);
+      await expect(leftOver(user.email, 'password-reset-completed')).resolves.toEqual([]);
+    });
   });
 
   describe('account-change notices', () => {
