@@ -26,7 +26,7 @@ export interface SessionView {
 /** A recently ended session as GET /jts/sessions lists it under `ended` (README, "Token theft alerts"). */
 export interface EndedSessionView {
   aid: string;
-  /** The session's device description; '' when not known (a session a principal-wide revocation ended). */
+  /** The session's device description; '' when not known (see ReplayReport). */
   device: string;
   /** ISO 8601 UTC. */
   endedAt: string;

@@ -130,7 +130,18 @@ export class Renewal {
         audit({ event: 'replay.detected', prn, aid, presented: parts.generation, revoked: result.revoked });
         // The store reports a replay once per session (it leaves a tombstone that answers
         // 'compromised' from then on), so this runs once per theft, however often it is retried.
-        this.deps.theftAlerts?.replayDetected({ prn, aid, revoked: result.revoked, at: now, client, session: { device: facts.device, signedInAt: facts.createdAt } });
+        // What this instance knows of the ended sessions (the others, with JTS_REPLAY_REVOKE=principal,
+        // from their remembered facts when it has them), taken before it forgets them.
+        this.deps.theftAlerts?.replayDetected({
+          prn,
+          at: now,
+          client,
+          ended: result.revoked.map((ended) => {
+            const known = ended === aid ? facts : renewFacts.get(prn, ended);
+            return { aid: ended, device: known?.device, signedInAt: known?.createdAt };
+          }),
+        });
+        renewFacts.forget(prn, result.revoked);
         throw new JtsError('JTS-401-05');
       // Also what a renewal from remembered facts learns instead of the full path's read.
       case 'compromised':

@@ -7,16 +7,16 @@ import { describeDevice, maskIp, type ClientContext } from './client-info.js';
 /** What a renewal knows when the store reports a replay. */
 export interface ReplayReport {
   prn: string;
-  /** The session whose earlier StateProof was presented. */
-  aid: string;
-  /** The sessions the store ended for it (the one above, or every session with JTS_REPLAY_REVOKE=principal). */
-  revoked: readonly string[];
   /** Ms since the epoch. */
   at: number;
   /** Who presented the StateProof. */
   client: ClientContext;
-  /** What renewal read or remembered of the session `aid` (undefined fields: not known). */
-  session: { device: string | undefined; signedInAt: number | undefined };
+  /**
+   * The sessions the store ended for it (the session of the StateProof first; every session of the
+   * user with JTS_REPLAY_REVOKE=principal), with what renewal read or remembered of each
+   * (undefined: not known).
+   */
+  ended: readonly { aid: string; device: string | undefined; signedInAt: number | undefined }[];
 }
 
 export interface TheftAlertDeps {
@@ -41,17 +41,16 @@ export class TheftAlerts {
   constructor(private readonly deps: TheftAlertDeps) {}
 
   replayDetected(report: ReplayReport): void {
-    if (report.revoked.length === 0) return;
+    if (report.ended.length === 0) return;
     this.deps.background.run('token-theft', () => this.alert(report));
   }
 
   private async alert(report: ReplayReport): Promise<void> {
     const { users, ended, mailer, appUrl } = this.deps;
-    const deviceOf = (aid: string) => (aid === report.aid ? (report.session.device ?? '') : '');
     // The record first: a mail that fails (retried by the sender) must not cost the list its line.
     await ended.record(
       report.prn,
-      report.revoked.map((aid) => ({ aid, device: deviceOf(aid), endedAt: report.at, reason: 'token_theft' as const })),
+      report.ended.map((session) => ({ aid: session.aid, device: session.device ?? '', endedAt: report.at, reason: 'token_theft' as const })),
     );
     const user = await users.get(report.prn);
     if (!user || user.disabled || !mailer) return;
@@ -61,7 +60,7 @@ export class TheftAlerts {
       name: user.name,
       presentedBy: { device: describeDevice(report.client.userAgent), network: maskIp(report.client.ip) },
       at: report.at,
-      ended: report.revoked.map((aid) => ({ device: deviceOf(aid), ...(aid === report.aid && report.session.signedInAt !== undefined ? { signedInAt: report.session.signedInAt } : {}) })),
+      ended: report.ended.map((session) => ({ device: session.device ?? '', ...(session.signedInAt === undefined ? {} : { signedInAt: session.signedInAt }) })),
       appUrl,
     });
   }

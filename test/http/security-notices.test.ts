@@ -121,10 +121,13 @@ describe('security notices (real SMTP, real Redis)', () => {
     await renew(t.app, stolen).set(THIEF).expect(401);
     const text = (await alert).parsed.text ?? '';
     expect(text).toContain('We ended these 2 sessions at once');
+    // The other session's device comes from what this instance remembers of it.
     expect(text).toContain('- Firefox on Linux');
+    expect(text).toContain('- Chrome on Windows');
     const again = await login(t.app, user.email, user.password, OWNER);
     const listed = (await request(t.app).get('/jts/sessions').set('Authorization', `Bearer ${again.bearerPass}`).expect(200)).body as SessionsBody;
     expect(listed.ended.map((e) => e.reason)).toEqual(['token_theft', 'token_theft']);
+    expect(listed.ended.map((e) => e.device).sort()).toEqual(['Chrome on Windows', 'Firefox on Linux']);
     await expect(leftOver(user.email, 'token-theft')).resolves.toEqual([]);
   });
 
