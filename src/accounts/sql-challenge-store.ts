@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { ChallengePurpose, ChallengeStore, CodeUse, LiveCode, NewChallenge, TokenUse } from '../users/challenges.js';
+import { SURVIVES_PASSWORD_CHANGE, type ChallengePurpose, type ChallengeStore, type CodeUse, type LiveCode, type NewChallenge, type TokenUse } from '../users/challenges.js';
 import type { AccountsSchema } from './database.js';
 import { guardDatabase } from './sql-guard.js';
 
@@ -64,7 +64,11 @@ export class SqlChallengeStore implements ChallengeStore {
         .where('purpose', '=', purpose)
         .where('consumed_at', 'is', null)
         .where('expires_at', '>', at)
-        .where((eb) => eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id').whereRef('users.credential_epoch', '=', 'challenges.credential_epoch')))
+        .where((eb) =>
+          SURVIVES_PASSWORD_CHANGE.has(purpose)
+            ? eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id'))
+            : eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id').whereRef('users.credential_epoch', '=', 'challenges.credential_epoch')),
+        )
         .returning(['user_id', 'credential_epoch'])
         .executeTakeFirst();
       if (row) return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch };
@@ -128,7 +132,7 @@ export class SqlChallengeStore implements ChallengeStore {
     if (!row) return { outcome: 'invalid' };
     if (row.consumed_at !== null) return { outcome: 'used' };
     if (new Date(row.expires_at).getTime() <= now) return { outcome: 'expired' };
-    if (row.current_epoch !== row.credential_epoch) return { outcome: 'voided' };
+    if (row.current_epoch === null || (row.current_epoch !== row.credential_epoch && !SURVIVES_PASSWORD_CHANGE.has(purpose))) return { outcome: 'voided' };
     return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch };
   }
 }

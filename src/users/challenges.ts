@@ -4,7 +4,14 @@
  * auth/challenge-secrets.ts) and decides every use atomically, so two concurrent uses of one
  * challenge have exactly one winner whichever instance serves them.
  */
-export type ChallengePurpose = 'verify-email' | 'reset-password' | 'sign-in-code';
+export type ChallengePurpose = 'verify-email' | 'reset-password' | 'sign-in-code' | 'not-me';
+
+/**
+ * Purposes whose tokens outlive a password change: the "this wasn't me" link of a new sign-in
+ * notice must still work after whoever signed in changed the password they stole (else changing it
+ * would disarm the owner's link). Every other challenge dies with the credential epoch.
+ */
+export const SURVIVES_PASSWORD_CHANGE: ReadonlySet<ChallengePurpose> = new Set(['not-me']);
 
 export interface NewChallenge {
   /** Random, unique. */

@@ -1,4 +1,4 @@
-import type { ChallengePurpose, ChallengeStore, CodeUse, LiveCode, NewChallenge, TokenUse } from './challenges.js';
+import { SURVIVES_PASSWORD_CHANGE, type ChallengePurpose, type ChallengeStore, type CodeUse, type LiveCode, type NewChallenge, type TokenUse } from './challenges.js';
 import type { UserStore } from './types.js';
 
 interface Row extends NewChallenge {
@@ -65,7 +65,7 @@ export class MemoryChallengeStore implements ChallengeStore {
   private judge(row: Row, epoch: number | undefined, now: number): TokenUse {
     if (row.consumedAt !== undefined) return { outcome: 'used' };
     if (row.expiresAt <= now) return { outcome: 'expired' };
-    if (epoch === undefined || epoch !== row.credentialEpoch) return { outcome: 'voided' };
+    if (epoch === undefined || (epoch !== row.credentialEpoch && !SURVIVES_PASSWORD_CHANGE.has(row.purpose))) return { outcome: 'voided' };
     return { outcome: 'consumed', userId: row.userId, credentialEpoch: row.credentialEpoch };
   }
 }
