@@ -12,6 +12,9 @@ import { RenewFactsCache } from './renew-facts.js';
 import type { SecondFactorStore } from '../users/factors.js';
 import type { PasskeyStore } from '../users/passkeys.js';
 import type { WebAuthnSettings } from '../config/webauthn.js';
+import type { SignInDeviceStore } from '../users/sign-in-devices.js';
+import type { SignInNoticeSettings } from './sign-in-notices.js';
+import type { SignInRiskDeps } from './sign-in-risk.js';
 
 /** The auth server's part of the configuration (durations in seconds). */
 export interface AuthServerSettings {
@@ -44,6 +47,10 @@ export interface AuthServerDeps {
   mfa?: { factors: SecondFactorStore; factorKey: Buffer; mfaSettings: MfaSettings };
   /** Passkeys (needs `mfa`: they share its settings and become a second factor); without it the passkey methods throw (a wiring bug). */
   passkeys?: { store: PasskeyStore; webauthn: WebAuthnSettings };
+  /** New sign-in notices (needs `email`); absent: JTS_SIGN_IN_NOTICES=off. */
+  notices?: { devices: SignInDeviceStore; key: Buffer; settings: SignInNoticeSettings };
+  /** Risk-based step-up; absent: JTS_RISK_FAILED_SIGN_INS=off. */
+  risk?: Omit<SignInRiskDeps, 'audit'>;
 }
 
 /** The second-factor part of the configuration. */
@@ -65,7 +72,7 @@ export interface MfaSettings {
  * the two pieces they share, made once per server. Each use case declares the members it reads
  * as a `Pick` of this, so its tests build only those.
  */
-export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys'> {
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys' | 'notices' | 'risk'> {
   /** Shared because every use case that ends a session must forget its facts. */
   renewFacts: RenewFactsCache;
   credentials: CredentialMinter;
@@ -74,7 +81,7 @@ export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' |
 /** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
 export function createAuthContext(deps: AuthServerDeps): AuthContext {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows and second factors get their deps apart (auth-server.ts)
-  const { renewFactsCapacity, email, mfa, passkeys, ...shared } = deps;
+  const { renewFactsCapacity, email, mfa, passkeys, notices, risk, ...shared } = deps;
   const { mint, stateProofs, clock, settings } = deps;
   return {
     ...shared,
