@@ -7,9 +7,14 @@ export class MemorySignInDeviceStore implements SignInDeviceStore {
 
   constructor(private readonly users: Pick<UserStore, 'get'>) {}
 
-  recent(userId: string, since: number): Promise<SeenDevice[]> {
+  async recent(userId: string, since: number): Promise<SeenDevice[]> {
+    // As the cascade does in SQL: a deleted account has no rows.
+    if (!(await this.users.get(userId))) {
+      this.rows.delete(userId);
+      return [];
+    }
     const rows = [...(this.rows.get(userId)?.values() ?? [])].filter((row) => row.lastSeen >= since);
-    return Promise.resolve(newestFirst(rows).map((row) => ({ ...row })));
+    return newestFirst(rows).map((row) => ({ ...row }));
   }
 
   async record(userId: string, seen: readonly Omit<SeenDevice, 'lastSeen'>[], now: number, keep: number): Promise<void> {
