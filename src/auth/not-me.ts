@@ -22,7 +22,7 @@ export interface NotMeAnswer {
 /**
  * POST /jts/not-me: the owner says a new sign-in notice's sign-in was not theirs. Consumes the
  * notice's single-use token (purpose `not-me`; it outlives a password change, see
- * SURVIVES_PASSWORD_CHANGE), then, as a reset does, replaces the password — by a random one, since
+ * NOTICE_TOKEN_PURPOSES), then, as a reset does, replaces the password — by a random one, since
  * whoever signed in knows the current one — which ends every session of the account (revokeAll,
  * published on the security-event feed with the credential change) and voids every other link.
  * The holder proved the mailbox as with a reset link, so the answer carries a fresh reset token:
