@@ -48,6 +48,12 @@ export class SqlSignInDeviceStore implements SignInDeviceStore {
       }
     });
   }
+
+  forget(userId: string): Promise<void> {
+    return guardDatabase(async () => {
+      await this.db.deleteFrom('sign_in_devices').where('user_id', '=', userId).execute();
+    });
+  }
 }
 
 const FOREIGN_KEY_VIOLATION = '23503';

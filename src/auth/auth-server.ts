@@ -66,7 +66,7 @@ export class JTSAuthServer {
     const notices = deps.email && deps.notices && new SignInNotices({ ...context, ...deps.email, ...deps.notices });
     const withNotices = notices ? { notices } : {};
     const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}), ...withNotices });
-    this.notMe = deps.email && { ...context, ...deps.email };
+    this.notMe = deps.email && { ...context, ...deps.email, ...(notices && deps.notices ? { devices: deps.notices.devices } : {}) };
     this.email = email;
     this.mailer = deps.email?.mailer;
     this.users = deps.users;

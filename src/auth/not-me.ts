@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { randomId } from '../jts/state-proof.js';
+import type { SignInDeviceStore } from '../users/sign-in-devices.js';
 import { hashToken, newToken } from './challenge-secrets.js';
 import type { AuthContext } from './context.js';
 import { refuseToken, tokenHashOf } from './email-challenges.js';
@@ -7,7 +8,11 @@ import type { EmailFlowDeps } from './email-deps.js';
 import { replacePassword } from './replace-password.js';
 
 /** What answering a "this wasn't me" link reads. */
-export type NotMeDeps = Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audit' | 'renewFacts' | 'hasher'> & Pick<EmailFlowDeps, 'challenges' | 'emailSettings'>;
+export type NotMeDeps = Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audit' | 'renewFacts' | 'hasher'> &
+  Pick<EmailFlowDeps, 'challenges' | 'emailSettings'> & {
+    /** The notices' device store, when notices are on: the account's known devices are forgotten. */
+    devices?: Pick<SignInDeviceStore, 'forget'>;
+  };
 
 /** What the page needs to go straight to "choose a new password". */
 export interface NotMeAnswer {
@@ -27,7 +32,8 @@ export interface NotMeAnswer {
  * published on the security-event feed with the credential change) and voids every other link.
  * The holder proved the mailbox as with a reset link, so the answer carries a fresh reset token:
  * the page asks for the new password at once, and nothing more is mailed. Second factors and
- * passkeys stay as they are (README, "Security notices").
+ * passkeys stay as they are (README, "Security notices"). The account's known devices are forgotten:
+ * each one's next sign-in, the owner's included, mails a notice again.
  *
  * Errors: `token_invalid | token_expired | token_used` (used, or replaced by a newer notice's),
  * `token_voided` (the account is gone or disabled), `service_unavailable`.
@@ -46,6 +52,9 @@ export async function reportNotMe(deps: NotMeDeps, token: string): Promise<NotMe
   if (!user || user.disabled) throw refuseToken(deps, 'not-me', 'voided');
   audit({ event: 'challenge.consumed', purpose: 'not-me', prn: user.id });
   const ended = await replacePassword(deps, user.id, { passwordHash, emailVerified: true }, { reason: 'password_reset' });
+  // The intruder's device was recorded as known by the sign-in reported here: forgotten with every
+  // other, so a later sign-in of it (with a password it stole again) is noticed again.
+  await deps.devices?.forget(user.id);
   // Issued under the new credential epoch, so the reset the page sends next is not void.
   const latest = (await users.get(user.id)) ?? user;
   const resetToken = newToken();

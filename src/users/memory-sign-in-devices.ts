@@ -25,6 +25,11 @@ export class MemorySignInDeviceStore implements SignInDeviceStore {
     for (const row of newestFirst([...rows.values()]).slice(keep)) rows.delete(row.keyHash);
     this.rows.set(userId, rows);
   }
+
+  forget(userId: string): Promise<void> {
+    this.rows.delete(userId);
+    return Promise.resolve();
+  }
 }
 
 /** Newest first; ties by key hash, as the SQL store orders them. */

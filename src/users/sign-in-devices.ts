@@ -26,4 +26,6 @@ export interface SignInDeviceStore {
    * exists records nothing.
    */
   record(userId: string, seen: readonly Omit<SeenDevice, 'lastSeen'>[], now: number, keep: number): Promise<void>;
+  /** Forgets every device of the account: each one's next sign-in is new again. */
+  forget(userId: string): Promise<void>;
 }

@@ -224,6 +224,60 @@ describe('new sign-in notices, "this wasn\'t me" and the risk step-up (real SMTP
       expect(sessions).toHaveLength(2);
     });
 
+    // Peer bug (bitwarden/web#386): after "sign out everywhere", a device that was already noticed
+    // signs in again silently. Here the intruder's device is forgotten with the report.
+    it('forgets the intruder\'s device: its next sign-in (with a password stolen again) is noticed again', async () => {
+      const user = await createUser(t);
+      const intruder = { ip: ELSEWHERE, ua: FIREFOX_WINDOWS };
+      const mail = sink.next(user.email, 'new-sign-in');
+      const first = await signIn(user.email, user.password, intruder);
+      const token = notMeTokenOf(await mail);
+      const cookie = knownDeviceOf(first);
+      // The intruder signs in again from the same browser: known now, so no second notice.
+      expect((await signIn(user.email, user.password, { ...intruder, device: cookie })).status).toBe(200);
+      expect(await noticesTo(user.email)).toEqual([]);
+      const { resetToken } = (await post('/jts/not-me', { token })).body as { resetToken: string };
+      expect((await post('/jts/password/reset', { token: resetToken, newPassword: 'owner’s new password' })).status).toBe(200);
+      const again = sink.next(user.email, 'new-sign-in');
+      expect((await signIn(user.email, 'owner’s new password', { ...intruder, device: cookie })).status).toBe(200);
+      expect((await again).parsed.text).toContain('Network: 198.51.100.x');
+    });
+
+    // Peer review finding (QuackbackIO/quackback#525): the notice's recovery action changed the
+    // password but kept the other sessions. Here the session of the browser following the link ends too.
+    it('ends the session of the browser that follows the link as well (no session survives)', async () => {
+      const user = await createUser(t);
+      const mail = sink.next(user.email, 'new-sign-in');
+      const intruder = await signIn(user.email, user.password, { ip: ELSEWHERE, ua: FIREFOX_WINDOWS });
+      const token = notMeTokenOf(await mail);
+      const owner = await login(t.app, user.email, user.password);
+      const res = await request(t.app).post('/jts/not-me').set(CSRF).set('Cookie', `jts_state_proof=${owner.stateProof}`).send({ token });
+      expect(res.status).toBe(200);
+      expect((await renew(t.app, owner.stateProof)).status).toBe(401);
+      expect((await renew(t.app, stateProofFrom(intruder) ?? '')).status).toBe(401);
+    });
+
+    // Peer pattern (blockmatic/basilic#176 needed an allow-listed origin for its revoke links): the
+    // link's origin is PUBLIC_URL, whatever Host or X-Forwarded-Host the sign-in came with; and a GET
+    // of the endpoint (a scanner following a link) does nothing.
+    it('builds the link from PUBLIC_URL, never from the request\'s Host; GET changes nothing', async () => {
+      const user = await createUser(t);
+      const mail = sink.next(user.email, 'new-sign-in');
+      const res = await request(t.app)
+        .post('/jts/login')
+        .set(CSRF)
+        .set('Host', 'evil.example')
+        .set('X-Forwarded-Host', 'evil.example')
+        .set('X-Forwarded-For', ELSEWHERE)
+        .send({ email: user.email, password: user.password });
+      expect(res.status).toBe(200);
+      const notice = await mail;
+      expect(notice.raw).not.toContain('evil.example');
+      const token = notMeTokenOf(notice);
+      expect((await request(t.app).get(`/jts/not-me?token=${token}`)).status).toBe(405);
+      expect((await post('/jts/not-me', { token })).status).toBe(200);
+    });
+
     it('refuses a tampered, unknown or missing token with the documented errors', async () => {
       const bad = await post('/jts/not-me', { token: 'x'.repeat(43) });
       expect(bad.status).toBe(400);

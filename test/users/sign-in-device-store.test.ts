@@ -73,6 +73,14 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s sign-in device stor
     expect(await store.recent('no-such-user', 0)).toEqual([]);
   });
 
+  it('forgets every device of one account on request, and no other account’s', async () => {
+    await store.record(ada.id, [{ keyHash: 'k1', networkHash: 'n1' }, { keyHash: 'k2', networkHash: 'n1' }], NOW, 20);
+    await store.record(bob.id, [{ keyHash: 'k1', networkHash: 'n1' }], NOW, 20);
+    await store.forget(ada.id);
+    expect(await store.recent(ada.id, 0)).toEqual([]);
+    expect(await store.recent(bob.id, 0)).toHaveLength(1);
+  });
+
   it('forgets an account’s devices with the account', async () => {
     await store.record(ada.id, [{ keyHash: 'k1', networkHash: 'n1' }], NOW, 20);
     expect(await users.discardNew(ada.id, ada.version)).toBe(true);
