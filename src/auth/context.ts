@@ -13,7 +13,6 @@ import type { SecondFactorStore } from '../users/factors.js';
 import type { PasskeyStore } from '../users/passkeys.js';
 import type { WebAuthnSettings } from '../config/webauthn.js';
 import type { SignInDeviceStore } from '../users/sign-in-devices.js';
-import type { SignInNoticeSettings } from './sign-in-notices.js';
 import type { SignInRiskDeps } from './sign-in-risk.js';
 
 /** The auth server's part of the configuration (durations in seconds). */
@@ -51,6 +50,14 @@ export interface AuthServerDeps {
   notices?: { devices: SignInDeviceStore; key: Buffer; settings: SignInNoticeSettings };
   /** Risk-based step-up; absent: JTS_RISK_FAILED_SIGN_INS=off. */
   risk?: Omit<SignInRiskDeps, 'audit'>;
+}
+
+/** The new sign-in notice's part of the configuration (durations in seconds; sign-in-notices.ts). */
+export interface SignInNoticeSettings {
+  /** JTS_SIGN_IN_NOTICE_WINDOW: how long a device counts as known after its last sign-in. */
+  windowSeconds: number;
+  /** JTS_NOT_ME_TOKEN_LIFETIME: how long the "this wasn't me" link works. */
+  notMeTokenLifetimeSeconds: number;
 }
 
 /** The second-factor part of the configuration. */

@@ -6,17 +6,9 @@ import type { AccountMailer } from './account-mail.js';
 import type { BackgroundWork } from './background.js';
 import { hashToken, newToken } from './challenge-secrets.js';
 import { describeDevice, maskIp, type ClientContext } from './client-info.js';
-import type { AuthContext } from './context.js';
+import type { AuthContext, SignInNoticeSettings } from './context.js';
 import type { EmailFlowDeps } from './email-deps.js';
 import type { SessionOpenedListener, SessionOpening } from './open-session.js';
-
-/** The new sign-in notice's part of the configuration (durations in seconds). */
-export interface SignInNoticeSettings {
-  /** JTS_SIGN_IN_NOTICE_WINDOW: how long a device counts as known after its last sign-in. */
-  windowSeconds: number;
-  /** JTS_NOT_ME_TOKEN_LIFETIME: how long the "this wasn't me" link works. */
-  notMeTokenLifetimeSeconds: number;
-}
 
 /** What the notices read: the device store and its hashing key, plus the email machinery. */
 export interface SignInNoticeDeps extends Pick<AuthContext, 'clock' | 'audit'>, Pick<EmailFlowDeps, 'challenges' | 'emailSettings'> {
