@@ -74,7 +74,22 @@ export class JTSAuthServer {
     this.signIn = new SignIn({
       ...context,
       ...withNotices,
-      ...(deps.risk ? { risk: new SignInRisk({ ...deps.risk, audit: context.audit }) } : {}),
+      ...(deps.risk
+        ? {
+            risk: new SignInRisk({
+              ...deps.risk,
+              audit: context.audit,
+              ...(notices
+                ? {
+                    stillKnown: async (address: string, knownDevice: string) => {
+                      const user = await deps.users.findByEmail(address);
+                      return user !== undefined && (await notices.knows(user.id, knownDevice));
+                    },
+                  }
+                : {}),
+            }),
+          }
+        : {}),
       ...(secondFactors ? { secondFactors } : {}),
       ...(passkeys ? { passkeys } : {}),
       ...(required

@@ -17,6 +17,11 @@ export interface ClientContext {
    * The new sign-in notice and the risk step-up read it.
    */
   knownDevice?: string | undefined;
+  /**
+   * The known-device value this sign-in's answer gives a browser that showed none (set with the
+   * cookie if the sign-in succeeds): the notice records the device under it from its first sign-in.
+   */
+  issuedDevice?: string | undefined;
 }
 
 const BROWSERS: [RegExp, string][] = [

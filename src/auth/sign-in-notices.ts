@@ -45,11 +45,26 @@ export class SignInNotices implements SessionOpenedListener {
     this.deps.background.run('new-sign-in', () => this.check(user, client, event, at));
   }
 
+  /**
+   * Whether the known-device value `nonce` signed in to `userId` within the window (and was not
+   * forgotten since by "this wasn't me"): what the risk step-up asks before it trusts the value.
+   */
+  async knows(userId: string, nonce: string): Promise<boolean> {
+    const { devices, settings, clock } = this.deps;
+    const keyHash = this.hashFor(userId)(`known:${nonce}`);
+    const seen = await devices.recent(userId, clock.now() - settings.windowSeconds * 1000);
+    return seen.some((row) => row.keyHash === keyHash);
+  }
+
+  private hashFor(userId: string): (value: string) => string {
+    return (value) => createHmac('sha256', this.deps.key).update(`${userId}|${value}`).digest('base64url');
+  }
+
   private async check(user: User, client: ClientContext, event: SessionOpening, at: number): Promise<void> {
     const { devices, settings } = this.deps;
     const network = maskIp(client.ip);
     const device = describeDevice(client.userAgent);
-    const hash = (value: string) => createHmac('sha256', this.deps.key).update(`${user.id}|${value}`).digest('base64url');
+    const hash = this.hashFor(user.id);
     const networkHash = hash(`network:${network}`);
     const strong = strongKeyOf(client);
     const keys = [...(strong === undefined ? [] : [hash(strong)]), hash(`browser:${device}|${network}`)];
@@ -85,8 +100,8 @@ export class SignInNotices implements SessionOpenedListener {
 /** The device key a client proves: a native app's device id, or a browser's known-device value for this account. */
 function strongKeyOf(client: ClientContext): string | undefined {
   if (client.deviceId !== undefined) return `native:${client.deviceId}`;
-  if (client.knownDevice !== undefined) return `known:${client.knownDevice}`;
-  return undefined;
+  const value = client.knownDevice ?? client.issuedDevice;
+  return value === undefined ? undefined : `known:${value}`;
 }
 
 /** The HMAC key of the device table, derived so the StateProof secret is never used for two purposes. */

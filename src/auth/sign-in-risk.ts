@@ -22,6 +22,12 @@ export interface SignInRiskDeps {
   onFailureThreshold?: (prn: string) => void;
   /** The counter's store failed: logged by the caller; the sign-in goes on as without step-up. */
   onCounterError: (error: unknown) => void;
+  /**
+   * With notices on: whether a presented known-device value is still one of the account's recorded
+   * devices (not forgotten by "this wasn't me", seen within the window). Asked only past the
+   * threshold. Absent: a valid known-device value is enough.
+   */
+  stillKnown?: (email: string, knownDevice: string) => Promise<boolean>;
 }
 
 /**
@@ -41,13 +47,20 @@ export class SignInRisk {
 
   /** Whether a password sign-in to `email` from `client` must take the emailed-code way. */
   async stepUpRequired(email: string, client: ClientContext): Promise<boolean> {
-    if (client.knownDevice !== undefined) return false;
+    const { knownDevice } = client;
+    const { stillKnown } = this.deps;
+    if (knownDevice !== undefined && stillKnown === undefined) return false;
+    let past: boolean;
     try {
-      return (await this.deps.counter.count(keyOf(email))) >= this.deps.threshold;
+      past = (await this.deps.counter.count(keyOf(email))) >= this.deps.threshold;
     } catch (error) {
       this.deps.onCounterError(error);
       return false;
     }
+    // Only under attack is the device's record read (one query): an intruder's browser whose
+    // sign-in was reported keeps a validly signed cookie, but not its place among the devices.
+    if (!past || knownDevice === undefined || stillKnown === undefined) return past;
+    return !(await stillKnown(email, knownDevice));
   }
 
   /** Counts a failed password sign-in to `email` (of account `prn` when one exists) from `client`. */

@@ -336,6 +336,18 @@ describe('new sign-in notices, "this wasn\'t me" and the risk step-up (real SMTP
       expect(((await signIn(user.email, user.password, { ip: HOME, ua: CHROME_MAC, device: otherDevice })).body as { error: string }).error).toBe('email_code_required');
     });
 
+    it('no longer trusts the cookie of a device whose sign-in was reported as "not me"', async () => {
+      const user = await createUser(t);
+      const mail = sink.next(user.email, 'new-sign-in');
+      const intruder = { ip: ELSEWHERE, ua: FIREFOX_WINDOWS, device: knownDeviceOf(await signIn(user.email, user.password, { ip: ELSEWHERE, ua: FIREFOX_WINDOWS })) };
+      const { resetToken } = (await post('/jts/not-me', { token: notMeTokenOf(await mail) })).body as { resetToken: string };
+      await post('/jts/password/reset', { token: resetToken, newPassword: 'owner’s new password' });
+      for (let i = 0; i < 3; i++) await signIn(user.email, 'guess', { ip: HOME, ua: CHROME_MAC });
+      const res = await signIn(user.email, 'owner’s new password', intruder);
+      expect(res.status).toBe(401);
+      expect((res.body as { error: string }).error).toBe('email_code_required');
+    });
+
     it('answers an address without an account the same way (no account oracle), and calls no hook', async () => {
       const stranger = { ip: ELSEWHERE, ua: FIREFOX_WINDOWS };
       for (let i = 0; i < 3; i++) await signIn('nobody@example.com', 'guess', stranger);

@@ -1,4 +1,5 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { ClientContext } from '../../auth/client-info.js';
 import type { JTSAuthServer } from '../../auth/auth-server.js';
 import { JtsError } from '../../jts/errors.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
@@ -41,7 +42,7 @@ export interface AuthRouteDeps {
    * Recognises the known-device value a sign-in presents for its account, which the new sign-in
    * notice and the risk step-up read (ClientContext.knownDevice). Absent: every client is unknown.
    */
-  knownDevices?: Pick<KnownDevices, 'recognise'>;
+  knownDevices?: Pick<KnownDevices, 'deviceOf'>;
 }
 
 /** POST /jts/login, /jts/register, /jts/renew, /jts/logout, /jts/password; /jts/sessions and the email routes. */
@@ -55,7 +56,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.post('/login', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), async (req, res) => {
     const { email, password } = parseBody(req, loginBody);
-    const client = { ...clientOf(req), knownDevice: deps.knownDevices?.recognise(req, email) };
+    const client = { ...clientOf(req), ...knownDeviceContext(deps.knownDevices, req, res, email) };
     const issued = await authServer.login(email, password, client);
     sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
   });
@@ -116,4 +117,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   router.use(deps.mfa);
   router.use(deps.passkeys);
   return router;
+}
+
+/** The known device a sign-in request proved for `email`, or the one its answer will give it (ClientContext). */
+export function knownDeviceContext(devices: Pick<KnownDevices, 'deviceOf'> | undefined, req: Request, res: Response, email: string): Pick<ClientContext, 'knownDevice' | 'issuedDevice'> {
+  if (!devices) return {};
+  const { nonce, known } = devices.deviceOf(req, res, email);
+  return known ? { knownDevice: nonce } : { issuedDevice: nonce };
 }

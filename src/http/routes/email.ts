@@ -4,7 +4,7 @@ import { codeSignInBody, emailBody, notMeBody, parseBody, resetPasswordBody, ver
 import type { CookieSettings } from '../cookies.js';
 import { clientOf, sendCredentials } from '../credentials-response.js';
 import { bearerOf } from '../middleware/authenticate.js';
-import type { AuthRouteDeps } from './auth.js';
+import { knownDeviceContext, type AuthRouteDeps } from './auth.js';
 
 export type EmailRouteDeps = Pick<AuthRouteDeps, 'authServer' | 'csrf' | 'parseJson' | 'authenticate' | 'limits' | 'knownDevices'> & { cookies: CookieSettings };
 
@@ -67,7 +67,7 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
   // Guessing a code is guessing a password: the login limits apply (failures per IP and per account).
   router.post('/login/code/verify', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), ...(limits.codeAccount ?? []), async (req, res) => {
     const { email, code } = parseBody(req, codeSignInBody);
-    const client = { ...clientOf(req), knownDevice: deps.knownDevices?.recognise(req, email) };
+    const client = { ...clientOf(req), ...knownDeviceContext(deps.knownDevices, req, res, email) };
     const issued = await authServer.signInWithCode(email, code, client);
     sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
   });
