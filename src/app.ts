@@ -107,13 +107,8 @@ export function createApp(deps: AppDeps): Express {
   const csrf = requireCsrf({ allowedOrigins: [new URL(settings.issuer).origin, ...settings.corsOrigins], allowRequestHost: !settings.production });
   const requireBearer = authenticate(deps.resourceServer);
   const cookies = { secure: settings.cookieSecure };
-  const limits = authRateLimits({
-    rules: settings.rateLimits,
-    stores: deps.rateLimitStores,
-    audit: deps.audit,
-    logger,
-    knownDevices: knownDevices({ key: deps.knownDeviceKey, secure: settings.cookieSecure }),
-  });
+  const devices = knownDevices({ key: deps.knownDeviceKey, secure: settings.cookieSecure });
+  const limits = authRateLimits({ rules: settings.rateLimits, stores: deps.rateLimitStores, audit: deps.audit, logger, knownDevices: devices });
   const cors = corsPolicy({ allowedOrigins: settings.corsOrigins, maxAgeSeconds: settings.corsMaxAgeSeconds });
   // Only the routes that take a body parse one: login, register, password, and the admin API's
   // create and update (renew and logout take none).
@@ -130,10 +125,10 @@ export function createApp(deps: AppDeps): Express {
   app.use('/jts', eventRoutes({ feed: deps.events, clients: deps.oauth.clients, audit: deps.audit }));
   app.use('/jts', oauthRoutes({ ...deps.oauth, audit: deps.audit, bodyLimit: settings.bodyLimit, limits: oauthLimits }));
   const sessions = sessionRoutes({ authServer: deps.authServer, authenticate: requireBearer, csrf });
-  const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits });
+  const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, knownDevices: devices });
   const mfa = mfaRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
   const passkeys = passkeyRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, passkeys, parseJson, authenticate: requireBearer, limits }));
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, passkeys, parseJson, authenticate: requireBearer, limits, knownDevices: devices }));
   app.use('/admin/clients', adminClientRoutes({ administration: deps.clientAdministration, clock, authenticate: requireBearer, csrf, cors, parseJson }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
   // Development only: the outbox exists only without SMTP_URL, which production refuses.

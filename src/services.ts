@@ -20,7 +20,7 @@ import type { KeyRing } from './jts/key-ring.js';
 import { StateProofCodec } from './jts/state-proof.js';
 import { countingAudit, createMetrics } from './observability/metrics.js';
 import type { RedisClient } from './redis/connect.js';
-import { memoryRateLimitStores, redisRateLimitStores } from './redis/rate-limit-store.js';
+import { memoryRateLimitStores, redisRateLimitStores, windowCounter } from './redis/rate-limit-store.js';
 import { MemoryEndedSessions, RedisEndedSessions } from './sessions/ended-sessions.js';
 import { MemorySessionStore } from './sessions/memory-store.js';
 import { redisKeys, type RedisKeys } from './sessions/redis-keys.js';
@@ -48,6 +48,9 @@ import type { SecondFactorStore } from './users/factors.js';
 import { MemorySecondFactorStore } from './users/memory-factors.js';
 import { MemoryPasskeyStore } from './users/memory-passkeys.js';
 import type { PasskeyStore } from './users/passkeys.js';
+import { deriveSignInDeviceKey } from './auth/sign-in-notices.js';
+import { MemorySignInDeviceStore } from './users/memory-sign-in-devices.js';
+import type { SignInDeviceStore } from './users/sign-in-devices.js';
 
 export interface ServiceInputs {
   config: Config;
@@ -61,7 +64,7 @@ export interface ServiceInputs {
    * The accounts database's stores (PostgreSQL or PGlite, accounts/open.ts), all or none. Absent
    * (tests of other parts): users, challenges and second factors in memory, no service client.
    */
-  accounts?: { users: UserStore; clients: SqlClientStore; challenges: ChallengeStore; factors: SecondFactorStore; passkeys: PasskeyStore };
+  accounts?: { users: UserStore; clients: SqlClientStore; challenges: ChallengeStore; factors: SecondFactorStore; passkeys: PasskeyStore; signInDevices?: SignInDeviceStore };
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
@@ -69,6 +72,11 @@ export interface ServiceInputs {
   renewFactsCapacity?: number;
   /** Wait before the first mail retry (ms); tests shorten it. */
   mailRetryDelayMs?: number;
+  /**
+   * Told when an account's failed sign-ins from unknown devices reach JTS_RISK_FAILED_SIGN_INS
+   * (once per window; the operators' webhooks hook in here). Must not throw.
+   */
+  onFailureThreshold?: (prn: string) => void;
 }
 
 /** The email machinery, for the development outbox route, shutdown and tests. */
@@ -176,6 +184,28 @@ export function buildServices(inputs: ServiceInputs): Services {
     },
     passkeys: { store: inputs.accounts?.passkeys ?? new MemoryPasskeyStore(), webauthn: config.webauthn },
     endedSessions,
+    ...(config.notices.enabled
+      ? {
+          notices: {
+            devices: inputs.accounts?.signInDevices ?? new MemorySignInDeviceStore(users),
+            key: deriveSignInDeviceKey(inputs.stateProofSecret),
+            settings: { windowSeconds: config.notices.windowSeconds, notMeTokenLifetimeSeconds: config.notices.notMeTokenLifetimeSeconds },
+          },
+        }
+      : {}),
+    ...(config.risk
+      ? {
+          risk: {
+            counter: windowCounter(rateLimitStores('risk-failed-sign-ins'), config.risk.windowMs),
+            threshold: config.risk.limit,
+            onCounterError(error: unknown) {
+              audit({ event: 'store.unavailable', operation: 'rate_limit:risk-failed-sign-ins' });
+              logger.warn({ err: error }, 'the failed sign-in counter is unreachable: sign-ins go on without the risk step-up');
+            },
+            ...(inputs.onFailureThreshold ? { onFailureThreshold: inputs.onFailureThreshold } : {}),
+          },
+        }
+      : {}),
     settings: {
       bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,
       stateProofLifetimeSeconds: jts.stateProofLifetimeSeconds,

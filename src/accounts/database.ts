@@ -15,6 +15,7 @@ export interface AccountsSchema {
   mfa_tickets: MfaTicketsTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebAuthnChallengesTable;
+  sign_in_devices: SignInDevicesTable;
 }
 
 export interface UsersTable {
@@ -50,7 +51,7 @@ export interface ClientsTable {
 export interface ChallengesTable {
   id: string;
   user_id: string;
-  purpose: 'verify-email' | 'reset-password' | 'sign-in-code';
+  purpose: 'verify-email' | 'reset-password' | 'sign-in-code' | 'not-me';
   secret_hash: string;
   credential_epoch: number;
   attempts: ColumnType<number, number | undefined, number>;
@@ -58,6 +59,14 @@ export interface ChallengesTable {
   created_at: ColumnType<Date, Date, Date>;
   expires_at: ColumnType<Date, Date, Date>;
   consumed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** See migrations/0009-sign-in-devices.ts. */
+export interface SignInDevicesTable {
+  user_id: string;
+  key_hash: string;
+  network_hash: string;
+  last_seen: ColumnType<Date, Date, Date>;
 }
 
 /** See migrations/0006-mfa.ts. */

@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005-one-live-challenge.js';
 import * as m0006 from './migrations/0006-mfa.js';
 import * as m0007 from './migrations/0007-passkeys.js';
 import * as m0008 from './migrations/0008-mfa-required.js';
+import * as m0009 from './migrations/0009-sign-in-devices.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-mfa': m0006,
   '0007-passkeys': m0007,
   '0008-mfa-required': m0008,
+  '0009-sign-in-devices': m0009,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';

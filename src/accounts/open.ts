@@ -8,6 +8,7 @@ import { SqlClientStore } from './sql-client-store.js';
 import { SqlSecondFactorStore } from './sql-factor-store.js';
 import { SqlPasskeyStore } from './sql-passkey-store.js';
 import { SqlUserStore } from './sql-user-store.js';
+import { SqlSignInDeviceStore } from './sql-sign-in-device-store.js';
 
 /**
  * Every store the accounts database holds. They travel together: a server given SQL users but an
@@ -20,11 +21,12 @@ export interface AccountStores {
   challenges: SqlChallengeStore;
   factors: SqlSecondFactorStore;
   passkeys: SqlPasskeyStore;
+  signInDevices: SqlSignInDeviceStore;
 }
 
 /** The stores of an open accounts database. */
 export function accountStores(db: AccountsDatabase['db']): AccountStores {
-  return { users: new SqlUserStore(db), clients: new SqlClientStore(db), challenges: new SqlChallengeStore(db), factors: new SqlSecondFactorStore(db), passkeys: new SqlPasskeyStore(db) };
+  return { users: new SqlUserStore(db), clients: new SqlClientStore(db), challenges: new SqlChallengeStore(db), factors: new SqlSecondFactorStore(db), passkeys: new SqlPasskeyStore(db), signInDevices: new SqlSignInDeviceStore(db) };
 }
 
 export interface Accounts extends AccountStores {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { ChallengePurpose, ChallengeStore, CodeUse, LiveCode, NewChallenge, TokenUse } from '../users/challenges.js';
+import { NOTICE_TOKEN_PURPOSES, type ChallengePurpose, type ChallengeStore, type CodeUse, type LiveCode, type NewChallenge, type TokenUse } from '../users/challenges.js';
 import type { AccountsSchema } from './database.js';
 import { guardDatabase } from './sql-guard.js';
 
@@ -26,13 +26,15 @@ export class SqlChallengeStore implements ChallengeStore {
         await trx.selectFrom('users').select('id').where('id', '=', challenge.userId).forNoKeyUpdate().execute();
         const now = new Date(challenge.createdAt);
         await trx.deleteFrom('challenges').where('user_id', '=', challenge.userId).where('expires_at', '<=', now).execute();
-        await trx
-          .updateTable('challenges')
-          .set({ consumed_at: now })
-          .where('user_id', '=', challenge.userId)
-          .where('purpose', '=', challenge.purpose)
-          .where('consumed_at', 'is', null)
-          .execute();
+        if (!NOTICE_TOKEN_PURPOSES.has(challenge.purpose)) {
+          await trx
+            .updateTable('challenges')
+            .set({ consumed_at: now })
+            .where('user_id', '=', challenge.userId)
+            .where('purpose', '=', challenge.purpose)
+            .where('consumed_at', 'is', null)
+            .execute();
+        }
         await trx
           .insertInto('challenges')
           .values({
@@ -64,7 +66,11 @@ export class SqlChallengeStore implements ChallengeStore {
         .where('purpose', '=', purpose)
         .where('consumed_at', 'is', null)
         .where('expires_at', '>', at)
-        .where((eb) => eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id').whereRef('users.credential_epoch', '=', 'challenges.credential_epoch')))
+        .where((eb) =>
+          NOTICE_TOKEN_PURPOSES.has(purpose)
+            ? eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id'))
+            : eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id').whereRef('users.credential_epoch', '=', 'challenges.credential_epoch')),
+        )
         .returning(['user_id', 'credential_epoch'])
         .executeTakeFirst();
       if (row) return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch };
@@ -128,7 +134,7 @@ export class SqlChallengeStore implements ChallengeStore {
     if (!row) return { outcome: 'invalid' };
     if (row.consumed_at !== null) return { outcome: 'used' };
     if (new Date(row.expires_at).getTime() <= now) return { outcome: 'expired' };
-    if (row.current_epoch !== row.credential_epoch) return { outcome: 'voided' };
+    if (row.current_epoch === null || (row.current_epoch !== row.credential_epoch && !NOTICE_TOKEN_PURPOSES.has(purpose))) return { outcome: 'voided' };
     return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch };
   }
 }

@@ -21,8 +21,13 @@ export type AccountMail =
   /** A notice: a reset link was used to set a new password; every session ended. */
   | { kind: 'password-reset-completed'; to: string; name: string; appUrl: string }
   /** A notice: this address was verified for the account (the link was opened). */
-  | { kind: 'email-verified'; to: string; name: string; appUrl: string };
-
+  | { kind: 'email-verified'; to: string; name: string; appUrl: string }
+  /**
+   * A notice: a sign-in from a device the account has not used recently. `device` is a short
+   * description from the User-Agent, `network` the masked address (IPv4 /24, IPv6 /48), `at` an ISO
+   * time in UTC, `link` the "this wasn't me" link.
+   */
+  | { kind: 'new-sign-in'; to: string; name: string; device: string; network: string; at: string; link: string; expiresInMinutes: number };
 
 /**
  * Sends account mail off the request path. `send` returns at once and never throws: whether a

@@ -58,6 +58,14 @@ export type AuditEvent =
   | { event: 'passkey.refused'; purpose: 'register' | 'login' | 'mfa'; reason: PasskeyRefusal; prn?: string }
   /** A valid signature whose counter did not move on: two authenticators hold one key. */
   | { event: 'passkey.cloned'; prn: string; passkey: string; stored: number; presented: number }
+  /** A sign-in from a device and network the account has not used within JTS_SIGN_IN_NOTICE_WINDOW: the owner was mailed (sign-in-notices.ts). */
+  | { event: 'sign_in.new_device'; prn: string }
+  /** A "this wasn't me" link was followed: every session ended, the password voided, a reset token answered. */
+  | { event: 'sign_in.reported'; prn: string; revoked: number }
+  /** Failed sign-ins from unknown devices reached JTS_RISK_FAILED_SIGN_INS for an account (`prn` when it exists). */
+  | { event: 'risk.threshold'; prn?: string }
+  /** A password sign-in from an unknown device was answered `email_code_required` (sign-in-risk.ts). */
+  | { event: 'risk.step_up'; prn?: string }
   /** Every password hashing slot was taken (BCRYPT_MAX_PENDING): a sign-in answered 503 at once. */
   | { event: 'hashing.busy'; slots: number };
 

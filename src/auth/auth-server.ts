@@ -13,6 +13,9 @@ import { Renewal } from './renewal.js';
 import { SecondFactors, type FactorsView, type SecondFactorProof, type SignInProof, type TotpEnrolment } from './second-factor.js';
 import { SignIn, type RegistrationInput } from './sign-in.js';
 import { TheftAlerts } from './theft-alerts.js';
+import { reportNotMe, type NotMeAnswer, type NotMeDeps } from './not-me.js';
+import { SignInNotices } from './sign-in-notices.js';
+import { SignInRisk } from './sign-in-risk.js';
 
 export type { AuthServerDeps, AuthServerSettings } from './context.js';
 export type { ClientContext } from './client-info.js';
@@ -20,6 +23,7 @@ export type { IssuedCredentials, RenewedCredentials } from './credentials.js';
 export type { EndedSessionView, SessionView } from './own-sessions.js';
 export type { PasskeyView } from './passkeys.js';
 export type { ReauthAnswer, ReauthProof } from './reauth.js';
+export type { NotMeAnswer } from './not-me.js';
 export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-factor.js';
 
 /**
@@ -47,6 +51,8 @@ export class JTSAuthServer {
    * the HTTP routes build their `requireFreshAuth` guard from it. Undefined without second factors.
    */
   readonly freshAuthMaxAgeSeconds: number | undefined;
+  /** What a "this wasn't me" link needs (absent without email). */
+  private readonly notMe: NotMeDeps | undefined;
   /** JTS_EMAIL_VERIFICATION=optional: a new account is mailed a link (required mails it before refusing the session). */
   private readonly verifyAfterRegistration: boolean;
 
@@ -58,13 +64,33 @@ export class JTSAuthServer {
     const secondFactors = deps.mfa && new SecondFactors({ ...context, ...deps.mfa, ...mailer, ...(passkeys ? { passkeys } : {}) });
     this.secondFactors = secondFactors;
     this.freshAuthMaxAgeSeconds = deps.mfa?.mfaSettings.freshAuthMaxAgeSeconds;
-    const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}) });
+    const notices = deps.email && deps.notices && new SignInNotices({ ...context, ...deps.email, ...deps.notices });
+    const withNotices = notices ? { notices } : {};
+    const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}), ...withNotices });
+    this.notMe = deps.email && { ...context, ...deps.email, ...(notices && deps.notices ? { devices: deps.notices.devices } : {}) };
     this.email = email;
     this.mailer = deps.email?.mailer;
     this.users = deps.users;
     const required = email !== undefined && deps.email?.emailSettings.verification === 'required';
     this.signIn = new SignIn({
       ...context,
+      ...withNotices,
+      ...(deps.risk
+        ? {
+            risk: new SignInRisk({
+              ...deps.risk,
+              audit: context.audit,
+              ...(notices
+                ? {
+                    stillKnown: async (address: string, knownDevice: string) => {
+                      const user = await deps.users.findByEmail(address);
+                      return user !== undefined && (await notices.knows(user.id, knownDevice));
+                    },
+                  }
+                : {}),
+            }),
+          }
+        : {}),
       ...(secondFactors ? { secondFactors } : {}),
       ...(passkeys ? { passkeys } : {}),
       ...(required
@@ -108,6 +134,12 @@ export class JTSAuthServer {
   /** WebAuthn options for a step-up with a passkey (errors: {@link Reauthentication.passkeyOptions}). */
   reauthPasskeyOptions(bearer: BearerPassClaims): Promise<PublicKeyCredentialRequestOptionsJSON> {
     return this.reauthentication.passkeyOptions(bearer);
+  }
+
+  /** A new sign-in notice's "this wasn't me" link followed (errors: {@link reportNotMe}). */
+  reportNotMe(token: string): Promise<NotMeAnswer> {
+    if (!this.notMe) throw new Error('JTSAuthServer was built without email');
+    return reportNotMe(this.notMe, token);
   }
 
   /** Ends the StateProof's session. Idempotent: an unknown or ended session is not an error. */

@@ -11,6 +11,17 @@ export interface ClientContext {
    * native client, which must come with the device id bound at login. Default: the cookie.
    */
   stateProofVia?: 'cookie' | 'header' | undefined;
+  /**
+   * The known-device value (its nonce) the request proved for the account it signs in to
+   * (http/middleware/known-device.ts); undefined when it showed none or one of another account.
+   * The new sign-in notice and the risk step-up read it.
+   */
+  knownDevice?: string | undefined;
+  /**
+   * The known-device value this sign-in's answer gives a browser that showed none (set with the
+   * cookie if the sign-in succeeds): the notice records the device under it from its first sign-in.
+   */
+  issuedDevice?: string | undefined;
 }
 
 const BROWSERS: [RegExp, string][] = [

@@ -13,6 +13,8 @@ import { RenewFactsCache } from './renew-facts.js';
 import type { SecondFactorStore } from '../users/factors.js';
 import type { PasskeyStore } from '../users/passkeys.js';
 import type { WebAuthnSettings } from '../config/webauthn.js';
+import type { SignInDeviceStore } from '../users/sign-in-devices.js';
+import type { SignInRiskDeps } from './sign-in-risk.js';
 
 /** The auth server's part of the configuration (durations in seconds). */
 export interface AuthServerSettings {
@@ -47,6 +49,18 @@ export interface AuthServerDeps {
   passkeys?: { store: PasskeyStore; webauthn: WebAuthnSettings };
   /** Recently ended sessions, listed to their owner (theft alerts write it; needs `email` for the alerts). */
   endedSessions?: EndedSessionLog;
+  /** New sign-in notices (needs `email`); absent: JTS_SIGN_IN_NOTICES=off. */
+  notices?: { devices: SignInDeviceStore; key: Buffer; settings: SignInNoticeSettings };
+  /** Risk-based step-up; absent: JTS_RISK_FAILED_SIGN_INS=off. */
+  risk?: Omit<SignInRiskDeps, 'audit'>;
+}
+
+/** The new sign-in notice's part of the configuration (durations in seconds; sign-in-notices.ts). */
+export interface SignInNoticeSettings {
+  /** JTS_SIGN_IN_NOTICE_WINDOW: how long a device counts as known after its last sign-in. */
+  windowSeconds: number;
+  /** JTS_NOT_ME_TOKEN_LIFETIME: how long the "this wasn't me" link works. */
+  notMeTokenLifetimeSeconds: number;
 }
 
 /** The second-factor part of the configuration. */
@@ -68,7 +82,7 @@ export interface MfaSettings {
  * the two pieces they share, made once per server. Each use case declares the members it reads
  * as a `Pick` of this, so its tests build only those.
  */
-export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys' | 'endedSessions'> {
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys' | 'endedSessions' | 'notices' | 'risk'> {
   /** Shared because every use case that ends a session must forget its facts. */
   renewFacts: RenewFactsCache;
   credentials: CredentialMinter;
@@ -77,7 +91,7 @@ export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' |
 /** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
 export function createAuthContext(deps: AuthServerDeps): AuthContext {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows and second factors get their deps apart (auth-server.ts)
-  const { renewFactsCapacity, email, mfa, passkeys, endedSessions, ...shared } = deps;
+  const { renewFactsCapacity, email, mfa, passkeys, endedSessions, notices, risk, ...shared } = deps;
   const { mint, stateProofs, clock, settings } = deps;
   return {
     ...shared,

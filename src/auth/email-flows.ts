@@ -9,14 +9,14 @@ import type { EmailFlowDeps } from './email-deps.js';
 import { AuthError } from './errors.js';
 import { ensureMirror } from './mirrored-users.js';
 import { amrOf } from './amr.js';
-import { openSession } from './open-session.js';
+import { openSession, type SessionOpenedListener } from './open-session.js';
 import { assertAcceptablePassword } from './password-rules.js';
 import { replacePassword } from './replace-password.js';
 import type { SecondFactors } from './second-factor.js';
 import { confirmCredentialsStillValid } from './sign-in.js';
 
 /** What the email flows read: the shared auth context plus the challenge store, mailer and settings. */
-export type EmailFlowsContext = AuthContext & EmailFlowDeps & { secondFactors?: SecondFactors };
+export type EmailFlowsContext = AuthContext & EmailFlowDeps & { secondFactors?: SecondFactors; notices?: SessionOpenedListener };
 
 /**
  * Password reset, email verification and sign-in by emailed code (README, "Email recovery"). Every

@@ -22,6 +22,13 @@ const AUTH_CODES = {
   code_invalid: { status: 401, key: 'code_invalid', action: 'none', message: 'The code is wrong or no longer valid.', expose: true },
   /** JTS_EMAIL_VERIFICATION=required and the address is not verified yet (a new link was mailed). */
   email_unverified: { status: 403, key: 'email_unverified', action: 'none', message: 'Verify your email address first: a new link is on its way.', expose: true },
+  /**
+   * Many failed sign-ins to this account from unknown devices (JTS_RISK_FAILED_SIGN_INS): a password
+   * sign-in from a client without the account's known-device value must use an emailed code
+   * (POST /jts/login/code, then /jts/login/code/verify). Answered whether or not the password was
+   * right (sign-in-risk.ts).
+   */
+  email_code_required: { status: 401, key: 'email_code_required', action: 'none', message: 'For your safety, sign in from this device with a code sent to your email.', expose: true },
   /** A second factor is added only to a proven address (review R2; MfaSettings.enrolmentNeedsVerifiedEmail). */
   mfa_email_unverified: { status: 403, key: 'email_unverified', action: 'none', message: 'Verify your email address before adding a second factor.', expose: true },
   /**

@@ -10,10 +10,17 @@ import type { RenewFacts } from './renew-facts.js';
 /** What opening a session reads: the session store, the policy and the cookie life (seconds). */
 export interface OpenSessionDeps extends Pick<AuthContext, 'sessions' | 'clock' | 'audit' | 'renewFacts' | 'credentials'> {
   settings: Pick<AuthServerSettings, 'sessionPolicy' | 'stateProofLifetimeSeconds'>;
+  /** New sign-in notices (sign-in-notices.ts); absent: none are sent (JTS_SIGN_IN_NOTICES=off). */
+  notices?: SessionOpenedListener;
 }
 
 /** The audit event that records the opening: a login's, or a registration's. */
 export type SessionOpening = 'login.succeeded' | 'register';
+
+/** Told of every session openSession opens (sign-in-notices.ts). Never throws, never waits. */
+export interface SessionOpenedListener {
+  opened(user: User, client: ClientContext, event: SessionOpening, at: number): void;
+}
 
 
 /**
@@ -25,7 +32,8 @@ export type SessionOpening = 'login.succeeded' | 'register';
  * `user` as read then: the session keeps `amr` and `user.credentialEpoch` (a later password change
  * refuses its renewal, see SessionStore.rotate).
  *
- * Throws only what the session store throws (`service_unavailable`).
+ * Tells `notices` (a new sign-in notice, or the registration's device). Throws only what the
+ * session store throws (`service_unavailable`).
  */
 export async function openSession(deps: OpenSessionDeps, user: User, client: ClientContext, event: SessionOpening, amr: readonly AuthMethod[]): Promise<IssuedCredentials> {
   const { sessions, clock, settings, audit, renewFacts, credentials } = deps;
@@ -43,6 +51,8 @@ export async function openSession(deps: OpenSessionDeps, user: User, client: Cli
   if (evicted.length > 0) audit({ event: 'session.revoked', prn: user.id, aids: evicted, reason: 'policy' });
   const facts: RenewFacts = { createdAt: now, deviceHash, permissions: user.permissions, credentialEpoch: user.credentialEpoch, amr, emailVerified: user.emailVerified, device };
   renewFacts.set(user.id, aid, facts);
+  // After the answer, in the background: never a wait or a failure of this sign-in.
+  deps.notices?.opened(user, client, event, now);
   const minted = credentials.bearerPass(user.id, aid, facts);
   return credentials.issue({ prn: user.id, aid }, 1, minted.token, minted.expiresIn, now);
 }

@@ -11,6 +11,7 @@ import { openSession, type OpenSessionDeps } from './open-session.js';
 import { AuthError } from './errors.js';
 import type { Passkeys } from './passkeys.js';
 import type { SecondFactorProof, SecondFactors } from './second-factor.js';
+import type { SignInRisk } from './sign-in-risk.js';
 
 /** What sign-in reads: the user store and hasher, plus what opening a session needs. */
 export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' | 'hasher'> {
@@ -24,6 +25,8 @@ export interface SignInDeps extends OpenSessionDeps, Pick<AuthContext, 'users' |
   secondFactors?: SecondFactors;
   /** Passkeys (passkeys.ts); absent: no passwordless sign-in. */
   passkeys?: Passkeys;
+  /** Risk-based step-up (sign-in-risk.ts); absent: JTS_RISK_FAILED_SIGN_INS=off. */
+  risk?: SignInRisk;
 }
 
 /** A registration as the HTTP layer validated it (lengths, email shape); the password is checked here. */
@@ -54,11 +57,23 @@ export class SignIn {
    * Errors: `invalid_request` (a password bcrypt cannot check), `invalid_credentials`,
    * `mfa_required` (MfaRequiredError: the password was right, the account has a second factor),
    * `mfa_enrollment_required` (MfaEnrollmentRequiredError: the password was right, the account must
-   * have a second factor and has none),
+   * have a second factor and has none), `email_code_required` (risk step-up, sign-in-risk.ts: many
+   * failures from unknown devices; answered for a right or a wrong password alike),
    * `service_unavailable`.
    */
   async login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
-    const user = await verifyPassword(this.deps, email, password);
+    const { risk } = this.deps;
+    const stepUp = (await risk?.stepUpRequired(email, client)) ?? false;
+    const user = await verifyPassword(this.deps, email, password, async (prn) => {
+      await risk?.failed(email, prn, client);
+      if (!stepUp) return;
+      this.deps.audit({ event: 'risk.step_up', ...(prn === undefined ? {} : { prn }) });
+      throw new AuthError('email_code_required');
+    });
+    if (stepUp) {
+      this.deps.audit({ event: 'risk.step_up', prn: user.id });
+      throw new AuthError('email_code_required');
+    }
     assertVerified(this.deps, user);
     await this.deps.secondFactors?.requireIfEnrolled(user, client, 'pwd');
     // Redis may have come back empty: the mirror renewals read is rebuilt from PostgreSQL here.
@@ -144,16 +159,19 @@ function assertVerified(deps: Pick<SignInDeps, 'requireVerifiedEmail'>, user: Us
  * not the email exists (invariant 9). Unknown email, wrong password and disabled account are the
  * same `invalid_credentials` to the client and differ only in the `login.failed` audit.
  * A password bcrypt could check only truncated is `invalid_request` before any lookup.
+ * `onFailure` is told of a failure (with the account's id when it exists) before it is answered.
  * A hash made before passwords were normalised is replaced by one of the normalised form once it
  * matched (upgradeLegacyHash); the user returned carries the hash now stored.
  */
-export async function verifyPassword(deps: Pick<SignInDeps, 'users' | 'hasher' | 'audit'>, email: string, password: string): Promise<User> {
+export async function verifyPassword(deps: Pick<SignInDeps, 'users' | 'hasher' | 'audit'>, email: string, password: string, onFailure?: (prn: string | undefined) => Promise<void>): Promise<User> {
   const { users, hasher, audit } = deps;
   assertCheckablePassword(password);
   const user = await users.findByEmail(email);
   const verdict = await hasher.verify(password, user?.passwordHash);
   if (!user || verdict === 'mismatch' || user.disabled) {
     audit({ event: 'login.failed', reason: !user ? 'unknown_email' : verdict === 'mismatch' ? 'wrong_password' : 'disabled', ...(user ? { prn: user.id } : {}) });
+    // May throw its own answer instead (the risk step-up's), after counting the failure.
+    await onFailure?.(user?.id);
     throw new AuthError('invalid_credentials');
   }
   return verdict === 'legacy_match' ? upgradeLegacyHash(deps, user, password) : user;

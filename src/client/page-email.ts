@@ -51,20 +51,40 @@ function codeForms(): HTMLElement {
 }
 
 /**
- * Acts on `#reset=<token>` (shows the reset form) or `#verify=<token>` (shows a "Confirm my email
- * address" button), then forgets the fragment. Nothing is sent before the user acts: a mail
- * scanner that opens links and runs their scripts must not verify an address or spend a link.
+ * Acts on `#reset=<token>` (shows the reset form), `#verify=<token>` (shows a "Confirm my email
+ * address" button) or `#not-me=<token>` (a new sign-in notice's link: shows a "sign out everywhere"
+ * button), then forgets the fragment. Nothing is sent before the user acts: a mail scanner that
+ * opens links and runs their scripts must not verify an address, spend a link or end sessions.
  */
 function openMailedLink(): void {
-  const match = /^#(reset|verify)=([A-Za-z0-9_-]{1,256})$/.exec(location.hash);
+  const match = /^#(reset|verify|not-me)=([A-Za-z0-9_-]{1,256})$/.exec(location.hash);
   if (!match) return;
   const [, kind, token = ''] = match;
   // The token leaves the address bar and the history entry at once.
   history.replaceState(null, '', location.pathname + location.search);
-  if (kind === 'verify') {
-    showVerifyForm(token);
-    return;
-  }
+  if (kind === 'verify') showVerifyForm(token);
+  else if (kind === 'not-me') showNotMeForm(token);
+  else showResetForm(token);
+}
+
+/**
+ * "This wasn't me": one click ends every session of the account and voids its password; the answer's
+ * reset token opens the new-password form at once.
+ */
+function showNotMeForm(token: string): void {
+  document.getElementById('not-me-form')?.remove();
+  const confirm = form('not-me-form', 'This sign-in was not you?', [], 'Sign out everywhere and choose a new password', async () => {
+    const body = (await post('/jts/not-me', { token })) as { revokedSessions?: number; resetToken?: string };
+    confirm.remove();
+    announce(`Every device was signed out (${body.revokedSessions ?? 0} session(s)). Choose a new password now.`, 'success');
+    if (body.resetToken) showResetForm(body.resetToken);
+  });
+  byId('status').after(confirm);
+  confirm.querySelector('button')?.focus();
+}
+
+function showResetForm(token: string): void {
+  document.getElementById('reset-form')?.remove();
   const reset = form('reset-form', 'Choose a new password', [input('reset-password', 'newPassword', 'New password', 'password')], 'Set password', async (data) => {
     const body = (await post('/jts/password/reset', { token, newPassword: field(data, 'newPassword', false) })) as { revokedSessions?: number };
     reset.remove();

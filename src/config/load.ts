@@ -67,6 +67,13 @@ export interface Config {
   corsMaxAgeSeconds: number;
   rateLimits: RateLimitSettings;
   email: EmailSettings;
+  /**
+   * New sign-in notices: on with JTS_SIGN_IN_NOTICES=on, off with =off; unset, on when mail really
+   * leaves (SMTP_URL) or JTS_SESSION_POLICY=notify asks for them. Durations in seconds.
+   */
+  notices: { enabled: boolean; windowSeconds: number; notMeTokenLifetimeSeconds: number };
+  /** JTS_RISK_FAILED_SIGN_INS: failed sign-ins from unknown devices before the emailed-code step-up; undefined: off. */
+  risk: RateLimitRule | undefined;
   /** Second factors: JTS_FRESH_AUTH_MAX_AGE (seconds); JTS_MFA_REQUIRED_FOR (permissions held only after a second factor). */
   mfa: { freshAuthMaxAgeSeconds: number; requiredFor: string[] };
   /** Passkeys: JTS_WEBAUTHN_RP_ID, JTS_WEBAUTHN_RP_NAME, JTS_WEBAUTHN_ORIGINS (defaults from the issuer). */
@@ -301,6 +308,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       from: env.MAIL_FROM ?? `${env.MAIL_PRODUCT_NAME} <no-reply@localhost>`,
       productName: env.MAIL_PRODUCT_NAME,
     },
+    notices: {
+      enabled: env.JTS_SIGN_IN_NOTICES === undefined ? env.SMTP_URL !== undefined || sessionPolicy.kind === 'notify' : env.JTS_SIGN_IN_NOTICES === 'on',
+      windowSeconds: env.JTS_SIGN_IN_NOTICE_WINDOW,
+      notMeTokenLifetimeSeconds: env.JTS_NOT_ME_TOKEN_LIFETIME,
+    },
+    risk: env.JTS_RISK_FAILED_SIGN_INS === 'off' ? undefined : env.JTS_RISK_FAILED_SIGN_INS,
     mfa: { freshAuthMaxAgeSeconds: env.JTS_FRESH_AUTH_MAX_AGE, requiredFor: env.JTS_MFA_REQUIRED_FOR },
     webauthn: 'problems' in webauthn ? { ...fallbackWebAuthn(env.JTS_ISSUER ?? audience, env.JTS_WEBAUTHN_RP_NAME || env.MAIL_PRODUCT_NAME), unusable: webauthn.problems } : webauthn,
     metricsToken: env.METRICS_TOKEN,

@@ -179,6 +179,14 @@ export const envSchema = z.object({
   JTS_WEBAUTHN_ORIGINS: list,
   /** The name browsers show when a passkey is created; unset: MAIL_PRODUCT_NAME. */
   JTS_WEBAUTHN_RP_NAME: z.string().trim().max(60).regex(/^[^\r\n<>]*$/, 'expected one line without < or >').optional(),
+  /** New sign-in notices (README, "Security notices"); unset: on when SMTP_URL is set or JTS_SESSION_POLICY=notify. */
+  JTS_SIGN_IN_NOTICES: z.enum(['on', 'off']).optional(),
+  /** How long a device counts as known after its last sign-in (90 days). */
+  JTS_SIGN_IN_NOTICE_WINDOW: seconds(7_776_000, 3600, 31_536_000),
+  /** How long a notice's "this wasn't me" link works (7 days). */
+  JTS_NOT_ME_TOKEN_LIFETIME: seconds(604_800, 3600, 2_592_000),
+  /** `<count>/<window>`: from this many failed sign-ins to one account from unknown devices within the window, unknown devices need an emailed code; `off`: never. */
+  JTS_RISK_FAILED_SIGN_INS: z.union([z.literal('off'), rateLimit('3/15m')]),
   /** Where the links in mails point (the demo page reads their fragment); defaults to the issuer. */
   PUBLIC_URL: optionalString.refine((v) => v === undefined || ['http:', 'https:'].includes(schemeOf(v) ?? ''), 'expected an http:// or https:// URL'),
   /** smtp://[user:password@]host:port or smtps:// (TLS); unset outside production: the development outbox. */

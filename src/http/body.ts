@@ -55,6 +55,8 @@ export const resetPasswordBody = z.object({ token, newPassword });
 /** POST /jts/email/verify: the account's password, when given, proves that whoever chose it reads the mailbox. */
 export const verifyEmailBody = z.object({ token, password: password.optional() });
 export const codeSignInBody = z.object({ email, code });
+/** POST /jts/not-me: the token of a new sign-in notice's "this wasn't me" link. */
+export const notMeBody = z.object({ token });
 export const totpConfirmBody = z.object({ code });
 /** POST /jts/mfa/totp and /confirm without a BearerPass: the `mfa_enrollment_required` ticket instead. */
 export const totpStartWithTicketBody = z.object({ mfa_ticket: token.optional() });

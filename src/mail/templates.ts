@@ -92,6 +92,23 @@ function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: str
         text: [`Your sign-in code is ${mail.code}`, '', `It works once, for ${duration(mail.expiresInMinutes)}. Never give it to anyone.`, IGNORE],
         html: [`<p>Your sign-in code is <strong style="font-size:1.4em;letter-spacing:0.1em">${escapeHtml(mail.code)}</strong></p>`, `<p>It works once, for ${duration(mail.expiresInMinutes)}. Never give it to anyone. ${IGNORE}</p>`],
       };
+    case 'new-sign-in': {
+      const when = `${mail.at.slice(0, 10)} ${mail.at.slice(11, 16)} UTC`;
+      const facts = [`Device: ${mail.device}`, `Network: ${mail.network}`, `Time: ${when}`];
+      const ok = 'If this was you, there is nothing to do.';
+      const notMe = `If it was not you, open this link: every device will be signed out and you will choose a new password. It works once, for ${duration(mail.expiresInMinutes)}.`;
+      return {
+        subject: 'New sign-in to your account',
+        text: ['Your account was just signed in to from a device we have not seen recently:', '', ...facts, '', ok, notMe, mail.link],
+        html: [
+          '<p>Your account was just signed in to from a device we have not seen recently:</p>',
+          `<ul>${facts.map((fact) => `<li>${escapeHtml(fact)}</li>`).join('')}</ul>`,
+          `<p>${ok}</p>`,
+          `<p>${escapeHtml(notMe)}</p>`,
+          `<p><a href="${escapeHtml(mail.link)}">This wasn't me</a></p>`,
+        ],
+      };
+    }
     case 'second-factor-changed': {
       if (mail.factor === 'passkey') {
         const what = mail.change === 'added' ? 'A passkey was added to your account: it signs you in, alone or after your password.' : 'A passkey was removed from your account.';

@@ -76,6 +76,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['event'] as const,
     registers: [registry],
   });
+  const signInRisk = new Counter({
+    name: 'jts_sign_in_risk_events_total',
+    help: 'New sign-in notices and risk step-up by audit event name (sign_in.new_device, sign_in.reported, risk.threshold, risk.step_up).',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
   const rateLimited = new Counter({ name: 'jts_rate_limited_total', help: 'Requests refused with 429, by limiter.', labelNames: ['limiter'] as const, registers: [registry] });
 
   // Pre-set the label values a dashboard expects, so a rate() over them exists from the first scrape.
@@ -151,6 +157,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         return;
       case 'hashing.busy':
         hashingBusy.inc();
+        return;
+      case 'sign_in.new_device':
+      case 'sign_in.reported':
+      case 'risk.threshold':
+      case 'risk.step_up':
+        signInRisk.inc({ event: event.event });
         return;
       case 'mfa.enrolment.started':
       case 'mfa.factor.added':

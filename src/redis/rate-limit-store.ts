@@ -87,3 +87,31 @@ async function sendCommand(redis: RedisClient, command: string, args: string[]):
 export function memoryRateLimitStores(): RateLimitStoreFactory {
   return () => new MemoryStore();
 }
+
+/**
+ * A fixed-window counter read outside a limiter (the risk step-up's failed sign-ins, auth/sign-in-risk.ts),
+ * on one of the limiter stores above, so it lives where the limiters' counters do (Redis, with a
+ * TTL of one window, shared by every instance; or this process).
+ */
+export interface WindowCounter {
+  /** Counts one more under `key`; resolves to the count of the current window. */
+  add(key: string): Promise<number>;
+  /** The count of the current window (0 when none). */
+  count(key: string): Promise<number>;
+}
+
+export function windowCounter(store: Store, windowMs: number): WindowCounter {
+  // express-rate-limit calls init itself; here nobody else does (RedisStore reads windowMs from it).
+  const ready = Promise.resolve(store.init?.({ windowMs } as Parameters<NonNullable<Store['init']>>[0]));
+  ready.catch(() => undefined);
+  return {
+    async add(key) {
+      await ready;
+      return (await store.increment(key)).totalHits;
+    },
+    async count(key) {
+      await ready;
+      return (await store.get?.(key))?.totalHits ?? 0;
+    },
+  };
+}

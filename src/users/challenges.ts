@@ -4,7 +4,20 @@
  * auth/challenge-secrets.ts) and decides every use atomically, so two concurrent uses of one
  * challenge have exactly one winner whichever instance serves them.
  */
-export type ChallengePurpose = 'verify-email' | 'reset-password' | 'sign-in-code';
+export type ChallengePurpose = 'verify-email' | 'reset-password' | 'sign-in-code' | 'not-me';
+
+/**
+ * Purposes of the tokens a notice carries (the "this wasn't me" link of a new sign-in notice). They
+ * differ from the links a user asks for in two ways:
+ *
+ * - they outlive a password change: whoever signed in must not disarm the owner's link by changing
+ *   the password they stole;
+ * - each notice's token stays live when a later notice is issued: a thief signing in twice must not
+ *   void the first mail's link with the second.
+ *
+ * Each is still single-use and expires.
+ */
+export const NOTICE_TOKEN_PURPOSES: ReadonlySet<ChallengePurpose> = new Set(['not-me']);
 
 export interface NewChallenge {
   /** Random, unique. */
@@ -46,7 +59,8 @@ export interface LiveCode {
 export interface ChallengeStore {
   /**
    * Stores a new challenge and ends every outstanding one of the same user and purpose (only the
-   * latest link or code works), and deletes that user's expired rows.
+   * latest link or code works; not for NOTICE_TOKEN_PURPOSES, whose tokens stay live side by side),
+   * and deletes that user's expired rows.
    */
   issue(challenge: NewChallenge): Promise<void>;
   /** What `consume` would answer, without consuming (to refuse a bad token before hashing a password). */

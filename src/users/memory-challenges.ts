@@ -1,4 +1,4 @@
-import type { ChallengePurpose, ChallengeStore, CodeUse, LiveCode, NewChallenge, TokenUse } from './challenges.js';
+import { NOTICE_TOKEN_PURPOSES, type ChallengePurpose, type ChallengeStore, type CodeUse, type LiveCode, type NewChallenge, type TokenUse } from './challenges.js';
 import type { UserStore } from './types.js';
 
 interface Row extends NewChallenge {
@@ -16,7 +16,7 @@ export class MemoryChallengeStore implements ChallengeStore {
     for (const [id, row] of this.rows) {
       if (row.userId !== challenge.userId) continue;
       if (row.expiresAt <= challenge.createdAt) this.rows.delete(id);
-      else if (row.purpose === challenge.purpose && row.consumedAt === undefined) row.consumedAt = challenge.createdAt;
+      else if (row.purpose === challenge.purpose && row.consumedAt === undefined && !NOTICE_TOKEN_PURPOSES.has(row.purpose)) row.consumedAt = challenge.createdAt;
     }
     this.rows.set(challenge.id, { ...challenge, attempts: 0, consumedAt: undefined });
     return Promise.resolve();
@@ -65,7 +65,7 @@ export class MemoryChallengeStore implements ChallengeStore {
   private judge(row: Row, epoch: number | undefined, now: number): TokenUse {
     if (row.consumedAt !== undefined) return { outcome: 'used' };
     if (row.expiresAt <= now) return { outcome: 'expired' };
-    if (epoch === undefined || epoch !== row.credentialEpoch) return { outcome: 'voided' };
+    if (epoch === undefined || (epoch !== row.credentialEpoch && !NOTICE_TOKEN_PURPOSES.has(row.purpose))) return { outcome: 'voided' };
     return { outcome: 'consumed', userId: row.userId, credentialEpoch: row.credentialEpoch };
   }
 }

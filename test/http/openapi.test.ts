@@ -181,6 +181,7 @@ describe('GET /openapi.json', () => {
       'post /jts/email/verify/resend': 'resendVerification',
       'post /jts/login/code': 'requestSignInCode',
       'post /jts/login/code/verify': 'signInWithCode',
+      'post /jts/not-me': 'reportNotMe',
       'get /jts/mfa': 'listSecondFactors',
       'post /jts/mfa/totp': 'startTotpEnrolment',
       'delete /jts/mfa/totp': 'removeTotp',

@@ -71,6 +71,7 @@ describe('listRoutes (Express internals)', () => {
         'POST /jts/email/verify/resend',
         'POST /jts/login/code',
         'POST /jts/login/code/verify',
+        'POST /jts/not-me',
         'GET /jts/mfa',
         'POST /jts/mfa/totp',
         'POST /jts/mfa/totp/confirm',

@@ -39,6 +39,8 @@ export interface TestAppOptions {
   isShuttingDown?: () => boolean;
   /** Sessions whose renewal facts the auth server remembers; 0 makes every renewal read the store. */
   renewFactsCapacity?: number;
+  /** See ServiceInputs.onFailureThreshold. */
+  onFailureThreshold?: (prn: string) => void;
 }
 
 export interface TestApp extends Services {
@@ -80,6 +82,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     JTS_DEMO_USERS: 'false',
     // Suites log in many times from one address; test/ops turns the limits on where it tests them.
     RATE_LIMIT_ENABLED: 'false',
+    // Suites sign in from one unknown client many times: the notices and the risk step-up are off
+    // unless a test turns them on (test/notices).
+    JTS_SIGN_IN_NOTICES: 'off',
+    JTS_RISK_FAILED_SIGN_INS: 'off',
     // Generous: a loaded CI machine (two jest workers, servers, Chromium on two cores) has stalled a
     // script past the default 1 s (register 503 in api-routes, token-exchange). Suites that test the
     // timeout set their own.
@@ -137,6 +143,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     mailRetryDelayMs: 10,
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),
+    ...(options.onFailureThreshold ? { onFailureThreshold: options.onFailureThreshold } : {}),
   });
   // As server.ts does before listening, without the timer: tests call refresh() after changing clients.
   await services.clientDirectory.refresh();

@@ -65,6 +65,26 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s challenge store', (
     await expect(store.consumeToken(hashToken(token), 'verify-email', NOW)).resolves.toMatchObject({ outcome: 'consumed' });
   });
 
+  it('keeps every notice token (not-me) live beside the next one, each single-use, while a new reset link replaces the old', async () => {
+    const first = await issueToken('not-me');
+    const second = await issueToken('not-me', { createdAt: NOW + MINUTE });
+    const oldReset = await issueToken('reset-password');
+    await issueToken('reset-password', { createdAt: NOW + MINUTE });
+    await expect(store.consumeToken(hashToken(oldReset), 'reset-password', NOW + 2 * MINUTE)).resolves.toEqual({ outcome: 'used' });
+    await expect(store.consumeToken(hashToken(first), 'not-me', NOW + 2 * MINUTE)).resolves.toMatchObject({ outcome: 'consumed' });
+    await expect(store.consumeToken(hashToken(second), 'not-me', NOW + 2 * MINUTE)).resolves.toMatchObject({ outcome: 'consumed' });
+    await expect(store.consumeToken(hashToken(first), 'not-me', NOW + 2 * MINUTE)).resolves.toEqual({ outcome: 'used' });
+  });
+
+  it('lets a notice token (not-me) outlive a password change, which voids a reset link', async () => {
+    const notMe = await issueToken('not-me');
+    const reset = await issueToken('reset-password');
+    await users.update(ada.id, { passwordHash: 'h2' }, NOW + 1);
+    await expect(store.inspectToken(hashToken(reset), 'reset-password', NOW + MINUTE)).resolves.toEqual({ outcome: 'voided' });
+    await expect(store.inspectToken(hashToken(notMe), 'not-me', NOW + MINUTE)).resolves.toMatchObject({ outcome: 'consumed', userId: ada.id });
+    await expect(store.consumeToken(hashToken(notMe), 'not-me', NOW + MINUTE)).resolves.toMatchObject({ outcome: 'consumed', userId: ada.id });
+  });
+
   it('refuses a token from its expiry instant on as "expired"', async () => {
     const token = await issueToken('reset-password');
     await expect(store.consumeToken(hashToken(token), 'reset-password', NOW + 30 * MINUTE)).resolves.toEqual({ outcome: 'expired' });

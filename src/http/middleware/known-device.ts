@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import onHeaders from 'on-headers';
 import { normaliseEmail } from '../../users/types.js';
 import { cookieAttributes, cookieOf, DEVICE_ID_HEADER } from '../cookies.js';
@@ -27,9 +27,18 @@ const COOKIE_PATH = '/jts/login';
 const MAX_AGE_MS = 365 * 24 * 3600 * 1000;
 const NONCE = /^[A-Za-z0-9_-]{22}$/;
 
+/** `res.locals` key of the nonce a sign-in route chose for this answer (see KnownDevices.deviceOf). */
+const ISSUED_NONCE = 'knownDeviceNonce';
+
 export interface KnownDevices {
   /** The device nonce when the request carries a valid cookie for `email`; undefined otherwise. */
   recognise(req: Request, email: string): string | undefined;
+  /**
+   * For a sign-in route, before it signs in: the nonce the request proved for `email` (`known`), or
+   * a fresh one that `remember` will set if the sign-in answers 200 — so the sign-in can record the
+   * device under the value the browser will hold from now on.
+   */
+  deviceOf(req: Request, res: Response, email: string): { nonce: string; known: boolean };
   /**
    * When the login it guards answers 200: sets (or renews) the cookie, or for a native client
    * (one that sent X-JTS-Device-ID) sets the X-JTS-Known-Device response header instead.
@@ -55,11 +64,19 @@ export function knownDevices(options: { key: Buffer; secure: boolean }): KnownDe
 
   return {
     recognise,
+    deviceOf(req, res, email) {
+      const known = recognise(req, email);
+      if (known !== undefined) return { nonce: known, known: true };
+      const nonce = randomBytes(16).toString('base64url');
+      res.locals[ISSUED_NONCE] = nonce;
+      return { nonce, known: false };
+    },
     remember: function rememberKnownDevice(req, res, next) {
       onHeaders(res, () => {
         const email = signInEmailOf(req);
         if (res.statusCode !== 200 || typeof email !== 'string') return;
-        const nonce = recognise(req, email) ?? randomBytes(16).toString('base64url');
+        const issued: unknown = res.locals[ISSUED_NONCE];
+        const nonce = recognise(req, email) ?? (typeof issued === 'string' ? issued : randomBytes(16).toString('base64url'));
         const value = `${nonce}.${mac(email, nonce).toString('base64url')}`;
         if (req.get(DEVICE_ID_HEADER) === undefined) res.cookie(KNOWN_DEVICE_COOKIE, value, attributes);
         else res.setHeader(KNOWN_DEVICE_HEADER, value);

@@ -28,8 +28,10 @@ export interface RateLimitDeps {
  * and the per-account one counts only failed logins (401), so nothing ever needs unlocking.
  */
 export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
-  if (!deps.rules.enabled) return {};
   const { rules, knownDevices } = deps;
+  // Without limits a signed-in browser still gets its known-device cookie: the new sign-in notice
+  // and the risk step-up recognise the owner's devices by it.
+  if (!rules.enabled) return knownDevices ? { loginAccount: [knownDevices.remember] } : {};
   const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
 
   // Only wrong credentials count as failures: a 400, a 429 from another limiter or a 503 is not a guess.

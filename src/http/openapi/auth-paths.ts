@@ -9,6 +9,8 @@ export function authPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'login',
         tags: ['auth'],
         summary: 'Log in with email and password',
+        description:
+          'Past `JTS_RISK_FAILED_SIGN_INS` failed sign-ins to the address from unknown devices, a client that presents no known-device value of the account (cookie or `X-JTS-Known-Device`) is answered `401 email_code_required`, whether the password was right or not: sign in with an emailed code (requestSignInCode, signInWithCode).',
         security: [],
         parameters: [csrf, ref('parameters', 'DeviceId'), ref('parameters', 'KnownDevice')],
         requestBody: body('LoginRequest'),

@@ -1,4 +1,5 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { ClientContext } from '../../auth/client-info.js';
 import type { JTSAuthServer } from '../../auth/auth-server.js';
 import { JtsError } from '../../jts/errors.js';
 import { NO_STORE, sendJson } from '../../verifier/send-json.js';
@@ -6,11 +7,12 @@ import { changePasswordBody, loginBody, parseBody, reauthBody, registerBody } fr
 import { clearStateProofCookie, stateProofOf, STATE_PROOF_HEADER, type CookieSettings } from '../cookies.js';
 import { clientOf, sendCredentials } from '../credentials-response.js';
 import { bearerOf } from '../middleware/authenticate.js';
+import type { KnownDevices } from '../middleware/known-device.js';
 
 /**
  * The rate-limit groups (rate-limit.ts). `mail` (per IP) and `mailAccount` (per normalised email,
  * after the body) guard every route that sends mail; `mailResend` is the per-account one keyed by
- * the signed-in account; `token` guards link redemption per IP.
+ * the signed-in account; `token` guards link redemption per IP (reset, verify, not-me).
  */
 export type RouteLimit = 'login' | 'loginAccount' | 'register' | 'renew' | 'password' | 'mail' | 'mailAccount' | 'mailResend' | 'codeAccount' | 'codePrincipal' | 'token';
 
@@ -36,6 +38,11 @@ export interface AuthRouteDeps {
    * client costs no parsing; `loginAccount` needs the email and runs after it.
    */
   limits: Partial<Record<RouteLimit, RequestHandler[]>>;
+  /**
+   * Recognises the known-device value a sign-in presents for its account, which the new sign-in
+   * notice and the risk step-up read (ClientContext.knownDevice). Absent: every client is unknown.
+   */
+  knownDevices?: Pick<KnownDevices, 'deviceOf'>;
 }
 
 /** POST /jts/login, /jts/register, /jts/renew, /jts/logout, /jts/password; /jts/sessions and the email routes. */
@@ -49,7 +56,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.post('/login', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), async (req, res) => {
     const { email, password } = parseBody(req, loginBody);
-    const client = clientOf(req);
+    const client = { ...clientOf(req), ...knownDeviceContext(deps.knownDevices, req, res, email) };
     const issued = await authServer.login(email, password, client);
     sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
   });
@@ -110,4 +117,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   router.use(deps.mfa);
   router.use(deps.passkeys);
   return router;
+}
+
+/** The known device a sign-in request proved for `email`, or the one its answer will give it (ClientContext). */
+export function knownDeviceContext(devices: Pick<KnownDevices, 'deviceOf'> | undefined, req: Request, res: Response, email: string): Pick<ClientContext, 'knownDevice' | 'issuedDevice'> {
+  if (!devices) return {};
+  const { nonce, known } = devices.deviceOf(req, res, email);
+  return known ? { knownDevice: nonce } : { issuedDevice: nonce };
 }

@@ -1,12 +1,12 @@
 import { Router, type RequestHandler } from 'express';
-import { sendJson } from '../../verifier/send-json.js';
-import { codeSignInBody, emailBody, parseBody, resetPasswordBody, verifyEmailBody } from '../body.js';
+import { NO_STORE, sendJson } from '../../verifier/send-json.js';
+import { codeSignInBody, emailBody, notMeBody, parseBody, resetPasswordBody, verifyEmailBody } from '../body.js';
 import type { CookieSettings } from '../cookies.js';
 import { clientOf, sendCredentials } from '../credentials-response.js';
 import { bearerOf } from '../middleware/authenticate.js';
-import type { AuthRouteDeps } from './auth.js';
+import { knownDeviceContext, type AuthRouteDeps } from './auth.js';
 
-export type EmailRouteDeps = Pick<AuthRouteDeps, 'authServer' | 'csrf' | 'parseJson' | 'authenticate' | 'limits'> & { cookies: CookieSettings };
+export type EmailRouteDeps = Pick<AuthRouteDeps, 'authServer' | 'csrf' | 'parseJson' | 'authenticate' | 'limits' | 'knownDevices'> & { cookies: CookieSettings };
 
 /**
  * The same 202 body whatever happens next: the work runs after the answer (auth/background.ts),
@@ -16,7 +16,7 @@ const ACCEPTED = { success: true, message: 'If an account uses this address, a m
 
 /**
  * POST /jts/password/forgot, /jts/password/reset, /jts/email/verify, /jts/email/verify/resend,
- * /jts/login/code, /jts/login/code/verify. Mounted inside the /jts router (CORS applied there);
+ * /jts/login/code, /jts/login/code/verify, /jts/not-me. Mounted inside the /jts router (CORS applied there);
  * each is state-changing, so each needs the CSRF header.
  */
 export function emailRoutes(deps: EmailRouteDeps): Router {
@@ -67,9 +67,18 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
   // Guessing a code is guessing a password: the login limits apply (failures per IP and per account).
   router.post('/login/code/verify', csrf, ...(limits.login ?? []), parseJson, ...(limits.loginAccount ?? []), ...(limits.codeAccount ?? []), async (req, res) => {
     const { email, code } = parseBody(req, codeSignInBody);
-    const client = clientOf(req);
+    const client = { ...clientOf(req), ...knownDeviceContext(deps.knownDevices, req, res, email) };
     const issued = await authServer.signInWithCode(email, code, client);
     sendCredentials(res, issued, 200, cookies, client.deviceId !== undefined);
+  });
+
+  // A new sign-in notice's "this wasn't me" link: the page POSTs its token after the owner
+  // confirms (a mail scanner opening the link does nothing). Ends every session, voids the
+  // password, and answers a reset token for the page's "choose a new password" form.
+  router.post('/not-me', csrf, ...(limits.token ?? []), parseJson, async (req, res) => {
+    const { token } = parseBody(req, notMeBody);
+    const { revoked, resetToken, expiresIn } = await authServer.reportNotMe(token);
+    sendJson(res, 200, { success: true, revokedSessions: revoked, resetToken, expiresIn }, { ...NO_STORE, Pragma: 'no-cache' });
   });
 
   return router;

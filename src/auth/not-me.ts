@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { randomId } from '../jts/state-proof.js';
+import type { SignInDeviceStore } from '../users/sign-in-devices.js';
+import { hashToken, newToken } from './challenge-secrets.js';
+import type { AuthContext } from './context.js';
+import { refuseToken, tokenHashOf } from './email-challenges.js';
+import type { EmailFlowDeps } from './email-deps.js';
+import { replacePassword } from './replace-password.js';
+
+/** What answering a "this wasn't me" link reads. */
+export type NotMeDeps = Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audit' | 'renewFacts' | 'hasher'> &
+  Pick<EmailFlowDeps, 'challenges' | 'emailSettings'> & {
+    /** The notices' device store, when notices are on: the account's known devices are forgotten. */
+    devices?: Pick<SignInDeviceStore, 'forget'>;
+  };
+
+/** What the page needs to go straight to "choose a new password". */
+export interface NotMeAnswer {
+  /** Sessions ended. */
+  revoked: number;
+  /** A reset-password token, as a reset link carries (POST /jts/password/reset). */
+  resetToken: string;
+  /** Seconds the reset token works (JTS_RESET_TOKEN_LIFETIME). */
+  expiresIn: number;
+}
+
+/**
+ * POST /jts/not-me: the owner says a new sign-in notice's sign-in was not theirs. Consumes the
+ * notice's single-use token (purpose `not-me`; it outlives a password change, see
+ * NOTICE_TOKEN_PURPOSES), then, as a reset does, replaces the password — by a random one, since
+ * whoever signed in knows the current one — which ends every session of the account (revokeAll,
+ * published on the security-event feed with the credential change) and voids every other link.
+ * The holder proved the mailbox as with a reset link, so the answer carries a fresh reset token:
+ * the page asks for the new password at once, and nothing more is mailed. Second factors and
+ * passkeys stay as they are (README, "Security notices"). The account's known devices are forgotten:
+ * each one's next sign-in, the owner's included, mails a notice again.
+ *
+ * Errors: `token_invalid | token_expired | token_used` (used, or replaced by a newer notice's),
+ * `token_voided` (the account is gone or disabled), `service_unavailable`.
+ */
+export async function reportNotMe(deps: NotMeDeps, token: string): Promise<NotMeAnswer> {
+  const { challenges, clock, users, hasher, audit, emailSettings } = deps;
+  const secretHash = tokenHashOf(token);
+  if (secretHash === undefined) throw refuseToken(deps, 'not-me', 'invalid');
+  // A dead link costs no bcrypt: looked at first, consumed after the hash is ready.
+  const looked = await challenges.inspectToken(secretHash, 'not-me', clock.now());
+  if (looked.outcome !== 'consumed') throw refuseToken(deps, 'not-me', looked.outcome);
+  const passwordHash = await hasher.hash(randomBytes(32).toString('base64url'));
+  const used = await challenges.consumeToken(secretHash, 'not-me', clock.now());
+  if (used.outcome !== 'consumed') throw refuseToken(deps, 'not-me', used.outcome);
+  const user = await users.get(used.userId);
+  if (!user || user.disabled) throw refuseToken(deps, 'not-me', 'voided');
+  audit({ event: 'challenge.consumed', purpose: 'not-me', prn: user.id });
+  const ended = await replacePassword(deps, user.id, { passwordHash, emailVerified: true }, { reason: 'password_reset' });
+  // The intruder's device was recorded as known by the sign-in reported here: forgotten with every
+  // other, so a later sign-in of it (with a password it stole again) is noticed again.
+  await deps.devices?.forget(user.id);
+  // Issued under the new credential epoch, so the reset the page sends next is not void.
+  const latest = (await users.get(user.id)) ?? user;
+  const resetToken = newToken();
+  const now = clock.now();
+  const lifetime = emailSettings.resetTokenLifetimeSeconds;
+  await challenges.issue({ id: randomId(), userId: user.id, purpose: 'reset-password', secretHash: hashToken(resetToken), credentialEpoch: latest.credentialEpoch, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
+  audit({ event: 'challenge.issued', purpose: 'reset-password', prn: user.id });
+  audit({ event: 'sign_in.reported', prn: user.id, revoked: ended.length });
+  return { revoked: ended.length, resetToken, expiresIn: lifetime };
+}
