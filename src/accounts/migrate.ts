@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005-one-live-challenge.js';
 import * as m0006 from './migrations/0006-mfa.js';
 import * as m0007 from './migrations/0007-passkeys.js';
 import * as m0008 from './migrations/0008-mfa-required.js';
+import * as m0010 from './migrations/0010-webhook-outbox.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -22,6 +23,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-mfa': m0006,
   '0007-passkeys': m0007,
   '0008-mfa-required': m0008,
+  // 0009 is taken by the sign-in notices (issue 21), built at the same time.
+  '0010-webhook-outbox': m0010,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';
