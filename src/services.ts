@@ -47,6 +47,10 @@ import type { SecondFactorStore } from './users/factors.js';
 import { MemorySecondFactorStore } from './users/memory-factors.js';
 import { MemoryPasskeyStore } from './users/memory-passkeys.js';
 import type { PasskeyStore } from './users/passkeys.js';
+import type { Kysely } from 'kysely';
+import type { AccountsSchema } from './accounts/database.js';
+import { Webhooks } from './webhooks/webhooks.js';
+import { shownUrl } from './config/webhooks.js';
 
 export interface ServiceInputs {
   config: Config;
@@ -61,6 +65,8 @@ export interface ServiceInputs {
    * (tests of other parts): users, challenges and second factors in memory, no service client.
    */
   accounts?: { users: UserStore; clients: SqlClientStore; challenges: ChallengeStore; factors: SecondFactorStore; passkeys: PasskeyStore };
+  /** The accounts database itself: the webhook outbox lives there (required when Config.webhooks is set). */
+  accountsDb?: Kysely<AccountsSchema>;
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
@@ -89,6 +95,8 @@ export interface Services extends AppDeps {
   sessions: SessionStore;
   users: MirroredUserStore;
   hasher: PasswordHasher;
+  /** Operator webhooks (Config.webhooks); started by server.ts, stopped before the database closes. */
+  webhooks: Webhooks | undefined;
 }
 
 /**
@@ -251,6 +259,8 @@ export function buildServices(inputs: ServiceInputs): Services {
     },
   };
 
+  const webhooks = buildWebhooks(inputs, eventLog, keys.securityEvents(), metrics.registry);
+
   return {
     settings: {
       issuer: jts.issuer,
@@ -276,6 +286,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     sessions,
     hasher,
     email,
+    webhooks,
     clock,
     logger,
     readiness,
@@ -286,6 +297,30 @@ export function buildServices(inputs: ServiceInputs): Services {
     knownDeviceKey: deriveKnownDeviceKey(inputs.stateProofSecret),
     ...(email.outbox ? { outbox: email.outbox } : {}),
   };
+}
+
+/**
+ * Operator webhooks when configured. They need the accounts database (the outbox): a build without
+ * one (tests of other parts, with the memory user store) cannot honour the setting and says so.
+ */
+function buildWebhooks(inputs: ServiceInputs, log: SecurityEventLog, stream: string, registry: Registry): Webhooks | undefined {
+  const { config, logger, clock } = inputs;
+  if (config.webhooks === undefined) return undefined;
+  if (inputs.accountsDb === undefined) throw new Error('JTS_WEBHOOK_URLS is set but the services were built without the accounts database: webhooks keep their outbox in PostgreSQL/PGlite');
+  return new Webhooks({
+    settings: config.webhooks,
+    db: inputs.accountsDb,
+    log,
+    stream,
+    registry,
+    now: () => clock.now(),
+    onError(error, loop) {
+      logger.warn({ err: error, loop }, 'webhook work failed; retrying at the next poll (the outbox keeps every event)');
+    },
+    onDeadLetter({ id, endpoint, error }) {
+      logger.error({ webhookId: id, endpoint: shownUrl(endpoint), error }, 'webhook dead-lettered after its last attempt; `npm run webhooks -- redeliver <id>` sends it again');
+    },
+  });
 }
 
 /**
