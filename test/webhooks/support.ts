@@ -28,6 +28,8 @@ export interface Received {
 export class Receiver {
   readonly received: Received[] = [];
   status = 204;
+  /** Wait before answering (ms); Infinity: never answer (a black hole that accepted the connection). */
+  delayMs = 0;
   private server: Server | undefined;
   private port = 0;
 
@@ -55,9 +57,13 @@ export class Receiver {
         } catch (failure) {
           error = failure as Error;
         }
-        this.received.push({ headers: req.headers, body, verified, error, accepted: this.status >= 200 && this.status < 300 });
-        res.statusCode = this.status;
-        res.end();
+        if (this.delayMs === Infinity) return;
+        const status = this.status;
+        setTimeout(() => {
+          this.received.push({ headers: req.headers, body, verified, error, accepted: status >= 200 && status < 300 });
+          res.statusCode = status;
+          res.end();
+        }, this.delayMs);
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
