@@ -89,3 +89,28 @@ describe('operator webhooks across instances (PostgreSQL)', () => {
     expect(receiver.accepted().some((d) => d.payload.data.aid === kept.aid)).toBe(true);
   });
 });
+
+describe('a worker that dies mid-delivery (PostgreSQL)', () => {
+  it('leaves its claim due again after the lease; the next worker delivers under the same webhook-id', async () => {
+    const database = await openTestDatabase('postgres');
+    const receiver = await Receiver.start();
+    const t = await webhookApp(receiver, database, `t${randomBytes(4).toString('hex')}:`);
+    try {
+      await t.webhooks?.enqueue('sign_in.failures_exceeded', { prn: 'p', count: 7, window_seconds: 600 });
+      // A worker claimed it (lease 300 ms) and died before POSTing or recording anything.
+      const [orphan] = (await t.webhooks?.outbox.claim(10, 300)) ?? [];
+      expect(orphan?.attempt).toBe(1);
+      t.webhooks?.start();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(receiver.received).toHaveLength(0);
+      await until(() => receiver.accepted().length === 1, 'delivered after the lease');
+      expect(receiver.received[0]?.headers['webhook-id']).toBe(orphan?.id);
+      // The dead worker's late report changes nothing: the claim is no longer its own.
+      await expect(t.webhooks?.outbox.failed(orphan as NonNullable<typeof orphan>, 'late', 1000)).resolves.toBe(false);
+    } finally {
+      await t.close();
+      await receiver.close();
+      await database.close();
+    }
+  });
+});
