@@ -161,13 +161,14 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
       server.closeIdleConnections();
     });
     clearTimeout(forced);
+    // Before Redis and the database close: the relay stops reading, and deliveries in flight finish
+    // (bounded by JTS_WEBHOOK_TIMEOUT) and are recorded, so none is sent again after a clean stop.
+    await services.webhooks?.stop();
     // QUIT needs a connection; with Redis down, close the socket and stop reconnecting instead.
     await redis?.quit().catch(() => {
       redis.disconnect();
     });
     services.clientDirectory.stop();
-    // Deliveries in flight finish (bounded by JTS_WEBHOOK_TIMEOUT) and are recorded before the database closes.
-    await services.webhooks?.stop();
     // Mails already accepted get the rest of the shutdown budget to leave (retries included).
     const mailBudget = new Promise((resolve) => setTimeout(resolve, config.shutdown.timeoutMs).unref());
     await Promise.race([services.email.idle(), mailBudget]);

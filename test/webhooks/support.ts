@@ -30,6 +30,8 @@ export class Receiver {
   status = 204;
   /** Wait before answering (ms); Infinity: never answer (a black hole that accepted the connection). */
   delayMs = 0;
+  /** Requests read and not yet answered. */
+  inFlight = 0;
   private server: Server | undefined;
   private port = 0;
 
@@ -57,9 +59,11 @@ export class Receiver {
         } catch (failure) {
           error = failure as Error;
         }
+        this.inFlight += 1;
         if (this.delayMs === Infinity) return;
         const status = this.status;
         setTimeout(() => {
+          this.inFlight -= 1;
           this.received.push({ headers: req.headers, body, verified, error, accepted: status >= 200 && status < 300 });
           res.statusCode = status;
           res.end();
