@@ -40,8 +40,8 @@ async function startServer(env: Record<string, string>): Promise<Running> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       rmSync(dir, { recursive: true, force: true });
