@@ -18,7 +18,10 @@ export interface WebhookDeps {
   stream: string;
   registry: Registry;
   now: () => number;
-  /** Failures of the loops themselves (database or Redis down): logged, the loops go on. */
+  /**
+   * Failures of the loops themselves (database or Redis down): the loops go on. Reported on the
+   * first failure after a success, then at most once a minute while they last, not at every poll.
+   */
   onError: (error: unknown, loop: 'relay' | 'delivery') => void;
   /** Each dead-lettered delivery, for the log. */
   onDeadLetter?: (delivery: { id: string; endpoint: string; error: string }) => void;
@@ -43,6 +46,8 @@ export class Webhooks {
   private readonly timers = new Map<'relay' | 'delivery', NodeJS.Timeout>();
   private running = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Per loop: when its failure was last reported (undefined: its last pass succeeded). */
+  private readonly failingSince = new Map<'relay' | 'delivery', number>();
 
   constructor(private readonly deps: WebhookDeps) {
     const { settings } = deps;
@@ -76,7 +81,9 @@ export class Webhooks {
       help: 'Webhook deliveries waiting in the outbox (all instances: read from the database at each scrape).',
       registers: [deps.registry],
       async collect() {
-        this.set(await outbox.pendingCount());
+        // A database outage must not fail the whole scrape: the gauge keeps its last value.
+        const pending = await outbox.pendingCount().catch(() => undefined);
+        if (pending !== undefined) this.set(pending);
       },
     });
   }
@@ -144,7 +151,14 @@ export class Webhooks {
     const run = (): void => {
       if (!this.running) return;
       const pass = work()
+        .then(() => {
+          this.failingSince.delete(name);
+        })
         .catch((error: unknown) => {
+          const reported = this.failingSince.get(name);
+          const now = Date.now();
+          if (reported !== undefined && now - reported < 60_000) return;
+          this.failingSince.set(name, now);
           this.deps.onError(error, name);
         })
         .finally(() => {

@@ -114,3 +114,28 @@ describe('a worker that dies mid-delivery (PostgreSQL)', () => {
     }
   });
 });
+
+describe('the accounts database going away (PostgreSQL)', () => {
+  it('the loops go on and report once, not at every poll; /metrics still answers (the depth gauge keeps its last value)', async () => {
+    const database = await openTestDatabase('postgres');
+    const receiver = await Receiver.start();
+    const t = await webhookApp(receiver, database, `t${randomBytes(4).toString('hex')}:`);
+    try {
+      await t.webhooks?.enqueue('sign_in.failures_exceeded', { prn: 'p', count: 7, window_seconds: 600 });
+      receiver.status = 503;
+      t.webhooks?.start();
+      await until(() => receiver.received.length >= 1, 'one attempt');
+      expect(await t.metrics.registry.metrics()).toMatch(/^jts_webhook_outbox_pending 1$/m);
+      await database.close();
+      // 20 ms polls: some 25 failing passes of each loop in half a second.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const reports = t.logLines.filter((line) => line.includes('webhook work failed'));
+      expect(reports.length).toBeGreaterThanOrEqual(1);
+      expect(reports.length).toBeLessThanOrEqual(2);
+      expect(await t.metrics.registry.metrics()).toMatch(/^jts_webhook_outbox_pending 1$/m);
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
+  });
+});
