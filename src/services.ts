@@ -21,6 +21,7 @@ import { StateProofCodec } from './jts/state-proof.js';
 import { countingAudit, createMetrics } from './observability/metrics.js';
 import type { RedisClient } from './redis/connect.js';
 import { memoryRateLimitStores, redisRateLimitStores } from './redis/rate-limit-store.js';
+import { MemoryEndedSessions, RedisEndedSessions } from './sessions/ended-sessions.js';
 import { MemorySessionStore } from './sessions/memory-store.js';
 import { redisKeys, type RedisKeys } from './sessions/redis-keys.js';
 import type { EventRetention, SecurityEventLog } from './sessions/security-events.js';
@@ -141,6 +142,8 @@ export function buildServices(inputs: ServiceInputs): Services {
   // Writing scripts get half the command timeout to start (see RedisSessionStore); the ones that
   // end sessions publish to the event stream the feed reads.
   const { sessions, eventLog } = redis ? redisSessions(redis, keys, config) : memorySessions(clock, config.events.retention);
+  const endedListedForMs = config.jts.endedSessionsListedForSeconds * 1000;
+  const endedSessions = redis ? new RedisEndedSessions(redis, keys, endedListedForMs) : new MemoryEndedSessions(clock, endedListedForMs);
   const events = new EventFeed({
     log: eventLog,
     sign: createSecurityEventSigner(keyRing, config.jts.issuer),
@@ -180,6 +183,7 @@ export function buildServices(inputs: ServiceInputs): Services {
       mfaSettings: { issuerName: config.email.productName, freshAuthMaxAgeSeconds: config.mfa.freshAuthMaxAgeSeconds, enrolmentNeedsVerifiedEmail: config.email.verification !== 'off' },
     },
     passkeys: { store: inputs.accounts?.passkeys ?? new MemoryPasskeyStore(), webauthn: config.webauthn },
+    endedSessions,
     settings: {
       bearerPassLifetimeSeconds: jts.bearerPassLifetimeSeconds,
       stateProofLifetimeSeconds: jts.stateProofLifetimeSeconds,

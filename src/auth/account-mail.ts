@@ -8,7 +8,21 @@ export type AccountMail =
   | { kind: 'reset-password'; to: string; name: string; link: string; expiresInMinutes: number }
   | { kind: 'sign-in-code'; to: string; name: string; code: string; expiresInMinutes: number }
   /** A notice: an authenticator (TOTP, the default) or a passkey was added to or removed from the account. */
-  | { kind: 'second-factor-changed'; to: string; name: string; change: 'added' | 'removed'; factor?: 'totp' | 'passkey' };
+  | { kind: 'second-factor-changed'; to: string; name: string; change: 'added' | 'removed'; factor?: 'totp' | 'passkey' }
+  /**
+   * A theft alert: a StateProof the session had already used was presented again (a replay), so
+   * the sessions in `ended` were ended. `presentedBy` is the client that presented it (device
+   * description and masked network, as the session list writes them); `at` is ms since the epoch.
+   * `appUrl` is where the user signs in again (PUBLIC_URL): advice, not a secret.
+   */
+  | { kind: 'token-theft'; to: string; name: string; presentedBy: { device: string; network: string }; at: number; ended: { device: string; signedInAt?: number }[]; appUrl: string }
+  /** A notice: the password was changed by the signed-in user; `signedOut` other sessions ended. */
+  | { kind: 'password-changed'; to: string; name: string; signedOut: number; appUrl: string }
+  /** A notice: a reset link was used to set a new password; every session ended. */
+  | { kind: 'password-reset-completed'; to: string; name: string; appUrl: string }
+  /** A notice: this address was verified for the account (the link was opened). */
+  | { kind: 'email-verified'; to: string; name: string; appUrl: string };
+
 
 /**
  * Sends account mail off the request path. `send` returns at once and never throws: whether a

@@ -1,12 +1,13 @@
 import { JtsError } from '../jts/errors.js';
 import { normalisePassword } from '../users/password.js';
 import { assertAcceptablePassword, assertCheckablePassword } from './password-rules.js';
+import type { AccountMailer } from './account-mail.js';
 import type { AuthContext } from './context.js';
 import { AuthError } from './errors.js';
 import { replacePassword } from './replace-password.js';
 
-/** What account changes read. */
-export type AccountDeps = Pick<AuthContext, 'users' | 'hasher' | 'sessions' | 'clock' | 'audit' | 'renewFacts'>;
+/** What account changes read; with `notices`, each change is mailed to the account (README, "Account-change notices"). */
+export type AccountDeps = Pick<AuthContext, 'users' | 'hasher' | 'sessions' | 'clock' | 'audit' | 'renewFacts'> & { notices?: { mailer: AccountMailer; appUrl: string } };
 
 /** What a signed-in user changes about their own account. */
 export class Account {
@@ -37,6 +38,8 @@ export class Account {
     }
     const passwordHash = await hasher.hash(newPassword);
     const ended = await replacePassword(this.deps, prn, { passwordHash }, { keepAid: currentAid, reason: 'password_change', checkedEpoch: user.credentialEpoch });
+    const { notices } = this.deps;
+    notices?.mailer.send({ kind: 'password-changed', to: user.email, name: user.name, signedOut: ended.length, appUrl: notices.appUrl });
     return { revokedSessions: ended.length };
   }
 }

@@ -5,18 +5,19 @@ import { EmailFlows } from './email-flows.js';
 import type { ClientContext } from './client-info.js';
 import { createAuthContext, type AuthServerDeps } from './context.js';
 import type { IssuedCredentials, RenewedCredentials } from './credentials.js';
-import { OwnSessions, type SessionView } from './own-sessions.js';
+import { OwnSessions, type EndedSessionView, type SessionView } from './own-sessions.js';
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Passkeys, type PasskeyView } from './passkeys.js';
 import { Reauthentication, type ReauthAnswer, type ReauthProof } from './reauth.js';
 import { Renewal } from './renewal.js';
 import { SecondFactors, type FactorsView, type SecondFactorProof, type SignInProof, type TotpEnrolment } from './second-factor.js';
 import { SignIn, type RegistrationInput } from './sign-in.js';
+import { TheftAlerts } from './theft-alerts.js';
 
 export type { AuthServerDeps, AuthServerSettings } from './context.js';
 export type { ClientContext } from './client-info.js';
 export type { IssuedCredentials, RenewedCredentials } from './credentials.js';
-export type { SessionView } from './own-sessions.js';
+export type { EndedSessionView, SessionView } from './own-sessions.js';
 export type { PasskeyView } from './passkeys.js';
 export type { ReauthAnswer, ReauthProof } from './reauth.js';
 export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-factor.js';
@@ -74,10 +75,11 @@ export class JTSAuthServer {
           }
         : {}),
     });
-    this.renewal = new Renewal(context);
+    const theftAlerts = deps.email && deps.endedSessions && new TheftAlerts({ users: deps.users, ended: deps.endedSessions, mailer: deps.email.mailer, background: deps.email.background, appUrl: deps.email.emailSettings.publicUrl });
+    this.renewal = new Renewal({ ...context, ...(theftAlerts ? { theftAlerts } : {}) });
     this.reauthentication = new Reauthentication({ ...context, ...(secondFactors ? { secondFactors } : {}), ...(passkeys ? { passkeys } : {}) });
-    this.account = new Account(context);
-    this.ownSessions = new OwnSessions(context);
+    this.account = new Account({ ...context, ...(deps.email ? { notices: { mailer: deps.email.mailer, appUrl: deps.email.emailSettings.publicUrl } } : {}) });
+    this.ownSessions = new OwnSessions({ ...context, ...(deps.endedSessions ? { ended: deps.endedSessions } : {}) });
     this.verifyAfterRegistration = deps.email?.emailSettings.verification === 'optional';
   }
 
@@ -116,6 +118,11 @@ export class JTSAuthServer {
   /** The user's live sessions, the caller's (`currentAid`) marked current. */
   listSessions(prn: string, currentAid: string): Promise<SessionView[]> {
     return this.ownSessions.list(prn, currentAid);
+  }
+
+  /** The user's recently ended sessions (README, "Token theft alerts"), newest first. */
+  listEndedSessions(prn: string): Promise<EndedSessionView[]> {
+    return this.ownSessions.listEnded(prn);
   }
 
   /** False when the aid is not a live session of this user (someone else's looks the same: 404). */

@@ -2,6 +2,7 @@ import type { BearerPassIssuer } from '../jts/bearer-pass/mint.js';
 import type { Clock } from '../jts/clock.js';
 import type { StateProofCodec } from '../jts/state-proof.js';
 import type { SessionPolicy } from '../sessions/policy.js';
+import type { EndedSessionLog } from '../sessions/ended-sessions.js';
 import type { SessionStore } from '../sessions/types.js';
 import type { PasswordHasher } from '../users/password.js';
 import type { UserStore } from '../users/types.js';
@@ -44,6 +45,8 @@ export interface AuthServerDeps {
   mfa?: { factors: SecondFactorStore; factorKey: Buffer; mfaSettings: MfaSettings };
   /** Passkeys (needs `mfa`: they share its settings and become a second factor); without it the passkey methods throw (a wiring bug). */
   passkeys?: { store: PasskeyStore; webauthn: WebAuthnSettings };
+  /** Recently ended sessions, listed to their owner (theft alerts write it; needs `email` for the alerts). */
+  endedSessions?: EndedSessionLog;
 }
 
 /** The second-factor part of the configuration. */
@@ -65,7 +68,7 @@ export interface MfaSettings {
  * the two pieces they share, made once per server. Each use case declares the members it reads
  * as a `Pick` of this, so its tests build only those.
  */
-export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys'> {
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys' | 'endedSessions'> {
   /** Shared because every use case that ends a session must forget its facts. */
   renewFacts: RenewFactsCache;
   credentials: CredentialMinter;
@@ -74,7 +77,7 @@ export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' |
 /** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
 export function createAuthContext(deps: AuthServerDeps): AuthContext {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows and second factors get their deps apart (auth-server.ts)
-  const { renewFactsCapacity, email, mfa, passkeys, ...shared } = deps;
+  const { renewFactsCapacity, email, mfa, passkeys, endedSessions, ...shared } = deps;
   const { mint, stateProofs, clock, settings } = deps;
   return {
     ...shared,

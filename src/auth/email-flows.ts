@@ -59,6 +59,7 @@ export class EmailFlows {
     audit({ event: 'challenge.consumed', purpose: 'reset-password', prn: user.id });
     // Opening the link proved the mailbox, so the address counts as verified from here on.
     const ended = await replacePassword(this.deps, user.id, { passwordHash, emailVerified: true }, { reason: 'password_reset' });
+    this.deps.mailer.send({ kind: 'password-reset-completed', to: user.email, name: user.name, appUrl: this.deps.emailSettings.publicUrl });
     return { revoked: ended.length };
   }
 
@@ -91,6 +92,7 @@ export class EmailFlows {
     if (own) await users.update(user.id, { emailVerified: true }, clock.now());
     else await this.firstMailboxProof(user);
     audit({ event: 'email.verified', prn: used.userId });
+    this.deps.mailer.send({ kind: 'email-verified', to: user.email, name: user.name, appUrl: this.deps.emailSettings.publicUrl });
     return { passwordReset: own ? 'not_required' : 'required' };
   }
 

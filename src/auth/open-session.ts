@@ -32,15 +32,16 @@ export async function openSession(deps: OpenSessionDeps, user: User, client: Cli
   const now = clock.now();
   const aid = randomId();
   const deviceHash = hashDeviceId(client.deviceId);
+  const device = describeDevice(client.userAgent);
   const { evicted } = await sessions.create(
-    { prn: user.id, aid, createdAt: now, device: describeDevice(client.userAgent), ipPrefix: maskIp(client.ip), deviceHash, amr, credentialEpoch: user.credentialEpoch },
+    { prn: user.id, aid, createdAt: now, device, ipPrefix: maskIp(client.ip), deviceHash, amr, credentialEpoch: user.credentialEpoch },
     { policy: settings.sessionPolicy, lifetimeMs: settings.stateProofLifetimeSeconds * 1000, now },
   );
   if (event === 'register') audit({ event, prn: user.id, aid });
   else audit({ event, prn: user.id, aid, evicted });
   renewFacts.forget(user.id, evicted);
   if (evicted.length > 0) audit({ event: 'session.revoked', prn: user.id, aids: evicted, reason: 'policy' });
-  const facts: RenewFacts = { createdAt: now, deviceHash, permissions: user.permissions, credentialEpoch: user.credentialEpoch, amr, emailVerified: user.emailVerified };
+  const facts: RenewFacts = { createdAt: now, deviceHash, permissions: user.permissions, credentialEpoch: user.credentialEpoch, amr, emailVerified: user.emailVerified, device };
   renewFacts.set(user.id, aid, facts);
   const minted = credentials.bearerPass(user.id, aid, facts);
   return credentials.issue({ prn: user.id, aid }, 1, minted.token, minted.expiresIn, now);

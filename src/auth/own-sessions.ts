@@ -1,11 +1,12 @@
 import { JtsError } from '../jts/errors.js';
+import type { EndedSession, EndedSessionLog } from '../sessions/ended-sessions.js';
 import type { SessionRecord } from '../sessions/types.js';
 import type { ClientContext } from './client-info.js';
 import { deviceAccepted } from './device-binding.js';
 import type { AuthContext } from './context.js';
 
 /** What the own-sessions use cases read. */
-export type OwnSessionsDeps = Pick<AuthContext, 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts'>;
+export type OwnSessionsDeps = Pick<AuthContext, 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts'> & { ended?: EndedSessionLog };
 
 /** One session as GET /jts/sessions lists it (JTS.md, "Sessions and policies"). */
 export interface SessionView {
@@ -22,6 +23,17 @@ export interface SessionView {
   current: boolean;
 }
 
+/** A recently ended session as GET /jts/sessions lists it under `ended` (README, "Token theft alerts"). */
+export interface EndedSessionView {
+  aid: string;
+  /** The session's device description; '' when not known (see ReplayReport). */
+  device: string;
+  /** ISO 8601 UTC. */
+  endedAt: string;
+  /** `token_theft`: a replay of one of its StateProofs was detected. */
+  reason: EndedSession['reason'];
+}
+
 /**
  * A user's own sessions: list them, end one, end all the others, and log out (end the one a
  * StateProof belongs to). Every session ended here is also forgotten by the renewal facts.
@@ -34,6 +46,12 @@ export class OwnSessions {
   async list(prn: string, currentAid: string): Promise<SessionView[]> {
     const records = await this.deps.sessions.list(prn, this.deps.clock.now());
     return records.map((record) => toView(record, currentAid));
+  }
+
+  /** The user's recently ended sessions, newest first; none without an ended-session log. */
+  async listEnded(prn: string): Promise<EndedSessionView[]> {
+    const ended = this.deps.ended ? await this.deps.ended.list(prn, this.deps.clock.now()) : [];
+    return ended.map((e) => ({ aid: e.aid, device: e.device, endedAt: new Date(e.endedAt).toISOString(), reason: e.reason }));
   }
 
   /** False when the aid is not a live session of this user (someone else's looks the same: 404). */

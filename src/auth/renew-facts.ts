@@ -23,6 +23,11 @@ export interface RenewFacts {
   emailVerified: boolean;
   /** The session's latest step-up, which the BearerPass claims instead of the sign-in; absent: none. */
   stepUp?: StepUp | undefined;
+  /**
+   * The session's device description, fixed at sign-in: what a theft alert names when a replay
+   * ends the session (its hash is gone by then). Absent: not known (the alert says "a session").
+   */
+  device?: string | undefined;
 }
 
 /** About 2 MB. Past it, the least recently renewed sessions simply take the full path. */

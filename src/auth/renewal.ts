@@ -7,10 +7,13 @@ import type { AuthContext, AuthServerSettings } from './context.js';
 import type { RenewedCredentials } from './credentials.js';
 import { deviceAccepted } from './device-binding.js';
 import type { RenewFacts } from './renew-facts.js';
+import type { TheftAlerts } from './theft-alerts.js';
 
 /** What renewal reads; the durations are in seconds. */
 export interface RenewalDeps extends Pick<AuthContext, 'sessions' | 'stateProofs' | 'clock' | 'audit' | 'renewFacts' | 'credentials'> {
   settings: Pick<AuthServerSettings, 'bearerPassLifetimeSeconds' | 'rotationGraceSeconds' | 'replayRevoke'>;
+  /** Told of each detected replay, off the request path (mail, the owner's list); absent: none. */
+  theftAlerts?: TheftAlerts;
 }
 
 /**
@@ -46,7 +49,7 @@ export class Renewal {
     // so every rejection keeps its exact code and order.
     const known = this.deps.renewFacts.get(parts.prn, parts.aid);
     if (known && deviceAccepted(known.deviceHash, client)) {
-      const renewed = await this.rotate(parts, known, 'store-confirms-user');
+      const renewed = await this.rotate(parts, known, client, 'store-confirms-user');
       if (renewed !== 'stale') return renewed;
     }
     return this.renewFromStore(parts, client);
@@ -82,18 +85,18 @@ export class Renewal {
     // A session signed in under an older credential epoch is refused by the rotation itself
     // ('superseded'), atomically, whichever path took it there.
     // A session stored before amr was gets none in its tokens rather than a guess (README, "BearerPass claims").
-    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, amr: state.amr, emailVerified: user.emailVerified, stepUp: state.stepUp };
+    const facts: RenewFacts = { createdAt: state.createdAt, deviceHash: state.deviceHash, permissions: [...user.permissions], credentialEpoch: user.credentialEpoch, amr: state.amr, emailVerified: user.emailVerified, stepUp: state.stepUp, device: state.device };
     renewFacts.set(prn, aid, facts);
-    return this.rotate(parts, facts, 'user-was-read');
+    return this.rotate(parts, facts, client, 'user-was-read');
   }
 
   /**
    * Mints the next BearerPass from `facts` and rotates the session. When the user was not read
    * for this renewal, the store rotates only if the user still matches `facts` ('stale' if not).
    */
-  private rotate(parts: StateProofParts, facts: RenewFacts, user: 'store-confirms-user'): Promise<RenewedCredentials | 'stale'>;
-  private rotate(parts: StateProofParts, facts: RenewFacts, user: 'user-was-read'): Promise<RenewedCredentials>;
-  private async rotate(parts: StateProofParts, facts: RenewFacts, user: 'store-confirms-user' | 'user-was-read'): Promise<RenewedCredentials | 'stale'> {
+  private rotate(parts: StateProofParts, facts: RenewFacts, client: ClientContext, user: 'store-confirms-user'): Promise<RenewedCredentials | 'stale'>;
+  private rotate(parts: StateProofParts, facts: RenewFacts, client: ClientContext, user: 'user-was-read'): Promise<RenewedCredentials>;
+  private async rotate(parts: StateProofParts, facts: RenewFacts, client: ClientContext, user: 'store-confirms-user' | 'user-was-read'): Promise<RenewedCredentials | 'stale'> {
     const { sessions, stateProofs, clock, audit, settings, credentials, renewFacts } = this.deps;
     const { prn, aid } = parts;
     const now = clock.now();
@@ -125,6 +128,20 @@ export class Renewal {
         return 'stale';
       case 'replay':
         audit({ event: 'replay.detected', prn, aid, presented: parts.generation, revoked: result.revoked });
+        // The store reports a replay once per session (it leaves a tombstone that answers
+        // 'compromised' from then on), so this runs once per theft, however often it is retried.
+        // What this instance knows of the ended sessions (the others, with JTS_REPLAY_REVOKE=principal,
+        // from their remembered facts when it has them), taken before it forgets them.
+        this.deps.theftAlerts?.replayDetected({
+          prn,
+          at: now,
+          client,
+          ended: result.revoked.map((ended) => {
+            const known = ended === aid ? facts : renewFacts.get(prn, ended);
+            return { aid: ended, device: known?.device, signedInAt: known?.createdAt };
+          }),
+        });
+        renewFacts.forget(prn, result.revoked);
         throw new JtsError('JTS-401-05');
       // Also what a renewal from remembered facts learns instead of the full path's read.
       case 'compromised':

@@ -14,7 +14,21 @@ interface SessionView {
   current: boolean;
 }
 
-/** Lists the user's sessions from `GET /jts/sessions`, this tab's first, then the most recently active. */
+/** One entry of `ended` in `GET /jts/sessions`: a session a detected replay ended. */
+interface EndedSessionView {
+  aid: string;
+  device: string;
+  endedAt: string;
+  reason: 'token_theft';
+}
+
+/** What the list says for each reason; a reason this page does not know yet is shown as sent. */
+const ENDED_REASONS: Partial<Record<string, string>> = { token_theft: 'Ended: token theft detected' };
+
+/**
+ * Lists the user's sessions from `GET /jts/sessions`, this tab's first, then the most recently
+ * active, then the recently ended ones (newest first, as the server sends them).
+ */
 export async function loadSessions(): Promise<void> {
   const res = await call('/jts/sessions');
   if (!res) return;
@@ -22,7 +36,7 @@ export async function loadSessions(): Promise<void> {
     announce(`Could not load your sessions: ${await errorMessage(res)}`, 'error');
     return;
   }
-  const { sessions } = (await res.json()) as { sessions: SessionView[] };
+  const { sessions, ended = [] } = (await res.json()) as { sessions: SessionView[]; ended?: EndedSessionView[] };
   sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.lastActiveAt.localeCompare(a.lastActiveAt));
   const template = byId('session-row', HTMLTemplateElement);
   byId('sessions').replaceChildren(
@@ -44,8 +58,23 @@ export async function loadSessions(): Promise<void> {
       button.addEventListener('click', () => void revoke(session));
       return row;
     }),
+    ...ended.map(endedRow),
   );
   byId('revoke-others', HTMLButtonElement).disabled = sessions.length < 2;
+}
+
+function endedRow(session: EndedSessionView): HTMLElement {
+  const template = byId('ended-session-row', HTMLTemplateElement);
+  const row = (template.content.firstElementChild as HTMLElement).cloneNode(true) as HTMLElement;
+  const field = (name: string) => row.querySelector<HTMLElement>(`[data-field="${name}"]`) as HTMLElement;
+  row.dataset.aid = session.aid;
+  row.dataset.reason = session.reason;
+  // textContent only: the device description comes from a User-Agent header.
+  field('device').textContent = session.device === '' ? 'A session' : session.device;
+  field('reason').textContent = ENDED_REASONS[session.reason] ?? `Ended: ${session.reason}`;
+  field('ended').textContent = ago(session.endedAt);
+  field('ended').setAttribute('datetime', session.endedAt);
+  return row;
 }
 
 /** Empties the list, which belonged to the previous user. */

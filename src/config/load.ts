@@ -40,6 +40,8 @@ export interface Config {
     clientTokenLifetimeSeconds: number;
     exchangeTokenLifetimeSeconds: number;
     clientsRefreshSeconds: number;
+    /** JTS_ENDED_SESSIONS_LISTED_FOR: seconds an ended session stays in its owner's list (0: never listed). */
+    endedSessionsListedForSeconds: number;
   };
   /** The security-event feed (GET /jts/events): stream retention and not-after, subscriber limit. */
   events: { retention: EventRetention; maxStreamsPerClient: number };
@@ -265,6 +267,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       clientTokenLifetimeSeconds: env.JTS_CLIENT_TOKEN_LIFETIME,
       exchangeTokenLifetimeSeconds: env.JTS_EXCHANGE_TOKEN_LIFETIME,
       clientsRefreshSeconds: env.JTS_CLIENTS_REFRESH,
+      endedSessionsListedForSeconds: env.JTS_ENDED_SESSIONS_LISTED_FOR,
     },
     events: {
       retention: eventRetention({ ...retentionInputs, ...(env.JTS_EVENTS_RETENTION > 0 ? { retentionSeconds: env.JTS_EVENTS_RETENTION } : {}) }),

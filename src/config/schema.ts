@@ -109,6 +109,8 @@ export const envSchema = z.object({
   JTS_EXCHANGE_TOKEN_LIFETIME: seconds(900, 30, 900),
   /** How often each instance reloads the service clients from the accounts database. */
   JTS_CLIENTS_REFRESH: seconds(30, 1, 3600),
+  /** How long a session a replay ended stays in its owner's list as "ended: token theft detected"; 0: not listed. */
+  JTS_ENDED_SESSIONS_LISTED_FOR: seconds(604_800, 0, 2_592_000),
   /** How long security events are kept for subscribers; 0: the least that is safe (see eventRetention). */
   JTS_EVENTS_RETENTION: seconds(0, 0, 604_800),
   /** Open event streams (GET /jts/events) one service client may hold on one instance. */

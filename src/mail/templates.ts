@@ -52,6 +52,18 @@ export function duration(minutes: number): string {
 
 const IGNORE = 'If you did not ask for this, ignore this mail; nothing changes.';
 
+/** A moment as a mail shows it: minutes, UTC, unambiguous in every locale ("2026-12-01 03:45 UTC"). */
+export function utcMinute(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A notice's lines, said the same in text and HTML: each entry one paragraph, escaped for HTML. */
+function notice(subject: string, paragraphs: string[]): { subject: string; text: string[]; html: string[] } {
+  return { subject, text: paragraphs.flatMap((p, i) => (i === 0 ? [p] : ['', p])), html: paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`) };
+}
+
+const NOT_YOU = 'If this was not you, reset your password now (use "Forgot password" in the app) and check your signed-in devices.';
+
 function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: string[] } {
   switch (mail.kind) {
     case 'verify-email':
@@ -90,5 +102,27 @@ function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: str
       const warn = 'If this was not you, reset your password now and tell us.';
       return { subject: mail.change === 'added' ? 'Authenticator added' : 'Authenticator removed', text: [what, '', warn], html: [`<p>${what}</p>`, `<p>${warn}</p>`] };
     }
+    case 'token-theft': {
+      // Every value shown came from a client (its User-Agent) or from our own formatting: flattened
+      // to one line, and escaped by notice() for HTML.
+      const ended = mail.ended.map((s) => `- ${oneLine(s.device) || 'A session'}${s.signedInAt === undefined ? '' : `, signed in ${utcMinute(s.signedInAt)}`}`);
+      return notice('Security alert: a stolen session token was used', [
+        `On ${utcMinute(mail.at)} a session token of your account was presented again after it had already been used. That happens when someone copied it from one of your devices (malware, a shared computer, a leaked backup).`,
+        `It was presented by: ${oneLine(mail.presentedBy.device) || 'Unknown client'}, network ${oneLine(mail.presentedBy.network)}.`,
+        `We ended ${mail.ended.length === 1 ? 'this session' : `these ${String(mail.ended.length)} sessions`} at once; the token no longer works:`,
+        ...ended,
+        `What to do: change your password (or reset it if you cannot sign in), check the devices signed in to your account, and remove software you do not trust from the device above. Then sign in again at ${mail.appUrl}`,
+        'If you just signed in again on that device yourself, you can ignore the first part of this advice, but still change your password if you did not expect this.',
+      ]);
+    }
+    case 'password-changed':
+      return notice('Your password was changed', [
+        `The password of your account was changed from a signed-in session.${mail.signedOut > 0 ? ` ${mail.signedOut === 1 ? 'One other session was' : `${String(mail.signedOut)} other sessions were`} signed out.` : ''}`,
+        `${NOT_YOU} Sign in at ${mail.appUrl}`,
+      ]);
+    case 'password-reset-completed':
+      return notice('Your password was reset', ['A reset link was used to set a new password for your account, and every signed-in device was signed out.', `${NOT_YOU} Sign in at ${mail.appUrl}`]);
+    case 'email-verified':
+      return notice('Your email address was verified', ['This address is now verified for your account: reset links and sign-in codes come here.', `If you did not do this, reset your password now at ${mail.appUrl}`]);
   }
 }

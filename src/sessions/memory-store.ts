@@ -143,7 +143,7 @@ export class MemorySessionStore implements SessionStore {
     if (!entry) return Promise.resolve({ state: 'missing' });
     if (entry.compromised) return Promise.resolve({ state: 'compromised' });
     const { record } = entry;
-    return Promise.resolve({ state: 'active', generation: record.generation, createdAt: record.createdAt, deviceHash: record.deviceHash, amr: entry.amr && [...entry.amr], credentialEpoch: entry.credentialEpoch, stepUp: entry.stepUp && copyStepUp(entry.stepUp) });
+    return Promise.resolve({ state: 'active', generation: record.generation, createdAt: record.createdAt, deviceHash: record.deviceHash, amr: entry.amr && [...entry.amr], credentialEpoch: entry.credentialEpoch, stepUp: entry.stepUp && copyStepUp(entry.stepUp), device: record.device });
   }
 
   rotate(request: RotateRequest): Promise<RotateResult> {

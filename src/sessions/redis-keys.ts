@@ -32,6 +32,11 @@ export interface RedisKeys {
    * slot: on a Redis Cluster the scripts cannot write it, and the store publishes after them.
    */
   securityEvents(): string;
+  /**
+   * The user's recently ended sessions (ended-sessions.ts): a capped list written by the server
+   * after a script reports an ending, never by the scripts.
+   */
+  endedSessions(prn: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -48,6 +53,7 @@ export function redisKeys(prefix: string): RedisKeys {
     gracePrefix: (prn) => `${tag(prn)}:g:`,
     rateLimitPrefix: () => `${prefix}rl:`,
     securityEvents: () => `${prefix}events`,
+    endedSessions: (prn) => `${tag(prn)}:ended`,
   };
 }
 
@@ -65,9 +71,11 @@ export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch', 'version'
  * compromised), generation, created (ms: also the sign-in's auth_time), device hash, `am` (the
  * sign-in's RFC 8176 amr values, comma-separated) and `ep` (the credential epoch it was signed in
  * under). A session written before `am`/`ep` existed has neither. `sa` is the latest step-up
- * (encodeStepUp), absent until POST /jts/reauth records one.
+ * (encodeStepUp), absent until POST /jts/reauth records one. `dv` is the device description
+ * (create-3.lua writes it at sign-in): read with the state so that a renewal remembers it and a
+ * theft alert can name the session a replay ends, whose hash is gone by then.
  */
-export const SESSION_STATE_FIELDS = ['st', 'g', 'c', 'dh', 'am', 'ep', 'sa'] as const;
+export const SESSION_STATE_FIELDS = ['st', 'g', 'c', 'dh', 'am', 'ep', 'sa', 'dv'] as const;
 
 /**
  * A step-up as the session hash keeps it: one field `sa`, `<ms>:<amr, comma-separated>`, e.g.

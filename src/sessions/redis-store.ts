@@ -275,7 +275,7 @@ function configuredCommandTimeout(redis: RedisClient): number | undefined {
 }
 
 /** A session hash read with HMGET in SESSION_STATE_FIELDS order. */
-function toSessionState([st, generation, createdAt, deviceHash, amr, epoch, stepUp]: (string | null)[]): SessionState {
+function toSessionState([st, generation, createdAt, deviceHash, amr, epoch, stepUp, device]: (string | null)[]): SessionState {
   if (st === 'a') {
     return {
       state: 'active',
@@ -286,6 +286,7 @@ function toSessionState([st, generation, createdAt, deviceHash, amr, epoch, step
       amr: amr === null || amr === undefined || amr === '' ? undefined : amr.split(','),
       credentialEpoch: epoch === null || epoch === undefined ? undefined : Number(epoch),
       stepUp: decodeStepUp(stepUp),
+      device: device ?? '',
     };
   }
   if (st === 'c') return { state: 'compromised' };

@@ -37,7 +37,7 @@ export type NewSession = Omit<SessionRecord, 'generation' | 'lastActiveAt'> & {
  * a session written by a build before they were stored (it renews; see Renewal).
  */
 export type SessionState =
-  | { state: 'active'; generation: number; createdAt: number; deviceHash: string | undefined; amr: string[] | undefined; credentialEpoch: number | undefined; stepUp: StepUp | undefined }
+  | { state: 'active'; generation: number; createdAt: number; deviceHash: string | undefined; amr: string[] | undefined; credentialEpoch: number | undefined; stepUp: StepUp | undefined; /** SessionRecord.device: what a theft alert names once the session is gone. */ device: string }
   | { state: 'compromised' }
   | { state: 'missing' };
 

@@ -28,7 +28,7 @@ describe('openSession', () => {
     f = await authFixture();
     const { user } = await f.addUser();
     const issued = await openSession(f.context, user, {}, 'login.succeeded', ['pwd']);
-    expect(f.context.renewFacts.get(user.id, issued.aid)).toEqual({ createdAt: f.clock.now(), deviceHash: undefined, permissions: user.permissions, credentialEpoch: 0, amr: ['pwd'], emailVerified: false });
+    expect(f.context.renewFacts.get(user.id, issued.aid)).toEqual({ createdAt: f.clock.now(), deviceHash: undefined, permissions: user.permissions, credentialEpoch: 0, amr: ['pwd'], emailVerified: false, device: 'Unknown client' });
   });
 
   it('binds the session to the X-JTS-Device-ID it was opened with', async () => {

@@ -85,7 +85,7 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
     it('creates a session at generation 1 and reports it active', async () => {
       const session = newSession(id());
       await create(session);
-      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0 });
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined, amr: ['pwd'], credentialEpoch: 0, device: session.device });
     });
 
     // Found by the scale bench: the index took the newest session's lifetime, so a shorter-lived
@@ -107,7 +107,7 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
         await ctx.advance(60_000);
         await rotate(session, g);
       }
-      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 4, createdAt: session.createdAt, deviceHash: undefined, amr: ['otp'], credentialEpoch: 4 });
+      await expect(ctx.store.state(session.prn, session.aid)).resolves.toEqual({ state: 'active', generation: 4, createdAt: session.createdAt, deviceHash: undefined, amr: ['otp'], credentialEpoch: 4, device: session.device });
     });
 
     it('reports an unknown session as missing', async () => {
@@ -155,7 +155,7 @@ export function sessionStoreContract(name: string, open: () => Promise<ContractC
       it('reads the session and the mirror together', async () => {
         const session = await withUser();
         await expect(ctx.store.sessionAndUser(session.prn, session.aid)).resolves.toEqual({
-          session: { state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined, amr: ['pwd'], credentialEpoch: ADA.credentialEpoch },
+          session: { state: 'active', generation: 1, createdAt: session.createdAt, deviceHash: undefined, amr: ['pwd'], credentialEpoch: ADA.credentialEpoch, device: session.device },
           user: ADA,
         });
         await expect(ctx.store.sessionAndUser(id(), 'nope')).resolves.toEqual({ session: { state: 'missing' }, user: undefined });

@@ -54,7 +54,7 @@ describe('redis session hashes and mirrors written by the previous build', () =>
     await redis.zadd(keys.sessionIndex('old'), now, 'a1');
     await redis.hset(keys.userMirror('old'), { permissions: '[]', disabled: '0', epoch: '2', version: '3', restriction: '0' });
     await expect(ctx.store.sessionAndUser('old', 'a1')).resolves.toEqual({
-      session: { state: 'active', generation: 1, createdAt: now, deviceHash: undefined, amr: undefined, credentialEpoch: undefined },
+      session: { state: 'active', generation: 1, createdAt: now, deviceHash: undefined, amr: undefined, credentialEpoch: undefined, device: 'curl' },
       user: { permissions: [], disabled: false, credentialEpoch: 2, version: 3, emailVerified: false },
     });
     const request = { prn: 'old', aid: 'a1', presented: 1, sealedBearerPass: 's', now, graceMs: 0, tombstoneMs: 1000, replayRevoke: 'session' as const };

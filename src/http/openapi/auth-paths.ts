@@ -87,9 +87,15 @@ export function authPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'listSessions',
         tags: ['sessions'],
         summary: "The caller's sessions",
+        description:
+          'The live sessions, and under `ended` the sessions a detected replay ended recently (newest first, at most 20, each for JTS_ENDED_SESSIONS_LISTED_FOR after it ended; README, "Token theft alerts").',
         security: bearer,
         responses: {
-          ...ok('Sessions.', { type: 'object', required: ['sessions'], properties: { sessions: { type: 'array', items: ref('schemas', 'Session') } } }),
+          ...ok('Sessions.', {
+            type: 'object',
+            required: ['sessions', 'ended'],
+            properties: { sessions: { type: 'array', items: ref('schemas', 'Session') }, ended: { type: 'array', maxItems: 20, items: ref('schemas', 'EndedSession') } },
+          }),
           ...errors('BadRequest', 'Unauthorized', 'ServiceUnavailable'),
         },
       },

@@ -164,6 +164,16 @@ export const SCHEMAS: Json = {
       current: { type: 'boolean' },
     },
   },
+  EndedSession: {
+    type: 'object',
+    required: ['aid', 'device', 'endedAt', 'reason'],
+    properties: {
+      aid: { type: 'string' },
+      device: { type: 'string', description: "The session's device description; empty when not known (another session a JTS_REPLAY_REVOKE=principal revocation ended, which the detecting instance did not remember)." },
+      endedAt: { type: 'string', format: 'date-time' },
+      reason: { type: 'string', enum: ['token_theft'], description: '`token_theft`: an earlier StateProof of the session was presented after its grace window (a replay), so the session was ended (JTS-401-05).' },
+    },
+  },
   Jwks: {
     type: 'object',
     required: ['keys'],

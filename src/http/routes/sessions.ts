@@ -15,7 +15,8 @@ export function sessionRoutes(deps: { authServer: JTSAuthServer; authenticate: R
 
   router.get('/', authenticate, async (req, res) => {
     const { payload } = bearerOf(req);
-    sendJson(res, 200, { sessions: await authServer.listSessions(payload.prn, payload.aid) }, NO_STORE);
+    const [sessions, ended] = await Promise.all([authServer.listSessions(payload.prn, payload.aid), authServer.listEndedSessions(payload.prn)]);
+    sendJson(res, 200, { sessions, ended }, NO_STORE);
   });
 
   router.post('/revoke-others', csrf, authenticate, async (req, res) => {
