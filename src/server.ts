@@ -12,6 +12,7 @@ import { isDatabaseOutage } from './accounts/sql-guard.js';
 import { DataDirBusyError } from './accounts/data-dir-lock.js';
 import { systemClock, type Clock } from './jts/clock.js';
 import { redactRedisError } from './config/redact.js';
+import { shownUrl } from './config/webhooks.js';
 import { loadKeyRing, loadStateProofSecret } from './key-files/files.js';
 import { auditLog } from './observability/audit-log.js';
 import { createLogger } from './observability/logger.js';
@@ -96,7 +97,7 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
 
   let shuttingDown = false;
   const audit = auditLog(logger);
-  const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), accounts, isShuttingDown: () => shuttingDown });
+  const services = buildServices({ config, keyRing, stateProofSecret, clock: systemClock, logger, audit, ...(redis ? { redis } : {}), accounts, accountsDb: accounts.database.db, isShuttingDown: () => shuttingDown });
   // Before listening: the first token request must find the registered clients.
   await services.clientDirectory.start();
   if (config.jts.demoUsers) {
@@ -105,6 +106,15 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     });
   }
 
+  if (services.webhooks) {
+    // Before the first request can trim the stream: what was published while no instance ran is
+    // copied now, as far as the stream still holds it (a gap is sent as security_events.gap).
+    await services.webhooks.catchUp().catch((error: unknown) => {
+      logger.warn({ err: error }, 'webhooks: could not copy the security-event stream at start-up; the relay retries');
+    });
+    services.webhooks.start();
+    logger.info({ endpoints: config.webhooks?.endpoints.map(shownUrl), maxAttempts: config.webhooks?.retry.maxAttempts }, 'operator webhooks on');
+  }
   if (production && config.metricsToken === undefined) logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port');
   for (const problem of config.webauthn.unusable ?? []) logger.warn(`passkeys will not work in browsers: ${problem}`);
   if (!config.rateLimits.enabled) logger.warn('RATE_LIMIT_ENABLED=false: login, register, renew and password change are not rate limited');
@@ -151,6 +161,9 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
       server.closeIdleConnections();
     });
     clearTimeout(forced);
+    // Before Redis and the database close: the relay stops reading, and deliveries in flight finish
+    // (bounded by JTS_WEBHOOK_TIMEOUT) and are recorded, so none is sent again after a clean stop.
+    await services.webhooks?.stop();
     // QUIT needs a connection; with Redis down, close the socket and stop reconnecting instead.
     await redis?.quit().catch(() => {
       redis.disconnect();

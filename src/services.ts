@@ -51,6 +51,10 @@ import type { PasskeyStore } from './users/passkeys.js';
 import { deriveSignInDeviceKey } from './auth/sign-in-notices.js';
 import { MemorySignInDeviceStore } from './users/memory-sign-in-devices.js';
 import type { SignInDeviceStore } from './users/sign-in-devices.js';
+import type { Kysely } from 'kysely';
+import type { AccountsSchema } from './accounts/database.js';
+import { Webhooks } from './webhooks/webhooks.js';
+import { shownUrl } from './config/webhooks.js';
 
 export interface ServiceInputs {
   config: Config;
@@ -65,6 +69,8 @@ export interface ServiceInputs {
    * (tests of other parts): users, challenges and second factors in memory, no service client.
    */
   accounts?: { users: UserStore; clients: SqlClientStore; challenges: ChallengeStore; factors: SecondFactorStore; passkeys: PasskeyStore; signInDevices?: SignInDeviceStore };
+  /** The accounts database itself: the webhook outbox lives there (required when Config.webhooks is set). */
+  accountsDb?: Kysely<AccountsSchema>;
   audit: AuditSink;
   /** Extra readiness conditions (e.g. "not shutting down"). */
   isShuttingDown?: () => boolean;
@@ -98,6 +104,8 @@ export interface Services extends AppDeps {
   sessions: SessionStore;
   users: MirroredUserStore;
   hasher: PasswordHasher;
+  /** Operator webhooks (Config.webhooks); started by server.ts, stopped before the database closes. */
+  webhooks: Webhooks | undefined;
 }
 
 /**
@@ -143,6 +151,7 @@ export function buildServices(inputs: ServiceInputs): Services {
   // end sessions publish to the event stream the feed reads.
   const { sessions, eventLog } = redis ? redisSessions(redis, keys, config) : memorySessions(clock, config.events.retention);
   const endedListedForMs = config.jts.endedSessionsListedForSeconds * 1000;
+  const webhooks = buildWebhooks(inputs, eventLog, keys.securityEvents(), metrics.registry);
   const endedSessions = redis ? new RedisEndedSessions(redis, keys, endedListedForMs) : new MemoryEndedSessions(clock, endedListedForMs);
   const events = new EventFeed({
     log: eventLog,
@@ -202,7 +211,17 @@ export function buildServices(inputs: ServiceInputs): Services {
               audit({ event: 'store.unavailable', operation: 'rate_limit:risk-failed-sign-ins' });
               logger.warn({ err: error }, 'the failed sign-in counter is unreachable: sign-ins go on without the risk step-up');
             },
-            ...(inputs.onFailureThreshold ? { onFailureThreshold: inputs.onFailureThreshold } : {}),
+            onFailureThreshold(prn: string) {
+              inputs.onFailureThreshold?.(prn);
+              if (!webhooks || !config.risk) return;
+              // One event per account and window, whichever instance saw the threshold first.
+              const window = Math.floor(clock.now() / config.risk.windowMs);
+              webhooks
+                .enqueue('sign_in.failures_exceeded', { prn, count: config.risk.limit, window_seconds: config.risk.windowMs / 1000 }, { key: `${prn}:${window}` })
+                .catch((error: unknown) => {
+                  logger.warn({ err: error }, 'webhooks: could not queue sign_in.failures_exceeded');
+                });
+            },
           },
         }
       : {}),
@@ -285,6 +304,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     },
   };
 
+
   return {
     settings: {
       issuer: jts.issuer,
@@ -310,6 +330,7 @@ export function buildServices(inputs: ServiceInputs): Services {
     sessions,
     hasher,
     email,
+    webhooks,
     clock,
     logger,
     readiness,
@@ -320,6 +341,30 @@ export function buildServices(inputs: ServiceInputs): Services {
     knownDeviceKey: deriveKnownDeviceKey(inputs.stateProofSecret),
     ...(email.outbox ? { outbox: email.outbox } : {}),
   };
+}
+
+/**
+ * Operator webhooks when configured. They need the accounts database (the outbox): a build without
+ * one (tests of other parts, with the memory user store) cannot honour the setting and says so.
+ */
+function buildWebhooks(inputs: ServiceInputs, log: SecurityEventLog, stream: string, registry: Registry): Webhooks | undefined {
+  const { config, logger, clock } = inputs;
+  if (config.webhooks === undefined) return undefined;
+  if (inputs.accountsDb === undefined) throw new Error('JTS_WEBHOOK_URLS is set but the services were built without the accounts database: webhooks keep their outbox in PostgreSQL/PGlite');
+  return new Webhooks({
+    settings: config.webhooks,
+    db: inputs.accountsDb,
+    log,
+    stream,
+    registry,
+    now: () => clock.now(),
+    onError(error, loop) {
+      logger.warn({ err: error, loop }, 'webhook work failed; retrying at the next poll (the outbox keeps every event)');
+    },
+    onDeadLetter({ id, endpoint, error }) {
+      logger.error({ webhookId: id, endpoint: shownUrl(endpoint), error }, 'webhook dead-lettered after its last attempt; `npm run webhooks -- redeliver <id>` sends it again');
+    },
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import * as m0006 from './migrations/0006-mfa.js';
 import * as m0007 from './migrations/0007-passkeys.js';
 import * as m0008 from './migrations/0008-mfa-required.js';
 import * as m0009 from './migrations/0009-sign-in-devices.js';
+import * as m0010 from './migrations/0010-webhook-outbox.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-passkeys': m0007,
   '0008-mfa-required': m0008,
   '0009-sign-in-devices': m0009,
+  '0010-webhook-outbox': m0010,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';

@@ -7,6 +7,7 @@ import { ConfigError } from './startup-error.js';
 import { shownValue } from './redact.js';
 import { defaultIssuer } from './issuer-origin.js';
 import { webAuthnSettings, type WebAuthnSettings } from './webauthn.js';
+import { webhookSettings, type WebhookSettings } from './webhooks.js';
 
 export { ConfigError } from './startup-error.js';
 
@@ -78,6 +79,8 @@ export interface Config {
   mfa: { freshAuthMaxAgeSeconds: number; requiredFor: string[] };
   /** Passkeys: JTS_WEBAUTHN_RP_ID, JTS_WEBAUTHN_RP_NAME, JTS_WEBAUTHN_ORIGINS (defaults from the issuer). */
   webauthn: WebAuthnSettings;
+  /** Operator webhooks (JTS_WEBHOOK_*); undefined when JTS_WEBHOOK_URLS is unset. */
+  webhooks: WebhookSettings | undefined;
   /** When set, GET /metrics needs it (Bearer or X-Metrics-Token). */
   metricsToken: string | undefined;
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
@@ -224,6 +227,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // and a deployment that does not use them starts as before.
   const webauthnSet = env.JTS_WEBAUTHN_RP_ID !== undefined || env.JTS_WEBAUTHN_ORIGINS.length > 0;
   if ('problems' in webauthn && webauthnSet) problems.push(...webauthn.problems);
+  const webhooks = webhookSettings({
+    urls: env.JTS_WEBHOOK_URLS,
+    secret: env.JTS_WEBHOOK_SECRET,
+    allowHttp: env.JTS_WEBHOOK_ALLOW_HTTP,
+    timeoutMs: env.JTS_WEBHOOK_TIMEOUT,
+    retry: { baseMs: env.JTS_WEBHOOK_RETRY_BASE, maxDelayMs: env.JTS_WEBHOOK_RETRY_MAX_DELAY, maxAttempts: env.JTS_WEBHOOK_MAX_ATTEMPTS },
+    pollMs: env.JTS_WEBHOOK_POLL,
+    persistentDatabase: env.DATABASE_URL !== undefined || env.DATA_DIR !== 'memory://',
+  });
+  problems.push(...webhooks.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   let sessionPolicy: SessionPolicy;
@@ -316,6 +329,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     risk: env.JTS_RISK_FAILED_SIGN_INS === 'off' ? undefined : env.JTS_RISK_FAILED_SIGN_INS,
     mfa: { freshAuthMaxAgeSeconds: env.JTS_FRESH_AUTH_MAX_AGE, requiredFor: env.JTS_MFA_REQUIRED_FOR },
     webauthn: 'problems' in webauthn ? { ...fallbackWebAuthn(env.JTS_ISSUER ?? audience, env.JTS_WEBAUTHN_RP_NAME || env.MAIL_PRODUCT_NAME), unusable: webauthn.problems } : webauthn,
+    webhooks: webhooks.settings,
     metricsToken: env.METRICS_TOKEN,
     http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },
     shutdown: { delayMs: env.SHUTDOWN_DELAY, timeoutMs: env.SHUTDOWN_TIMEOUT },

@@ -4,7 +4,7 @@
  */
 
 /** Variables whose value is a secret: a config error names them and shows `<redacted>`. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['METRICS_TOKEN', 'JTS_STATE_PROOF_SECRET', 'REDIS_PASSWORD']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['METRICS_TOKEN', 'JTS_STATE_PROOF_SECRET', 'REDIS_PASSWORD', 'JTS_WEBHOOK_SECRET']);
 
 export const REDACTED = '<redacted>';
 

@@ -196,6 +196,22 @@ export const envSchema = z.object({
   /** The product name mails are signed with. */
   MAIL_PRODUCT_NAME: z.string().trim().min(1).max(60).regex(/^[^\r\n<>]*$/, 'expected one line without < or >').default('JTS Auth'),
 
+  /** Operator webhooks (README "Operator webhooks"): receivers' URLs, comma-separated; unset: off. */
+  JTS_WEBHOOK_URLS: list,
+  /** whsec_<base64 of 24–64 random bytes>: the Standard Webhooks signing secret (never logged). */
+  JTS_WEBHOOK_SECRET: optionalString,
+  /** Plain http:// receivers beyond loopback (a private network); off by default. */
+  JTS_WEBHOOK_ALLOW_HTTP: bool(false),
+  /** Bound on one delivery attempt. */
+  JTS_WEBHOOK_TIMEOUT: milliseconds(10_000, 100, 120_000),
+  /** Wait after the first failed attempt; doubled after each further one, up to JTS_WEBHOOK_RETRY_MAX_DELAY. */
+  JTS_WEBHOOK_RETRY_BASE: milliseconds(5000, 10, 3_600_000),
+  JTS_WEBHOOK_RETRY_MAX_DELAY: milliseconds(3_600_000, 10, 86_400_000),
+  /** Attempts in all before a delivery is dead-lettered. */
+  JTS_WEBHOOK_MAX_ATTEMPTS: count(12, 1, 100),
+  /** How often the stream is copied into the outbox and due deliveries are looked for. */
+  JTS_WEBHOOK_POLL: milliseconds(1000, 10, 60_000),
+
   METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'expected at least 16 characters (or leave empty for an open /metrics)'),
 
   HTTP_REQUEST_TIMEOUT: milliseconds(30_000, 1000, 600_000),

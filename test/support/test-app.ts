@@ -37,6 +37,8 @@ export interface TestAppOptions {
   stateProofSecret?: Buffer;
   /** Readiness input: /readyz answers 503 while this returns true. */
   isShuttingDown?: () => boolean;
+  /** Reuse this open accounts database (a restarted server on the same PostgreSQL); the caller closes it. */
+  database?: AccountsDatabase;
   /** Sessions whose renewal facts the auth server remembers; 0 makes every renewal read the store. */
   renewFactsCapacity?: number;
   /** See ServiceInputs.onFailureThreshold. */
@@ -125,9 +127,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   // The production audit log (request id, client address, levels) writing to the same memory.
   const auditLine = auditLog(logger);
   const database =
-    options.accounts === undefined
+    options.database ??
+    (options.accounts === undefined
       ? undefined
-      : await openTestDatabase(options.accounts, { ...(options.databaseUrl === undefined ? {} : { url: options.databaseUrl }), timeoutMs: config.database.timeoutMs });
+      : await openTestDatabase(options.accounts, { ...(options.databaseUrl === undefined ? {} : { url: options.databaseUrl }), timeoutMs: config.database.timeoutMs }));
   const services = buildServices({
     config,
     keyRing: options.keyRing ?? (await testKeyRing()),
@@ -139,7 +142,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       auditLine(event);
     },
     ...(redis ? { redis } : {}),
-    ...(database ? { accounts: accountStores(database.db) } : {}),
+    ...(database ? { accounts: accountStores(database.db), accountsDb: database.db } : {}),
     mailRetryDelayMs: 10,
     ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
     ...(options.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: options.renewFactsCapacity }),
@@ -159,11 +162,12 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     database,
     databaseUrl: database?.kind === 'postgres' && database.schema !== undefined ? urlWithSchema(database.schema, options.databaseUrl) : undefined,
     async close() {
+      await services.webhooks?.stop();
       services.events.close();
       await services.email.idle();
       services.email.close();
       ownRedis?.disconnect();
-      await database?.close();
+      if (options.database === undefined) await database?.close();
     },
   };
 }
