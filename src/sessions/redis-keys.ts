@@ -22,6 +22,13 @@ export interface RedisKeys {
   legacyUserIds(): string;
   session(prn: string, aid: string): string;
   grace(prn: string, aid: string): string;
+  /**
+   * The user's sessions (zset aid -> created ms) once they have two or more. A user's only session
+   * is listed instead by its aid in the mirror's field SESSION_SLOT (no key: ~170 B less for each
+   * one-session user); create-3.lua moves it into the index when a second session opens, and
+   * remove-user-2.lua before the mirror is deleted. Every script that reads the index reads both, so
+   * an index written by an earlier build (every session in it) keeps working.
+   */
   sessionIndex(prn: string): string;
   /** Prefixes the Lua scripts append an aid to (same slot as the index). */
   sessionPrefix(prn: string): string;
@@ -50,6 +57,9 @@ export function redisKeys(prefix: string): RedisKeys {
     securityEvents: () => `${prefix}events`,
   };
 }
+
+/** The mirror's field holding the aid of a user's only session (see RedisKeys.sessionIndex). */
+export const SESSION_SLOT = 's1';
 
 /**
  * Field names of the user mirror hash, as rotate-4.lua and put-user-1.lua read them. `version` is

@@ -165,7 +165,7 @@ export class RedisSessionStore implements SessionStore {
 
   removeUser(prn: string): Promise<void> {
     return guardStore(async () => {
-      await this.redis.del(this.keys.userMirror(prn));
+      await this.redis.jtsRemoveUser(this.keys.userMirror(prn), this.keys.sessionIndex(prn), this.keys.sessionPrefix(prn));
     });
   }
 
@@ -214,7 +214,7 @@ export class RedisSessionStore implements SessionStore {
 
   list(prn: string): Promise<SessionRecord[]> {
     return guardStore(async () => {
-      const flat = await this.redis.jtsListSessions(this.keys.sessionIndex(prn), this.keys.sessionPrefix(prn));
+      const flat = await this.redis.jtsListSessions(this.keys.sessionIndex(prn), this.keys.userMirror(prn), this.keys.sessionPrefix(prn));
       const records: SessionRecord[] = [];
       for (let i = 0; i + 6 < flat.length; i += 7) {
         const [aid, generation, createdAt, lastActiveAt, device, ipPrefix, deviceHash] = flat.slice(i, i + 7) as [string, string, string, string, string, string, string];
@@ -245,7 +245,7 @@ export class RedisSessionStore implements SessionStore {
     const { keys } = this;
     const { deadline } = this.schedule();
     return guardStore(async () => {
-      const ended = this.inTime(await this.redis.jtsRevokeSession(keys.session(prn, aid), keys.grace(prn, aid), keys.sessionIndex(prn), aid, deadline, this.spec(prn, cause))) === 1;
+      const ended = this.inTime(await this.redis.jtsRevokeSession(keys.session(prn, aid), keys.grace(prn, aid), keys.sessionIndex(prn), keys.userMirror(prn), aid, deadline, this.spec(prn, cause))) === 1;
       if (ended) await this.publishAfter(prn, [aid], cause);
       return ended;
     });
@@ -256,7 +256,7 @@ export class RedisSessionStore implements SessionStore {
     const { deadline } = this.schedule();
     const credentialChange = cause.credentialChange === true;
     return guardStore(async () => {
-      const ended = this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline, keepEpoch ?? '', this.spec(prn, cause, credentialChange)));
+      const ended = this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keys.userMirror(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline, keepEpoch ?? '', this.spec(prn, cause, credentialChange)));
       await this.publishAfter(prn, ended, cause, credentialChange);
       return ended;
     });

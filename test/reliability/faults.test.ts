@@ -62,8 +62,9 @@ describeWithRedis('Redis faults under load', () => {
   async function stored(stateProof: string): Promise<{ st: string | null; g: number; ttl: number; indexed: boolean }> {
     const { prn, aid } = stateProofParts(stateProof);
     const key = `${PREFIX}{u:${prn}}:s:${aid}`;
-    const [[st, g], ttl, score] = await Promise.all([admin.hmget(key, 'st', 'g'), admin.pttl(key), admin.zscore(`${PREFIX}{u:${prn}}:sessions`, aid)]);
-    return { st: st ?? null, g: Number(g), ttl, indexed: score !== null };
+    // Listed in the user's index, or (a user's only session) in the mirror's slot: create-3.lua.
+    const [[st, g], ttl, score, slot] = await Promise.all([admin.hmget(key, 'st', 'g'), admin.pttl(key), admin.zscore(`${PREFIX}{u:${prn}}:sessions`, aid), admin.hget(`${PREFIX}{u:${prn}}:user`, 's1')]);
+    return { st: st ?? null, g: Number(g), ttl, indexed: score !== null || slot === aid };
   }
 
   /** No session key, grace slot or index without a TTL: nothing half-written lives for ever. */
