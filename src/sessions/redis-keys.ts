@@ -80,6 +80,20 @@ export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch', 'version'
 export const SESSION_STATE_FIELDS = ['st', 'g', 'c', 'dh', 'am', 'ep', 'sa'] as const;
 
 /**
+ * Field `g` of a session hash holds GENERATION_BASE + the generation: Redis keeps any such value
+ * below 2^31 as a 32-bit integer (6 bytes in the hash's listpack), so the hash's size never changes
+ * with renewals. Sessions written before hold the generation itself as a 15-digit zero-padded
+ * string (always below the base); rotate-4.lua rewrites them at their next renewal.
+ */
+export const GENERATION_BASE = 8_388_608;
+
+/** A generation as read from field `g` (either form). */
+export function decodeGeneration(field: string | null | undefined): number {
+  const value = Number(field);
+  return value >= GENERATION_BASE ? value - GENERATION_BASE : value;
+}
+
+/**
  * A step-up as the session hash keeps it: one field `sa`, `<ms>:<amr, comma-separated>`, e.g.
  * `1764550000000:pwd,otp,mfa`. One field, not two: each field of a small hash costs its name and
  * two entry headers, and rotate-4.lua compares the whole value with one string comparison.

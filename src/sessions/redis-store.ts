@@ -5,7 +5,7 @@ import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import { decodeStepUp, decodeUserMirror, decodeUserProfile, encodeAmr, encodeStepUp, encodePermissions, encodeUserMirror, publishSpecFor, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
+import { decodeGeneration, decodeStepUp, decodeUserMirror, decodeUserProfile, encodeAmr, encodeStepUp, encodePermissions, encodeUserMirror, publishSpecFor, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
 import { DEFAULT_EVENT_RETENTION, encodeEventFields, type EventRetention, type SessionEndCause } from './security-events.js';
 import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, StepUp, StepUpResult, UserProfile, UserSecurity } from './types.js';
 
@@ -221,7 +221,7 @@ export class RedisSessionStore implements SessionStore {
         records.push({
           prn,
           aid,
-          generation: Number(generation),
+          generation: decodeGeneration(generation),
           createdAt: Number(createdAt),
           lastActiveAt: Number(lastActiveAt),
           device,
@@ -279,7 +279,7 @@ function toSessionState([st, generation, createdAt, deviceHash, amr, epoch, step
   if (st === 'a') {
     return {
       state: 'active',
-      generation: Number(generation),
+      generation: decodeGeneration(generation),
       createdAt: Number(createdAt),
       deviceHash: deviceHash ?? undefined,
       // Absent in a session written before they were stored (and '' is no amr value either).

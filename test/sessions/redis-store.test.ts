@@ -1,5 +1,5 @@
 import { createRedisClient } from '../../src/redis/connect';
-import { redisKeys, SESSION_SLOT } from '../../src/sessions/redis-keys';
+import { GENERATION_BASE, redisKeys, SESSION_SLOT } from '../../src/sessions/redis-keys';
 import { testRedisUrl } from '../support/test-app';
 import { redisContractContext, sessionStoreContract } from './contract';
 
@@ -166,6 +166,19 @@ describe('redis session index: a one-session user has none', () => {
     expect(await redis.exists(keys.sessionIndex('u'))).toBe(0);
   });
 
+  it('stores the generation in a fixed size: a session hash takes the same memory after 300 renewals as after its first', async () => {
+    await ctx.store.putUser('u', ADA, { expiresInMs: 60_000 });
+    await open('u', 'a1');
+    const rotate = { prn: 'u', aid: 'a1', sealedBearerPass: 's', now: ctx.clock.now(), graceMs: 0, tombstoneMs: 1000, replayRevoke: 'session' as const };
+    await ctx.store.rotate({ ...rotate, presented: 1 });
+    const size = () => redis.call('MEMORY', 'USAGE', keys.session('u', 'a1'), 'SAMPLES', '0');
+    const first = await size();
+    for (let generation = 2; generation <= 300; generation++) await ctx.store.rotate({ ...rotate, presented: generation });
+    await expect(ctx.store.state('u', 'a1')).resolves.toMatchObject({ generation: 301 });
+    expect(await size()).toBe(first);
+    expect(await redis.hget(keys.session('u', 'a1'), 'g')).toBe(String(GENERATION_BASE + 301));
+  });
+
   it('keeps an index written by the previous build: list, renew, revoke and a new sign-in next to it', async () => {
     const now = ctx.clock.now();
     // As the previous create-3.lua wrote a one-session user: the session, its index entry, the mirror without s1.
@@ -177,6 +190,9 @@ describe('redis session index: a one-session user has none', () => {
     await expect(aids('old')).resolves.toEqual(['a1']);
     const request = { prn: 'old', aid: 'a1', presented: 1, sealedBearerPass: 's', now, graceMs: 0, tombstoneMs: 1000, replayRevoke: 'principal' as const };
     await expect(ctx.store.rotate(request)).resolves.toEqual({ outcome: 'rotated', generation: 2 });
+    // The zero-padded generation is rewritten in the fixed-size integer form, and read back as such.
+    expect(await redis.hget(keys.session('old', 'a1'), 'g')).toBe(String(GENERATION_BASE + 2));
+    await expect(ctx.store.state('old', 'a1')).resolves.toMatchObject({ state: 'active', generation: 2 });
     await open('old', 'a2');
     expect(await slot('old')).toBeNull();
     expect(await indexed('old')).toEqual(['a1', 'a2']);

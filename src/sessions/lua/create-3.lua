@@ -56,7 +56,8 @@ for _, victim in ipairs(evicted) do
   if victim == slot then slot = false; redis.call('HDEL', KEYS[3], 's1') else redis.call('ZREM', KEYS[2], victim) end
 end
 
-redis.call('HSET', KEYS[1], 'st', 'a', 'g', string.format('%015d', 1), 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8], 'am', ARGV[11], 'ep', ARGV[12])
+-- g: 2^23 + the generation (rotate-4.lua), a fixed-size integer in the hash.
+redis.call('HSET', KEYS[1], 'st', 'a', 'g', '8388609', 'c', ARGV[2], 'r', ARGV[2], 'dv', ARGV[7], 'ip', ARGV[8], 'am', ARGV[11], 'ep', ARGV[12])
 if ARGV[9] ~= '' then
   redis.call('HSET', KEYS[1], 'dh', ARGV[9])
 end

@@ -58,14 +58,18 @@ if state[3] and tonumber(mirrorEpoch or '0') > tonumber(state[3]) then
   return {6}
 end
 
+-- Field g is 2^23 + the generation (redis-keys.ts, GENERATION_BASE); a session written before that
+-- holds the generation itself, zero-padded to 15 digits (below 2^23), and is rewritten on rotation.
 local current = tonumber(state[2])
+if current >= 8388608 then current = current - 8388608 end
 local presented = tonumber(ARGV[1])
 
 if presented == current then
   local nextGeneration = current + 1
-  -- Zero-padded to a fixed width: Redis would store a small integer in fewer bytes, and the
-  -- session must take the same memory after its 500th renewal as after its first.
-  redis.call('HSET', KEYS[1], 'g', string.format('%015d', nextGeneration), 'r', ARGV[3])
+  -- Offset by 2^23: Redis stores the field as a 32-bit integer (6 bytes in the hash, where the
+  -- 15-digit zero-padded string took 17) whatever the generation below ~2.1 billion, so the session
+  -- takes the same memory after its 500th renewal as after its first.
+  redis.call('HSET', KEYS[1], 'g', string.format('%d', 8388608 + nextGeneration), 'r', ARGV[3])
   -- No PEXPIRE: a session lives at most its lifetime from login, however often it renews.
   local grace = tonumber(ARGV[4])
   if grace > 0 then
