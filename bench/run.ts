@@ -223,6 +223,10 @@ class Bench {
       JTS_PRIVATE_KEY_PATH: this.keyPaths.priv,
       JTS_PUBLIC_KEY_PATH: this.keyPaths.pub,
       JTS_STATE_PROOF_SECRET_PATH: this.keyPaths.secret,
+      // One issuer and audience for every server (unset, both follow PORT): verify-stateless presents
+      // the Redis server's BearerPasses to the revocation-off server, which refused all of them.
+      JTS_ISSUER: 'http://bench.localhost',
+      JTS_AUDIENCE: 'http://bench.localhost',
       JTS_REVOCATION_CHECK: env.revocation,
       // Long enough that the setup's BearerPasses outlive the whole run.
       JTS_BEARER_PASS_LIFETIME: '3600',
@@ -243,7 +247,7 @@ class Bench {
         if (!child.running) throw new Error(`${name} exited:\n${child.output()}`);
         return (await fetch(`${server.baseUrl}/readyz`)).status === 200;
       },
-      20_000,
+      60_000,
       name,
     );
     return server;
@@ -261,7 +265,7 @@ class Bench {
         if (!child.running) throw new Error(`floor exited:\n${child.output()}`);
         return (await fetch(`${server.baseUrl}/api/public`)).status === 200;
       },
-      20_000,
+      60_000,
       'floor',
     );
     return server;
@@ -560,6 +564,13 @@ async function main(): Promise<void> {
     };
     const report = buildReport(options, machine, cases, samples, memory);
     process.stdout.write(`\n${report.markdown}\n`);
+    // Every request of a measured case must succeed: a case answering errors measures the error path
+    // (verify-stateless refused every BearerPass for months while its row looked fine).
+    const failed = report.summaries.filter((summary) => (summary.errors ?? 0) + (summary.non2xx ?? 0) > 0);
+    if (failed.length > 0) {
+      log(`FAILED: requests that did not succeed in ${failed.map((summary) => summary.id).join(', ')}`);
+      process.exitCode = 1;
+    }
     if (options.cpuProf) log(`CPU profiles are written to ${bench.profileDir} when the servers stop`);
     if (options.write) {
       const dir = join(ROOT, 'bench', 'results');
@@ -758,7 +769,7 @@ function withoutChains(sample: Sample): Sample {
   return { ...sample, result };
 }
 
-function buildReport(options: Options, machine: Machine, cases: Case[], samples: Map<string, Sample[]>, memory: MemoryResult | undefined): { markdown: string; json: unknown } {
+function buildReport(options: Options, machine: Machine, cases: Case[], samples: Map<string, Sample[]>, memory: MemoryResult | undefined): { markdown: string; json: unknown; summaries: Summary[] } {
   const loads = (id: string) => (samples.get(id) ?? []).flatMap((sample) => (sample.kind === 'load' ? [sample.result] : []));
   /** Median CPU µs per request (server + its Redis), and the Redis part; undefined without /proc. */
   const cpuPerRequest = (id: string): { total: number; redis: number } | undefined => {
@@ -917,7 +928,7 @@ function buildReport(options: Options, machine: Machine, cases: Case[], samples:
   }
 
   const json = { date, smoke: options.smoke, machine, options: { ...options, scenarios: [...options.scenarios] }, summaries, memory, memoryMet, rounds: Object.fromEntries([...samples.entries()].map(([id, list]) => [id, list.map(withoutChains)])) };
-  return { markdown: `${lines.join('\n')}\n`, json };
+  return { markdown: `${lines.join('\n')}\n`, json, summaries };
 }
 
 void main().catch((error: unknown) => {

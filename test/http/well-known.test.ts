@@ -142,6 +142,8 @@ describe('GET /.well-known/jts-configuration', () => {
       login_endpoint: `${ISSUER}/jts/login`,
       renewal_endpoint: `${ISSUER}/jts/renew`,
       revocation_endpoint: `${ISSUER}/jts/logout`,
+      events_endpoint: `${ISSUER}/jts/events`,
+      events_poll_endpoint: `${ISSUER}/jts/events/poll`,
       jts_profiles_supported: expect.arrayContaining(['JTS-S/v1']),
       active_signing_alg: testApp.keyRing.signer.alg,
     });
@@ -156,6 +158,15 @@ describe('GET /.well-known/jts-configuration', () => {
     const res = await get(new URL(config.jwks_uri).pathname);
     expect(res.status).toBe(200);
     expect((jsonOf(res) as { keys: { kid: string }[] }).keys[0]!.kid).toBe(testApp.keyRing.signer.kid);
+  });
+
+  test('its events endpoints are the feed’s routes: they ask a service client to authenticate (not a 404)', async () => {
+    const config = (await get('/.well-known/jts-configuration')).body as { events_endpoint: string; events_poll_endpoint: string };
+    for (const endpoint of [config.events_endpoint, config.events_poll_endpoint]) {
+      const res = await get(new URL(endpoint).pathname);
+      expectJsonError(res, 401, 'invalid_client');
+      expect(res.headers['www-authenticate']).toMatch(/^Basic/);
+    }
   });
 });
 

@@ -94,6 +94,8 @@ function wellKnownPaths(): Record<string, Partial<Record<Method, Json>>> {
       renewal_endpoint: url,
       revocation_endpoint: url,
       sessions_endpoint: url,
+      events_endpoint: { ...url, description: 'The security events (RFC 8417 SETs) as Server-Sent Events, /jts/events (service clients with the scope `jts:events`).' },
+      events_poll_endpoint: { ...url, description: 'The same events as JSON pages, /jts/events/poll.' },
       jts_versions_supported: strings,
       jts_profiles_supported: strings,
       token_signing_alg_values_supported: strings,

@@ -69,6 +69,10 @@ export function wellKnownRoutes(deps: { keyRing: KeyRing; issuer: string }): Rou
     renewal_endpoint: `${base}/jts/renew`,
     revocation_endpoint: `${base}/jts/logout`,
     sessions_endpoint: `${base}/jts/sessions`,
+    // The signed security events for other services (service clients with the scope jts:events):
+    // Server-Sent Events, and the same events as JSON pages for those that cannot hold a connection.
+    events_endpoint: `${base}/jts/events`,
+    events_poll_endpoint: `${base}/jts/events/poll`,
     jts_versions_supported: ['1.1'],
     jts_profiles_supported: [JTS_TYP],
     token_signing_alg_values_supported: [...JTS_ALGORITHMS],
