@@ -362,7 +362,7 @@ function buildWebhooks(inputs: ServiceInputs, log: SecurityEventLog, stream: str
       logger.warn({ err: error, loop }, 'webhook work failed; retrying at the next poll (the outbox keeps every event)');
     },
     onDeadLetter({ id, endpoint, error }) {
-      logger.error({ webhookId: id, endpoint: shownUrl(endpoint), error }, 'webhook dead-lettered after its last attempt; `npm run webhooks -- redeliver <id>` sends it again');
+      logger.error({ webhookId: id, endpoint: shownUrl(endpoint), error }, 'webhook dead-lettered after its last attempt; `npm run webhooks -- redeliver --id <webhookId>` sends it again');
     },
   });
 }

@@ -135,7 +135,10 @@ export interface RateLimitSettings {
 
 /** Parses and checks the environment; throws one ConfigError listing every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const result = envSchema.safeParse(source);
+  // `NAME=` (as a copied .env.example leaves a setting) means unset, for every variable alike: an
+  // empty value fell to each type's own check (`DEMO_PAGE="": expected on or off`).
+  const set = Object.fromEntries(Object.entries(source).filter(([, value]) => value === undefined || value.trim() !== ''));
+  const result = envSchema.safeParse(set);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => {

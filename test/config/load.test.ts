@@ -84,6 +84,14 @@ describe('configuration', () => {
     });
   });
 
+  it('loads .env.example as a copied .env would set it, and an empty value of any variable means unset', () => {
+    const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+    const set: Record<string, string> = Object.fromEntries([...example.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    expect(() => loadConfig(set)).not.toThrow();
+    const blank = Object.fromEntries(Object.keys(envSchema.shape).map((name) => [name, '']));
+    expect(loadConfig(blank)).toEqual(loadConfig({}));
+  });
+
   it('documents every variable in .env.example, and nothing else', () => {
     const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
     const documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);

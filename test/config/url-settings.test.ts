@@ -72,7 +72,7 @@ describe('config errors name a secret variable, never its value', () => {
   });
 
   it('shows every secret variable as <redacted>, an unset one as empty', () => {
-    expect([...SECRET_VARIABLES].sort()).toEqual(['JTS_STATE_PROOF_SECRET', 'METRICS_TOKEN', 'REDIS_PASSWORD']);
+    expect([...SECRET_VARIABLES].sort()).toEqual(['JTS_STATE_PROOF_SECRET', 'JTS_WEBHOOK_SECRET', 'METRICS_TOKEN', 'REDIS_PASSWORD']);
     for (const name of SECRET_VARIABLES) {
       expect(shownValue(name, 'the-secret-value')).toBe(REDACTED);
       expect(shownValue(name, undefined)).toBe('""');

@@ -324,6 +324,29 @@ describe('new sign-in notices, "this wasn\'t me" and the risk step-up (real SMTP
       expect((await post('/jts/login/code/verify', { email: user.email, code: codeOf(await codeMail) }, stranger)).status).toBe(200);
     });
 
+    it('with the rate limits on, a stranger\'s wrong passwords never shut the owner\'s emailed-code way in from a new device (tryout: 429 on the code)', async () => {
+      await t.close();
+      t = await buildTestApp({
+        store: 'redis',
+        accounts: 'postgres',
+        env: { ...sink.mailEnv, PUBLIC_URL: 'https://app.example', TRUST_PROXY: '1', JTS_SIGN_IN_NOTICES: 'on', JTS_RISK_FAILED_SIGN_INS: '3/15m', RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_LOGIN_ACCOUNT: '5/15m' },
+      });
+      const user = await createUser(t);
+      const stranger = { ip: ELSEWHERE, ua: FIREFOX_WINDOWS };
+      // 3 wrong passwords, then step-up answers: the per-account password budget (5) is spent.
+      const answers: number[] = [];
+      for (let i = 0; i < 7; i++) answers.push((await signIn(user.email, 'wrong password', stranger)).status);
+      expect(answers.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      expect(answers.slice(5)).toEqual([429, 429]);
+      // The owner, on a new device elsewhere, signs in with an emailed code.
+      const owner = { ip: HOME, ua: CHROME_MAC };
+      const codeMail = sink.next(user.email);
+      expect((await post('/jts/login/code', { email: user.email }, owner)).status).toBe(202);
+      const res = await post('/jts/login/code/verify', { email: user.email, code: codeOf(await codeMail) }, owner);
+      expect(res.status).toBe(200);
+      expect(knownDeviceOf(res)).toBeDefined();
+    });
+
     it('leaves the owner\'s known device alone: neither counted nor asked', async () => {
       const user = await createUser(t);
       const owner = { ip: HOME, ua: CHROME_MAC, device: knownDeviceOf(await signIn(user.email, user.password, { ip: HOME, ua: CHROME_MAC })) };

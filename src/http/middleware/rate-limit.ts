@@ -31,7 +31,7 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   const { rules, knownDevices } = deps;
   // Without limits a signed-in browser still gets its known-device cookie: the new sign-in notice
   // and the risk step-up recognise the owner's devices by it.
-  if (!rules.enabled) return knownDevices ? { loginAccount: [knownDevices.remember] } : {};
+  if (!rules.enabled) return knownDevices ? { loginAccount: [knownDevices.remember], rememberDevice: [knownDevices.remember] } : {};
   const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
 
   // Only wrong credentials count as failures: a 400, a 429 from another limiter or a 503 is not a guess.
@@ -90,6 +90,10 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     // bounds the hashing one address can cause: an office behind one NAT keeps signing in.
     login: [limiter('login-ip-attempts', rules.loginIpAttempts), limiter('login-ip', rules.loginIp, failuresOnly)],
     loginAccount: [loginAccount, ...(knownDevices ? [knownDevices.remember] : [])],
+    // An emailed-code sign-in remembers its device but draws on the code budget, not on the password
+    // failures: else a stranger's wrong passwords (the risk step-up's trigger) would throttle the
+    // owner's way in from a new device, the lockout the step-up replaces.
+    rememberDevice: knownDevices ? [knownDevices.remember] : [],
     register: [limiter('register-ip', rules.register)],
     renew: [limiter('renew-ip', rules.renew)],
     password: [limiter('password-ip', rules.password), passwordAccount],

@@ -7,6 +7,8 @@ export interface OutboxMail {
   subject: string;
   text: string;
   html: string;
+  /** The mail's kind, as its `X-JTS-Mail-Kind` header says (`sign-in-code`, `new-sign-in`…). */
+  kind: string;
   /** ISO 8601 UTC. */
   sentAt: string;
 }
@@ -23,7 +25,7 @@ export interface OutboxListing {
 export function devOutboxRoutes(deps: { outbox: OutboxListing }): Router {
   const router = Router();
   router.get('/dev/outbox', (_req, res) => {
-    sendJson(res, 200, { mails: deps.outbox.list().map(({ to, subject, text, html, sentAt }) => ({ to, subject, text, html, sentAt })) }, NO_STORE);
+    sendJson(res, 200, { mails: deps.outbox.list().map(({ to, kind, subject, text, html, sentAt }) => ({ to, kind, subject, text, html, sentAt })) }, NO_STORE);
   });
   return router;
 }
