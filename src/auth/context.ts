@@ -50,7 +50,14 @@ export interface AuthServerDeps {
   /** Recently ended sessions, listed to their owner (theft alerts write it; needs `email` for the alerts). */
   endedSessions?: EndedSessionLog;
   /** New sign-in notices (needs `email`); absent: JTS_SIGN_IN_NOTICES=off. */
-  notices?: { devices: SignInDeviceStore; key: Buffer; settings: SignInNoticeSettings };
+  notices?: {
+    devices: SignInDeviceStore;
+    key: Buffer;
+    settings: SignInNoticeSettings;
+    /** Notices mailed per account this hour (sign-in-notices.ts, NOTICES_PER_HOUR). */
+    mailed?: { add(key: string): Promise<number> };
+    onCounterError?: (error: unknown) => void;
+  };
   /** Risk-based step-up; absent: JTS_RISK_FAILED_SIGN_INS=off. */
   risk?: Omit<SignInRiskDeps, 'audit'>;
 }
