@@ -917,7 +917,7 @@ function buildReport(options: Options, machine: Machine, cases: Case[], samples:
       '| measure | value | target | met |',
       '|---|---:|---|---|',
       `| bytes per session after ${memory.logins} logins | ${memory.bytesPerSession.toFixed(0)} | ≤ 400 | ${verdict(memoryMet.bytes)} |`,
-      `| keys per session | ${memory.keysPerSession.toFixed(2)} (a hash per session; each user's session index existed before) | | |`,
+      `| keys per session | ${memory.keysPerSession.toFixed(2)} (a hash per session, plus the user's session index when it is not their only session) | | |`,
       `| grace slot per renewed session, right after renewing | ${memory.graceSlotBytes.toFixed(0)} bytes | | |`,
       `| bytes per session, 1 renew, after the grace window (+${memory.graceS + 1.5} s, expired keys reclaimed) | ${memory.bytesPerSessionAfter1.toFixed(0)} | | |`,
       `| bytes per session, ${memory.renews} renews, after the grace window | ${memory.bytesPerSessionAfterN.toFixed(0)} | same as after 1 | ${verdict(constant)} |`,

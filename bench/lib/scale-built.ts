@@ -34,7 +34,7 @@ export async function openBuiltServer(env: NodeJS.ProcessEnv): Promise<BuiltServ
   const { connectRedis, waitForReady } = built('redis/connect.js') as typeof import('../../src/redis/connect.js');
   const { redisKeys } = built('sessions/redis-keys.js') as typeof import('../../src/sessions/redis-keys.js');
   const { RedisSessionStore } = built('sessions/redis-store.js') as typeof import('../../src/sessions/redis-store.js');
-  const { MirroredUserStore } = built('auth/mirrored-users.js') as typeof import('../../src/auth/mirrored-users.js');
+  const { ensureMirror } = built('auth/mirrored-users.js') as typeof import('../../src/auth/mirrored-users.js');
   const { openAccounts } = built('accounts/open.js') as typeof import('../../src/accounts/open.js');
   const { loadKeyRing, loadStateProofSecret } = built('key-files/files.js') as typeof import('../../src/key-files/files.js');
   const { createBearerPassIssuer } = built('jts/bearer-pass/mint.js') as typeof import('../../src/jts/bearer-pass/mint.js');
@@ -61,7 +61,7 @@ export async function openBuiltServer(env: NodeJS.ProcessEnv): Promise<BuiltServ
   const minter = new CredentialMinter({ mint, stateProofs: new StateProofCodec(secret), clock: systemClock, stateProofLifetimeSeconds: jts.stateProofLifetimeSeconds, sessionPolicy: jts.sessionPolicy, mfaRequiredFor: config.mfa.requiredFor });
   const tools: ScaleSeedTools = {
     newUser,
-    mirror: new MirroredUserStore(accounts.users, store, { sessionLifetimeMs: jts.stateProofLifetimeSeconds * 1000 }),
+    mirror: { ensureMirror: (user) => ensureMirror({ sessions: store, settings: { stateProofLifetimeSeconds: jts.stateProofLifetimeSeconds } }, user) },
     sessions: store,
     randomId,
     minter,

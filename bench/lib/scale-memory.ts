@@ -34,7 +34,7 @@ export async function memoryUsage(client: Redis, keys: readonly string[]): Promi
 }
 
 /** The kinds of key the server writes (sessions/redis-keys.ts), told apart by their suffix. */
-export type KeyKind = 'session' | 'grace' | 'index' | 'mirror' | 'rate-limit' | 'other';
+export type KeyKind = 'session' | 'grace' | 'index' | 'mirror' | 'rate-limit' | 'events' | 'other';
 
 export function keyKind(key: string): KeyKind {
   if (/\}:s:[^:]+$/.test(key)) return 'session';
@@ -42,6 +42,8 @@ export function keyKind(key: string): KeyKind {
   if (key.endsWith('}:sessions')) return 'index';
   if (key.endsWith('}:user')) return 'mirror';
   if (key.includes('rl:')) return 'rate-limit';
+  // The security-event stream (`<prefix>events`, in no user's slot): trimmed by age, no TTL by design.
+  if (!key.includes('{') && key.endsWith('events')) return 'events';
   return 'other';
 }
 

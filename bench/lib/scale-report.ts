@@ -96,7 +96,16 @@ const freed = (size: ScaleSizeResult) => size.redis.beforeExpiry.usedMemory - si
  */
 const ownShare = (size: ScaleSizeResult) => size.expired * (size.keyUsage.session.mean + size.keyUsage.index.mean);
 const keysGone = (size: ScaleSizeResult) => size.redis.beforeExpiry.keys - size.redis.afterExpiry.keys;
-/** Session, grace and index keys must all carry a TTL; the mirror is the account's and has none by design. */
+/**
+ * Keys an expired session takes with it: its hash, and its user's index where it has one (a user's
+ * only session has none: it is listed in the mirror, which outlives it; create-3.lua). The share
+ * of sampled users with an index stands for all.
+ */
+const keysPerSession = (size: ScaleSizeResult) => 1 + size.keyUsage.index.sampled / Math.max(1, size.keyUsage.session.sampled);
+/**
+ * Session, grace and index keys must all carry a TTL; so do mirrors now, but they are the account's;
+ * the event stream is trimmed by age instead (README, "Security events").
+ */
 const sessionKeysWithoutTtl = (size: ScaleSizeResult) => (['session', 'grace', 'index', 'other'] as const).reduce((sum, kind) => sum + (size.census.kinds[kind]?.withoutTtl ?? 0), 0);
 
 const fmt = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? '—' : value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
@@ -137,9 +146,9 @@ function goals(results: ScaleSizeResult[]): Goal[] {
   list.push({ goal: 'list / revoke-all for a 100-session user under 5 ms p99 (HTTP, every N)', measured: `list ${listP99.toFixed(2)} ms, revoke-others ${revokeP99.toFixed(2)} ms (worst N)`, met: listP99 < 5 && revokeP99 < 5 });
   if (largest) {
     // Judged at the largest N, as the bytes per session: at N = 1,000 the expired half holds ~0.2 MB, within the allocator's noise.
-    const met = keysGone(largest) >= 2 * largest.expired && freed(largest) >= 0.9 * ownShare(largest) && sessionKeysWithoutTtl(largest) === 0;
+    const met = keysGone(largest) >= Math.floor(keysPerSession(largest) * largest.expired) && freed(largest) >= 0.9 * ownShare(largest) && sessionKeysWithoutTtl(largest) === 0;
     list.push({
-      goal: `expiry frees memory at N = ${fmt(largest.n)}: when half the sessions expire, their keys (hash and index) are gone, ≥ 90 % of what they held (MEMORY USAGE) is freed, and no session key lacks a TTL`,
+      goal: `expiry frees memory at N = ${fmt(largest.n)}: when half the sessions expire, their keys (hash, and index where the user has one) are gone, ≥ 90 % of what they held (MEMORY USAGE) is freed, and no session key lacks a TTL`,
       measured: results
         .map((size) => `N = ${fmt(size.n)}: ${fmt(keysGone(size))} keys gone for ${fmt(size.expired)} sessions, freed ${((100 * freed(size)) / ownShare(size)).toFixed(0)} % of their own size (${((100 * freed(size)) / (size.expired * bytesPerSession(size))).toFixed(0)} % of their used_memory share), ${sessionKeysWithoutTtl(size)} session keys without TTL`)
         .join('; '),

@@ -15,8 +15,8 @@ import type { User } from '../../src/users/types.js';
 export interface ScaleSeedTools {
   /** users/new-user.ts: the one way to build an account record. */
   newUser: (input: NewUserInput, now: number) => User;
-  /** MirroredUserStore.ensureMirror: the mirror a sign-in writes. */
-  mirror: { ensureMirror(user: User): Promise<void> };
+  /** mirrored-users.ts ensureMirror: the mirror a sign-in writes. */
+  mirror: { ensureMirror(user: User): Promise<unknown> };
   sessions: Pick<SessionStore, 'create'>;
   /** jts/state-proof.ts randomId: session ids as the server makes them. */
   randomId: () => string;
@@ -94,7 +94,9 @@ export function accountAt(accounts: SeededAccounts, first: number, k: number): U
 /** Every account's Redis mirror, as a sign-in writes it. */
 export async function seedMirrors(tools: Pick<ScaleSeedTools, 'mirror'>, accounts: SeededAccounts, first: number, lanes = 256): Promise<number> {
   const startedAt = process.hrtime.bigint();
-  await inLanes(accounts.ids.length, lanes, (k) => tools.mirror.ensureMirror(accountAt(accounts, first, k)));
+  await inLanes(accounts.ids.length, lanes, async (k) => {
+    await tools.mirror.ensureMirror(accountAt(accounts, first, k));
+  });
   return seconds(startedAt);
 }
 

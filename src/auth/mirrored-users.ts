@@ -160,9 +160,4 @@ export class MirroredUserStore implements UserStore {
     for (const user of users) await this.sessions.putUser(user.id, securityOf(user), { mode: 'repair', expiresInMs: this.options.sessionLifetimeMs });
     return users.length;
   }
-
-  /** The rebuild at sign-in: writes the mirror only when Redis has none (e.g. it restarted empty). */
-  async ensureMirror(user: User): Promise<void> {
-    await this.sessions.putUser(user.id, securityOf(user), { mode: 'absent', expiresInMs: this.options.sessionLifetimeMs });
-  }
 }

@@ -22,7 +22,7 @@ import type { SecondFactorStore } from '../users/factors.js';
 import { AuthError } from './errors.js';
 import { clientBinding } from './factor-secrets.js';
 import { assertFreshSignIn } from './fresh-auth.js';
-import type { PasskeySecondFactor, SecondFactorPasskeyResult, SignInProof } from './second-factor.js';
+import { hasSecondFactor, type PasskeySecondFactor, type SecondFactorPasskeyResult, type SignInProof } from './second-factor.js';
 import { assertRpId, clientDataOf, decoded, hashChallenge, Refusal, type ClientData } from './webauthn-checks.js';
 
 /** What the passkey use cases read. */
@@ -289,7 +289,7 @@ export class Passkeys implements PasskeySecondFactor {
     if (mfaSettings.enrolmentNeedsVerifiedEmail && !user.emailVerified) throw new AuthError('mfa_email_unverified');
     // Security review: a factor added on the strength of one factor would outlive the session
     // that added it, so where the account has one, adding another needs it (as removing does).
-    if (!signIn.amr?.includes('mfa') && (await accountHasFactor(this.deps, user.id))) throw new StepUpError('auth_method_required');
+    if (!signIn.amr?.includes('mfa') && (await hasSecondFactor(this.deps.factors, this, user.id))) throw new StepUpError('auth_method_required');
     return user;
   }
 
@@ -320,10 +320,4 @@ export class Passkeys implements PasskeySecondFactor {
 function viewOf(passkey: Passkey): PasskeyView {
   const { id, name, deviceType, backedUp, transports, createdAt, lastUsedAt } = passkey;
   return { id, name, deviceType, backedUp, transports, createdAt, lastUsedAt };
-}
-
-/** Whether the account has a second factor: a confirmed authenticator app or a passkey. */
-async function accountHasFactor(deps: Pick<PasskeyDeps, 'factors' | 'passkeys'>, userId: string): Promise<boolean> {
-  const [totp, passkeys] = await Promise.all([deps.factors.totp(userId), deps.passkeys.count(userId)]);
-  return totp?.confirmed === true || passkeys > 0;
 }

@@ -337,18 +337,12 @@ export class SecondFactors {
     const user = await users.get(live.userId);
     // An enrolment ticket is for an account without a factor: once the owner has added one
     // (security review: a passkey meanwhile), enrolling with the first factor alone would go around it.
-    const gainedFactor = purpose === 'enrol' && user !== undefined && (await this.hasFactor(user.id));
+    const gainedFactor = purpose === 'enrol' && user !== undefined && (await hasSecondFactor(this.deps.factors, this.deps.passkeys, user.id));
     if (!user || user.disabled || user.credentialEpoch !== live.credentialEpoch || gainedFactor) {
       audit({ event: 'mfa.failed', prn: live.userId, reason: 'voided' });
       throw new AuthError('mfa_ticket_invalid');
     }
     return { ticketHash, live, user };
-  }
-
-  /** A confirmed authenticator app or a passkey. */
-  private async hasFactor(userId: string): Promise<boolean> {
-    const [totp, passkey] = await Promise.all([this.deps.factors.totp(userId), this.deps.passkeys?.has(userId) ?? false]);
-    return totp?.confirmed === true || passkey;
   }
 
   /** The address of a live ticket's account, for the per-account sign-in limits; undefined for anything else. */
@@ -381,4 +375,10 @@ export class SecondFactors {
     const user = await this.deps.users.get(prn);
     if (user) this.deps.mailer.send({ kind: 'second-factor-changed', to: user.email, name: user.name, change });
   }
+}
+
+/** Whether an account has a second factor: a confirmed authenticator app or a passkey. */
+export async function hasSecondFactor(factors: Pick<SecondFactorStore, 'totp'>, passkeys: Pick<PasskeySecondFactor, 'has'> | undefined, userId: string): Promise<boolean> {
+  const [totp, passkey] = await Promise.all([factors.totp(userId), passkeys?.has(userId) ?? false]);
+  return totp?.confirmed === true || passkey;
 }

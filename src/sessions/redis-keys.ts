@@ -22,6 +22,13 @@ export interface RedisKeys {
   legacyUserIds(): string;
   session(prn: string, aid: string): string;
   grace(prn: string, aid: string): string;
+  /**
+   * The user's sessions (zset aid -> created ms) once they have two or more. A user's only session
+   * is listed instead by its aid in the mirror's field SESSION_SLOT (no key: ~170 B less for each
+   * one-session user); create-3.lua moves it into the index when a second session opens, and
+   * remove-user-2.lua before the mirror is deleted. Every script that reads the index reads both, so
+   * an index written by an earlier build (every session in it) keeps working.
+   */
   sessionIndex(prn: string): string;
   /** Prefixes the Lua scripts append an aid to (same slot as the index). */
   sessionPrefix(prn: string): string;
@@ -57,6 +64,9 @@ export function redisKeys(prefix: string): RedisKeys {
   };
 }
 
+/** The mirror's field holding the aid of a user's only session (see RedisKeys.sessionIndex). */
+export const SESSION_SLOT = 's1';
+
 /**
  * Field names of the user mirror hash, as rotate-4.lua and put-user-1.lua read them. `version` is
  * the account row's version (users.version): put-user-1.lua never lets an older one replace a
@@ -76,6 +86,20 @@ export const USER_MIRROR_FIELDS = ['permissions', 'disabled', 'epoch', 'version'
  * theft alert can name the session a replay ends, whose hash is gone by then.
  */
 export const SESSION_STATE_FIELDS = ['st', 'g', 'c', 'dh', 'am', 'ep', 'sa', 'dv'] as const;
+
+/**
+ * Field `g` of a session hash holds GENERATION_BASE + the generation: Redis keeps any such value
+ * below 2^31 as a 32-bit integer (6 bytes in the hash's listpack), so the hash's size never changes
+ * with renewals. Sessions written before hold the generation itself as a 15-digit zero-padded
+ * string (always below the base); rotate-4.lua rewrites them at their next renewal.
+ */
+export const GENERATION_BASE = 8_388_608;
+
+/** A generation as read from field `g` (either form). */
+export function decodeGeneration(field: string | null | undefined): number {
+  const value = Number(field);
+  return value >= GENERATION_BASE ? value - GENERATION_BASE : value;
+}
 
 /**
  * A step-up as the session hash keeps it: one field `sa`, `<ms>:<amr, comma-separated>`, e.g.

@@ -17,10 +17,11 @@ const SCRIPT_DIR = join(__dirname, 'lua');
 const SCRIPTS = {
   jtsCreateSession: 'create-3.lua',
   jtsRotateSession: 'rotate-4.lua',
-  jtsListSessions: 'list-1.lua',
-  jtsRevokeSession: 'revoke-3.lua',
-  jtsRevokeAllSessions: 'revoke-all-1.lua',
+  jtsListSessions: 'list-2.lua',
+  jtsRevokeSession: 'revoke-4.lua',
+  jtsRevokeAllSessions: 'revoke-all-2.lua',
   jtsPutUser: 'put-user-1.lua',
+  jtsRemoveUser: 'remove-user-2.lua',
   jtsStepUpSession: 'step-up-2.lua',
 } as const;
 
@@ -28,7 +29,7 @@ const SCRIPTS = {
  * Scripts that end sessions get include/publish.lua prepended (Lua has no include of its own in
  * Redis): its `publishEnds` writes their security events in the same atomic step.
  */
-const PUBLISHING = new Set<string>(['create-3.lua', 'rotate-4.lua', 'revoke-3.lua', 'revoke-all-1.lua']);
+const PUBLISHING = new Set<string>(['create-3.lua', 'rotate-4.lua', 'revoke-4.lua', 'revoke-all-2.lua']);
 
 type ScriptArg = string | number;
 type Reply = string | number | null | Reply[];
@@ -46,6 +47,7 @@ declare module 'ioredis' {
     jtsRevokeAllSessions(...args: ScriptArg[]): Result<string[] | Late, Context>;
     jtsStepUpSession(sessionKey: string, mirrorKey: string, stepUp: string, credentialEpoch: number, deadline: number): Result<number, Context>;
     jtsPutUser(mirrorKey: string, mode: PutUserMode, ...fieldsThenExpiry: [...EncodedUserMirror, expiresInMs: number]): Result<number, Context>;
+    jtsRemoveUser(mirrorKey: string, indexKey: string, sessionPrefix: string): Result<number, Context>;
   }
 }
 

@@ -5,7 +5,7 @@ import type { RedisClient } from '../redis/connect.js';
 import { guardStore } from '../redis/guard.js';
 import { defineSessionScripts, SCRIPT_LATE } from './redis-scripts.js';
 import { sessionLimit, type SessionPolicy } from './policy.js';
-import { decodeStepUp, decodeUserMirror, decodeUserProfile, encodeAmr, encodeStepUp, encodePermissions, encodeUserMirror, publishSpecFor, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
+import { decodeGeneration, decodeStepUp, decodeUserMirror, decodeUserProfile, encodeAmr, encodeStepUp, encodePermissions, encodeUserMirror, publishSpecFor, SESSION_STATE_FIELDS, USER_MIRROR_FIELDS, USER_PROFILE_FIELDS, type RedisKeys } from './redis-keys.js';
 import { DEFAULT_EVENT_RETENTION, encodeEventFields, type EventRetention, type SessionEndCause } from './security-events.js';
 import type { CreateResult, ExpectedUser, NewSession, PutUserOptions, RevokeAllCause, RotateRequest, RotateResult, SessionRecord, SessionState, SessionStore, StepUp, StepUpResult, UserProfile, UserSecurity } from './types.js';
 
@@ -165,7 +165,7 @@ export class RedisSessionStore implements SessionStore {
 
   removeUser(prn: string): Promise<void> {
     return guardStore(async () => {
-      await this.redis.del(this.keys.userMirror(prn));
+      await this.redis.jtsRemoveUser(this.keys.userMirror(prn), this.keys.sessionIndex(prn), this.keys.sessionPrefix(prn));
     });
   }
 
@@ -214,14 +214,14 @@ export class RedisSessionStore implements SessionStore {
 
   list(prn: string): Promise<SessionRecord[]> {
     return guardStore(async () => {
-      const flat = await this.redis.jtsListSessions(this.keys.sessionIndex(prn), this.keys.sessionPrefix(prn));
+      const flat = await this.redis.jtsListSessions(this.keys.sessionIndex(prn), this.keys.userMirror(prn), this.keys.sessionPrefix(prn));
       const records: SessionRecord[] = [];
       for (let i = 0; i + 6 < flat.length; i += 7) {
         const [aid, generation, createdAt, lastActiveAt, device, ipPrefix, deviceHash] = flat.slice(i, i + 7) as [string, string, string, string, string, string, string];
         records.push({
           prn,
           aid,
-          generation: Number(generation),
+          generation: decodeGeneration(generation),
           createdAt: Number(createdAt),
           lastActiveAt: Number(lastActiveAt),
           device,
@@ -245,7 +245,7 @@ export class RedisSessionStore implements SessionStore {
     const { keys } = this;
     const { deadline } = this.schedule();
     return guardStore(async () => {
-      const ended = this.inTime(await this.redis.jtsRevokeSession(keys.session(prn, aid), keys.grace(prn, aid), keys.sessionIndex(prn), aid, deadline, this.spec(prn, cause))) === 1;
+      const ended = this.inTime(await this.redis.jtsRevokeSession(keys.session(prn, aid), keys.grace(prn, aid), keys.sessionIndex(prn), keys.userMirror(prn), aid, deadline, this.spec(prn, cause))) === 1;
       if (ended) await this.publishAfter(prn, [aid], cause);
       return ended;
     });
@@ -256,7 +256,7 @@ export class RedisSessionStore implements SessionStore {
     const { deadline } = this.schedule();
     const credentialChange = cause.credentialChange === true;
     return guardStore(async () => {
-      const ended = this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline, keepEpoch ?? '', this.spec(prn, cause, credentialChange)));
+      const ended = this.inTime(await this.redis.jtsRevokeAllSessions(keys.sessionIndex(prn), keys.userMirror(prn), keepAid ?? '', keys.sessionPrefix(prn), keys.gracePrefix(prn), deadline, keepEpoch ?? '', this.spec(prn, cause, credentialChange)));
       await this.publishAfter(prn, ended, cause, credentialChange);
       return ended;
     });
@@ -279,7 +279,7 @@ function toSessionState([st, generation, createdAt, deviceHash, amr, epoch, step
   if (st === 'a') {
     return {
       state: 'active',
-      generation: Number(generation),
+      generation: decodeGeneration(generation),
       createdAt: Number(createdAt),
       deviceHash: deviceHash ?? undefined,
       // Absent in a session written before they were stored (and '' is no amr value either).

@@ -1,4 +1,4 @@
-import { MirroredUserStore } from '../../src/auth/mirrored-users';
+import { ensureMirror, MirroredUserStore } from '../../src/auth/mirrored-users';
 import { ManualClock } from '../../src/jts/clock';
 import { MemorySessionStore } from '../../src/sessions/memory-store';
 import { MemoryUserStore } from '../../src/users/memory-store';
@@ -106,10 +106,10 @@ describe('MirroredUserStore: the users’ security mirror next to their sessions
     const user = ada();
     await records.create(user);
     await expect(mirrorOf(user.id)).resolves.toBeUndefined();
-    await users.ensureMirror(user);
+    await ensureMirror({ sessions, settings: { stateProofLifetimeSeconds: 3600 } }, user);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: false });
     await sessions.putUser(user.id, { disabled: true, permissions: [], credentialEpoch: 0, version: 1, emailVerified: false });
-    await users.ensureMirror(user);
+    await ensureMirror({ sessions, settings: { stateProofLifetimeSeconds: 3600 } }, user);
     await expect(mirrorOf(user.id)).resolves.toMatchObject({ disabled: true });
   });
 });

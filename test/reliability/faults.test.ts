@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { call, logoutCall, newAccount, profileCall, register, renewCall, sleep } from './support/client';
 import { byStatus, percentile, runLoad, stateProofParts, type Sample, type TrackedSession } from './support/load';
 import { ChildServer, LOG_DIR, makeKeyDir, RedisProcess, redisBinariesPresent } from './support/processes';
+import { decodeGeneration } from '../../src/sessions/redis-keys';
 
 /**
  * Redis failures under load, against the real server in a child process:
@@ -62,8 +63,9 @@ describeWithRedis('Redis faults under load', () => {
   async function stored(stateProof: string): Promise<{ st: string | null; g: number; ttl: number; indexed: boolean }> {
     const { prn, aid } = stateProofParts(stateProof);
     const key = `${PREFIX}{u:${prn}}:s:${aid}`;
-    const [[st, g], ttl, score] = await Promise.all([admin.hmget(key, 'st', 'g'), admin.pttl(key), admin.zscore(`${PREFIX}{u:${prn}}:sessions`, aid)]);
-    return { st: st ?? null, g: Number(g), ttl, indexed: score !== null };
+    // Listed in the user's index, or (a user's only session) in the mirror's slot: create-3.lua.
+    const [[st, g], ttl, score, slot] = await Promise.all([admin.hmget(key, 'st', 'g'), admin.pttl(key), admin.zscore(`${PREFIX}{u:${prn}}:sessions`, aid), admin.hget(`${PREFIX}{u:${prn}}:user`, 's1')]);
+    return { st: st ?? null, g: decodeGeneration(g), ttl, indexed: score !== null || slot === aid };
   }
 
   /** No session key, grace slot or index without a TTL: nothing half-written lives for ever. */

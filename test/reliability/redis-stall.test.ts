@@ -5,6 +5,7 @@ import { Redis as IORedis, type Redis } from 'ioredis';
 import { login, newAccount, register, renewCall, sleep, type Answer } from './support/client';
 import { prng, stateProofParts } from './support/load';
 import { ChildServer, LOG_DIR, makeKeyDir, RedisProcess, redisBinariesPresent } from './support/processes';
+import { decodeGeneration } from '../../src/sessions/redis-keys';
 
 /**
  * Issue 15, as a property: a renewal answered 503 must never rotate later, and a rotation whose
@@ -160,7 +161,7 @@ describeWithRedis('renewals while Redis stalls (issue 15)', () => {
   async function storedGeneration(stateProof: string): Promise<{ st: string | null; g: number }> {
     const { prn, aid } = stateProofParts(stateProof);
     const [st, g] = await admin.hmget(`${PREFIX}{u:${prn}}:s:${aid}`, 'st', 'g');
-    return { st: st ?? null, g: Number(g) };
+    return { st: st ?? null, g: decodeGeneration(g) };
   }
 
   /** Until Redis answers again: a sign-in after a lost session may land in the next stall. */
@@ -206,7 +207,7 @@ describeWithRedis('renewals while Redis stalls (issue 15)', () => {
         const replies = (await tx.exec()) ?? [];
         if (fault.kind === 'pause') await sleep(Math.max(0, startedBy - 20 + fault.ms - Date.now()));
         const generations = new Map<string, number>();
-        keysNow.forEach((key, i) => generations.set(key, Number(replies[i]?.[1])));
+        keysNow.forEach((key, i) => generations.set(key, decodeGeneration(replies[i]?.[1] as string | null)));
         return { generations, startedBy };
       }
       case 'kill':

@@ -3,7 +3,8 @@
   in one atomic step, so concurrent renewals with one StateProof never fork the session.
 
   KEYS[1] session hash     KEYS[2] grace slot of the session     KEYS[3] the user's session index
-  KEYS[4] the user's security mirror (fields permissions, disabled, epoch, ev)
+  KEYS[4] the user's security mirror (fields permissions, disabled, epoch, ev; s1 the aid of a
+          user's only session, who then has no index: create-3.lua)
   ARGV[1] presented generation     ARGV[2] sealed BearerPass of this rotation
   ARGV[3] now (ms)     ARGV[4] grace (ms)     ARGV[5] tombstone (ms)
   ARGV[6] 'session' | 'principal'   ARGV[7] session key prefix   ARGV[8] grace key prefix
@@ -53,17 +54,22 @@ if state[3] then mirrorEpoch = mirrorEpoch or redis.call('HGET', KEYS[4], 'epoch
 if state[3] and tonumber(mirrorEpoch or '0') > tonumber(state[3]) then
   redis.call('DEL', KEYS[1], KEYS[2])
   redis.call('ZREM', KEYS[3], ARGV[9])
+  if redis.call('HGET', KEYS[4], 's1') == ARGV[9] then redis.call('HDEL', KEYS[4], 's1') end
   return {6}
 end
 
+-- Field g is 2^23 + the generation (redis-keys.ts, GENERATION_BASE); a session written before that
+-- holds the generation itself, zero-padded to 15 digits (below 2^23), and is rewritten on rotation.
 local current = tonumber(state[2])
+if current >= 8388608 then current = current - 8388608 end
 local presented = tonumber(ARGV[1])
 
 if presented == current then
   local nextGeneration = current + 1
-  -- Zero-padded to a fixed width: Redis would store a small integer in fewer bytes, and the
-  -- session must take the same memory after its 500th renewal as after its first.
-  redis.call('HSET', KEYS[1], 'g', string.format('%015d', nextGeneration), 'r', ARGV[3])
+  -- Offset by 2^23: Redis stores the field as a 32-bit integer (6 bytes in the hash, where the
+  -- 15-digit zero-padded string took 17) whatever the generation below ~2.1 billion, so the session
+  -- takes the same memory after its 500th renewal as after its first.
+  redis.call('HSET', KEYS[1], 'g', string.format('%d', 8388608 + nextGeneration), 'r', ARGV[3])
   -- No PEXPIRE: a session lives at most its lifetime from login, however often it renews.
   local grace = tonumber(ARGV[4])
   if grace > 0 then
@@ -96,8 +102,10 @@ if presented > current then return {0} end
 -- An earlier StateProof after its window: token theft. Keep a small tombstone so the
 -- session's BearerPasses and StateProofs are answered with JTS-401-05 until they expire.
 local victims = { ARGV[9] }
+local slot = redis.call('HGET', KEYS[4], 's1')
 if ARGV[6] == 'principal' then
   victims = redis.call('ZRANGE', KEYS[3], 0, -1)
+  if slot then table.insert(victims, 1, slot) end
 end
 local live = {}
 for _, aid in ipairs(victims) do
@@ -115,6 +123,6 @@ for _, aid in ipairs(live) do
   revoked[#revoked + 1] = aid
 end
 for _, aid in ipairs(victims) do
-  redis.call('ZREM', KEYS[3], aid)
+  if aid == slot then redis.call('HDEL', KEYS[4], 's1') else redis.call('ZREM', KEYS[3], aid) end
 end
 return revoked
