@@ -48,7 +48,8 @@ import type { SecondFactorStore } from './users/factors.js';
 import { MemorySecondFactorStore } from './users/memory-factors.js';
 import { MemoryPasskeyStore } from './users/memory-passkeys.js';
 import type { PasskeyStore } from './users/passkeys.js';
-import { deriveSignInDeviceKey } from './auth/sign-in-notices.js';
+import { deriveSignInDeviceKey, NOTICE_WINDOW_MS } from './auth/sign-in-notices.js';
+import { THEFT_ALERT_WINDOW_MS } from './auth/theft-alerts.js';
 import { MemorySignInDeviceStore } from './users/memory-sign-in-devices.js';
 import type { SignInDeviceStore } from './users/sign-in-devices.js';
 import type { Kysely } from 'kysely';
@@ -193,12 +194,24 @@ export function buildServices(inputs: ServiceInputs): Services {
     },
     passkeys: { store: inputs.accounts?.passkeys ?? new MemoryPasskeyStore(), webauthn: config.webauthn },
     endedSessions,
+    theftAlertsMailed: {
+      ...windowCounter(rateLimitStores('theft-alerts'), THEFT_ALERT_WINDOW_MS),
+      onError(error: unknown) {
+        audit({ event: 'store.unavailable', operation: 'rate_limit:theft-alerts' });
+        logger.warn({ err: error }, 'the theft alert counter is unreachable: alerts are mailed without their bound');
+      },
+    },
     ...(config.notices.enabled
       ? {
           notices: {
             devices: inputs.accounts?.signInDevices ?? new MemorySignInDeviceStore(users),
             key: deriveSignInDeviceKey(inputs.stateProofSecret),
             settings: { windowSeconds: config.notices.windowSeconds, notMeTokenLifetimeSeconds: config.notices.notMeTokenLifetimeSeconds },
+            mailed: windowCounter(rateLimitStores('sign-in-notices'), NOTICE_WINDOW_MS),
+            onCounterError(error: unknown) {
+              audit({ event: 'store.unavailable', operation: 'rate_limit:sign-in-notices' });
+              logger.warn({ err: error }, 'the sign-in notice counter is unreachable: notices are mailed without their bound');
+            },
           },
         }
       : {}),

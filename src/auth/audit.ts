@@ -60,6 +60,10 @@ export type AuditEvent =
   | { event: 'passkey.cloned'; prn: string; passkey: string; stored: number; presented: number }
   /** A sign-in from a device and network the account has not used within JTS_SIGN_IN_NOTICE_WINDOW: the owner was mailed (sign-in-notices.ts). */
   | { event: 'sign_in.new_device'; prn: string }
+  /** A new-device sign-in past NOTICES_PER_HOUR for its account: recorded, not mailed (sign-in-notices.ts). */
+  | { event: 'sign_in.notice_suppressed'; prn: string }
+  /** A replay past THEFT_ALERTS_PER_HOUR for its account: ended and listed, not mailed (theft-alerts.ts). */
+  | { event: 'theft_alert.suppressed'; prn: string }
   /** A "this wasn't me" link was followed: every session ended, the password voided, a reset token answered. */
   | { event: 'sign_in.reported'; prn: string; revoked: number }
   /** Failed sign-ins from unknown devices reached JTS_RISK_FAILED_SIGN_INS for an account (`prn` when it exists). */

@@ -101,7 +101,15 @@ export class JTSAuthServer {
           }
         : {}),
     });
-    const theftAlerts = deps.email && deps.endedSessions && new TheftAlerts({ users: deps.users, ended: deps.endedSessions, mailer: deps.email.mailer, background: deps.email.background, appUrl: deps.email.emailSettings.publicUrl });
+    const theftAlerts = deps.email && deps.endedSessions && new TheftAlerts({
+        users: deps.users,
+        ended: deps.endedSessions,
+        mailer: deps.email.mailer,
+        background: deps.email.background,
+        appUrl: deps.email.emailSettings.publicUrl,
+        audit: context.audit,
+        ...(deps.theftAlertsMailed ? { mailed: deps.theftAlertsMailed, onCounterError: (error: unknown) => deps.theftAlertsMailed?.onError(error) } : {}),
+      });
     this.renewal = new Renewal({ ...context, ...(theftAlerts ? { theftAlerts } : {}) });
     this.reauthentication = new Reauthentication({ ...context, ...(secondFactors ? { secondFactors } : {}), ...(passkeys ? { passkeys } : {}) });
     this.account = new Account({ ...context, ...(deps.email ? { notices: { mailer: deps.email.mailer, appUrl: deps.email.emailSettings.publicUrl } } : {}) });

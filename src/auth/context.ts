@@ -49,8 +49,17 @@ export interface AuthServerDeps {
   passkeys?: { store: PasskeyStore; webauthn: WebAuthnSettings };
   /** Recently ended sessions, listed to their owner (theft alerts write it; needs `email` for the alerts). */
   endedSessions?: EndedSessionLog;
+  /** Theft alert mails per account this hour (theft-alerts.ts, THEFT_ALERTS_PER_HOUR); absent: no bound. */
+  theftAlertsMailed?: { add(key: string): Promise<number>; onError(error: unknown): void };
   /** New sign-in notices (needs `email`); absent: JTS_SIGN_IN_NOTICES=off. */
-  notices?: { devices: SignInDeviceStore; key: Buffer; settings: SignInNoticeSettings };
+  notices?: {
+    devices: SignInDeviceStore;
+    key: Buffer;
+    settings: SignInNoticeSettings;
+    /** Notices mailed per account this hour (sign-in-notices.ts, NOTICES_PER_HOUR). */
+    mailed?: { add(key: string): Promise<number> };
+    onCounterError?: (error: unknown) => void;
+  };
   /** Risk-based step-up; absent: JTS_RISK_FAILED_SIGN_INS=off. */
   risk?: Omit<SignInRiskDeps, 'audit'>;
 }
@@ -82,7 +91,7 @@ export interface MfaSettings {
  * the two pieces they share, made once per server. Each use case declares the members it reads
  * as a `Pick` of this, so its tests build only those.
  */
-export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys' | 'endedSessions' | 'notices' | 'risk'> {
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys' | 'endedSessions' | 'notices' | 'risk' | 'theftAlertsMailed'> {
   /** Shared because every use case that ends a session must forget its facts. */
   renewFacts: RenewFactsCache;
   credentials: CredentialMinter;
@@ -91,7 +100,7 @@ export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' |
 /** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
 export function createAuthContext(deps: AuthServerDeps): AuthContext {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows and second factors get their deps apart (auth-server.ts)
-  const { renewFactsCapacity, email, mfa, passkeys, endedSessions, notices, risk, ...shared } = deps;
+  const { renewFactsCapacity, email, mfa, passkeys, endedSessions, notices, risk, theftAlertsMailed, ...shared } = deps;
   const { mint, stateProofs, clock, settings } = deps;
   return {
     ...shared,

@@ -15,14 +15,17 @@ export type NotMeDeps = Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audi
   };
 
 /** What the page needs to go straight to "choose a new password". */
-export interface NotMeAnswer {
-  /** Sessions ended. */
-  revoked: number;
-  /** A reset-password token, as a reset link carries (POST /jts/password/reset). */
-  resetToken: string;
-  /** Seconds the reset token works (JTS_RESET_TOKEN_LIFETIME). */
-  expiresIn: number;
-}
+export type NotMeAnswer =
+  | {
+      /** Sessions ended. */
+      revoked: number;
+      /** A reset-password token, as a reset link carries (POST /jts/password/reset). */
+      resetToken: string;
+      /** Seconds the reset token works (JTS_RESET_TOKEN_LIFETIME). */
+      expiresIn: number;
+    }
+  /** The password changed since the notice: sessions ended, no reset token ("forgot password" instead). */
+  | { revoked: number };
 
 /**
  * POST /jts/not-me: the owner says a new sign-in notice's sign-in was not theirs. Consumes the
@@ -31,7 +34,11 @@ export interface NotMeAnswer {
  * whoever signed in knows the current one — which ends every session of the account (revokeAll,
  * published on the security-event feed with the credential change) and voids every other link.
  * The holder proved the mailbox as with a reset link, so the answer carries a fresh reset token:
- * the page asks for the new password at once, and nothing more is mailed. Second factors and
+ * the page asks for the new password at once, and nothing more is mailed — but only while the
+ * password is the one the notice was issued under. After a change (the owner's reset, or the
+ * thief's change) the link still ends every session and voids the password, yet answers no reset
+ * token: a notice mail kept from a mailbox the owner has since secured must not set the password,
+ * which a reset link of that time no longer could either; the owner uses "forgot password". Second factors and
  * passkeys stay as they are (README, "Security notices"). The account's known devices are forgotten:
  * each one's next sign-in, the owner's included, mails a notice again.
  *
@@ -51,10 +58,15 @@ export async function reportNotMe(deps: NotMeDeps, token: string): Promise<NotMe
   const user = await users.get(used.userId);
   if (!user || user.disabled) throw refuseToken(deps, 'not-me', 'voided');
   audit({ event: 'challenge.consumed', purpose: 'not-me', prn: user.id });
+  const sameCredential = used.credentialEpoch === user.credentialEpoch;
   const ended = await replacePassword(deps, user.id, { passwordHash, emailVerified: true }, { reason: 'password_reset' });
   // The intruder's device was recorded as known by the sign-in reported here: forgotten with every
   // other, so a later sign-in of it (with a password it stole again) is noticed again.
   await deps.devices?.forget(user.id);
+  if (!sameCredential) {
+    audit({ event: 'sign_in.reported', prn: user.id, revoked: ended.length });
+    return { revoked: ended.length };
+  }
   // Issued under the new credential epoch, so the reset the page sends next is not void.
   const latest = (await users.get(user.id)) ?? user;
   const resetToken = newToken();

@@ -18,7 +18,24 @@ export interface SignInNoticeDeps extends Pick<AuthContext, 'clock' | 'audit'>, 
   /** HMAC key for device keys and networks (≥ 32 bytes, the same on every instance). */
   key: Buffer;
   settings: SignInNoticeSettings;
+  /**
+   * Notices mailed per account in the current hour (a window counter on the rate-limit stores:
+   * Redis with a TTL, or memory). Absent: no bound (unit tests).
+   */
+  mailed?: { add(key: string): Promise<number> };
+  /** The counter's store failed: logged by the caller; the notice is mailed (fails towards telling the owner). */
+  onCounterError?: (error: unknown) => void;
 }
+
+/**
+ * New sign-in notices mailed per account and hour; past it a new device is recorded but not mailed.
+ * Without a bound, whoever holds the password made the server mail the owner once per sign-in from a
+ * fresh device or network (and leave a live "this wasn't me" row per mail). Any one of the mailed
+ * links ends every session, later ones included, so the owner loses nothing actionable.
+ */
+export const NOTICES_PER_HOUR = 5;
+/** The window of NOTICES_PER_HOUR, for services.ts's counter. */
+export const NOTICE_WINDOW_MS = 3_600_000;
 
 /** Rows kept per account: the most recently seen devices (older ones simply count as new again). */
 export const DEVICES_KEPT = 20;
@@ -72,7 +89,22 @@ export class SignInNotices implements SessionOpenedListener {
     const known = seen.some((row) => keys.includes(row.keyHash));
     await devices.record(user.id, keys.map((keyHash) => ({ keyHash, networkHash })), at, DEVICES_KEPT);
     if (event === 'register' || known) return;
+    if (!(await this.withinBound(user.id))) {
+      this.deps.audit({ event: 'sign_in.notice_suppressed', prn: user.id });
+      return;
+    }
     await this.notify(user, { device, network, at });
+  }
+
+  private async withinBound(userId: string): Promise<boolean> {
+    const { mailed, onCounterError } = this.deps;
+    if (!mailed) return true;
+    try {
+      return (await mailed.add(userId)) <= NOTICES_PER_HOUR;
+    } catch (error) {
+      onCounterError?.(error);
+      return true;
+    }
   }
 
   /** Issues the "this wasn't me" token (replacing the previous notice's) and mails the notice. */

@@ -36,7 +36,8 @@ export interface SignInRiskDeps {
  * `threshold` on, a password sign-in from such a client answers `email_code_required` — whether
  * the password was right or not, so the answer is no oracle for the guesser — and the owner signs
  * in with an emailed code (POST /jts/login/code) instead. A browser or app that signed in to the
- * account before (its known-device cookie or header) is neither counted nor asked.
+ * account before (its known-device cookie or header) is neither counted nor asked — with notices on,
+ * only while it is still among the account's recorded devices (`stillKnown`).
  *
  * Counted per normalised address, existing account or not, so the step-up says nothing about
  * whether an account exists. A counter outage fails open (as the rate limiters do): the sign-in is
@@ -65,8 +66,13 @@ export class SignInRisk {
 
   /** Counts a failed password sign-in to `email` (of account `prn` when one exists) from `client`. */
   async failed(email: string, prn: string | undefined, client: ClientContext): Promise<void> {
-    if (client.knownDevice !== undefined) return;
+    const { knownDevice } = client;
+    const { stillKnown } = this.deps;
+    if (knownDevice !== undefined && stillKnown === undefined) return;
     try {
+      // A signed value no longer among the account's devices (a reported intruder's) is counted like
+      // any unknown client: else its holder guessed the owner's new password with no step-up at all.
+      if (knownDevice !== undefined && (await stillKnown?.(email, knownDevice))) return;
       const failures = await this.deps.counter.add(keyOf(email));
       if (failures !== this.deps.threshold) return;
       this.deps.audit({ event: 'risk.threshold', ...(prn === undefined ? {} : { prn }) });

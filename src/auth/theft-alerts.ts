@@ -1,6 +1,7 @@
 import type { EndedSessionLog } from '../sessions/ended-sessions.js';
 import type { UserStore } from '../users/types.js';
 import type { AccountMailer } from './account-mail.js';
+import type { AuditSink } from './audit.js';
 import type { BackgroundWork } from './background.js';
 import { describeDevice, maskIp, type ClientContext } from './client-info.js';
 
@@ -26,7 +27,21 @@ export interface TheftAlertDeps {
   background: BackgroundWork;
   /** Where the user signs in again (PUBLIC_URL), named in the mail as advice. */
   appUrl: string;
+  /** Alerts mailed per account this hour (a window counter beside the rate limits); absent: no bound. */
+  mailed?: { add(key: string): Promise<number> };
+  /** The counter's store failed: logged by the caller; the alert is mailed. */
+  onCounterError?: (error: unknown) => void;
+  audit?: AuditSink;
 }
+
+/**
+ * Theft alert mails per account and hour. Whoever holds the password can open a session, renew it
+ * and replay its own first StateProof as often as the login limits allow: without a bound, one mail
+ * to the owner each time. Past it the session is still ended and listed; only the mail is left out.
+ */
+export const THEFT_ALERTS_PER_HOUR = 5;
+/** The window of THEFT_ALERTS_PER_HOUR, for services.ts's counter. */
+export const THEFT_ALERT_WINDOW_MS = 3_600_000;
 
 /**
  * Theft alerts (README, "Token theft alerts"): a detected replay is recorded in the owner's list
@@ -54,6 +69,10 @@ export class TheftAlerts {
     );
     const user = await users.get(report.prn);
     if (!user || user.disabled || !mailer) return;
+    if (!(await this.withinBound(user.id))) {
+      this.deps.audit?.({ event: 'theft_alert.suppressed', prn: user.id });
+      return;
+    }
     mailer.send({
       kind: 'token-theft',
       to: user.email,
@@ -63,5 +82,16 @@ export class TheftAlerts {
       ended: report.ended.map((session) => ({ device: session.device ?? '', ...(session.signedInAt === undefined ? {} : { signedInAt: session.signedInAt }) })),
       appUrl,
     });
+  }
+
+  private async withinBound(userId: string): Promise<boolean> {
+    const { mailed, onCounterError } = this.deps;
+    if (!mailed) return true;
+    try {
+      return (await mailed.add(userId)) <= THEFT_ALERTS_PER_HOUR;
+    } catch (error) {
+      onCounterError?.(error);
+      return true;
+    }
   }
 }

@@ -76,7 +76,9 @@ function showNotMeForm(token: string): void {
   const confirm = form('not-me-form', 'This sign-in was not you?', [], 'Sign out everywhere and choose a new password', async () => {
     const body = (await post('/jts/not-me', { token })) as { revokedSessions?: number; resetToken?: string };
     confirm.remove();
-    announce(`Every device was signed out (${body.revokedSessions ?? 0} session(s)). Choose a new password now.`, 'success');
+    // No reset token when the password changed since the notice: "forgot password" mails a fresh link.
+    const next = body.resetToken ? 'Choose a new password now.' : 'Use "forgot password" to choose a new one.';
+    announce(`Every device was signed out (${body.revokedSessions ?? 0} session(s)). ${next}`, 'success');
     if (body.resetToken) showResetForm(body.resetToken);
   });
   byId('status').after(confirm);

@@ -78,7 +78,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const signInRisk = new Counter({
     name: 'jts_sign_in_risk_events_total',
-    help: 'New sign-in notices and risk step-up by audit event name (sign_in.new_device, sign_in.reported, risk.threshold, risk.step_up).',
+    help: 'New sign-in notices and risk step-up by audit event name (sign_in.new_device, sign_in.notice_suppressed, theft_alert.suppressed, sign_in.reported, risk.threshold, risk.step_up).',
     labelNames: ['event'] as const,
     registers: [registry],
   });
@@ -159,6 +159,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         hashingBusy.inc();
         return;
       case 'sign_in.new_device':
+      case 'sign_in.notice_suppressed':
+      case 'theft_alert.suppressed':
       case 'sign_in.reported':
       case 'risk.threshold':
       case 'risk.step_up':

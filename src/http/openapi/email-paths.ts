@@ -101,18 +101,18 @@ export function emailPaths(): Record<string, Partial<Record<Method, Json>>> {
         tags: ['email'],
         summary: 'Say a new sign-in was not yours (the notice\'s "this wasn\'t me" link)',
         description:
-          'The token of a `new-sign-in` notice\'s link (`#not-me=…`): single use, valid for `JTS_NOT_ME_TOKEN_LIFETIME` (7 days), still valid after a password change and after later notices. Ends every session of the account (each published on the security-event feed), replaces the password by a random one (voiding every outstanding reset link and code), and answers a fresh reset token for POST /jts/password/reset: the holder proved the mailbox as with a reset link. Send it only on the user\'s click, never when the link is merely opened (mail scanners open links). A refused link is `400` with `error` one of `token_invalid`, `token_expired`, `token_used`, `token_voided` (the account is disabled or gone).',
+          'The token of a `new-sign-in` notice\'s link (`#not-me=…`): single use, valid for `JTS_NOT_ME_TOKEN_LIFETIME` (7 days), still valid after a password change and after later notices. Ends every session of the account (each published on the security-event feed), replaces the password by a random one (voiding every outstanding reset link and code), and answers a fresh reset token for POST /jts/password/reset: the holder proved the mailbox as with a reset link. If the password changed since the notice was mailed, the sessions still end and the password is still voided, but the answer holds no `resetToken` (nor `expiresIn`): an old notice kept from a mailbox must not set the password; the owner uses POST /jts/password/forgot. Send it only on the user\'s click, never when the link is merely opened (mail scanners open links). A refused link is `400` with `error` one of `token_invalid`, `token_expired`, `token_used`, `token_voided` (the account is disabled or gone).',
         security: [],
         parameters: [csrf],
         requestBody: body('NotMeRequest'),
         responses: {
           ...ok('Every session ended; choose a new password with the reset token.', {
             type: 'object',
-            required: ['success', 'revokedSessions', 'resetToken', 'expiresIn'],
+            required: ['success', 'revokedSessions'],
             properties: {
               success: { const: true },
               revokedSessions: { type: 'integer', description: 'Sessions ended.' },
-              resetToken: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'A reset-password token, as a reset link carries.' },
+              resetToken: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'A reset-password token, as a reset link carries; absent when the password changed since the notice.' },
               expiresIn: { type: 'integer', description: 'Seconds the reset token works (JTS_RESET_TOKEN_LIFETIME).' },
             },
           }),

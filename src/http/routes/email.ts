@@ -79,8 +79,8 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
   // password, and answers a reset token for the page's "choose a new password" form.
   router.post('/not-me', csrf, ...(limits.token ?? []), parseJson, async (req, res) => {
     const { token } = parseBody(req, notMeBody);
-    const { revoked, resetToken, expiresIn } = await authServer.reportNotMe(token);
-    sendJson(res, 200, { success: true, revokedSessions: revoked, resetToken, expiresIn }, { ...NO_STORE, Pragma: 'no-cache' });
+    const { revoked, ...reset } = await authServer.reportNotMe(token);
+    sendJson(res, 200, { success: true, revokedSessions: revoked, ...reset }, { ...NO_STORE, Pragma: 'no-cache' });
   });
 
   return router;
