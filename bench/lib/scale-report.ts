@@ -250,6 +250,9 @@ export function buildScaleReport(options: ScaleOptions, machine: ScaleMachine, r
   const estimate = estimateS(results, machine, options, [1000, 100_000, 1_000_000]);
   if (estimate !== undefined) lines.push('', `Estimated length of the full run (N = 1,000, 100,000 and 1,000,000), extrapolated linearly from this run's per-N costs with the same options: ~${Math.ceil(estimate / 60)} min (PostgreSQL's inserts and Redis's table growth get dearer per row at size: allow half as much again).`);
 
-  const json = { date, smoke: options.smoke, machine, options, goals: judged, estimatedFullRunS: estimate, results };
+  // Without the renew samples' StateProof chains: a million of them made a 51 MB report, and they
+  // are credentials of the run's server (useless once it is gone, but never worth keeping).
+  const kept = results.map((size) => ({ ...size, samples: size.samples.map((sample) => ({ ...sample, result: { ...sample.result, chains: undefined } })) }));
+  const json = { date, smoke: options.smoke, machine, options, goals: judged, estimatedFullRunS: estimate, results: kept };
   return { markdown: `${lines.join('\n')}\n`, json };
 }
