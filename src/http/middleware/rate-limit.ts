@@ -31,24 +31,32 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   const { rules, knownDevices } = deps;
   // Without limits a signed-in browser still gets its known-device cookie: the new sign-in notice
   // and the risk step-up recognise the owner's devices by it.
-  if (!rules.enabled) return knownDevices ? { loginAccount: [knownDevices.remember], rememberDevice: [knownDevices.remember] } : {};
+  if (!rules.enabled) return knownDevices ? { loginAccount: [knownDevices.remember], codeLoginAccount: [knownDevices.remember] } : {};
   const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
 
   // Only wrong credentials count as failures: a 400, a 429 from another limiter or a 503 is not a guess.
   // An `mfa_required` 401 is a right password (and a wrong second-factor code is a 401 like a wrong password).
   const failuresOnly: Partial<Options> = { skipSuccessfulRequests: true, requestWasSuccessful: (_req, res) => res.statusCode !== 401 || res.locals[FIRST_FACTOR_ACCEPTED] === true };
 
-  const loginAccount = limiter('login-account', rules.loginAccount, {
-    ...failuresOnly,
-    skip: (req) => emailOf(req) === undefined,
-    keyGenerator(req) {
-      const email = emailOf(req) ?? '';
-      // Hashed: counter keys in Redis name no account.
-      const account = createHash('sha256').update(normaliseEmail(email)).digest('base64url').slice(0, 32);
-      const device = knownDevices?.recognise(req, email);
-      return device === undefined ? account : `${account}:d:${device}`;
-    },
-  });
+  // Failed sign-ins per account, from one client: keyed by the address, and by the known device
+  // when the client shows one of that account (the owner's device keeps its own budget).
+  const failuresPerAccount = (name: string, namespace: string) =>
+    limiter(name, rules.loginAccount, {
+      ...failuresOnly,
+      skip: (req) => emailOf(req) === undefined,
+      keyGenerator(req) {
+        const email = emailOf(req) ?? '';
+        // Hashed: counter keys in Redis name no account.
+        const account = createHash('sha256').update(`${namespace}${normaliseEmail(email)}`).digest('base64url').slice(0, 32);
+        const device = knownDevices?.recognise(req, email);
+        return device === undefined ? account : `${account}:d:${device}`;
+      },
+    });
+  const loginAccount = failuresPerAccount('login-account', '');
+  // Wrong emailed codes are throttled as wrong passwords are, on a budget of their own: a stranger's
+  // wrong passwords (the risk step-up's trigger) must not shut the owner's emailed way in from a new
+  // device, the lockout the step-up replaces.
+  const codeLoginAccount = failuresPerAccount('code-login-account', 'code-login:');
 
   // Every other place that checks a secret of an account (today the current password of a
   // password change) counts its failures per account under the same rule as a login, keyed by the
@@ -90,10 +98,7 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     // bounds the hashing one address can cause: an office behind one NAT keeps signing in.
     login: [limiter('login-ip-attempts', rules.loginIpAttempts), limiter('login-ip', rules.loginIp, failuresOnly)],
     loginAccount: [loginAccount, ...(knownDevices ? [knownDevices.remember] : [])],
-    // An emailed-code sign-in remembers its device but draws on the code budget, not on the password
-    // failures: else a stranger's wrong passwords (the risk step-up's trigger) would throttle the
-    // owner's way in from a new device, the lockout the step-up replaces.
-    rememberDevice: knownDevices ? [knownDevices.remember] : [],
+    codeLoginAccount: [codeLoginAccount, ...(knownDevices ? [knownDevices.remember] : [])],
     register: [limiter('register-ip', rules.register)],
     renew: [limiter('renew-ip', rules.renew)],
     password: [limiter('password-ip', rules.password), passwordAccount],

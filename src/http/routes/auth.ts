@@ -14,7 +14,7 @@ import type { KnownDevices } from '../middleware/known-device.js';
  * after the body) guard every route that sends mail; `mailResend` is the per-account one keyed by
  * the signed-in account; `token` guards link redemption per IP (reset, verify, not-me).
  */
-export type RouteLimit = 'login' | 'loginAccount' | 'rememberDevice' | 'register' | 'renew' | 'password' | 'mail' | 'mailAccount' | 'mailResend' | 'codeAccount' | 'codePrincipal' | 'token';
+export type RouteLimit = 'login' | 'loginAccount' | 'codeLoginAccount' | 'register' | 'renew' | 'password' | 'mail' | 'mailAccount' | 'mailResend' | 'codeAccount' | 'codePrincipal' | 'token';
 
 export interface AuthRouteDeps {
   authServer: JTSAuthServer;

@@ -64,10 +64,10 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
     sendJson(res, 202, ACCEPTED);
   });
 
-  // Guessing a code is guessing a password: failures count per IP (the login limits) and per account
-  // (the code budget, RATE_LIMIT_CODE_ACCOUNT, with each code's own attempts). Not the password
-  // failures per account: a stranger's wrong passwords must not shut the owner's emailed way in.
-  router.post('/login/code/verify', csrf, ...(limits.login ?? []), parseJson, ...(limits.rememberDevice ?? []), ...(limits.codeAccount ?? []), async (req, res) => {
+  // Guessing a code is guessing a password: failures count per IP (the login limits) and per account,
+  // on the code's own budgets (RATE_LIMIT_LOGIN_ACCOUNT's rule, and RATE_LIMIT_CODE_ACCOUNT's long
+  // window): a stranger's wrong passwords must not shut the owner's emailed way in.
+  router.post('/login/code/verify', csrf, ...(limits.login ?? []), parseJson, ...(limits.codeLoginAccount ?? []), ...(limits.codeAccount ?? []), async (req, res) => {
     const { email, code } = parseBody(req, codeSignInBody);
     const client = { ...clientOf(req), ...knownDeviceContext(deps.knownDevices, req, res, email) };
     const issued = await authServer.signInWithCode(email, code, client);
