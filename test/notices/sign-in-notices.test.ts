@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
-import { CSRF, login, renew, stateProofFrom } from '../support/http';
-import { codeOf, kindOf, SmtpSink, type ReceivedMail } from '../support/smtp-sink';
+import { CSRF, knownDeviceOf, login, renew, stateProofFrom } from '../support/http';
+import { codeOf, kindOf, notMeTokenOf, SmtpSink, type ReceivedMail } from '../support/smtp-sink';
 import { pollAll, revocationsOf, subscriberClient } from '../events/support';
 
 const DAY = 86_400_000;
@@ -18,17 +18,6 @@ interface From {
   ip: string;
   ua: string;
   device?: string | undefined;
-}
-
-function knownDeviceOf(res: request.Response): string | undefined {
-  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-  return cookies.find((c) => c.startsWith('jts_known_device='))?.split(';')[0];
-}
-
-function notMeTokenOf(mail: ReceivedMail): string {
-  const match = /#not-me=([A-Za-z0-9_-]+)/.exec(mail.parsed.text ?? '');
-  if (!match?.[1]) throw new Error(`no not-me link in the mail: ${mail.parsed.text ?? ''}`);
-  return match[1];
 }
 
 describe('new sign-in notices, "this wasn\'t me" and the risk step-up (real SMTP, PostgreSQL, Redis)', () => {

@@ -1,15 +1,9 @@
 import request from 'supertest';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { CSRF, login, renew } from '../support/http';
-import { SmtpSink, tokenOf, type ReceivedMail } from '../support/smtp-sink';
+import { notMeTokenOf, SmtpSink, tokenOf } from '../support/smtp-sink';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0';
-
-function notMeTokenOf(mail: ReceivedMail): string {
-  const match = /#not-me=([A-Za-z0-9_-]+)/.exec(mail.parsed.text ?? '');
-  if (!match?.[1]) throw new Error(`no not-me link in the mail: ${mail.parsed.text ?? ''}`);
-  return match[1];
-}
 
 /**
  * Review of issue 21: a "this wasn't me" token outlives a password change (by design: a thief must

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
-import { CSRF } from '../support/http';
-import { SmtpSink, type ReceivedMail } from '../support/smtp-sink';
+import { CSRF, knownDeviceOf } from '../support/http';
+import { notMeTokenOf, SmtpSink } from '../support/smtp-sink';
 
 const CHROME_MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0';
@@ -10,17 +10,6 @@ interface From {
   ip: string;
   ua: string;
   device?: string | undefined;
-}
-
-function knownDeviceOf(res: request.Response): string | undefined {
-  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-  return cookies.find((c) => c.startsWith('jts_known_device='))?.split(';')[0];
-}
-
-function notMeTokenOf(mail: ReceivedMail): string {
-  const match = /#not-me=([A-Za-z0-9_-]+)/.exec(mail.parsed.text ?? '');
-  if (!match?.[1]) throw new Error(`no not-me link in the mail: ${mail.parsed.text ?? ''}`);
-  return match[1];
 }
 
 /** Without the `timestamp` (it differs by the millisecond). */

@@ -37,3 +37,9 @@ export async function renewOk(app: App, stateProof: string): Promise<Credentials
 export function profile(app: App, bearerPass: string) {
   return request(app).get('/api/profile').set('Authorization', `Bearer ${bearerPass}`);
 }
+
+/** The `jts_known_device=…` cookie an answer set, ready for a Cookie header; undefined when none. */
+export function knownDeviceOf(res: request.Response): string | undefined {
+  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  return cookies.find((c) => c.startsWith('jts_known_device='))?.split(';')[0];
+}

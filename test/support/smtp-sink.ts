@@ -127,3 +127,10 @@ export function codeOf(mail: ReceivedMail): string {
   if (!match?.[1]) throw new Error(`no code in the mail: ${mail.parsed.text ?? ''}`);
   return match[1];
 }
+
+/** The token of a new sign-in notice's "this wasn't me" link (`#not-me=…`). */
+export function notMeTokenOf(mail: ReceivedMail): string {
+  const match = /#not-me=([A-Za-z0-9_-]+)/.exec(mail.parsed.text ?? '');
+  if (!match?.[1]) throw new Error(`no not-me link in the mail: ${mail.parsed.text ?? ''}`);
+  return match[1];
+}
