@@ -2,7 +2,7 @@ import request from 'supertest';
 import { KNOWN_DEVICE_HEADER } from '../../src/http/middleware/known-device';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { CSRF, knownDeviceOf } from '../support/http';
-import { codeOf, kindOf, SmtpSink } from '../support/smtp-sink';
+import { codeOf, kindOf, notMeTokenOf, SmtpSink } from '../support/smtp-sink';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0';
 
@@ -142,7 +142,7 @@ describe('review: a stranger cannot spend the owner’s emailed-code budgets (re
     const app: From = { ip: '198.51.100.20' };
     const first = await request(t.app).post('/jts/login').set(CSRF).set('X-Forwarded-For', app.ip).set('X-JTS-Device-ID', 'owner-phone-0001').send({ email: owner.email, password: owner.password });
     expect(first.status).toBe(200);
-    app.header = first.headers[KNOWN_DEVICE_HEADER.toLowerCase()] as string | undefined;
+    app.header = first.headers[KNOWN_DEVICE_HEADER.toLowerCase()];
     expect(app.header).toBeDefined();
 
     const guesses: number[] = [];
@@ -186,5 +186,43 @@ describe('review: a stranger cannot spend the owner’s emailed-code budgets (re
     expect(await codeMails(owner.email)).toHaveLength(9);
     const limiters = t.audits.filter((e) => e.event === 'rate_limited').map((e) => (e as { limiter: string }).limiter);
     expect(new Set(limiters)).toEqual(new Set(['mail-account', 'mail-account-known']));
+  });
+
+  it('gives no budget of its own to a known-device value "this wasn’t me" forgot: the reported intruder draws on the unknown clients’ budget', async () => {
+    await t.close();
+    t = await buildTestApp({
+      store: 'redis',
+      accounts: 'postgres',
+      env: { ...sink.mailEnv, PUBLIC_URL: 'https://app.example', TRUST_PROXY: '1', RATE_LIMIT_ENABLED: 'true', JTS_SIGN_IN_NOTICES: 'on', JTS_EMAIL_VERIFICATION: 'off', RATE_LIMIT_MAIL_IP: '1000/15m', RATE_LIMIT_MAIL_ACCOUNT: '3/15m' },
+    });
+    const owner = await createUser(t);
+    const home: From = { ip: '198.51.100.40' };
+    home.cookie = knownDeviceOf(await post('/jts/login', { email: owner.email, password: owner.password }, home));
+    // An intruder who had the password signs in, keeps the known-device cookie, and is reported.
+    const intruder: From = { ip: '203.0.113.66' };
+    const notice = sink.next(owner.email, 'new-sign-in');
+    intruder.cookie = knownDeviceOf(await post('/jts/login', { email: owner.email, password: owner.password }, intruder));
+    expect(intruder.cookie).toBeDefined();
+    const reported = await post('/jts/not-me', { token: notMeTokenOf(await notice) }, home);
+    expect(reported.status).toBe(200);
+
+    const asked: number[] = [];
+    for (let i = 0; i < 4; i++) asked.push((await post('/jts/login/code', { email: owner.email }, intruder)).status);
+    expect(asked).toEqual([202, 202, 202, 429]);
+    // The same budget as any stranger's.
+    expect((await post('/jts/login/code', { email: owner.email }, stranger(7))).status).toBe(429);
+    expect(await codeMails(owner.email)).toHaveLength(3);
+    takeCodeMails(owner.email);
+
+    // The owner sets a new password with the reset token, signs in at home again (the device is
+    // recorded anew), and that browser has its own budget once more.
+    const { resetToken } = reported.body as { resetToken: string };
+    expect((await post('/jts/password/reset', { token: resetToken, newPassword: 'the owner’s new password' }, home)).status).toBe(200);
+    const again = await post('/jts/login', { email: owner.email, password: 'the owner’s new password' }, home);
+    expect(again.status).toBe(200);
+    home.cookie = knownDeviceOf(again) ?? home.cookie;
+    await t.email.idle();
+    expect((await post('/jts/login/code', { email: owner.email }, home)).status).toBe(202);
+    expect(codeOf(await sink.next(owner.email))).toMatch(/^\d{6}$/);
   });
 });

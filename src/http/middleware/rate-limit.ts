@@ -20,6 +20,11 @@ export interface RateLimitDeps {
   logger: Logger;
   /** When given, a browser that logged in to the account before has its own failure counter. */
   knownDevices?: KnownDevices;
+  /**
+   * Whether a validly signed known-device value of `email` is still among the account's recorded
+   * devices (JTSAuthServer.knownDeviceStillRecorded): asked before the mail and code budgets trust it.
+   */
+  stillKnown?: (email: string, nonce: string) => Promise<boolean>;
 }
 
 /**
@@ -34,6 +39,31 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   if (!rules.enabled) return knownDevices ? { loginAccount: [knownDevices.remember], codeLoginAccount: [knownDevices.remember] } : {};
   const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
 
+  // The known device a mail or code request shows, once per request (two limiters ask): a validly
+  // signed value only while the account still records it, so the values of an intruder reported by
+  // "this wasn't me" draw on the unknown clients' budget, not on the owner's devices' ceiling.
+  const recorded = new WeakMap<Request, Promise<string | undefined>>();
+  const recordedDevice = (req: Request): Promise<string | undefined> => {
+    const cached = recorded.get(req);
+    if (cached) return cached;
+    const email = emailOf(req);
+    const nonce = email === undefined ? undefined : knownDevices?.recognise(req, email);
+    const found =
+      email === undefined || nonce === undefined || deps.stillKnown === undefined
+        ? Promise.resolve(nonce)
+        : deps.stillKnown(email, nonce).then(
+            (still) => (still ? nonce : undefined),
+            (error: unknown) => {
+              // The accounts store is down (the route itself answers 503 or mails nothing): the
+              // signature alone decides, as before the devices were recorded.
+              deps.logger.warn({ err: error }, 'known-device check failed; trusting the signature');
+              return nonce;
+            },
+          );
+    recorded.set(req, found);
+    return found;
+  };
+
   /**
    * A per-account budget strangers cannot spend for the owner: unknown clients share the account's
    * counter (`name`), each known device of the account has one of its own under the same rule, and
@@ -41,16 +71,18 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
    * so that what reaches one account (mails, code guesses) stays bounded however many known-device
    * values someone holds: at most 1 + KNOWN_DEVICES_SHARE times the rule per window.
    */
-  const perKnownDevice = (name: string, rule: RateLimitRule, namespace: string, extra: Partial<Options>): RequestHandler[] => {
-    const known = (req: Request) => {
-      const email = emailOf(req);
-      return email !== undefined && knownDevices?.recognise(req, email) !== undefined;
-    };
-    return [
-      limiter(name, rule, { ...extra, skip: (req) => emailOf(req) === undefined, keyGenerator: (req) => accountKey(req, namespace, knownDevices) }),
-      limiter(`${name}-known`, { ...rule, limit: rule.limit * KNOWN_DEVICES_SHARE }, { ...extra, skip: (req) => !known(req), keyGenerator: (req) => `${accountKey(req, namespace)}:known` }),
-    ];
-  };
+  const perKnownDevice = (name: string, rule: RateLimitRule, namespace: string, extra: Partial<Options>): RequestHandler[] => [
+    limiter(name, rule, {
+      ...extra,
+      skip: (req) => emailOf(req) === undefined,
+      keyGenerator: async (req) => accountKey(req, namespace, await recordedDevice(req)),
+    }),
+    limiter(`${name}-known`, { ...rule, limit: rule.limit * KNOWN_DEVICES_SHARE }, {
+      ...extra,
+      skip: async (req) => (await recordedDevice(req)) === undefined,
+      keyGenerator: (req) => `${accountKey(req, namespace)}:known`,
+    }),
+  ];
 
   // Only wrong credentials count as failures: a 400, a 429 from another limiter or a 503 is not a guess.
   // An `mfa_required` 401 is a right password (and a wrong second-factor code is a 401 like a wrong password).
@@ -62,7 +94,7 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     limiter(name, rules.loginAccount, {
       ...failuresOnly,
       skip: (req) => emailOf(req) === undefined,
-      keyGenerator: (req) => accountKey(req, namespace, knownDevices),
+      keyGenerator: (req) => accountKey(req, namespace, knownDevices?.recognise(req, emailOf(req) ?? '')),
     });
   const loginAccount = failuresPerAccount('login-account', '');
   // Wrong emailed codes are throttled as wrong passwords are, on a budget of their own: a stranger's
@@ -174,12 +206,10 @@ const KNOWN_DEVICES_SHARE = 2;
 
 /**
  * A per-account counter key: the address hashed under `namespace` (counter keys in Redis name no
- * account), and with `devices`, the known device's nonce when the client shows one of that account.
+ * account), and the known device's nonce when the client shows one of that account.
  */
-function accountKey(req: Request, namespace: string, devices?: KnownDevices): string {
-  const email = emailOf(req) ?? '';
-  const account = createHash('sha256').update(`${namespace}${email}`).digest('base64url').slice(0, 32);
-  const device = devices?.recognise(req, email);
+function accountKey(req: Request, namespace: string, device?: string): string {
+  const account = createHash('sha256').update(`${namespace}${emailOf(req) ?? ''}`).digest('base64url').slice(0, 32);
   return device === undefined ? account : `${account}:d:${device}`;
 }
 
