@@ -159,6 +159,32 @@ describe('review: a stranger cannot spend the owner’s emailed-code budgets (re
     expect(refused.headers.ratelimit).toContain('"code-account"; r=0;');
   });
 
+  it('bounds the wrong codes one account takes a day however many known-device values guess: 10 unknown, 20 known together (review M2)', async () => {
+    await t.close();
+    t = await buildTestApp({
+      store: 'redis',
+      env: { ...sink.mailEnv, TRUST_PROXY: '1', RATE_LIMIT_ENABLED: 'true', JTS_EMAIL_VERIFICATION: 'off', RATE_LIMIT_LOGIN_IP: '1000/1m', RATE_LIMIT_LOGIN_ACCOUNT: '1000/15m', RATE_LIMIT_CODE_ACCOUNT: '10/24h' },
+    });
+    const owner = await createUser(t);
+    const holders: From[] = [];
+    for (let i = 0; i < 3; i++) {
+      const from: From = { ip: `198.51.100.${60 + i}` };
+      from.cookie = knownDeviceOf(await post('/jts/login', { email: owner.email, password: owner.password }, from));
+      holders.push(from);
+    }
+    const guessAll = async (from: From) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) statuses.push((await post('/jts/login/code/verify', { email: owner.email, code: String(300000 + i) }, from)).status);
+      return statuses.filter((status) => status === 401).length;
+    };
+    const wrong = [await guessAll(stranger(1))];
+    for (const from of holders) wrong.push(await guessAll(from));
+    expect(wrong).toEqual([10, 10, 10, 0]);
+    const refused = await post('/jts/login/code/verify', { email: owner.email, code: '123456' }, holders[2] ?? stranger(2));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.ratelimit).toContain('"code-account-known"; r=0;');
+  });
+
   it('bounds the code mails reaching the owner however many known-device values ask: 3 for unknown clients, 6 for the known devices together', async () => {
     const owner = await createUser(t);
     const browsers: From[] = [];
