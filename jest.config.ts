@@ -23,6 +23,7 @@ const config: Config = {
   transformIgnorePatterns: ['/node_modules/(?!(jose|oauth4webapi|@electric-sql/pglite)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/after-file.ts'],
   testTimeout: 30_000,
   maxWorkers: 2,
 };

@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type ColumnType } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { withSearchPathIntrospection } from './search-path-introspection.js';
 
 /** The tables as Kysely sees them (see ./migrations). */
 export interface AccountsSchema {
@@ -166,7 +167,7 @@ export async function openAccountsDatabase(settings: DatabaseSettings): Promise<
     });
     // An idle client whose server went away emits 'error' on the pool; the next query reconnects.
     pool.on('error', () => undefined);
-    const db = new Kysely<AccountsSchema>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<AccountsSchema>({ dialect: withSearchPathIntrospection(new PostgresDialect({ pool })) });
     if (schema !== undefined) {
       const admin = new pg.Client({ connectionString: settings.url, connectionTimeoutMillis: settings.timeoutMs });
       await admin.connect();
@@ -184,7 +185,7 @@ export async function openAccountsDatabase(settings: DatabaseSettings): Promise<
   const pglite = new PGlite(dataDir);
   await pglite.waitReady;
   if (schema !== undefined) await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`);
-  const db = new Kysely<AccountsSchema>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<AccountsSchema>({ dialect: withSearchPathIntrospection(new PGliteDialect(pglite)) });
   return { db, kind: 'pglite', description: memory ? 'pglite (in memory)' : `pglite ${dataDir}`, schema, close: () => db.destroy() };
 }
 

@@ -6,6 +6,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { openAccountsDatabase, type AccountsDatabase, type AccountsSchema } from '../../src/accounts/database';
 import { migrateToLatest } from '../../src/accounts/migrate';
+import { withSearchPathIntrospection } from '../../src/accounts/search-path-introspection';
 
 export type AccountsKind = 'postgres' | 'pglite';
 
@@ -43,15 +44,22 @@ function startPglite(): Promise<PGlite> {
   return template === undefined ? PGlite.create() : PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) });
 }
 
+/** Closes the file's PGlite, if one was started (test/support/after-file.ts, after the file's own hooks). */
+export async function closeSharedPglite(): Promise<void> {
+  const pglite = sharedPglite;
+  sharedPglite = undefined;
+  if (pglite !== undefined) await (await pglite).close();
+}
+
 async function sharedPgliteSchema(): Promise<AccountsDatabase> {
   sharedPglite ??= startPglite();
   const pglite = await sharedPglite;
   const schema = `t_${randomBytes(6).toString('hex')}`;
   // Tests of one file run one after another: the search path is this test's until the next opens.
   await pglite.exec(`CREATE SCHEMA ${schema}; SET search_path TO ${schema}`);
-  const db = new Kysely<AccountsSchema>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<AccountsSchema>({ dialect: withSearchPathIntrospection(new PGliteDialect(pglite)) });
   await migrateToLatest(db, schema);
-  // The shared PGlite stays open for the file's next test; jest ends the worker.
+  // The shared PGlite stays open for the file's next test; after-file.ts closes it.
   return { db, kind: 'pglite', description: 'pglite (shared, in memory)', schema, close: () => Promise.resolve() };
 }
 
