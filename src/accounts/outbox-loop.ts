@@ -6,6 +6,7 @@
  */
 export class PollingLoop {
   private running = false;
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
   /** A wake() came during a pass: another pass follows at once. */
@@ -24,14 +25,17 @@ export class PollingLoop {
   }
 
   start(): void {
-    if (this.running) return;
+    if (this.running || this.stopped) return;
     this.running = true;
-    this.run();
+    if (!this.pass) this.run();
   }
 
-  /** Runs a pass now (after the one under way), instead of at the next poll. */
+  /**
+   * Runs a pass now (after the one under way), instead of at the next poll; before `start`, a
+   * single pass (new work is tried at once, the polling that retries it is `start`'s).
+   */
   wake(): void {
-    if (!this.running) return;
+    if (this.stopped) return;
     if (this.pass) {
       this.again = true;
       return;
@@ -48,6 +52,8 @@ export class PollingLoop {
   /** Stops the loop and waits for the pass under way. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopped = true;
+    this.again = false;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.idle();
@@ -67,11 +73,11 @@ export class PollingLoop {
       })
       .finally(() => {
         this.pass = undefined;
-        if (!this.running) return;
-        if (this.again) {
+        if (this.again && !this.stopped) {
           this.run();
           return;
         }
+        if (!this.running) return;
         this.timer = setTimeout(() => {
           this.run();
         }, this.everyMs);
