@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import request from 'supertest';
 import type { AccountsDatabase } from '../../src/accounts/database';
 import { OutboxPurge } from '../../src/accounts/outbox-purge';
 import { openTestDatabase, type AccountsKind } from '../support/accounts';
-import { CSRF, login, renew } from '../support/http';
+import { CSRF, login, renew, renewOk } from '../support/http';
 import { kindOf, notMeTokenOf, SmtpSink } from '../support/smtp-sink';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { counter, until } from '../webhooks/support';
@@ -32,6 +33,8 @@ async function outboxText(database: AccountsDatabase): Promise<string> {
 describe.each<AccountsKind>(['postgres', 'pglite'])('the notice outbox (%s, real SMTP)', (kind) => {
   let sink: SmtpSink;
   let database: AccountsDatabase;
+  let prefix: string;
+  const stateProofSecret = randomBytes(32);
   const apps: TestApp[] = [];
 
   beforeAll(async () => {
@@ -41,6 +44,7 @@ describe.each<AccountsKind>(['postgres', 'pglite'])('the notice outbox (%s, real
     await sink.close();
   });
   beforeEach(async () => {
+    prefix = `t${randomBytes(4).toString('hex')}:`;
     database = await openTestDatabase(kind);
     sink.received.length = 0;
   });
@@ -50,12 +54,13 @@ describe.each<AccountsKind>(['postgres', 'pglite'])('the notice outbox (%s, real
     await database.close();
   });
 
-  /** An instance on the test's database; retries every 50 ms, polling every 20 ms. */
+  /** An instance on the test's database and Redis prefix (sessions outlive a restart); retries every 50 ms, polling every 20 ms. */
   const instance = async (env: Record<string, string> = {}) => {
     const t = await buildTestApp({
-      store: 'memory',
+      store: 'redis',
       database,
-      env: { ...sink.mailEnv, PUBLIC_URL: 'https://app.example', JTS_SIGN_IN_NOTICES: 'on', JTS_NOTICE_RETRY_BASE: '50', JTS_NOTICE_RETRY_MAX_DELAY: '50', JTS_NOTICE_POLL: '20', ...env },
+      stateProofSecret,
+      env: { ...sink.mailEnv, REDIS_KEY_PREFIX: prefix, PUBLIC_URL: 'https://app.example', JTS_SIGN_IN_NOTICES: 'on', JTS_NOTICE_RETRY_BASE: '50', JTS_NOTICE_RETRY_MAX_DELAY: '50', JTS_NOTICE_POLL: '20', ...env },
     });
     apps.push(t);
     return t;
@@ -94,11 +99,12 @@ describe.each<AccountsKind>(['postgres', 'pglite'])('the notice outbox (%s, real
     expect(challenges.length).toBeGreaterThan(0);
     expect(challenges.map((row) => row.c).join('\n')).not.toContain(token);
 
+    // The session the notice is about lives on across the restart, until the owner says "not me".
+    const renewed = await renewOk(second.app, creds.stateProof);
     const res = await request(second.app).post('/jts/not-me').set(CSRF).send({ token });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ success: true, revokedSessions: 1 });
-    // The session the notice was about is over.
-    expect((await renew(second.app, creds.stateProof)).status).toBe(401);
+    expect(res.body).toMatchObject({ success: true, revokedSessions: 1, resetToken: expect.any(String) as string });
+    expect((await renew(second.app, renewed.stateProof)).status).toBe(401);
   });
 
   it('two instances sharing the outbox deliver each notice once', async () => {
