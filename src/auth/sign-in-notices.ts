@@ -147,8 +147,16 @@ export async function withNotMeLink(deps: NotMeLinkDeps, notice: NewSignInNotice
   const lifetime = settings.notMeTokenLifetimeSeconds;
   await challenges.issue({ id: randomId(), userId: notice.userId, purpose: 'not-me', secretHash: hashToken(token), credentialEpoch: notice.credentialEpoch, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
   audit({ event: 'challenge.issued', purpose: 'not-me', prn: notice.userId });
-  const { userId: _userId, credentialEpoch: _epoch, ...facts } = notice;
-  return { ...facts, link: `${emailSettings.publicUrl}/#not-me=${token}`, expiresInMinutes: Math.round(lifetime / 60) };
+  return {
+    kind: 'new-sign-in',
+    to: notice.to,
+    name: notice.name,
+    device: notice.device,
+    network: notice.network,
+    at: notice.at,
+    link: `${emailSettings.publicUrl}/#not-me=${token}`,
+    expiresInMinutes: Math.round(lifetime / 60),
+  };
 }
 
 /** The device key a client proves: a native app's device id, or a browser's known-device value for this account. */

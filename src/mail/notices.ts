@@ -96,7 +96,12 @@ export class NoticeMailer implements AccountMailer {
       return;
     }
     const { outbox, logger } = this.deps;
-    const job = (outbox ? outbox.add(mail).then(() => this.loop.wake()) : this.sendDirect(mail))
+    const queued = outbox
+      ? outbox.add(mail).then(() => {
+          this.loop.wake();
+        })
+      : this.sendDirect(mail);
+    const job = queued
       .catch((error: unknown) => {
         // The database is down: better a notice with MailSender's few retries than none.
         logger.warn({ err: error, mail: mail.kind }, 'could not queue the notice in the outbox; sending it without the outbox');
