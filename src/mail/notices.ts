@@ -97,16 +97,18 @@ export class NoticeMailer implements AccountMailer {
     }
     const { outbox, logger } = this.deps;
     const queued = outbox
-      ? outbox.add(mail).then(() => {
-          this.loop.wake();
-        })
+      ? outbox.add(mail).then(
+          () => {
+            this.loop.wake();
+          },
+          (error: unknown) => {
+            // The database is down: better a notice with MailSender's few retries than none.
+            logger.warn({ err: error, mail: mail.kind }, 'could not queue the notice in the outbox; sending it without the outbox');
+            return this.sendDirect(mail);
+          },
+        )
       : this.sendDirect(mail);
     const job = queued
-      .catch((error: unknown) => {
-        // The database is down: better a notice with MailSender's few retries than none.
-        logger.warn({ err: error, mail: mail.kind }, 'could not queue the notice in the outbox; sending it without the outbox');
-        return this.sendDirect(mail);
-      })
       .catch((error: unknown) => {
         logger.error({ err: error, mail: mail.kind }, 'notice not sent: it could not be prepared');
       })

@@ -141,6 +141,17 @@ describe.each<AccountsKind>(['postgres', 'pglite'])('the notice outbox (%s, real
     expect(t.logLines.join('')).toContain('notice dead-lettered after its last attempt');
   });
 
+  it('a notice the outbox cannot take (database trouble) is sent from memory rather than lost, its link minted then', async () => {
+    const t = await instance();
+    const user = await createUser(t);
+    await sql`alter table notice_outbox rename to notice_outbox_away`.execute(database.db);
+    await login(t.app, user.email, user.password);
+    await t.email.idle();
+    const mail = await sink.next(user.email, 'new-sign-in');
+    expect(notMeTokenOf(mail)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(t.logLines.join('')).toContain('could not queue the notice in the outbox; sending it without the outbox');
+  });
+
   it('flow mails (links, codes) never enter the outbox: they carry a live secret', async () => {
     const t = await instance({ JTS_SIGN_IN_NOTICES: 'off' });
     const user = await createUser(t);
