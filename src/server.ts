@@ -115,6 +115,9 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     services.webhooks.start();
     logger.info({ endpoints: config.webhooks?.endpoints.map(shownUrl), maxAttempts: config.webhooks?.retry.maxAttempts }, 'operator webhooks on');
   }
+  // Notices other instances (or this one before a restart) queued and could not send yet, and the
+  // outboxes' retention.
+  services.email.start();
   if (production && config.metricsToken === undefined) logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach this port');
   for (const problem of config.webauthn.unusable ?? []) logger.warn(`passkeys will not work in browsers: ${problem}`);
   if (!config.rateLimits.enabled) logger.warn('RATE_LIMIT_ENABLED=false: login, register, renew and password change are not rate limited');
@@ -172,6 +175,8 @@ export async function start(config: Config, logger: Logger): Promise<RunningServ
     // Mails already accepted get the rest of the shutdown budget to leave (retries included).
     const mailBudget = new Promise((resolve) => setTimeout(resolve, config.shutdown.timeoutMs).unref());
     await Promise.race([services.email.idle(), mailBudget]);
+    // A notice still failing stays in the outbox for the next instance; the one in flight is recorded.
+    await Promise.race([services.email.stop(), mailBudget]);
     services.email.close();
     await accounts.database.close().catch(() => undefined);
     logger.info({ drained }, 'shutdown complete');

@@ -40,6 +40,9 @@ import { BackgroundWork } from './auth/background.js';
 import { deriveCodeKey } from './auth/challenge-secrets.js';
 import { DevOutbox } from './mail/outbox.js';
 import { MailSender } from './mail/sender.js';
+import { NoticeMailer } from './mail/notices.js';
+import { SqlNoticeOutbox } from './mail/notice-outbox.js';
+import { OutboxPurge } from './accounts/outbox-purge.js';
 import { smtpTransport } from './mail/transport.js';
 import type { ChallengeStore } from './users/challenges.js';
 import { MemoryChallengeStore } from './users/memory-challenges.js';
@@ -48,7 +51,7 @@ import type { SecondFactorStore } from './users/factors.js';
 import { MemorySecondFactorStore } from './users/memory-factors.js';
 import { MemoryPasskeyStore } from './users/memory-passkeys.js';
 import type { PasskeyStore } from './users/passkeys.js';
-import { deriveSignInDeviceKey, NOTICE_WINDOW_MS } from './auth/sign-in-notices.js';
+import { deriveSignInDeviceKey, NOTICE_WINDOW_MS, withNotMeLink, type NotMeLinkDeps } from './auth/sign-in-notices.js';
 import { THEFT_ALERT_WINDOW_MS } from './auth/theft-alerts.js';
 import { MemorySignInDeviceStore } from './users/memory-sign-in-devices.js';
 import type { SignInDeviceStore } from './users/sign-in-devices.js';
@@ -88,13 +91,24 @@ export interface ServiceInputs {
 
 /** The email machinery, for the development outbox route, shutdown and tests. */
 export interface EmailServices {
+  /** Flow mails (links, codes), in memory with a few retries. */
   mail: MailSender;
+  /** The mailer the auth layer uses: flow mails to `mail`, notices through the notice outbox. */
+  notices: NoticeMailer;
+  /** The notice outbox (absent without the accounts database). */
+  noticeOutbox: SqlNoticeOutbox | undefined;
+  /** The retention job of both outboxes (absent without the accounts database). */
+  purge: OutboxPurge | undefined;
   background: BackgroundWork;
   /** Only without SMTP_URL (never in production). */
   outbox: DevOutbox | undefined;
+  /** Starts polling the notice outbox and the hourly purge (server.ts; tests that need retries). */
+  start(): void;
   /** Resolves when every pending lookup and mail is done (shutdown, tests). */
   idle(): Promise<void>;
-  /** Closes the SMTP connections (after `idle`). */
+  /** Stops the notice worker and the purge, waiting for the mails in flight. */
+  stop(): Promise<void>;
+  /** Closes the SMTP connections (after `idle`); stops polling. */
   close(): void;
 }
 
@@ -166,7 +180,15 @@ export function buildServices(inputs: ServiceInputs): Services {
   const users = new MirroredUserStore(inputs.accounts?.users ?? new MemoryUserStore(), sessions, { sessionLifetimeMs: config.jts.stateProofLifetimeSeconds * 1000 });
   const hasher = boundedHasher(createPasswordHasher(config.bcryptRounds), config.bcryptMaxPending, audit);
   const { jts } = config;
-  const email = buildEmail(inputs, metrics.registry);
+  const challenges = inputs.accounts?.challenges ?? new MemoryChallengeStore(users);
+  const email = buildEmail(inputs, metrics.registry, {
+    users,
+    challenges,
+    clock,
+    audit,
+    settings: { windowSeconds: config.notices.windowSeconds, notMeTokenLifetimeSeconds: config.notices.notMeTokenLifetimeSeconds },
+    emailSettings: config.email,
+  });
 
   const mint = createBearerPassIssuer({ keyRing, clock, lifetimeSeconds: jts.bearerPassLifetimeSeconds, issuer: jts.issuer, audience: jts.audience });
   const verify = createBearerPassVerifier({ keyFor: (kid) => keyRing.get(kid), clock, audience: jts.audience, issuer: jts.issuer, clockSkewSeconds: jts.clockSkewSeconds });
@@ -181,8 +203,8 @@ export function buildServices(inputs: ServiceInputs): Services {
     audit,
     ...(inputs.renewFactsCapacity === undefined ? {} : { renewFactsCapacity: inputs.renewFactsCapacity }),
     email: {
-      challenges: inputs.accounts?.challenges ?? new MemoryChallengeStore(users),
-      mailer: email.mail,
+      challenges,
+      mailer: email.notices,
       background: email.background,
       codeKey: deriveCodeKey(inputs.stateProofSecret),
       emailSettings: config.email,
@@ -382,9 +404,10 @@ function buildWebhooks(inputs: ServiceInputs, log: SecurityEventLog, stream: str
 
 /**
  * SMTP when SMTP_URL is set, else the development outbox (config refuses that in production); a
- * sender with retries in front; a background runner whose failures are logged (never answered).
+ * sender with retries in front for flow mails, the notice outbox for notices (notices.ts); a
+ * background runner whose failures are logged (never answered).
  */
-function buildEmail(inputs: ServiceInputs, registry: Registry): EmailServices {
+function buildEmail(inputs: ServiceInputs, registry: Registry, links: NotMeLinkDeps): EmailServices {
   const { config, logger, clock } = inputs;
   const outbox = config.email.smtpUrl === undefined ? new DevOutbox(logger, () => clock.now()) : undefined;
   const transport = config.email.smtpUrl === undefined ? (outbox as DevOutbox) : smtpTransport(config.email.smtpUrl);
@@ -396,18 +419,49 @@ function buildEmail(inputs: ServiceInputs, registry: Registry): EmailServices {
     registry,
     ...(inputs.mailRetryDelayMs === undefined ? {} : { retryDelayMs: inputs.mailRetryDelayMs }),
   });
+  const noticeOutbox = inputs.accountsDb && new SqlNoticeOutbox(inputs.accountsDb);
+  const notices = new NoticeMailer({
+    sender: mail,
+    outbox: noticeOutbox,
+    transport,
+    from: config.email.from,
+    productName: config.email.productName,
+    prepare: (notice) => (notice.kind === 'new-sign-in' ? withNotMeLink(links, notice) : Promise.resolve(notice)),
+    retry: config.outbox.noticeRetry,
+    pollMs: config.outbox.noticePollMs,
+    registry,
+    logger,
+  });
+  const purge =
+    inputs.accountsDb &&
+    new OutboxPurge(inputs.accountsDb, config.outbox.retention, (error) => {
+      logger.warn({ err: error }, 'the outbox purge failed; it runs again within the hour');
+    });
   const background = new BackgroundWork((error, task) => {
     logger.error({ err: error, task }, 'email work failed in the background (the requester was answered 202 all the same)');
   });
   return {
     mail,
+    notices,
+    noticeOutbox,
+    purge,
     background,
     outbox,
+    start() {
+      notices.start();
+      purge?.start();
+    },
     async idle() {
       await background.idle();
+      await notices.idle();
       await mail.idle();
     },
+    async stop() {
+      await Promise.all([notices.stop(), purge?.stop()]);
+    },
     close() {
+      void notices.stop();
+      void purge?.stop();
       transport.close();
     },
   };

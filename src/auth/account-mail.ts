@@ -30,10 +30,21 @@ export type AccountMail =
   | { kind: 'new-sign-in'; to: string; name: string; device: string; network: string; at: string; link: string; expiresInMinutes: number };
 
 /**
+ * A new sign-in notice as the auth layer hands it over: the facts, not the link. Its "this wasn't
+ * me" token is minted when the mail leaves (`withNotMeLink`, sign-in-notices.ts), under the
+ * account's credential epoch of the sign-in (`credentialEpoch`), so no usable token waits in the
+ * notice outbox, and one delivered late behaves as one delivered at once.
+ */
+export type NewSignInNotice = { kind: 'new-sign-in'; to: string; name: string; userId: string; credentialEpoch: number; device: string; network: string; at: string };
+
+/** What `AccountMailer.send` takes: every AccountMail, the new sign-in notice as its intent. */
+export type MailRequest = Exclude<AccountMail, { kind: 'new-sign-in' }> | NewSignInNotice;
+
+/**
  * Sends account mail off the request path. `send` returns at once and never throws: whether a
  * mail left must never change an answer (a requester must not learn whether an address has an
  * account, nor whether our SMTP server is up). Failures are the sender's to log and count.
  */
 export interface AccountMailer {
-  send(mail: AccountMail): void;
+  send(mail: MailRequest): void;
 }

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { randomId } from '../jts/state-proof.js';
 import type { SignInDeviceStore } from '../users/sign-in-devices.js';
-import type { User } from '../users/types.js';
-import type { AccountMailer } from './account-mail.js';
+import type { User, UserStore } from '../users/types.js';
+import type { AccountMail, AccountMailer, NewSignInNotice } from './account-mail.js';
 import type { BackgroundWork } from './background.js';
 import { hashToken, newToken } from './challenge-secrets.js';
 import { describeDevice, maskIp, type ClientContext } from './client-info.js';
@@ -107,26 +107,56 @@ export class SignInNotices implements SessionOpenedListener {
     }
   }
 
-  /** Issues the "this wasn't me" token (replacing the previous notice's) and mails the notice. */
-  private async notify(user: User, seen: { device: string; network: string; at: number }): Promise<void> {
-    const { challenges, mailer, audit, clock, settings, emailSettings } = this.deps;
-    const token = newToken();
-    const now = clock.now();
-    const lifetime = settings.notMeTokenLifetimeSeconds;
-    await challenges.issue({ id: randomId(), userId: user.id, purpose: 'not-me', secretHash: hashToken(token), credentialEpoch: user.credentialEpoch, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
-    audit({ event: 'challenge.issued', purpose: 'not-me', prn: user.id });
-    audit({ event: 'sign_in.new_device', prn: user.id });
-    mailer.send({
+  /**
+   * Hands the notice to the mailer as facts: the "this wasn't me" token is minted when the mail
+   * leaves (withNotMeLink), so a notice waiting in the outbox holds no usable token.
+   */
+  private notify(user: User, seen: { device: string; network: string; at: number }): Promise<void> {
+    this.deps.audit({ event: 'sign_in.new_device', prn: user.id });
+    this.deps.mailer.send({
       kind: 'new-sign-in',
       to: user.email,
       name: user.name,
+      userId: user.id,
+      credentialEpoch: user.credentialEpoch,
       device: seen.device,
       network: seen.network,
       at: new Date(seen.at).toISOString(),
-      link: `${emailSettings.publicUrl}/#not-me=${token}`,
-      expiresInMinutes: Math.round(lifetime / 60),
     });
+    return Promise.resolve();
   }
+}
+
+/** What minting a notice's link reads. */
+export type NotMeLinkDeps = Pick<SignInNoticeDeps, 'challenges' | 'clock' | 'audit' | 'settings' | 'emailSettings'> & { users: Pick<UserStore, 'get'> };
+
+/**
+ * The mail of a queued new sign-in notice, with a fresh "this wasn't me" link: called by whoever
+ * delivers it, just before it is sent. The token is issued under the credential epoch of the
+ * sign-in, not today's: after a password change in between, the link still ends every session but
+ * answers no reset token (reportNotMe), as it would have had the mail left at once. Its lifetime
+ * counts from now, the mail's departure. The not-me purpose allows several live tokens, so each
+ * attempt of a retried mail may issue one; the unsent ones expire unused (only their hashes are
+ * stored). Undefined when the account is gone: nothing to tell, nothing to end.
+ */
+export async function withNotMeLink(deps: NotMeLinkDeps, notice: NewSignInNotice): Promise<AccountMail | undefined> {
+  const { challenges, clock, audit, settings, emailSettings, users } = deps;
+  if (!(await users.get(notice.userId))) return undefined;
+  const token = newToken();
+  const now = clock.now();
+  const lifetime = settings.notMeTokenLifetimeSeconds;
+  await challenges.issue({ id: randomId(), userId: notice.userId, purpose: 'not-me', secretHash: hashToken(token), credentialEpoch: notice.credentialEpoch, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
+  audit({ event: 'challenge.issued', purpose: 'not-me', prn: notice.userId });
+  return {
+    kind: 'new-sign-in',
+    to: notice.to,
+    name: notice.name,
+    device: notice.device,
+    network: notice.network,
+    at: notice.at,
+    link: `${emailSettings.publicUrl}/#not-me=${token}`,
+    expiresInMinutes: Math.round(lifetime / 60),
+  };
 }
 
 /** The device key a client proves: a native app's device id, or a browser's known-device value for this account. */

@@ -7,7 +7,7 @@ import { ConfigError } from './startup-error.js';
 import { shownValue } from './redact.js';
 import { defaultIssuer } from './issuer-origin.js';
 import { webAuthnSettings, type WebAuthnSettings } from './webauthn.js';
-import { webhookSettings, type WebhookSettings } from './webhooks.js';
+import { webhookSettings, type RetrySchedule, type WebhookSettings } from './webhooks.js';
 
 export { ConfigError } from './startup-error.js';
 
@@ -81,6 +81,11 @@ export interface Config {
   webauthn: WebAuthnSettings;
   /** Operator webhooks (JTS_WEBHOOK_*); undefined when JTS_WEBHOOK_URLS is unset. */
   webhooks: WebhookSettings | undefined;
+  /**
+   * The persistent outboxes: the notice outbox's back-off and poll (JTS_NOTICE_*), and how long
+   * finished rows of both outboxes are kept (JTS_OUTBOX_RETENTION, JTS_OUTBOX_DEAD_RETENTION; ms).
+   */
+  outbox: { noticeRetry: RetrySchedule; noticePollMs: number; retention: { deliveredMs: number; deadMs: number } };
   /** When set, GET /metrics needs it (Bearer or X-Metrics-Token). */
   metricsToken: string | undefined;
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
@@ -333,6 +338,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     mfa: { freshAuthMaxAgeSeconds: env.JTS_FRESH_AUTH_MAX_AGE, requiredFor: env.JTS_MFA_REQUIRED_FOR },
     webauthn: 'problems' in webauthn ? { ...fallbackWebAuthn(env.JTS_ISSUER ?? audience, env.JTS_WEBAUTHN_RP_NAME || env.MAIL_PRODUCT_NAME), unusable: webauthn.problems } : webauthn,
     webhooks: webhooks.settings,
+    outbox: {
+      noticeRetry: { baseMs: env.JTS_NOTICE_RETRY_BASE, maxDelayMs: env.JTS_NOTICE_RETRY_MAX_DELAY, maxAttempts: env.JTS_NOTICE_MAX_ATTEMPTS },
+      noticePollMs: env.JTS_NOTICE_POLL,
+      retention: { deliveredMs: env.JTS_OUTBOX_RETENTION * 1000, deadMs: env.JTS_OUTBOX_DEAD_RETENTION * 1000 },
+    },
     metricsToken: env.METRICS_TOKEN,
     http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },
     shutdown: { delayMs: env.SHUTDOWN_DELAY, timeoutMs: env.SHUTDOWN_TIMEOUT },

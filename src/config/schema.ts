@@ -212,6 +212,18 @@ export const envSchema = z.object({
   /** How often the stream is copied into the outbox and due deliveries are looked for. */
   JTS_WEBHOOK_POLL: milliseconds(1000, 10, 60_000),
 
+  /** Security notices' outbox (README "Security notices"): wait after the first failed attempt, doubled up to JTS_NOTICE_RETRY_MAX_DELAY. */
+  JTS_NOTICE_RETRY_BASE: milliseconds(5000, 10, 3_600_000),
+  JTS_NOTICE_RETRY_MAX_DELAY: milliseconds(1_800_000, 10, 86_400_000),
+  /** Attempts in all before a notice is dead-lettered (the defaults span about 3 h 13 min of SMTP outage). */
+  JTS_NOTICE_MAX_ATTEMPTS: count(14, 1, 100),
+  /** How often due notices (retries, others' leftovers) are looked for. */
+  JTS_NOTICE_POLL: milliseconds(1000, 10, 60_000),
+  /** Delivered rows of both outboxes (notices, webhooks) are deleted after this long (7 days). */
+  JTS_OUTBOX_RETENTION: seconds(604_800, 3600, 31_536_000),
+  /** Dead-lettered rows of both outboxes, kept longer for an operator to look at and redeliver (30 days). */
+  JTS_OUTBOX_DEAD_RETENTION: seconds(2_592_000, 3600, 31_536_000),
+
   METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'expected at least 16 characters (or leave empty for an open /metrics)'),
 
   HTTP_REQUEST_TIMEOUT: milliseconds(30_000, 1000, 600_000),

@@ -3,15 +3,9 @@
  * only ever sees usable URLs and a usable secret.
  */
 
-/** When a failed delivery is tried again, and when it is given up. */
-export interface RetrySchedule {
-  /** Wait after the first failure (ms); doubled after each further one. */
-  baseMs: number;
-  /** The longest wait between two attempts (ms). */
-  maxDelayMs: number;
-  /** Attempts in all, the first included; after the last failed one the row is dead-lettered. */
-  maxAttempts: number;
-}
+import type { RetrySchedule } from '../accounts/outbox-queue.js';
+
+export type { RetrySchedule } from '../accounts/outbox-queue.js';
 
 export interface WebhookSettings {
   /** Receivers' URLs; every event goes to each. */

@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { AccountMail, AccountMailer } from '../auth/account-mail.js';
+import type { AccountMail } from '../auth/account-mail.js';
 import { renderMail } from './templates.js';
 import type { MailTransport } from './transport.js';
 
@@ -19,12 +19,15 @@ export interface MailSenderOptions {
 }
 
 /**
- * Sends account mail in the background with bounded retries. `send` returns at once; a failure
+ * Sends account mail in the background with bounded retries: the flow mails (verification and
+ * reset links, sign-in codes), which the user waits for and asks again for when one is lost, and
+ * which carry a live secret that must never rest in a database; and, only when there is no notice
+ * outbox, the notices (notices.ts). `send` returns at once; a failure
  * is logged (kind and recipient domain, never the link or code) and counted in
  * `jts_mail_total{kind,outcome}` (outcome: sent, retried, failed, dropped), and never reaches the
  * requester.
  */
-export class MailSender implements AccountMailer {
+export class MailSender {
   private readonly attempts: number;
   private readonly retryDelayMs: number;
   private readonly maxPending: number;
@@ -37,6 +40,11 @@ export class MailSender implements AccountMailer {
     this.maxPending = options.maxPending ?? 1000;
     this.counter = new Counter({ name: 'jts_mail_total', help: 'Account mails by kind and outcome: sent, retried, failed (after every retry), dropped (queue full).', labelNames: ['kind', 'outcome'] as const, registers: [options.registry] });
     for (const kind of ['verify-email', 'reset-password', 'sign-in-code']) for (const outcome of ['sent', 'failed']) this.counter.inc({ kind, outcome }, 0);
+  }
+
+  /** Counts a mail sent by someone else (the notice outbox's worker) under the same metric. */
+  count(kind: AccountMail['kind'], outcome: 'sent' | 'retried' | 'failed'): void {
+    this.counter.inc({ kind, outcome });
   }
 
   send(mail: AccountMail): void {

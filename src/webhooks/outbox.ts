@@ -1,5 +1,6 @@
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { AccountsSchema } from '../accounts/database.js';
+import { OutboxQueue, type OutboxStatus } from '../accounts/outbox-queue.js';
 import { webhookId, type OutboxEvent } from './events.js';
 
 /** The tables of migration 0010-webhook-outbox, as Kysely sees them. */
@@ -21,7 +22,7 @@ export type WebhookTables = {
   webhook_cursors: { stream: string; last_id: string; updated_at: ColumnType<Date, Date, Date> };
 };
 
-export type OutboxStatus = 'pending' | 'delivered' | 'dead';
+export type { OutboxStatus } from '../accounts/outbox-queue.js';
 
 /** A row a worker claimed: deliver it, then report with `attempt` (the claim's fence). */
 export interface ClaimedDelivery {
@@ -50,14 +51,17 @@ export type CopyResult = { outcome: 'copied'; events: number } | { outcome: 'mov
 /**
  * The webhook outbox in the accounts database (PostgreSQL, or PGlite for one process). Every
  * method is one statement or one transaction, so any number of instances may share it: rows are
- * inserted idempotently (the unique (endpoint, event_key)), claimed with `FOR UPDATE SKIP LOCKED`,
- * and reported only by the claim that holds them (`attempts` fences a late report).
+ * inserted idempotently (the unique (endpoint, event_key)); claims, reports and the purge are
+ * OutboxQueue's (accounts/outbox-queue.ts), shared with the notice outbox.
  */
 export class SqlWebhookOutbox {
   private readonly db: Kysely<AccountsSchema & WebhookTables>;
+  /** Claims, reports, the depth and the purge: shared with the notice outbox. */
+  readonly queue: OutboxQueue;
 
   constructor(db: Kysely<AccountsSchema>) {
     this.db = db.withTables<WebhookTables>();
+    this.queue = new OutboxQueue(db, 'webhook_outbox');
   }
 
   /** Rows for each event at each endpoint; an event already there stays as it is. */
@@ -88,56 +92,25 @@ export class SqlWebhookOutbox {
     });
   }
 
-  /**
-   * Claims up to `limit` due rows: each gets its attempt counted and its next attempt moved
-   * `leaseMs` ahead, so a worker that dies mid-delivery leaves it due again after the lease.
-   * Rows another worker is claiming are skipped, never waited for.
-   */
+  /** Claims up to `limit` due rows for `leaseMs` (OutboxQueue.claim). */
   async claim(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const result = await sql<{ id: string; endpoint: string; body: string; attempts: number }>`
-      update webhook_outbox
-         set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
-       where id in (select id from webhook_outbox
-                     where status = 'pending' and next_attempt_at <= now()
-                     order by next_attempt_at
-                     limit ${limit}
-                     for update skip locked)
-      returning id, endpoint, body, attempts`.execute(this.db);
-    return result.rows.map((row) => ({ id: row.id, endpoint: row.endpoint, body: row.body, attempt: row.attempts }));
+    const rows = await this.queue.claim<{ endpoint: string; body: string }>(limit, leaseMs, ['endpoint', 'body']);
+    return rows.map((row) => ({ id: row.id, endpoint: row.endpoint, body: row.body, attempt: row.attempt }));
   }
 
   /** A delivery the receiver accepted. False when the claim was no longer this worker's. */
-  async delivered(claim: ClaimedDelivery): Promise<boolean> {
-    const result = await this.db
-      .updateTable('webhook_outbox')
-      .set({ status: 'delivered', finished_at: sql<Date>`now()`, last_error: null })
-      .where('id', '=', claim.id)
-      .where('attempts', '=', claim.attempt)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  delivered(claim: ClaimedDelivery): Promise<boolean> {
+    return this.queue.delivered(claim);
   }
 
   /** A failed attempt: due again after `retryInMs`, or dead-lettered when undefined. */
-  async failed(claim: ClaimedDelivery, error: string, retryInMs: number | undefined): Promise<boolean> {
-    const result = await this.db
-      .updateTable('webhook_outbox')
-      .set(
-        retryInMs === undefined
-          ? { status: 'dead', finished_at: sql<Date>`now()`, last_error: error }
-          : { next_attempt_at: sql<Date>`now() + make_interval(secs => ${retryInMs / 1000})`, last_error: error },
-      )
-      .where('id', '=', claim.id)
-      .where('attempts', '=', claim.attempt)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  failed(claim: ClaimedDelivery, error: string, retryInMs: number | undefined): Promise<boolean> {
+    return this.queue.failed(claim, error, retryInMs);
   }
 
   /** Rows waiting for delivery (the depth gauge). */
-  async pendingCount(): Promise<number> {
-    const row = await this.db.selectFrom('webhook_outbox').select((eb) => eb.fn.countAll<string | number | bigint>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
-    return Number(row.n);
+  pendingCount(): Promise<number> {
+    return this.queue.pendingCount();
   }
 
   /** Rows in one state, newest first. */

@@ -9,6 +9,7 @@ import { SqlWebhookOutbox, type ClaimedDelivery } from './outbox.js';
 import { WebhookRelay } from './relay.js';
 import type { WebhookSettings } from '../config/webhooks.js';
 import { retryDelayMs } from './schedule.js';
+import { PollingLoop } from '../accounts/outbox-loop.js';
 
 export interface WebhookDeps {
   settings: WebhookSettings;
@@ -43,11 +44,8 @@ export class Webhooks {
   private readonly poster: WebhookPoster;
   private readonly deliveries: Counter<'outcome'>;
   private readonly gaps: Counter;
-  private readonly timers = new Map<'relay' | 'delivery', NodeJS.Timeout>();
+  private readonly loops: { relay: PollingLoop; delivery: PollingLoop };
   private running = false;
-  private readonly inFlight = new Set<Promise<unknown>>();
-  /** Per loop: when its failure was last reported (undefined: its last pass succeeded). */
-  private readonly failingSince = new Map<'relay' | 'delivery', number>();
 
   constructor(private readonly deps: WebhookDeps) {
     const { settings } = deps;
@@ -75,6 +73,14 @@ export class Webhooks {
       help: 'Times the relay found the security-event stream trimmed past its cursor (events may not have been sent).',
       registers: [deps.registry],
     });
+    this.loops = {
+      relay: new PollingLoop(() => this.relay.catchUp(), settings.pollMs, (error) => {
+        deps.onError(error, 'relay');
+      }),
+      delivery: new PollingLoop(() => this.deliverDue(), settings.pollMs, (error) => {
+        deps.onError(error, 'delivery');
+      }),
+    };
     const outbox = this.outbox;
     new Gauge({
       name: 'jts_webhook_outbox_pending',
@@ -106,16 +112,14 @@ export class Webhooks {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop('relay', () => this.relay.catchUp());
-    this.loop('delivery', () => this.deliverDue());
+    this.loops.relay.start();
+    this.loops.delivery.start();
   }
 
   /** Stops the loops and waits for the POSTs in flight, so their outcome is recorded. */
   async stop(): Promise<void> {
     this.running = false;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.all([this.loops.relay.stop(), this.loops.delivery.stop()]);
   }
 
   /** Claims due rows and delivers them until none is due; the number of attempts made. */
@@ -144,32 +148,5 @@ export class Webhooks {
     }
     this.deliveries.inc({ outcome: 'dead_letter' });
     this.deps.onDeadLetter?.({ id: claim.id, endpoint: claim.endpoint, error: result.error });
-  }
-
-  /** Runs `work` now and then every pollMs after it ends; a failure is reported and the loop goes on. */
-  private loop(name: 'relay' | 'delivery', work: () => Promise<unknown>): void {
-    const run = (): void => {
-      if (!this.running) return;
-      const pass = work()
-        .then(() => {
-          this.failingSince.delete(name);
-        })
-        .catch((error: unknown) => {
-          const reported = this.failingSince.get(name);
-          const now = Date.now();
-          if (reported !== undefined && now - reported < 60_000) return;
-          this.failingSince.set(name, now);
-          this.deps.onError(error, name);
-        })
-        .finally(() => {
-          this.inFlight.delete(pass);
-          if (!this.running) return;
-          const timer = setTimeout(run, this.deps.settings.pollMs);
-          timer.unref();
-          this.timers.set(name, timer);
-        });
-      this.inFlight.add(pass);
-    };
-    run();
   }
 }
