@@ -9,6 +9,7 @@ import * as m0007 from './migrations/0007-passkeys.js';
 import * as m0008 from './migrations/0008-mfa-required.js';
 import * as m0009 from './migrations/0009-sign-in-devices.js';
 import * as m0010 from './migrations/0010-webhook-outbox.js';
+import * as m0012 from './migrations/0012-email-change.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-mfa-required': m0008,
   '0009-sign-in-devices': m0009,
   '0010-webhook-outbox': m0010,
+  '0012-email-change': m0012,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';
