@@ -246,6 +246,7 @@ export function buildServices(inputs: ServiceInputs): Services {
       sessionPolicy: jts.sessionPolicy,
       allowRegistration: jts.allowRegistration,
       mfaRequiredFor: config.mfa.requiredFor,
+      notMeTokenLifetimeSeconds: config.notices.notMeTokenLifetimeSeconds,
     },
   });
 

@@ -27,6 +27,8 @@ export interface AuthServerSettings {
   allowRegistration: boolean;
   /** JTS_MFA_REQUIRED_FOR: permissions a BearerPass carries only when its sign-in used a second factor. */
   mfaRequiredFor?: readonly string[];
+  /** JTS_NOT_ME_TOKEN_LIFETIME (seconds): also how long an address-change notice can undo the change; default 7 days. */
+  notMeTokenLifetimeSeconds?: number;
 }
 
 /** What JTSAuthServer is built from (see services.ts). */
