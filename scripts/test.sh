@@ -32,4 +32,6 @@ else
   echo "so jest runs on the Docker image's Node line"
   bash scripts/test-node-lts.sh --all
 fi
-npm run test:e2e
+# jest's global setup built dist/ (scripts/ensure-built.mjs); the browser tests run that build.
+node scripts/ensure-built.mjs
+npx jest -c test/e2e/jest.config.ts

@@ -109,7 +109,14 @@ export function createApp(deps: AppDeps): Express {
   const requireBearer = authenticate(deps.resourceServer);
   const cookies = { secure: settings.cookieSecure };
   const devices = knownDevices({ key: deps.knownDeviceKey, secure: settings.cookieSecure });
-  const limits = authRateLimits({ rules: settings.rateLimits, stores: deps.rateLimitStores, audit: deps.audit, logger, knownDevices: devices });
+  const limits = authRateLimits({
+    rules: settings.rateLimits,
+    stores: deps.rateLimitStores,
+    audit: deps.audit,
+    logger,
+    knownDevices: devices,
+    stillKnown: (email, nonce) => deps.authServer.knownDeviceStillRecorded(email, nonce),
+  });
   const cors = corsPolicy({ allowedOrigins: settings.corsOrigins, maxAgeSeconds: settings.corsMaxAgeSeconds });
   // Only the routes that take a body parse one: login, register, password, and the admin API's
   // create and update (renew and logout take none).

@@ -60,6 +60,8 @@ export class JTSAuthServer {
   private readonly notMe: NotMeDeps | undefined;
   /** JTS_EMAIL_VERIFICATION=optional: a new account is mailed a link (required mails it before refusing the session). */
   private readonly verifyAfterRegistration: boolean;
+  /** With notices on: whether a known-device value is still among its account's recorded devices. */
+  private readonly stillKnown: ((email: string, knownDevice: string) => Promise<boolean>) | undefined;
 
   constructor(deps: AuthServerDeps) {
     const context = createAuthContext(deps);
@@ -71,6 +73,13 @@ export class JTSAuthServer {
     this.freshAuthMaxAgeSeconds = deps.mfa?.mfaSettings.freshAuthMaxAgeSeconds;
     const notices = deps.email && deps.notices && new SignInNotices({ ...context, ...deps.email, ...deps.notices });
     const withNotices = notices ? { notices } : {};
+    const stillKnown =
+      notices &&
+      (async (address: string, knownDevice: string) => {
+        const user = await deps.users.findByEmail(address);
+        return user !== undefined && (await notices.knows(user.id, knownDevice));
+      });
+    this.stillKnown = stillKnown;
     const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}), ...withNotices });
     this.notMe = deps.email && { ...context, ...deps.email, ...(notices && deps.notices ? { devices: deps.notices.devices } : {}) };
     this.email = email;
@@ -94,14 +103,7 @@ export class JTSAuthServer {
             risk: new SignInRisk({
               ...deps.risk,
               audit: context.audit,
-              ...(notices
-                ? {
-                    stillKnown: async (address: string, knownDevice: string) => {
-                      const user = await deps.users.findByEmail(address);
-                      return user !== undefined && (await notices.knows(user.id, knownDevice));
-                    },
-                  }
-                : {}),
+              ...(stillKnown ? { stillKnown } : {}),
             }),
           }
         : {}),
@@ -132,6 +134,16 @@ export class JTSAuthServer {
   }
 
   /** Signs in with email and password (errors: {@link SignIn.login}). */
+  /**
+   * Whether the validly signed known-device value `nonce` of `email` still counts as the owner's:
+   * with notices on, only while the account records it (seen within JTS_SIGN_IN_NOTICE_WINDOW, not
+   * forgotten by "this wasn't me"); without them the signature is all there is. The rate limits ask
+   * it before a device gets a mail or code budget of its own.
+   */
+  knownDeviceStillRecorded(email: string, nonce: string): Promise<boolean> {
+    return this.stillKnown ? this.stillKnown(email, nonce) : Promise.resolve(true);
+  }
+
   login(email: string, password: string, client: ClientContext): Promise<IssuedCredentials> {
     return this.signIn.login(email, password, client);
   }

@@ -127,9 +127,9 @@ export interface RateLimitSettings {
   introspect: RateLimitRule;
   /** Mails asked for per client IP. */
   mailIp: RateLimitRule;
-  /** Mails asked for per account, whoever asks. */
+  /** Mails asked for per account, from any address (unknown clients together; each known device apart). */
   mailAccount: RateLimitRule;
-  /** Wrong sign-in codes per account, from any client, over a long window. */
+  /** Wrong sign-in codes per account, from any address, over a long window (unknown clients together; each known device apart). */
   codeAccount: RateLimitRule;
 }
 

@@ -158,9 +158,9 @@ export const envSchema = z.object({
   RATE_LIMIT_INTROSPECT: rateLimit('1200/1m'),
   /** Mails asked for per client IP (forgot password, sign-in code, verification resend). */
   RATE_LIMIT_MAIL_IP: rateLimit('10/15m'),
-  /** Mails asked for per account (by normalised email or account id): the brake on a mail bomb. */
+  /** Mails asked for per account (by normalised email or account id): the brake on a mail bomb. Unknown clients share it; each known device has its own (README, "Rate limits"). */
   RATE_LIMIT_MAIL_ACCOUNT: rateLimit('3/15m'),
-  /** Wrong sign-in codes per account over a long window, from any client (review M2: 6 digits). */
+  /** Wrong sign-in codes per account over a long window, from any address (review M2: 6 digits); unknown clients share it, each known device has its own. */
   RATE_LIMIT_CODE_ACCOUNT: rateLimit('10/24h'),
 
   /** required: an unverified account signs in only to verify; optional: verification offered; off: never asked. */

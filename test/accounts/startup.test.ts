@@ -7,15 +7,15 @@ import pg from 'pg';
 import { openAccounts, SchemaBehindError } from '../../src/accounts/open';
 import { newUser } from '../../src/users/new-user';
 import { testDatabaseUrl } from '../support/accounts';
+import { built } from '../support/built';
 
 const ROOT = resolve(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const settings = (overrides: { url?: string; dataDir?: string; schema?: string }) => ({ url: undefined, dataDir: 'memory://', timeoutMs: 5000, poolMax: 2, ...overrides });
 
 function migrateCli(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|DATABASE_|DATA_DIR|DOTENV_)/.test(name)));
   return new Promise((done) => {
-    execFile(TSX, ['src/cli/db-migrate.ts'], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [built('cli/db-migrate')], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', ...env } }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -105,8 +105,9 @@ describe('Redis store invariants', () => {
   });
 
   it('costs an unknown email the same time as a wrong password (medians within 25%)', async () => {
-    // Cost 10 (~50 ms a hash) so bcrypt, not scheduling noise, dominates each sample.
-    const timed = await buildTestApp({ store: 'redis', env: { BCRYPT_ROUNDS: '10' } });
+    // Cost 11 (~100 ms a hash) so bcrypt, not scheduling noise, dominates each sample: at cost 10 a
+    // loaded CI machine measured 0.74 once. A skipped dummy hash would measure about 0.02.
+    const timed = await buildTestApp({ store: 'redis', env: { BCRYPT_ROUNDS: '11' } });
     const u = await createUser(timed);
     const time = async (email: string) => {
       const start = process.hrtime.bigint();
@@ -124,7 +125,7 @@ describe('Redis store invariants', () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const ratio = median(unknown) / median(wrong);
     expect(ratio).toBeGreaterThan(0.75);
-    expect(ratio).toBeLessThan(1.25);
+    expect(ratio).toBeLessThan(1 / 0.75);
     await timed.close();
   });
 });

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { hashClientSecret, secretMatches } from '../../src/accounts/client-secret';
 import type { AccountsDatabase } from '../../src/accounts/database';
 import { SqlClientStore } from '../../src/accounts/sql-client-store';
 import { openTestDatabase, urlWithSchema } from '../support/accounts';
+import { built } from '../support/built';
 
 const ROOT = resolve(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 interface Run {
   code: number;
@@ -18,7 +18,7 @@ interface Run {
 function clientCli(args: string[], env: Record<string, string>): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|BCRYPT_|DOTENV_|DATABASE_|DATA_DIR)/.test(name)));
   return new Promise((done) => {
-    execFile(TSX, ['src/cli/client.ts', ...args], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [built('cli/client'), ...args], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', ...env } }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -31,7 +31,7 @@ function secretOf(run: Run): string {
   return secret;
 }
 
-// Each command is a tsx process (a few seconds each on a loaded 2-core machine).
+// Each command is a process of its own (about half a second each, more on a loaded 2-core machine).
 jest.setTimeout(120_000);
 
 describe('npm run client', () => {

@@ -6,10 +6,9 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { algorithmSpec, JTS_ALGORITHMS, type JtsAlgorithm } from '../../src/jts/algorithms';
 import { createRingKey } from '../../src/jts/key-ring';
+import { built } from '../support/built';
 
 const ROOT = resolve(__dirname, '../..');
-// The local binary rather than `npx tsx`: npx costs about a second per spawn and may print npm warnings on stderr.
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 interface Run {
   code: number;
@@ -21,7 +20,7 @@ interface Run {
 function keygen(args: string[], env: Record<string, string>): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|DOTENV_)/.test(name)));
   return new Promise((done) => {
-    execFile(TSX, ['src/cli/keygen.ts', ...args], { cwd: ROOT, env: { ...base, ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [built('cli/keygen'), ...args], { cwd: ROOT, env: { ...base, ...env } }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });

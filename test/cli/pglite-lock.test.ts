@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../scripts/lib/free-port';
 import { DataDirBusyError, LOCK_FILE, lockDataDir } from '../../src/accounts/data-dir-lock';
+import { built } from '../support/built';
 
 const ROOT = resolve(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const execFileAsync = promisify(execFile);
 
 /** Only these variables: no .env, no developer shell, no Redis (sessions in the server's memory). */
@@ -17,7 +17,7 @@ function baseEnv(dataDir: string): Record<string, string> {
 
 function userCli(args: string[], dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(TSX, ['src/cli/user.ts', ...args], { cwd: ROOT, env: baseEnv(dataDir) }, (error, stdout, stderr) => {
+    execFile(process.execPath, [built('cli/user'), ...args], { cwd: ROOT, env: baseEnv(dataDir) }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -35,7 +35,7 @@ describe('npm run user on the embedded PGlite database', () => {
   it('refuses, saying what to do, while a server holds the data folder, and works once it stopped', async () => {
     const dataDir = join(dir, 'data');
     const port = await freePort();
-    const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const server = spawn(process.execPath, [built('server')], {
       cwd: ROOT,
       env: {
         ...baseEnv(dataDir),

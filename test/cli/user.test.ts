@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import bcrypt from 'bcrypt';
 import type { Redis } from 'ioredis';
@@ -11,10 +11,9 @@ import { RedisSessionStore } from '../../src/sessions/redis-store';
 import type { AccountsDatabase } from '../../src/accounts/database';
 import { SqlUserStore } from '../../src/accounts/sql-user-store';
 import { openTestDatabase, testDatabaseUrl } from '../support/accounts';
+import { built } from '../support/built';
 
 const ROOT = resolve(__dirname, '../..');
-// The local binary rather than `npx tsx`: npx costs about a second per spawn and may print npm warnings on stderr.
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 interface Run {
   code: number;
@@ -32,7 +31,7 @@ function testRedisUrl(): string {
 function userCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|BCRYPT_|DOTENV_|DATABASE_|DATA_DIR)/.test(name)));
   return new Promise((done) => {
-    const child = execFile(TSX, ['src/cli/user.ts', ...args], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', BCRYPT_ROUNDS: '4', ...env } }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [built('cli/user'), ...args], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', BCRYPT_ROUNDS: '4', ...env } }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
     child.stdin?.end(stdin ?? '');

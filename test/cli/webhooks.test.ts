@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import type { AccountsDatabase } from '../../src/accounts/database';
 import { SqlWebhookOutbox } from '../../src/webhooks/outbox';
 import { outboxEvent } from '../../src/webhooks/events';
 import { openTestDatabase, urlWithSchema } from '../support/accounts';
+import { built } from '../support/built';
 
 const ROOT = resolve(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 interface Run {
   code: number;
@@ -19,7 +19,7 @@ interface Run {
 function webhooksCli(args: string[], env: Record<string, string>): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|BCRYPT_|DOTENV_|DATABASE_|DATA_DIR)/.test(name)));
   return new Promise((done) => {
-    execFile(TSX, ['src/cli/webhooks.ts', ...args], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [built('cli/webhooks'), ...args], { cwd: ROOT, env: { ...base, NODE_ENV: 'test', ...env } }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });

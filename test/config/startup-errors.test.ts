@@ -7,9 +7,9 @@ import { ConfigError, loadConfig } from '../../src/config/load';
 import { StartupError } from '../../src/config/startup-error';
 import { KeyFileError, loadKeyRing } from '../../src/key-files/files';
 import { UsageError } from '../../src/cli/args';
+import { built } from '../support/built';
 
 const ROOT = resolve(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const silent = pino({ level: 'silent' });
 
 interface Run {
@@ -22,7 +22,7 @@ interface Run {
 function startServer(env: Record<string, string>): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(JTS_|REDIS_|DOTENV_|PORT|NODE_ENV|LOG_LEVEL|DATABASE_|DATA_DIR)/.test(name)));
   return new Promise((done) => {
-    execFile(TSX, ['src/server.ts'], { cwd: ROOT, env: { ...base, LOG_LEVEL: 'info', DATA_DIR: 'memory://', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [built('server')], { cwd: ROOT, env: { ...base, LOG_LEVEL: 'info', DATA_DIR: 'memory://', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
       done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -8,6 +8,7 @@ import { createRedisClient } from '../../src/redis/connect';
 import { logRedisHealth } from '../../src/observability/redis-health';
 import { PrivateRedis, waitFor } from '../support/redis-server';
 import { freePort } from '../../scripts/lib/free-port';
+import { built } from '../support/built';
 
 interface Line {
   level: number;
@@ -63,7 +64,7 @@ describe('Redis health log', () => {
   it('keeps stdout of the server pure JSON: ioredis\'s [WARN] for a password Redis does not need is a JSON line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jts-console-'));
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const child = spawn(process.execPath, [built('server')], {
       cwd: join(__dirname, '../..'),
       env: {
         PATH: process.env.PATH ?? '',

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import request from 'supertest';
 import { createClusterClient, waitForReady } from '../../src/redis/connect';
@@ -9,6 +8,7 @@ import { CSRF, login, profile, renew, renewOk, stateProofFrom } from '../support
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { buildTestApp, createUser, type TestApp } from '../support/test-app';
 import { RedisClusterProcesses, ROOT, redisBinariesPresent } from './support/processes';
+import { built } from '../support/built';
 
 /**
  * The same stores and scripts on a real 3-master Redis Cluster (redis-server --cluster-enabled,
@@ -195,8 +195,8 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
     await t.close();
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
       execFile(
-        join(ROOT, 'node_modules', '.bin', 'tsx'),
-        [join(ROOT, 'src', 'cli', 'user.ts'), 'list'],
+        process.execPath,
+        [built('cli/user'), 'list'],
         { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: prefix, REDIS_CLUSTER_NODES: cluster.addresses.map((a) => `${a.host}:${a.port}`).join(',') } },
         (error, stdout, stderr) => {
           done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -31,11 +32,19 @@ export async function openTestDatabase(kind: AccountsKind, options: { url?: stri
   return database;
 }
 
-/** Starting a PGlite costs seconds (initdb in WASM): one per test file, a fresh schema per test. */
+/**
+ * Starting a PGlite costs seconds: one per test file, a fresh schema per test. It loads the
+ * initialised cluster the global setup made (TEST_PGLITE_TEMPLATE) rather than running initdb again.
+ */
 let sharedPglite: Promise<PGlite> | undefined;
 
+function startPglite(): Promise<PGlite> {
+  const template = process.env.TEST_PGLITE_TEMPLATE;
+  return template === undefined ? PGlite.create() : PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) });
+}
+
 async function sharedPgliteSchema(): Promise<AccountsDatabase> {
-  sharedPglite ??= PGlite.create();
+  sharedPglite ??= startPglite();
   const pglite = await sharedPglite;
   const schema = `t_${randomBytes(6).toString('hex')}`;
   // Tests of one file run one after another: the search path is this test's until the next opens.

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { freePort } from '../../scripts/lib/free-port';
 import { freshDatabaseUrl } from '../support/accounts';
 import { Receiver, SECRET, until, webhookEnv } from './support';
+import { built } from '../support/built';
 
 jest.setTimeout(120_000);
 
@@ -17,11 +18,11 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-/** The real server process (src/server.ts through tsx), as `npm start` runs it. */
+/** The real server process (the build), as `npm start` runs it. */
 async function startServer(env: Record<string, string>): Promise<Running> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'jts-webhooks-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [built('server')], {
     cwd: join(__dirname, '..', '..'),
     env: {
       PATH: process.env.PATH ?? '',

@@ -20,6 +20,11 @@ export interface RateLimitDeps {
   logger: Logger;
   /** When given, a browser that logged in to the account before has its own failure counter. */
   knownDevices?: KnownDevices;
+  /**
+   * Whether a validly signed known-device value of `email` is still among the account's recorded
+   * devices (JTSAuthServer.knownDeviceStillRecorded): asked before the mail and code budgets trust it.
+   */
+  stillKnown?: (email: string, nonce: string) => Promise<boolean>;
 }
 
 /**
@@ -34,6 +39,51 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
   if (!rules.enabled) return knownDevices ? { loginAccount: [knownDevices.remember], codeLoginAccount: [knownDevices.remember] } : {};
   const limiter = (name: string, rule: RateLimitRule, extra: Partial<Options> = {}) => createLimiter(name, rule, deps, extra);
 
+  // The known device a mail or code request shows, once per request (two limiters ask): a validly
+  // signed value only while the account still records it, so the values of an intruder reported by
+  // "this wasn't me" draw on the unknown clients' budget, not on the owner's devices' ceiling.
+  const recorded = new WeakMap<Request, Promise<string | undefined>>();
+  const recordedDevice = (req: Request): Promise<string | undefined> => {
+    const cached = recorded.get(req);
+    if (cached) return cached;
+    const email = emailOf(req);
+    const nonce = email === undefined ? undefined : knownDevices?.recognise(req, email);
+    const found =
+      email === undefined || nonce === undefined || deps.stillKnown === undefined
+        ? Promise.resolve(nonce)
+        : deps.stillKnown(email, nonce).then(
+            (still) => (still ? nonce : undefined),
+            (error: unknown) => {
+              // The accounts store is down (the route itself answers 503 or mails nothing): the
+              // signature alone decides, as before the devices were recorded.
+              deps.logger.warn({ err: error }, 'known-device check failed; trusting the signature');
+              return nonce;
+            },
+          );
+    recorded.set(req, found);
+    return found;
+  };
+
+  /**
+   * A per-account budget strangers cannot spend for the owner: unknown clients share the account's
+   * counter (`name`), each known device of the account has one of its own under the same rule, and
+   * the known devices together have a ceiling (`<name>-known`, KNOWN_DEVICES_SHARE times the rule)
+   * so that what reaches one account (mails, code guesses) stays bounded however many known-device
+   * values someone holds: at most 1 + KNOWN_DEVICES_SHARE times the rule per window.
+   */
+  const perKnownDevice = (name: string, rule: RateLimitRule, namespace: string, extra: Partial<Options>): RequestHandler[] => [
+    limiter(name, rule, {
+      ...extra,
+      skip: (req) => emailOf(req) === undefined,
+      keyGenerator: async (req) => accountKey(req, namespace, await recordedDevice(req)),
+    }),
+    limiter(`${name}-known`, { ...rule, limit: rule.limit * KNOWN_DEVICES_SHARE }, {
+      ...extra,
+      skip: async (req) => (await recordedDevice(req)) === undefined,
+      keyGenerator: (req) => `${accountKey(req, namespace)}:known`,
+    }),
+  ];
+
   // Only wrong credentials count as failures: a 400, a 429 from another limiter or a 503 is not a guess.
   // An `mfa_required` 401 is a right password (and a wrong second-factor code is a 401 like a wrong password).
   const failuresOnly: Partial<Options> = { skipSuccessfulRequests: true, requestWasSuccessful: (_req, res) => res.statusCode !== 401 || res.locals[FIRST_FACTOR_ACCEPTED] === true };
@@ -44,13 +94,7 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     limiter(name, rules.loginAccount, {
       ...failuresOnly,
       skip: (req) => emailOf(req) === undefined,
-      keyGenerator(req) {
-        const email = emailOf(req) ?? '';
-        // Hashed: counter keys in Redis name no account.
-        const account = createHash('sha256').update(`${namespace}${normaliseEmail(email)}`).digest('base64url').slice(0, 32);
-        const device = knownDevices?.recognise(req, email);
-        return device === undefined ? account : `${account}:d:${device}`;
-      },
+      keyGenerator: (req) => accountKey(req, namespace, knownDevices?.recognise(req, emailOf(req) ?? '')),
     });
   const loginAccount = failuresPerAccount('login-account', '');
   // Wrong emailed codes are throttled as wrong passwords are, on a budget of their own: a stranger's
@@ -66,21 +110,17 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     keyGenerator: (req) => createHash('sha256').update(`prn:${req.jts?.payload.prn ?? ''}`).digest('base64url').slice(0, 32),
   });
 
-  // Mails per address asked for, whoever asks and whether or not it has an account (a mail bomb
-  // against one inbox is throttled; the 429 says nothing about the account). Shared by every
-  // route that mails by address, so forgot-password and sign-in codes draw on one budget.
-  const mailAccount = limiter('mail-account', rules.mailAccount, {
-    skip: (req) => emailOf(req) === undefined,
-    keyGenerator: (req) => createHash('sha256').update(`email:${emailOf(req) ?? ''}`).digest('base64url').slice(0, 32),
-  });
+  // Mails per address asked for (a mail bomb against one inbox is throttled; the 429 says nothing
+  // about the account). Shared by every route that mails by address, so forgot-password and sign-in
+  // codes draw on one budget. Unknown clients share the address's budget; a client showing a known
+  // device of the account has its own (perKnownDevice), else a stranger who knows the address could
+  // keep it spent and the owner would never get a code or a reset link.
+  const mailAccount = perKnownDevice('mail-account', rules.mailAccount, 'email:', {});
   // A 6-digit code falls to ~1 in 10^6 per guess: besides the login limits (a short window), wrong
-  // codes are counted per account over a long one, whatever the client, known devices included
-  // (review M2). Failures only, so the owner's right code always counts for nothing.
-  const codeAccount = limiter('code-account', rules.codeAccount, {
-    ...failuresOnly,
-    skip: (req) => emailOf(req) === undefined,
-    keyGenerator: (req) => createHash('sha256').update(`code:${emailOf(req) ?? ''}`).digest('base64url').slice(0, 32),
-  });
+  // codes are counted per account over a long one, from any address (review M2). Failures only,
+  // so the owner's right code always counts for nothing. Per known device as the mails are: with
+  // one budget for every client, a stranger's ten wrong codes shut the owner's code sign-in for a day.
+  const codeAccount = perKnownDevice('code-account', rules.codeAccount, 'code:', failuresOnly);
   // The same long budget for the codes a signed-in session presents (POST /jts/reauth), counted per
   // principal: the BearerPass names the account, not its address (security review: the password
   // limits alone let a stolen session guess ~480 TOTP codes a day).
@@ -103,9 +143,9 @@ export function authRateLimits(deps: RateLimitDeps): AuthRouteDeps['limits'] {
     renew: [limiter('renew-ip', rules.renew)],
     password: [limiter('password-ip', rules.password), passwordAccount],
     mail: [limiter('mail-ip', rules.mailIp)],
-    mailAccount: [mailAccount],
+    mailAccount,
     mailResend: [mailResend],
-    codeAccount: [codeAccount],
+    codeAccount,
     codePrincipal: [codePrincipal],
     // Link tokens are 256 random bits: the per-IP ceiling only bounds the work (a lookup, a bcrypt) one address causes.
     token: [limiter('token-ip', rules.password)],
@@ -155,6 +195,22 @@ function retryAfterSeconds(req: Request, rule: RateLimitRule): number {
 /** Whether a (parsed) body carries a second-factor code: `code` or `recoveryCode`. */
 function presentsCode(body: unknown): boolean {
   return typeof body === 'object' && body !== null && ('code' in body || 'recoveryCode' in body);
+}
+
+/**
+ * How many times a per-account rule's budget the known devices of one account have together (each
+ * has the rule's own): room for the owner's phone, laptop and tablet to ask at once, while the
+ * holder of many known-device values (someone who signed in to the account many times) gets no more.
+ */
+const KNOWN_DEVICES_SHARE = 2;
+
+/**
+ * A per-account counter key: the address hashed under `namespace` (counter keys in Redis name no
+ * account), and the known device's nonce when the client shows one of that account.
+ */
+function accountKey(req: Request, namespace: string, device?: string): string {
+  const account = createHash('sha256').update(`${namespace}${emailOf(req) ?? ''}`).digest('base64url').slice(0, 32);
+  return device === undefined ? account : `${account}:d:${device}`;
 }
 
 function emailOf(req: Request): string | undefined {

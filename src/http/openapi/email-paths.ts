@@ -1,4 +1,4 @@
-import { bearer, body, bodyErrors, credentialsResponse, errors, ok, ref, type Json, type Method } from './parts.js';
+import { bearer, body, bodyErrors, credentialsResponse, errors, ok, ref, setsKnownDevice, type Json, type Method } from './parts.js';
 
 /** The 202 of every "mail me" request: the same body whether or not the address has an account. */
 const accepted = (description: string): Json =>
@@ -76,9 +76,10 @@ export function emailPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'requestSignInCode',
         tags: ['email'],
         summary: 'Mail a one-time sign-in code',
-        description: 'Always `202`, as for forgotPassword. The code has 6 digits, works once, for JTS_LOGIN_CODE_LIFETIME seconds and at most 5 wrong guesses; a new code replaces the previous one.',
+        description:
+          'Always `202`, as for forgotPassword. The code has 6 digits, works once, for JTS_LOGIN_CODE_LIFETIME seconds and at most 5 wrong guesses; a new code replaces the previous one. `429`: mails per address (RATE_LIMIT_MAIL_ACCOUNT) are counted for unknown clients together and apart for each known device of the account (the jts_known_device cookie or X-JTS-Known-Device), so a stranger who spends the address\'s budget does not stop its owner.',
         security: [],
-        parameters: [csrf],
+        parameters: [csrf, ref('parameters', 'KnownDevice')],
         requestBody: body('EmailRequest'),
         responses: { ...accepted('Accepted (whether or not the account exists).'), ...errors(...bodyErrors, 'Forbidden', 'TooManyRequests') },
       },
@@ -88,11 +89,12 @@ export function emailPaths(): Record<string, Partial<Record<Method, Json>>> {
         operationId: 'signInWithCode',
         tags: ['email'],
         summary: 'Sign in with an emailed code',
-        description: 'The answer of a password login. A wrong, expired, used-up or replaced code, and an unknown address, are all `401 code_invalid`; failures count against the account like wrong passwords.',
+        description:
+          'The answer of a password login. A wrong, expired, used-up or replaced code, and an unknown address, are all `401 code_invalid`; failures count against the account like wrong passwords (`429`), and over a day (RATE_LIMIT_CODE_ACCOUNT): for unknown clients together, apart for each known device of the account.',
         security: [],
-        parameters: [csrf, ref('parameters', 'DeviceId')],
+        parameters: [csrf, ref('parameters', 'DeviceId'), ref('parameters', 'KnownDevice')],
         requestBody: body('CodeSignInRequest'),
-        responses: { ...credentialsResponse('200', 'Signed in.'), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
+        responses: { ...credentialsResponse('200', 'Signed in.', setsKnownDevice), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
       },
     },
     '/jts/not-me': {

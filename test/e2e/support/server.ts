@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from '../../../scripts/lib/free-port';
 import { PrivateRedis, waitFor } from '../../support/redis-server';
 
@@ -44,6 +45,10 @@ export interface StartOptions {
 async function startOnce(entry: string, name: string, env: Record<string, string>, options: StartOptions): Promise<E2eServer> {
   const redis = await PrivateRedis.start();
   const keys = mkdtempSync(join(tmpdir(), 'jts-e2e-keys-'));
+  // An initialised cluster the server opens as it would its own after a first start (it still runs
+  // the migrations): PGlite's initdb is about ten seconds of CPU per server otherwise.
+  const dataDir = join(keys, 'data');
+  cpSync(await initialisedDataDir(), dataDir, { recursive: true });
   const port = await freePort();
   const url = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   const log = createWriteStream(join(OUTPUT_DIR, `${name}.server.log`));
@@ -54,7 +59,7 @@ async function startOnce(entry: string, name: string, env: Record<string, string
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'development',
       // The embedded accounts database, in this server's throw-away folder.
-      DATA_DIR: join(keys, 'data'),
+      DATA_DIR: dataDir,
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
@@ -110,4 +115,25 @@ async function startOnce(entry: string, name: string, env: Record<string, string
     throw error;
   }
   return { url, stop };
+}
+
+/**
+ * A PGlite data folder initialised once per PGlite version and kept in the temp folder between runs
+ * (initdb's output depends on nothing else). Made under a temporary name and renamed: several e2e
+ * workers may race to make it, and a half-made one is never used.
+ */
+async function initialisedDataDir(): Promise<string> {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
+  const path = join(tmpdir(), `jts-e2e-pglite-${version}`);
+  if (existsSync(path)) return path;
+  const partial = mkdtempSync(`${path}.partial-`);
+  const script = "const { PGlite } = await import('@electric-sql/pglite'); const db = await PGlite.create(process.argv[1]); await db.close();";
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, partial], { cwd: ROOT });
+  try {
+    renameSync(partial, path);
+  } catch {
+    // Another worker's folder got there first: it is as good as ours.
+    rmSync(partial, { recursive: true, force: true });
+  }
+  return path;
 }

@@ -7,10 +7,10 @@ import { Redis } from 'ioredis';
 import { writeKeyPair, writeSecretFile } from '../../../src/key-files/files';
 import { freePort } from '../../../scripts/lib/free-port';
 import { redisAnswers, waitFor } from '../../support/redis-server';
+import { built } from '../../support/built';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const LOG_DIR = join(ROOT, 'test-output', 'reliability');
-const TSX_LOADER = `file://${join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')}`;
 
 /** True when the Debian redis-server (and redis-cli) can be run. */
 export function redisBinariesPresent(): boolean {
@@ -146,7 +146,7 @@ export interface ChildServerOptions {
 }
 
 /**
- * The real server (`src/server.ts` under tsx's loader, no build step) as a separate process,
+ * The real server (the build, `node dist/server.js`) as a separate process,
  * the way it runs in production. stdout and stderr are kept (for "no Unhandled") and logged.
  */
 export class ChildServer {
@@ -196,7 +196,7 @@ export class ChildServer {
     const cwd = mkdtempSync(join(tmpdir(), 'jts-rel-cwd-'));
     // Accounts in a fresh schema of the run's PostgreSQL unless the test shares one between servers.
     const database = options.env.DATABASE_URL === undefined && options.env.DATA_DIR === undefined ? { DATABASE_URL: await freshDatabaseUrl() } : {};
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'src', 'server.ts')], {
+    const child = spawn(process.execPath, [built('server')], {
       // An empty working directory: no stray .env or ./keys is picked up.
       cwd,
       env: {
