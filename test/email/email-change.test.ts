@@ -199,6 +199,18 @@ describe.each<[AccountsKind]>([['postgres'], ['pglite']])('changing the address 
     expect((await profile(t.app, loser.user === a ? sessionA.bearerPass : sessionB.bearerPass)).body).toMatchObject({ email: loser.user.email });
   });
 
+  it('does not reserve the address: registered by someone else meanwhile, the confirmation is 409 email_taken and nothing changes', async () => {
+    const { user, session, token, newEmail } = await pendingChange();
+    const registered = await request(t.app).post('/jts/register').set(CSRF).send({ email: newEmail, password: 'someone else entirely', name: 'Eve' });
+    expect(registered.status).toBe(201);
+    const res = await confirm(session, token);
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ error: 'email_taken' });
+    expect(await t.users.get(user.id)).toMatchObject({ email: user.email });
+    await expect(leftOver(user.email, 'email-changed')).resolves.toEqual([]);
+    expect(t.audits).toEqual(expect.arrayContaining([{ event: 'email.change_refused', prn: user.id, reason: 'email_taken', via: 'link' }]));
+  });
+
   it('does nothing for a session of another account (the link stays usable by its own)', async () => {
     const { session, token, user } = await pendingChange();
     const other = await createUser(t, { emailVerified: true });
