@@ -15,6 +15,8 @@ export type AccountEmailDeps = Pick<AuthContext, 'users' | 'clock' | 'audit'> &
     freshAuthMaxAgeSeconds: number;
     /** JTS_NOT_ME_TOKEN_LIFETIME: how long the old address may undo the change (seconds). */
     notMeTokenLifetimeSeconds: number;
+    /** AuthServerDeps.onEmailChanged. */
+    onEmailChanged?: (prn: string, via: 'link' | 'not_me', version: number) => void;
   };
 
 /** The caller's sign-in, as its verified BearerPass says it. */
@@ -102,6 +104,7 @@ export class AccountEmail {
     // Links and codes mailed to the old address must not outlive it there (notices' not-me links do).
     await challenges.endOutstanding(prn, clock.now());
     audit({ event: 'email.changed', prn, via: 'link' });
+    this.deps.onEmailChanged?.(prn, 'link', result.after.version);
     const { before: old, after } = result;
     // After the answer: the change stands whether or not the notice could be issued (a failure is logged).
     this.deps.background.run('email-changed', () => this.noticeToOldAddress(old, after));

@@ -81,7 +81,8 @@ export class JTSAuthServer {
       });
     this.stillKnown = stillKnown;
     const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}), ...withNotices });
-    this.notMe = deps.email && { ...context, ...deps.email, ...(notices && deps.notices ? { devices: deps.notices.devices } : {}) };
+    const onEmailChanged = deps.onEmailChanged ? { onEmailChanged: deps.onEmailChanged } : {};
+    this.notMe = deps.email && { ...context, ...deps.email, ...onEmailChanged, ...(notices && deps.notices ? { devices: deps.notices.devices } : {}) };
     this.email = email;
     this.accountEmail =
       deps.email &&
@@ -91,6 +92,7 @@ export class JTSAuthServer {
         ...deps.email,
         freshAuthMaxAgeSeconds: deps.mfa.mfaSettings.freshAuthMaxAgeSeconds,
         notMeTokenLifetimeSeconds: deps.settings.notMeTokenLifetimeSeconds ?? DEFAULT_NOT_ME_TOKEN_LIFETIME_SECONDS,
+        ...onEmailChanged,
       });
     this.mailer = deps.email?.mailer;
     this.users = deps.users;

@@ -12,6 +12,8 @@ export type NotMeDeps = Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audi
   Pick<EmailFlowDeps, 'challenges' | 'emailSettings'> & {
     /** The notices' device store, when notices are on: the account's known devices are forgotten. */
     devices?: Pick<SignInDeviceStore, 'forget'>;
+    /** AuthServerDeps.onEmailChanged: told when the link restored an address. */
+    onEmailChanged?: (prn: string, via: 'not_me', version: number) => void;
   };
 
 /** What the page needs to go straight to "choose a new password". */
@@ -84,8 +86,10 @@ export async function reportNotMe(deps: NotMeDeps, token: string): Promise<NotMe
 }
 
 /** Makes `email` (the link's old address) the account's again: its mailbox just proved itself. */
-async function restoreAddress(deps: Pick<NotMeDeps, 'users' | 'clock' | 'audit'>, prn: string, email: string): Promise<void> {
+async function restoreAddress(deps: Pick<NotMeDeps, 'users' | 'clock' | 'audit' | 'onEmailChanged'>, prn: string, email: string): Promise<void> {
   const result = await deps.users.write(prn, { patch: { email, emailVerified: true }, now: deps.clock.now() }, {});
   if (result.outcome === 'email_taken') deps.audit({ event: 'email.change_refused', prn, reason: 'email_taken', via: 'not_me' });
-  else if (result.outcome === 'written') deps.audit({ event: 'email.changed', prn, via: 'not_me' });
+  if (result.outcome !== 'written' || !result.after) return;
+  deps.audit({ event: 'email.changed', prn, via: 'not_me' });
+  deps.onEmailChanged?.(prn, 'not_me', result.after.version);
 }
