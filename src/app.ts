@@ -29,6 +29,7 @@ import { authRoutes } from './http/routes/auth.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { devOutboxRoutes, type OutboxListing } from './http/routes/dev-outbox.js';
 import { emailRoutes } from './http/routes/email.js';
+import { accountRoutes } from './http/routes/account.js';
 import { eventRoutes } from './http/routes/events.js';
 import type { EventFeed } from './auth/event-feed.js';
 import { mfaRoutes } from './http/routes/mfa.js';
@@ -135,7 +136,8 @@ export function createApp(deps: AppDeps): Express {
   const email = emailRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, knownDevices: devices });
   const mfa = mfaRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
   const passkeys = passkeyRoutes({ authServer: deps.authServer, cookies, csrf, parseJson, authenticate: requireBearer, limits, clock });
-  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, passkeys, parseJson, authenticate: requireBearer, limits, knownDevices: devices }));
+  const account = accountRoutes({ authServer: deps.authServer, csrf, parseJson, authenticate: requireBearer, limits, clock });
+  app.use('/jts', authRoutes({ authServer: deps.authServer, cookies, csrf, cors, sessions, email, mfa, passkeys, account, parseJson, authenticate: requireBearer, limits, knownDevices: devices }));
   app.use('/admin/clients', adminClientRoutes({ administration: deps.clientAdministration, clock, authenticate: requireBearer, csrf, cors, parseJson }));
   app.use('/admin', adminRoutes({ administration: deps.administration, authenticate: requireBearer, csrf, cors, parseJson }));
   // Development only: the outbox exists only without SMTP_URL, which production refuses.

@@ -237,6 +237,16 @@ export function buildServices(inputs: ServiceInputs): Services {
           },
         }
       : {}),
+    ...(webhooks
+      ? {
+          onEmailChanged(prn: string, via: 'link' | 'not_me', version: number) {
+            // One event per change: the row's version names it, whichever instance made it.
+            webhooks.enqueue('account.email_changed', { prn, via }, { key: `${prn}:email:${String(version)}` }).catch((error: unknown) => {
+              logger.warn({ err: error }, 'webhooks: could not queue account.email_changed');
+            });
+          },
+        }
+      : {}),
     ...(config.risk
       ? {
           risk: {
@@ -268,6 +278,7 @@ export function buildServices(inputs: ServiceInputs): Services {
       sessionPolicy: jts.sessionPolicy,
       allowRegistration: jts.allowRegistration,
       mfaRequiredFor: config.mfa.requiredFor,
+      notMeTokenLifetimeSeconds: config.notices.notMeTokenLifetimeSeconds,
     },
   });
 

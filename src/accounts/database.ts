@@ -52,8 +52,10 @@ export interface ClientsTable {
 export interface ChallengesTable {
   id: string;
   user_id: string;
-  purpose: 'verify-email' | 'reset-password' | 'sign-in-code' | 'not-me';
+  purpose: 'verify-email' | 'reset-password' | 'sign-in-code' | 'not-me' | 'email-change';
   secret_hash: string;
+  /** See migrations/0012-email-change.ts: the address the challenge is bound to, if its purpose has one. */
+  email: ColumnType<string | null, string | null | undefined, string | null>;
   credential_epoch: number;
   attempts: ColumnType<number, number | undefined, number>;
   max_attempts: number;

@@ -10,6 +10,7 @@ import * as m0008 from './migrations/0008-mfa-required.js';
 import * as m0009 from './migrations/0009-sign-in-devices.js';
 import * as m0010 from './migrations/0010-webhook-outbox.js';
 import * as m0011 from './migrations/0011-notice-outbox.js';
+import * as m0012 from './migrations/0012-email-change.js';
 
 /**
  * Every migration, by name, in order. Imported statically so the build (tsc) carries them and
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-sign-in-devices': m0009,
   '0010-webhook-outbox': m0010,
   '0011-notice-outbox': m0011,
+  '0012-email-change': m0012,
 };
 
 export const MIGRATE_COMMAND = 'npm run db:migrate';

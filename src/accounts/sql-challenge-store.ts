@@ -43,6 +43,7 @@ export class SqlChallengeStore implements ChallengeStore {
             purpose: challenge.purpose,
             secret_hash: challenge.secretHash,
             credential_epoch: challenge.credentialEpoch,
+            email: challenge.email ?? null,
             max_attempts: challenge.maxAttempts,
             created_at: now,
             expires_at: new Date(challenge.expiresAt),
@@ -71,12 +72,27 @@ export class SqlChallengeStore implements ChallengeStore {
             ? eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id'))
             : eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'challenges.user_id').whereRef('users.credential_epoch', '=', 'challenges.credential_epoch')),
         )
-        .returning(['user_id', 'credential_epoch'])
+        .returning(['user_id', 'credential_epoch', 'email'])
         .executeTakeFirst();
-      if (row) return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch };
+      if (row) return consumed(row);
       const why = await this.explain(secretHash, purpose, now);
       // A row that was live a moment ago and is gone now was consumed by a concurrent use.
       return why.outcome === 'consumed' ? { outcome: 'used' } : why;
+    });
+  }
+
+  endOutstanding(userId: string, now: number): Promise<number> {
+    return guardDatabase(async () => {
+      const at = new Date(now);
+      const result = await this.db
+        .updateTable('challenges')
+        .set({ consumed_at: at })
+        .where('user_id', '=', userId)
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', at)
+        .where('purpose', 'not in', [...NOTICE_TOKEN_PURPOSES])
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     });
   }
 
@@ -127,7 +143,7 @@ export class SqlChallengeStore implements ChallengeStore {
     const row = await this.db
       .selectFrom('challenges')
       .leftJoin('users', 'users.id', 'challenges.user_id')
-      .select(['challenges.user_id', 'challenges.credential_epoch', 'challenges.consumed_at', 'challenges.expires_at', 'users.credential_epoch as current_epoch'])
+      .select(['challenges.user_id', 'challenges.credential_epoch', 'challenges.email', 'challenges.consumed_at', 'challenges.expires_at', 'users.credential_epoch as current_epoch'])
       .where('challenges.secret_hash', '=', secretHash)
       .where('challenges.purpose', '=', purpose)
       .executeTakeFirst();
@@ -135,6 +151,10 @@ export class SqlChallengeStore implements ChallengeStore {
     if (row.consumed_at !== null) return { outcome: 'used' };
     if (new Date(row.expires_at).getTime() <= now) return { outcome: 'expired' };
     if (row.current_epoch === null || (row.current_epoch !== row.credential_epoch && !NOTICE_TOKEN_PURPOSES.has(purpose))) return { outcome: 'voided' };
-    return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch };
+    return consumed(row);
   }
+}
+
+function consumed(row: { user_id: string; credential_epoch: number; email: string | null }): TokenUse {
+  return { outcome: 'consumed', userId: row.user_id, credentialEpoch: row.credential_epoch, ...(row.email === null ? {} : { email: row.email }) };
 }

@@ -60,8 +60,11 @@ export class SqlUserStore implements UserStore {
    * after the wait) and finds one fewer. Any other write locks only its row.
    */
   write(id: string, change: UserChange, options: WriteOptions): Promise<WriteResult> {
-    return guardDatabase(() =>
-      this.db.transaction().execute(async (trx): Promise<WriteResult> => {
+    return guardDatabase(() => this.writeOnce(id, change, options).catch(emailTaken));
+  }
+
+  private writeOnce(id: string, change: UserChange, options: WriteOptions): Promise<WriteResult> {
+    return this.db.transaction().execute(async (trx): Promise<WriteResult> => {
         const { keepHolderOf } = options;
         const holders = keepHolderOf !== undefined && mayDemote(change, keepHolderOf) ? await lockHolders(trx, keepHolderOf) : [];
         const before = fromRow(await trx.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst());
@@ -78,6 +81,7 @@ export class SqlUserStore implements UserStore {
           .set((eb) => ({
             updated_at: new Date(now),
             version: sql<number>`version + 1`,
+            ...(patch.email === undefined ? {} : { email: normaliseEmail(patch.email) }),
             ...(patch.name === undefined ? {} : { name: patch.name }),
             ...(patch.passwordHash === undefined ? {} : { password_hash: patch.passwordHash }),
             ...(patch.permissions === undefined ? {} : { permissions: [...patch.permissions] }),
@@ -90,8 +94,7 @@ export class SqlUserStore implements UserStore {
           .returningAll()
           .executeTakeFirstOrThrow();
         return { outcome: 'written', before, after: fromRow(row) };
-      }),
-    );
+      });
   }
 
   upgradePasswordHash(id: string, from: string, to: string): Promise<boolean> {
@@ -131,6 +134,15 @@ export class SqlUserStore implements UserStore {
       return rows.map((row) => fromRow(row) as User);
     });
   }
+}
+
+/**
+ * A write whose new address another user holds: the unique index on lower(email) refused it (also
+ * when that user committed it a moment ago, in a concurrent transaction), and the transaction rolled back.
+ */
+function emailTaken(error: unknown): WriteResult {
+  if (isUniqueViolation(error) && (error as { constraint?: string }).constraint !== 'users_pkey') return { outcome: 'email_taken' };
+  throw error;
 }
 
 /** The LIKE pattern of a literal prefix: `\`, `%` and `_` escaped (with `ESCAPE '\'`). */

@@ -20,6 +20,15 @@ export type AccountMail =
   | { kind: 'password-changed'; to: string; name: string; signedOut: number; appUrl: string }
   /** A notice: a reset link was used to set a new password; every session ended. */
   | { kind: 'password-reset-completed'; to: string; name: string; appUrl: string }
+  /** The link that makes `to` the account's address (POST /jts/account/email); `to` is the new address. */
+  | { kind: 'email-change'; to: string; name: string; link: string; expiresInMinutes: number }
+  /** A notice to an address another account holds: someone asked to move their account to it; nothing changed. `name` is the holder's. */
+  | { kind: 'email-change-taken'; to: string; name: string; appUrl: string }
+  /**
+   * A notice to the old address: the account now uses `newEmail` (masked), since `at` (ms). `undo`,
+   * the "this wasn't me" link that restores this address, only when it was verified.
+   */
+  | { kind: 'email-changed'; to: string; name: string; newEmail: string; at: number; undo?: { link: string; expiresInMinutes: number } }
   /** A notice: this address was verified for the account (the link was opened). */
   | { kind: 'email-verified'; to: string; name: string; appUrl: string }
   /**

@@ -23,10 +23,14 @@ export type AuditEvent =
   | { event: 'password.rehashed'; prn: string }
   | { event: 'password.reset'; prn: string }
   | { event: 'email.verified'; prn: string }
+  /** The account's address changed: by its link (`link`), or back by the old address's "this wasn't me" (`not_me`). Never the addresses. */
+  | { event: 'email.changed'; prn: string; via: 'link' | 'not_me' }
+  /** The address could not change: another account took it first. */
+  | { event: 'email.change_refused'; prn: string; reason: 'email_taken'; via: 'link' | 'not_me' }
   /** A link or code was mailed (never the secret itself). */
   | { event: 'challenge.issued'; purpose: ChallengePurpose; prn: string }
   /** Asked for an address with no usable account: nothing was sent (the requester saw the same 202). */
-  | { event: 'challenge.skipped'; purpose: ChallengePurpose; reason: 'unknown_email' | 'disabled' | 'already_verified' }
+  | { event: 'challenge.skipped'; purpose: ChallengePurpose; reason: 'unknown_email' | 'disabled' | 'already_verified' | 'email_taken' }
   | { event: 'challenge.consumed'; purpose: ChallengePurpose; prn: string }
   | { event: 'challenge.refused'; purpose: ChallengePurpose; reason: TokenRefusal | 'wrong_code' | 'no_code'; prn?: string }
   | { event: 'rate_limited'; limiter: string }

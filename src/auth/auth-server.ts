@@ -1,6 +1,7 @@
 import type { BearerPassClaims } from '../jts/bearer-pass/claims.js';
 import type { AccountMailer } from './account-mail.js';
 import { Account } from './account.js';
+import { AccountEmail, type SignedIn } from './account-email.js';
 import { EmailFlows } from './email-flows.js';
 import type { ClientContext } from './client-info.js';
 import { createAuthContext, type AuthServerDeps } from './context.js';
@@ -26,6 +27,9 @@ export type { ReauthAnswer, ReauthProof } from './reauth.js';
 export type { NotMeAnswer } from './not-me.js';
 export type { FactorsView, SecondFactorProof, TotpEnrolment } from './second-factor.js';
 
+/** JTS_NOT_ME_TOKEN_LIFETIME's default (7 days), for a server built without the setting. */
+const DEFAULT_NOT_ME_TOKEN_LIFETIME_SECONDS = 604_800;
+
 /**
  * JTSAuthServer: the auth-server half of JTS-S — login, register, renew with a rotating
  * StateProof and replay detection, logout, and the caller's own sessions. No HTTP here.
@@ -41,6 +45,7 @@ export class JTSAuthServer {
   private readonly account: Account;
   private readonly ownSessions: OwnSessions;
   private readonly email: EmailFlows | undefined;
+  private readonly accountEmail: AccountEmail | undefined;
   /** Account notices (absent without email). */
   private readonly mailer: AccountMailer | undefined;
   private readonly users: AuthServerDeps['users'];
@@ -76,8 +81,19 @@ export class JTSAuthServer {
       });
     this.stillKnown = stillKnown;
     const email = deps.email && new EmailFlows({ ...context, ...deps.email, ...(secondFactors ? { secondFactors } : {}), ...withNotices });
-    this.notMe = deps.email && { ...context, ...deps.email, ...(notices && deps.notices ? { devices: deps.notices.devices } : {}) };
+    const onEmailChanged = deps.onEmailChanged ? { onEmailChanged: deps.onEmailChanged } : {};
+    this.notMe = deps.email && { ...context, ...deps.email, ...onEmailChanged, ...(notices && deps.notices ? { devices: deps.notices.devices } : {}) };
     this.email = email;
+    this.accountEmail =
+      deps.email &&
+      deps.mfa &&
+      new AccountEmail({
+        ...context,
+        ...deps.email,
+        freshAuthMaxAgeSeconds: deps.mfa.mfaSettings.freshAuthMaxAgeSeconds,
+        notMeTokenLifetimeSeconds: deps.settings.notMeTokenLifetimeSeconds ?? DEFAULT_NOT_ME_TOKEN_LIFETIME_SECONDS,
+        ...onEmailChanged,
+      });
     this.mailer = deps.email?.mailer;
     this.users = deps.users;
     const required = email !== undefined && deps.email?.emailSettings.verification === 'required';
@@ -321,6 +337,21 @@ export class JTSAuthServer {
   private mfa(): SecondFactors {
     if (!this.secondFactors) throw new Error('JTSAuthServer was built without second factors');
     return this.secondFactors;
+  }
+
+  /** Mails a link to the new address, or a notice when it is taken; returns before any mail (errors: {@link AccountEmail.requestChange}). */
+  requestEmailChange(signIn: SignedIn, newEmail: string): Promise<void> {
+    return this.addressChanges().requestChange(signIn, newEmail);
+  }
+
+  /** Makes the link's address the account's (errors: {@link AccountEmail.confirmChange}). */
+  confirmEmailChange(prn: string, token: string): Promise<{ email: string }> {
+    return this.addressChanges().confirmChange(prn, token);
+  }
+
+  private addressChanges(): AccountEmail {
+    if (!this.accountEmail) throw new Error('JTSAuthServer was built without email or second-factor deps');
+    return this.accountEmail;
   }
 
   /** Changes the password and ends every other session of the user (errors: {@link Account.changePassword}). */

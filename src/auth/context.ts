@@ -27,6 +27,8 @@ export interface AuthServerSettings {
   allowRegistration: boolean;
   /** JTS_MFA_REQUIRED_FOR: permissions a BearerPass carries only when its sign-in used a second factor. */
   mfaRequiredFor?: readonly string[];
+  /** JTS_NOT_ME_TOKEN_LIFETIME (seconds): also how long an address-change notice can undo the change; default 7 days. */
+  notMeTokenLifetimeSeconds?: number;
 }
 
 /** What JTSAuthServer is built from (see services.ts). */
@@ -60,6 +62,11 @@ export interface AuthServerDeps {
     mailed?: { add(key: string): Promise<number> };
     onCounterError?: (error: unknown) => void;
   };
+  /**
+   * Told after an account's address changed (account-email.ts, not-me.ts), with the row's new
+   * version (one change, one version: the operators' webhook keys its event by it). Must not throw.
+   */
+  onEmailChanged?: (prn: string, via: 'link' | 'not_me', version: number) => void;
   /** Risk-based step-up; absent: JTS_RISK_FAILED_SIGN_INS=off. */
   risk?: Omit<SignInRiskDeps, 'audit'>;
 }
@@ -91,7 +98,7 @@ export interface MfaSettings {
  * the two pieces they share, made once per server. Each use case declares the members it reads
  * as a `Pick` of this, so its tests build only those.
  */
-export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys' | 'endedSessions' | 'notices' | 'risk' | 'theftAlertsMailed'> {
+export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' | 'email' | 'mfa' | 'passkeys' | 'endedSessions' | 'notices' | 'risk' | 'theftAlertsMailed' | 'onEmailChanged'> {
   /** Shared because every use case that ends a session must forget its facts. */
   renewFacts: RenewFactsCache;
   credentials: CredentialMinter;
@@ -100,7 +107,7 @@ export interface AuthContext extends Omit<AuthServerDeps, 'renewFactsCapacity' |
 /** Builds the shared pieces from the deps; the stores, hasher and clock are passed on as they are. */
 export function createAuthContext(deps: AuthServerDeps): AuthContext {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- taken out: the email flows and second factors get their deps apart (auth-server.ts)
-  const { renewFactsCapacity, email, mfa, passkeys, endedSessions, notices, risk, theftAlertsMailed, ...shared } = deps;
+  const { renewFactsCapacity, email, mfa, passkeys, endedSessions, notices, risk, theftAlertsMailed, onEmailChanged, ...shared } = deps;
   const { mint, stateProofs, clock, settings } = deps;
   return {
     ...shared,

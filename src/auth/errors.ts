@@ -7,6 +7,8 @@ const AUTH_CODES = {
   password_rejected: { status: 400, key: 'invalid_request', action: 'none', message: 'The password is not acceptable.', expose: true },
   registration_closed: { status: 403, key: 'registration_closed', action: 'none', message: 'Registration is turned off.', expose: true },
   email_taken: { status: 409, key: 'email_taken', action: 'none', message: 'An account with this email already exists.', expose: true },
+  /** POST /jts/account/email with the account's own address (after trimming and lower-casing). */
+  email_unchanged: { status: 400, key: 'invalid_request', action: 'none', message: 'This is already the address of your account.', expose: true },
   /** The admin API: no account has this id. */
   user_not_found: { status: 404, key: 'not_found', action: 'none', message: 'No such user.', expose: true },
   /** The change would leave no enabled account holding admin:users (user-administration.ts). */

@@ -12,6 +12,8 @@ export type NotMeDeps = Pick<AuthContext, 'users' | 'sessions' | 'clock' | 'audi
   Pick<EmailFlowDeps, 'challenges' | 'emailSettings'> & {
     /** The notices' device store, when notices are on: the account's known devices are forgotten. */
     devices?: Pick<SignInDeviceStore, 'forget'>;
+    /** AuthServerDeps.onEmailChanged: told when the link restored an address. */
+    onEmailChanged?: (prn: string, via: 'not_me', version: number) => void;
   };
 
 /** What the page needs to go straight to "choose a new password". */
@@ -42,6 +44,10 @@ export type NotMeAnswer =
  * passkeys stay as they are (README, "Security notices"). The account's known devices are forgotten:
  * each one's next sign-in, the owner's included, mails a notice again.
  *
+ * An address-change notice's link (account-email.ts) is bound to the old address and first restores
+ * it as the account's — unless another account took it meanwhile (then the rest happens without it,
+ * audited as `email.change_refused`).
+ *
  * Errors: `token_invalid | token_expired | token_used` (used, or replaced by a newer notice's),
  * `token_voided` (the account is gone or disabled), `service_unavailable`.
  */
@@ -58,6 +64,7 @@ export async function reportNotMe(deps: NotMeDeps, token: string): Promise<NotMe
   const user = await users.get(used.userId);
   if (!user || user.disabled) throw refuseToken(deps, 'not-me', 'voided');
   audit({ event: 'challenge.consumed', purpose: 'not-me', prn: user.id });
+  if (used.email !== undefined && used.email !== user.email) await restoreAddress(deps, user.id, used.email);
   const sameCredential = used.credentialEpoch === user.credentialEpoch;
   const ended = await replacePassword(deps, user.id, { passwordHash, emailVerified: true }, { reason: 'password_reset' });
   // The intruder's device was recorded as known by the sign-in reported here: forgotten with every
@@ -76,4 +83,13 @@ export async function reportNotMe(deps: NotMeDeps, token: string): Promise<NotMe
   audit({ event: 'challenge.issued', purpose: 'reset-password', prn: user.id });
   audit({ event: 'sign_in.reported', prn: user.id, revoked: ended.length });
   return { revoked: ended.length, resetToken, expiresIn: lifetime };
+}
+
+/** Makes `email` (the link's old address) the account's again: its mailbox just proved itself. */
+async function restoreAddress(deps: Pick<NotMeDeps, 'users' | 'clock' | 'audit' | 'onEmailChanged'>, prn: string, email: string): Promise<void> {
+  const result = await deps.users.write(prn, { patch: { email, emailVerified: true }, now: deps.clock.now() }, {});
+  if (result.outcome === 'email_taken') deps.audit({ event: 'email.change_refused', prn, reason: 'email_taken', via: 'not_me' });
+  if (result.outcome !== 'written' || !result.after) return;
+  deps.audit({ event: 'email.changed', prn, via: 'not_me' });
+  deps.onEmailChanged?.(prn, 'not_me', result.after.version);
 }

@@ -162,6 +162,8 @@ export class UserAdministration {
     const result = await this.deps.users.write(id, change, { keepHolderOf: ADMIN_USERS_PERMISSION });
     if (result.outcome === 'missing') throw this.refuse(action, actor, id, 'user_not_found');
     if (result.outcome === 'last_holder') throw this.refuse(action, actor, id, 'last_admin');
+    // Administrators change no address (the owner does, proving the new mailbox: account-email.ts).
+    if (result.outcome === 'email_taken') throw this.refuse(action, actor, id, 'email_taken');
     this.record(action, actor, id, 'ok', fields);
     return result.after;
   }

@@ -2,6 +2,7 @@ import { JtsRequestError, SignedOutError } from './jts-client.js';
 import { client } from './page-client.js';
 import { byId } from './page-dom.js';
 import { announce } from './page-status.js';
+import { openEmailChangeLink } from './page-account-email.js';
 
 /**
  * The email flows on the demo page: "Forgot password?", "Email me a sign-in code", the reset form
@@ -52,18 +53,19 @@ function codeForms(): HTMLElement {
 
 /**
  * Acts on `#reset=<token>` (shows the reset form), `#verify=<token>` (shows a "Confirm my email
- * address" button) or `#not-me=<token>` (a new sign-in notice's link: shows a "sign out everywhere"
- * button), then forgets the fragment. Nothing is sent before the user acts: a mail scanner that
+ * address" button), `#not-me=<token>` (a notice's link: shows a "sign out everywhere" button) or
+ * `#email-change=<token>` (page-account-email.ts), then forgets the fragment. Nothing is sent before the user acts: a mail scanner that
  * opens links and runs their scripts must not verify an address, spend a link or end sessions.
  */
 function openMailedLink(): void {
-  const match = /^#(reset|verify|not-me)=([A-Za-z0-9_-]{1,256})$/.exec(location.hash);
+  const match = /^#(reset|verify|not-me|email-change)=([A-Za-z0-9_-]{1,256})$/.exec(location.hash);
   if (!match) return;
   const [, kind, token = ''] = match;
   // The token leaves the address bar and the history entry at once.
   history.replaceState(null, '', location.pathname + location.search);
   if (kind === 'verify') showVerifyForm(token);
   else if (kind === 'not-me') showNotMeForm(token);
+  else if (kind === 'email-change') openEmailChangeLink(token);
   else showResetForm(token);
 }
 
@@ -73,7 +75,7 @@ function openMailedLink(): void {
  */
 function showNotMeForm(token: string): void {
   document.getElementById('not-me-form')?.remove();
-  const confirm = form('not-me-form', 'This sign-in was not you?', [], 'Sign out everywhere and choose a new password', async () => {
+  const confirm = form('not-me-form', 'This was not you?', [], 'Sign out everywhere and choose a new password', async () => {
     const body = (await post('/jts/not-me', { token })) as { revokedSessions?: number; resetToken?: string };
     confirm.remove();
     // No reset token when the password changed since the notice: "forgot password" mails a fresh link.

@@ -51,6 +51,10 @@ export const updateUserBody = z
   });
 
 export const emailBody = z.object({ email });
+/** POST /jts/account/email: the address the signed-in account should use, under registration's rules for `email`. */
+export const changeEmailBody = z.object({ newEmail: email });
+/** POST /jts/account/email/confirm: the token of the link mailed to the new address. */
+export const confirmEmailChangeBody = z.object({ token });
 export const resetPasswordBody = z.object({ token, newPassword });
 /** POST /jts/email/verify: the account's password, when given, proves that whoever chose it reads the mailbox. */
 export const verifyEmailBody = z.object({ token, password: password.optional() });

@@ -24,9 +24,14 @@ const ROUTE: Record<MailRequest['kind'], 'flow' | 'notice'> = {
   'password-changed': 'notice',
   'password-reset-completed': 'notice',
   'email-verified': 'notice',
+  'email-change': 'flow',
+  'email-change-taken': 'notice',
+  // A notice, but its "this wasn't me" link (account-email.ts) is minted with it: a live secret, so
+  // it stays in memory until that token is minted at delivery as the new sign-in notice's is.
+  'email-changed': 'flow',
 };
 
-type FlowMail = Extract<AccountMail, { kind: 'verify-email' | 'reset-password' | 'sign-in-code' }>;
+type FlowMail = Extract<AccountMail, { kind: 'verify-email' | 'reset-password' | 'sign-in-code' | 'email-change' | 'email-changed' }>;
 
 function isFlow(mail: MailRequest): mail is FlowMail {
   return ROUTE[mail.kind] === 'flow';

@@ -139,6 +139,42 @@ function bodyOf(mail: AccountMail): { subject: string; text: string[]; html: str
       ]);
     case 'password-reset-completed':
       return notice('Your password was reset', ['A reset link was used to set a new password for your account, and every signed-in device was signed out.', `${NOT_YOU} Sign in at ${mail.appUrl}`]);
+    case 'email-change':
+      return {
+        subject: 'Confirm your new email address',
+        text: [
+          'Someone signed in to your account asked to make this address its email address. Open this link, signed in to that account, to confirm:',
+          mail.link,
+          '',
+          `The link works once, for ${duration(mail.expiresInMinutes)}. Until then your account keeps its current address. If you did not ask for this, ignore this mail; nothing changes.`,
+        ],
+        html: [
+          '<p>Someone signed in to your account asked to make this address its email address. Confirm it while signed in to that account:</p>',
+          `<p><a href="${escapeHtml(mail.link)}">Use this address for my account</a></p>`,
+          `<p>The link works once, for ${duration(mail.expiresInMinutes)}. Until then your account keeps its current address. If you did not ask for this, ignore this mail; nothing changes.</p>`,
+        ],
+      };
+    case 'email-change-taken':
+      return notice('Someone tried to use your email address', [
+        'Someone signed in to another account here asked to make this address that account\'s email address. This address already belongs to your account, so nothing changed and nothing more will happen.',
+        `If that was you, you already have an account with this address: sign in at ${mail.appUrl} (or use "Forgot password"). Otherwise you can ignore this mail.`,
+      ]);
+    case 'email-changed': {
+      const what = notice('Your email address was changed', [
+        `On ${utcMinute(mail.at)} the email address of your account was changed from this one to ${mail.newEmail}, from a session that had just signed in, and the new address was confirmed. Reset links, sign-in codes and notices now go there.`,
+      ]);
+      if (!mail.undo) {
+        const never = "This address was never verified for the account, so it cannot undo the change. If this was not you, contact the site's support.";
+        return { ...what, text: [...what.text, '', never], html: [...what.html, `<p>${escapeHtml(never)}</p>`] };
+      }
+      const ok = 'If this was you, there is nothing to do.';
+      const undo = `If it was not you, open this link: your account gets this address back, every device is signed out and you will choose a new password. It works once, for ${duration(mail.undo.expiresInMinutes)}.`;
+      return {
+        ...what,
+        text: [...what.text, '', ok, undo, mail.undo.link],
+        html: [...what.html, `<p>${ok}</p>`, `<p>${escapeHtml(undo)}</p>`, `<p><a href="${escapeHtml(mail.undo.link)}">This wasn't me</a></p>`],
+      };
+    }
     case 'email-verified':
       return notice('Your email address was verified', ['This address is now verified for your account: reset links and sign-in codes come here.', `If you did not do this, reset your password now at ${mail.appUrl}`]);
   }

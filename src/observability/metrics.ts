@@ -124,6 +124,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       case 'password.rehashed':
       case 'password.reset':
       case 'email.verified':
+      case 'email.changed':
+      case 'email.change_refused':
         return;
       case 'challenge.issued':
         challenges.inc({ purpose: event.purpose, outcome: 'issued' });

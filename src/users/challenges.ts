@@ -4,7 +4,7 @@
  * auth/challenge-secrets.ts) and decides every use atomically, so two concurrent uses of one
  * challenge have exactly one winner whichever instance serves them.
  */
-export type ChallengePurpose = 'verify-email' | 'reset-password' | 'sign-in-code' | 'not-me';
+export type ChallengePurpose = 'verify-email' | 'reset-password' | 'sign-in-code' | 'not-me' | 'email-change';
 
 /**
  * Purposes of the tokens a notice carries (the "this wasn't me" link of a new sign-in notice). They
@@ -28,6 +28,11 @@ export interface NewChallenge {
   secretHash: string;
   /** The user's credential epoch when issued: a later password change voids the challenge. */
   credentialEpoch: number;
+  /**
+   * The address the challenge is bound to, where its purpose needs one: the new address of an
+   * `email-change` link, the old address of an address-change notice's `not-me` link.
+   */
+  email?: string;
   /** Wrong guesses allowed before the challenge is dead (codes); 1 for link tokens. */
   maxAttempts: number;
   /** Milliseconds since the epoch. */
@@ -41,7 +46,8 @@ export interface NewChallenge {
  */
 export type TokenRefusal = 'invalid' | 'expired' | 'used' | 'voided';
 
-export type TokenUse = { outcome: 'consumed'; userId: string; credentialEpoch: number } | { outcome: TokenRefusal };
+/** `email`: the address the challenge was bound to (NewChallenge.email), when it was. */
+export type TokenUse = { outcome: 'consumed'; userId: string; credentialEpoch: number; email?: string } | { outcome: TokenRefusal };
 
 /** A code's check: `consumed` (right code), `wrong` (one attempt spent), `none` (no live code: absent, expired, used up or voided). */
 export type CodeUse = { outcome: 'consumed'; userId: string } | { outcome: 'wrong'; attemptsLeft: number } | { outcome: 'none' };
@@ -70,6 +76,11 @@ export interface ChallengeStore {
    * unexpired, and carry its user's current credential epoch.
    */
   consumeToken(secretHash: string, purpose: ChallengePurpose, now: number): Promise<TokenUse>;
+  /**
+   * Ends every outstanding challenge of the user but those of NOTICE_TOKEN_PURPOSES (the account's
+   * address changed: a link or code mailed to the old address must stop working). Resolves to how many.
+   */
+  endOutstanding(userId: string, now: number): Promise<number>;
   /** The user's live code of `purpose` (unconsumed, unexpired, attempts left, current epoch), if any. */
   liveCode(userId: string, purpose: ChallengePurpose, now: number): Promise<LiveCode | undefined>;
   /**

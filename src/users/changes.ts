@@ -1,4 +1,4 @@
-import type { User, UserChange, UserPatch } from './types.js';
+import { normaliseEmail, type User, type UserChange, type UserPatch } from './types.js';
 
 /*
  * What a write does to a user record: the last-holder judgement both stores make (the SQL store
@@ -11,6 +11,7 @@ export function applyPatch(before: User, patch: UserPatch, now: number): User {
   return {
     ...before,
     ...patch,
+    email: patch.email === undefined ? before.email : normaliseEmail(patch.email),
     permissions: [...(patch.permissions ?? before.permissions)],
     credentialEpoch: before.credentialEpoch + (patch.passwordHash === undefined ? 0 : 1),
     version: before.version + 1,

@@ -38,6 +38,16 @@ export class MemoryChallengeStore implements ChallengeStore {
     return use;
   }
 
+  endOutstanding(userId: string, now: number): Promise<number> {
+    let ended = 0;
+    for (const row of this.rows.values()) {
+      if (row.userId !== userId || row.consumedAt !== undefined || row.expiresAt <= now || NOTICE_TOKEN_PURPOSES.has(row.purpose)) continue;
+      row.consumedAt = now;
+      ended += 1;
+    }
+    return Promise.resolve(ended);
+  }
+
   async liveCode(userId: string, purpose: ChallengePurpose, now: number): Promise<LiveCode | undefined> {
     const epoch = (await this.users.get(userId))?.credentialEpoch;
     const live = [...this.rows.values()].filter((row) => row.userId === userId && row.purpose === purpose && row.attempts < row.maxAttempts && this.judge(row, epoch, now).outcome === 'consumed');
@@ -66,6 +76,6 @@ export class MemoryChallengeStore implements ChallengeStore {
     if (row.consumedAt !== undefined) return { outcome: 'used' };
     if (row.expiresAt <= now) return { outcome: 'expired' };
     if (epoch === undefined || (epoch !== row.credentialEpoch && !NOTICE_TOKEN_PURPOSES.has(row.purpose))) return { outcome: 'voided' };
-    return { outcome: 'consumed', userId: row.userId, credentialEpoch: row.credentialEpoch };
+    return { outcome: 'consumed', userId: row.userId, credentialEpoch: row.credentialEpoch, ...(row.email === undefined ? {} : { email: row.email }) };
   }
 }

@@ -80,6 +80,9 @@ export class MemoryUserStore implements UserStore {
     if (keepHolderOf !== undefined && demotes(before, change, keepHolderOf) && [...this.byId.values()].filter((user) => holds(user, keepHolderOf)).length <= 1) {
       return { outcome: 'last_holder' };
     }
+    const email = change === 'delete' || change.patch.email === undefined ? undefined : normaliseEmail(change.patch.email);
+    const holder = email === undefined ? undefined : this.idByEmail.get(email);
+    if (holder !== undefined && holder !== id) return { outcome: 'email_taken' };
     await options.beforeWrite?.(before);
     if (change === 'delete') {
       this.byId.delete(id);
@@ -87,6 +90,10 @@ export class MemoryUserStore implements UserStore {
       return { outcome: 'written', before, after: undefined };
     }
     this.byId.set(id, applyPatch(before, change.patch, change.now));
+    if (email !== undefined && email !== before.email) {
+      this.idByEmail.delete(before.email);
+      this.idByEmail.set(email, id);
+    }
     return { outcome: 'written', before, after: this.copy(id) };
   }
 

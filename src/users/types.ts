@@ -26,7 +26,8 @@ export interface User {
   updatedAt: number;
 }
 
-export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'permissions' | 'disabled' | 'emailVerified' | 'mfaRequired'>>;
+/** `email` is normalised by the store; another user's address makes the write `email_taken`. */
+export type UserPatch = Partial<Pick<User, 'email' | 'name' | 'passwordHash' | 'permissions' | 'disabled' | 'emailVerified' | 'mfaRequired'>>;
 
 /** What a write does to the record: a patch at `now` (ms since the epoch), or its deletion. */
 export type UserChange = { patch: UserPatch; now: number } | 'delete';
@@ -45,7 +46,8 @@ export interface WriteOptions {
   beforeWrite?: (before: User) => Promise<void>;
 }
 
-export type WriteResult = { outcome: 'written'; before: User; after: User | undefined } | { outcome: 'missing' } | { outcome: 'last_holder' };
+/** `email_taken`: the patch's `email` is another user's (decided by the unique index, so two concurrent writes cannot both take it); nothing was written. */
+export type WriteResult = { outcome: 'written'; before: User; after: User | undefined } | { outcome: 'missing' } | { outcome: 'last_holder' } | { outcome: 'email_taken' };
 
 /** One page of an email-prefix search, ordered by (email, id) in byte order. */
 export interface UserSearch {

@@ -13,6 +13,8 @@ export interface WebhookEventData {
   'credential.changed': { event_id: string; prn: string; initiating_entity: InitiatingEntity; credential_type: 'password' };
   /** Failed sign-ins against one account passed the threshold (`Webhooks.enqueue`, from the sign-in failure counter). */
   'sign_in.failures_exceeded': { prn: string; count: number; window_seconds: number };
+  /** An account's address changed (`link`: its owner confirmed a new one; `not_me`: the old one was restored). Never the addresses. */
+  'account.email_changed': { prn: string; via: 'link' | 'not_me' };
   /**
    * The relay found the stream trimmed past its cursor (every instance was down longer than
    * JTS_EVENTS_RETENTION): events between `after` and `oldest` may never have been sent.
@@ -22,7 +24,7 @@ export interface WebhookEventData {
 
 export type WebhookEventType = keyof WebhookEventData;
 
-export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = ['session.revoked', 'credential.changed', 'sign_in.failures_exceeded', 'security_events.gap'];
+export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = ['session.revoked', 'credential.changed', 'sign_in.failures_exceeded', 'account.email_changed', 'security_events.gap'];
 
 /** An event ready for the outbox: the body every attempt sends, and the key that makes it one event. */
 export interface OutboxEvent {

@@ -25,7 +25,7 @@ describe('opening the accounts database', () => {
   it('migrates a fresh PostgreSQL schema outside production, and then has nothing left to apply', async () => {
     const schema = `t_${randomBytes(6).toString('hex')}`;
     const first = await openAccounts(settings({ url: testDatabaseUrl(), schema }), { production: false });
-    expect(first.applied).toEqual(['0001-users', '0002-user-version', '0003-challenges', '0004-clients', '0005-one-live-challenge', '0006-mfa', '0007-passkeys', '0008-mfa-required', '0009-sign-in-devices', '0010-webhook-outbox', '0011-notice-outbox']);
+    expect(first.applied).toEqual(['0001-users', '0002-user-version', '0003-challenges', '0004-clients', '0005-one-live-challenge', '0006-mfa', '0007-passkeys', '0008-mfa-required', '0009-sign-in-devices', '0010-webhook-outbox', '0011-notice-outbox', '0012-email-change']);
     await first.database.close();
     const second = await openAccounts(settings({ url: testDatabaseUrl(), schema }), { production: true });
     expect(second.applied).toEqual([]);

@@ -201,6 +201,8 @@ describe('GET /openapi.json', () => {
       'get /api/admin': 'getAdmin',
       'get /admin/users': 'searchUsers',
       'post /admin/users': 'createUser',
+      'post /jts/account/email': 'requestEmailChange',
+      'post /jts/account/email/confirm': 'confirmEmailChange',
       'get /admin/users/{id}': 'getUser',
       'patch /admin/users/{id}': 'updateUser',
       'delete /admin/users/{id}': 'deleteUser',

@@ -57,6 +57,8 @@ describe('listRoutes (Express internals)', () => {
         'POST /admin/clients/:id/finish-rotation',
         'GET /admin/users',
         'POST /admin/users',
+        'POST /jts/account/email',
+        'POST /jts/account/email/confirm',
         'GET /admin/users/:id',
         'PATCH /admin/users/:id',
         'DELETE /admin/users/:id',

@@ -106,7 +106,7 @@ export class SmtpSink {
 }
 
 /** The mails a user acts on; every other kind is a notice. */
-const FLOW_KINDS = new Set(['verify-email', 'reset-password', 'sign-in-code']);
+const FLOW_KINDS = new Set(['verify-email', 'reset-password', 'sign-in-code', 'email-change']);
 
 /** A received mail's `X-JTS-Mail-Kind` header (set by the server's sender on every mail). */
 export function kindOf(mail: ReceivedMail): string {

@@ -85,6 +85,34 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s challenge store', (
     await expect(store.consumeToken(hashToken(notMe), 'not-me', NOW + MINUTE)).resolves.toMatchObject({ outcome: 'consumed', userId: ada.id });
   });
 
+  it('answers the address a challenge is bound to, and none for one without', async () => {
+    const change = await issueToken('email-change', { email: 'ada.new@example.com' });
+    const reset = await issueToken('reset-password');
+    await expect(store.inspectToken(hashToken(change), 'email-change', NOW)).resolves.toEqual({ outcome: 'consumed', userId: ada.id, credentialEpoch: 0, email: 'ada.new@example.com' });
+    await expect(store.consumeToken(hashToken(change), 'email-change', NOW)).resolves.toEqual({ outcome: 'consumed', userId: ada.id, credentialEpoch: 0, email: 'ada.new@example.com' });
+    await expect(store.consumeToken(hashToken(reset), 'reset-password', NOW)).resolves.toEqual({ outcome: 'consumed', userId: ada.id, credentialEpoch: 0 });
+  });
+
+  it('ends every outstanding link and code of the user at once, but not notice tokens nor other users\' challenges', async () => {
+    const reset = await issueToken('reset-password');
+    const verify = await issueToken('verify-email');
+    const change = await issueToken('email-change', { email: 'x@example.com' });
+    const notMe = await issueToken('not-me');
+    await issueCode('123456');
+    const bob = newUser({ email: `bob${randomBytes(3).toString('hex')}@example.com`, name: 'Bob', passwordHash: 'h1', permissions: [] }, NOW);
+    await users.create(bob);
+    const bobs = newToken();
+    await store.issue({ id: randomBytes(16).toString('base64url'), userId: bob.id, purpose: 'reset-password', secretHash: hashToken(bobs), credentialEpoch: 0, maxAttempts: 1, createdAt: NOW, expiresAt: NOW + 30 * MINUTE });
+
+    await expect(store.endOutstanding(ada.id, NOW + MINUTE)).resolves.toBe(4);
+    for (const [token, purpose] of [[reset, 'reset-password'], [verify, 'verify-email'], [change, 'email-change']] as const) {
+      await expect(store.consumeToken(hashToken(token), purpose, NOW + MINUTE)).resolves.toEqual({ outcome: 'used' });
+    }
+    await expect(store.liveCode(ada.id, 'sign-in-code', NOW + MINUTE)).resolves.toBeUndefined();
+    await expect(store.consumeToken(hashToken(notMe), 'not-me', NOW + MINUTE)).resolves.toMatchObject({ outcome: 'consumed' });
+    await expect(store.consumeToken(hashToken(bobs), 'reset-password', NOW + MINUTE)).resolves.toMatchObject({ outcome: 'consumed' });
+  });
+
   it('refuses a token from its expiry instant on as "expired"', async () => {
     const token = await issueToken('reset-password');
     await expect(store.consumeToken(hashToken(token), 'reset-password', NOW + 30 * MINUTE)).resolves.toEqual({ outcome: 'expired' });

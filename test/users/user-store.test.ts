@@ -64,6 +64,28 @@ describe.each(['postgres', 'pglite', 'memory'] as const)('%s user store', (kind)
     expect(results.sort()).toEqual(['created', 'email_taken']);
   });
 
+  it('changes the address (normalised) and frees the old one; another user\'s address is email_taken and writes nothing', async () => {
+    const ada = user({ email: 'ada@example.com' });
+    const bob = user({ email: 'bob@example.com' });
+    await store.create(ada);
+    await store.create(bob);
+    const written = await store.write(ada.id, { patch: { email: '  Ada.New@Example.COM ', emailVerified: true }, now: 2_000 }, {});
+    expect(written).toMatchObject({ outcome: 'written', after: { email: 'ada.new@example.com', emailVerified: true, version: 2, credentialEpoch: 0 } });
+    await expect(store.findByEmail('ada.new@example.com')).resolves.toMatchObject({ id: ada.id });
+    await expect(store.findByEmail('ada@example.com')).resolves.toBeUndefined();
+    await expect(store.create(user({ email: 'ada@example.com' }))).resolves.toBe('created');
+    await expect(store.write(bob.id, { patch: { email: 'ADA.NEW@example.com', name: 'Bob 2' }, now: 3_000 }, {})).resolves.toEqual({ outcome: 'email_taken' });
+    await expect(store.get(bob.id)).resolves.toMatchObject({ email: 'bob@example.com', name: 'Ada', version: 1 });
+  });
+
+  it('gives one of two concurrent address changes to one address the address', async () => {
+    const [ada, bob] = [user(), user()];
+    await store.create(ada);
+    await store.create(bob);
+    const results = await Promise.all([ada, bob].map((u) => store.write(u.id, { patch: { email: 'race@example.com' }, now: 2_000 }, {})));
+    expect(results.map((r) => r.outcome).sort()).toEqual(['email_taken', 'written']);
+  });
+
   it('adds one to the credential epoch with every password change, and only then', async () => {
     const ada = user();
     await store.create(ada);

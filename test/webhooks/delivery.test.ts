@@ -5,7 +5,7 @@ import { webhookId } from '../../src/webhooks/events';
 import { openTestDatabase } from '../support/accounts';
 import { createUser, type TestApp } from '../support/test-app';
 import request from 'supertest';
-import { CSRF } from '../support/http';
+import { CSRF, login } from '../support/http';
 import { counter, Receiver, SECRET, signInAndOut, until, webhookApp } from './support';
 
 jest.setTimeout(60_000);
@@ -147,6 +147,23 @@ describe.each(['postgres', 'pglite'] as const)('operator webhooks on %s', (kind)
     expect(receiver.accepted()[0]?.payload).toEqual({ type: 'sign_in.failures_exceeded', timestamp: expect.any(String) as unknown, data: { prn: 'user-1', count: 20, window_seconds: 900 } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(receiver.received).toHaveLength(1);
+  });
+
+  it('an address change sends account.email_changed once, naming the account and never an address', async () => {
+    const t = await app(prefix());
+    t.webhooks?.start();
+    const user = await createUser(t, { emailVerified: true });
+    const session = await login(t.app, user.email, user.password);
+    const newEmail = `moved-${randomBytes(3).toString('hex')}@example.com`;
+    const asUser = (path: string, body: object) => request(t.app).post(path).set(CSRF).set('Authorization', `Bearer ${session.bearerPass}`).send(body);
+    expect((await asUser('/jts/account/email', { newEmail })).status).toBe(202);
+    await t.email.idle();
+    // No SMTP_URL here: the development outbox keeps the mail.
+    const link = t.email.outbox?.list().find((mail) => mail.to === newEmail)?.text.match(/#email-change=([A-Za-z0-9_-]+)/)?.[1];
+    expect((await asUser('/jts/account/email/confirm', { token: link ?? '' })).status).toBe(200);
+    await until(() => receiver.accepted().length === 1, 'the change event');
+    expect(receiver.accepted()[0]?.payload).toEqual({ type: 'account.email_changed', timestamp: expect.any(String) as unknown, data: { prn: user.id, via: 'link' } });
+    expect(receiver.received[0]?.body).not.toContain('example.com');
   });
 
   it('the risk step-up\'s threshold sends sign_in.failures_exceeded once per account and window', async () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JTS_TYP } from '../../jts/bearer-pass/claims.js';
 import { isJtsCode } from '../../jts/errors.js';
-import { changePasswordBody, codeSignInBody, notMeBody, createUserBody, emailBody, loginBody, mfaVerifyBody, reauthBody, registerBody, resetPasswordBody, totpConfirmBody, totpConfirmWithTicketBody, totpStartWithTicketBody, updateUserBody, verifyEmailBody } from '../body.js';
+import { changeEmailBody, changePasswordBody, codeSignInBody, confirmEmailChangeBody, notMeBody, createUserBody, emailBody, loginBody, mfaVerifyBody, reauthBody, registerBody, resetPasswordBody, totpConfirmBody, totpConfirmWithTicketBody, totpStartWithTicketBody, updateUserBody, verifyEmailBody } from '../body.js';
 import { STATE_PROOF_COOKIE } from '../cookies.js';
 import { errorCatalog } from '../errors.js';
 import { deviceId } from '../fields.js';
@@ -112,6 +112,8 @@ export const SCHEMAS: Json = {
   VerifyEmailRequest: requestSchema(verifyEmailBody),
   CodeSignInRequest: requestSchema(codeSignInBody),
   NotMeRequest: requestSchema(notMeBody),
+  ChangeEmailRequest: requestSchema(changeEmailBody),
+  ConfirmEmailChangeRequest: requestSchema(confirmEmailChangeBody),
   TotpConfirmRequest: requestSchema(totpConfirmBody),
   TotpStartWithTicketRequest: { ...requestSchema(totpStartWithTicketBody), description: 'Without a BearerPass: the ticket of a `mfa_enrollment_required` answer.' },
   TotpConfirmWithTicketRequest: { ...requestSchema(totpConfirmWithTicketBody), description: 'Without a BearerPass: the ticket of a `mfa_enrollment_required` answer and the first code.' },

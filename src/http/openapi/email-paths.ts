@@ -122,5 +122,37 @@ export function emailPaths(): Record<string, Partial<Record<Method, Json>>> {
         },
       },
     },
+    '/jts/account/email': {
+      post: {
+        operationId: 'requestEmailChange',
+        tags: ['email'],
+        summary: "Change the account's address: mail a confirmation link to the new one",
+        description:
+          "Needs a recent sign-in: the BearerPass's `auth_time` at most JTS_FRESH_AUTH_MAX_AGE seconds ago (default 300), else `401 insufficient_user_authentication` with `action: \"reauth\"` (RFC 9470): step up with POST /jts/reauth, then retry. `newEmail` follows registration's rules (trimmed, lower-cased, at most 254 characters). Always `202` with the same body and timing whether or not the new address has an account: the lookup and the mail run after the answer. A free address is mailed `<PUBLIC_URL>/#email-change=<token>` (single use, JTS_VERIFY_TOKEN_LIFETIME seconds, bound to this account and that address; a newer request replaces it; a password change voids it); a taken one is mailed a notice that someone tried, and nothing else happens. The account keeps its address until the link is confirmed. `400 invalid_request` when `newEmail` is already the account's address.",
+        security: bearer,
+        parameters: [csrf],
+        requestBody: body('ChangeEmailRequest'),
+        responses: { ...accepted('Accepted (whether or not the address is taken).'), ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'TooManyRequests', 'ServiceUnavailable') },
+      },
+    },
+    '/jts/account/email/confirm': {
+      post: {
+        operationId: 'confirmEmailChange',
+        tags: ['email'],
+        summary: "Confirm the new address from the link mailed to it",
+        description: `With a BearerPass of the account that asked for the change (a link opened while signed in to another account, or presented by it, is \`token_invalid\` and stays unspent). The address becomes the account's, verified; every other outstanding link and code (mailed to the old address) stops working; sessions stay. The old address is mailed a notice (\`email-changed\`) whose "this wasn't me" link (POST /jts/not-me, when the old address was verified) restores it, ends every session and voids the password. \`409 email_taken\` when another account took the address since the request (the link is spent). ${TOKEN_ERRORS}`,
+        security: bearer,
+        parameters: [csrf],
+        requestBody: body('ConfirmEmailChangeRequest'),
+        responses: {
+          ...ok('The address changed.', {
+            type: 'object',
+            required: ['success', 'email', 'emailVerified'],
+            properties: { success: { const: true }, email: { type: 'string', description: "The account's address now (normalised)." }, emailVerified: { const: true } },
+          }),
+          ...errors(...bodyErrors, 'Unauthorized', 'Forbidden', 'Conflict', 'TooManyRequests', 'ServiceUnavailable'),
+        },
+      },
+    },
   };
 }

@@ -31,6 +31,8 @@ export interface AuthRouteDeps {
   mfa: Router;
   /** The passkey routes (passkeys.ts), mounted here behind the same CORS policy. */
   passkeys: Router;
+  /** The signed-in user's own account changes (account.ts), mounted here behind the same CORS policy. */
+  account: Router;
   /** The JSON body parser, on the routes that take a body. */
   parseJson: RequestHandler;
   /**
@@ -116,6 +118,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   router.use(deps.email);
   router.use(deps.mfa);
   router.use(deps.passkeys);
+  router.use(deps.account);
   return router;
 }
 
