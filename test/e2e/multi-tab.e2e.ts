@@ -85,7 +85,9 @@ describe('two tabs of one browser', () => {
     expect(summary.thrown).toEqual([]);
     expect(Object.keys(a.statuses)).toEqual(['200']);
     expect(Object.keys(b.statuses)).toEqual(['200']);
-    expect(a.calls + b.calls).toBeGreaterThan(150);
+    // Each tab kept calling through every BearerPass lifetime (a call about every 0.2 s when idle; CI
+    // under load once made 143 in all, so the floor counts calls per lifetime, not the machine's speed).
+    expect(Math.min(a.calls, b.calls)).toBeGreaterThan((RUN_MS / (LIFETIME_SECONDS * 1000)) * 4);
     expect(summary.failures).toEqual([]);
     expect(responses.filter((r) => r.code === 'JTS-401-05')).toEqual([]);
     expect(renewals.every((r) => r.status === 200)).toBe(true);
