@@ -114,6 +114,14 @@ export class AccountEmail {
   /** After the answer: the confirmation link to a free address, or a notice to a taken one. */
   private async mailChange(user: User, email: string): Promise<void> {
     const { users, challenges, mailer, clock, audit, emailSettings } = this.deps;
+    const token = newToken();
+    const now = clock.now();
+    const lifetime = emailSettings.verifyTokenLifetimeSeconds;
+    // Issuing ends the account's previous change link: only the latest address asked for can be
+    // confirmed. Issued for a taken address too (its token is never mailed, so it confirms nothing):
+    // were the previous link left live there, the requester would learn from their own earlier link
+    // whether the address has an account (security review).
+    await challenges.issue({ id: randomId(), userId: user.id, purpose: 'email-change', secretHash: hashToken(token), credentialEpoch: user.credentialEpoch, email, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
     const holder = await users.findByEmail(email);
     if (holder) {
       // Its owner learns that someone tried; the requester learns nothing. No link: there is nothing to confirm.
@@ -121,11 +129,6 @@ export class AccountEmail {
       mailer.send({ kind: 'email-change-taken', to: holder.email, name: holder.name, appUrl: emailSettings.publicUrl });
       return;
     }
-    const token = newToken();
-    const now = clock.now();
-    const lifetime = emailSettings.verifyTokenLifetimeSeconds;
-    // Issuing ends the account's previous change link: only the latest address asked for can be confirmed.
-    await challenges.issue({ id: randomId(), userId: user.id, purpose: 'email-change', secretHash: hashToken(token), credentialEpoch: user.credentialEpoch, email, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
     audit({ event: 'challenge.issued', purpose: 'email-change', prn: user.id });
     mailer.send({ kind: 'email-change', to: email, name: user.name, link: `${emailSettings.publicUrl}/#email-change=${token}`, expiresInMinutes: Math.round(lifetime / 60) });
   }
