@@ -52,6 +52,7 @@ import { MemorySecondFactorStore } from './users/memory-factors.js';
 import { MemoryPasskeyStore } from './users/memory-passkeys.js';
 import type { PasskeyStore } from './users/passkeys.js';
 import { deriveSignInDeviceKey, NOTICE_WINDOW_MS, withNotMeLink, type NotMeLinkDeps } from './auth/sign-in-notices.js';
+import { withUndoLink } from './auth/account-email.js';
 import { THEFT_ALERT_WINDOW_MS } from './auth/theft-alerts.js';
 import { MemorySignInDeviceStore } from './users/memory-sign-in-devices.js';
 import type { SignInDeviceStore } from './users/sign-in-devices.js';
@@ -437,7 +438,11 @@ function buildEmail(inputs: ServiceInputs, registry: Registry, links: NotMeLinkD
     transport,
     from: config.email.from,
     productName: config.email.productName,
-    prepare: (notice) => (notice.kind === 'new-sign-in' ? withNotMeLink(links, notice) : Promise.resolve(notice)),
+    prepare: (notice) => {
+      if (notice.kind === 'new-sign-in') return withNotMeLink(links, notice);
+      if (notice.kind === 'email-changed') return withUndoLink({ ...links, notMeTokenLifetimeSeconds: links.settings.notMeTokenLifetimeSeconds }, notice);
+      return Promise.resolve(notice);
+    },
     retry: config.outbox.noticeRetry,
     pollMs: config.outbox.noticePollMs,
     registry,

@@ -7,6 +7,7 @@ import type { EmailFlowDeps } from './email-deps.js';
 import { AuthError } from './errors.js';
 import { assertFreshSignIn } from './fresh-auth.js';
 import { JtsError } from '../jts/errors.js';
+import type { AccountMail, EmailChangedNotice } from './account-mail.js';
 
 /** What changing the address reads. */
 export type AccountEmailDeps = Pick<AuthContext, 'users' | 'clock' | 'audit'> &
@@ -114,6 +115,14 @@ export class AccountEmail {
   /** After the answer: the confirmation link to a free address, or a notice to a taken one. */
   private async mailChange(user: User, email: string): Promise<void> {
     const { users, challenges, mailer, clock, audit, emailSettings } = this.deps;
+    const token = newToken();
+    const now = clock.now();
+    const lifetime = emailSettings.verifyTokenLifetimeSeconds;
+    // Issuing ends the account's previous change link: only the latest address asked for can be
+    // confirmed. Issued for a taken address too (its token is never mailed, so it confirms nothing):
+    // were the previous link left live there, the requester would learn from their own earlier link
+    // whether the address has an account (security review).
+    await challenges.issue({ id: randomId(), userId: user.id, purpose: 'email-change', secretHash: hashToken(token), credentialEpoch: user.credentialEpoch, email, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
     const holder = await users.findByEmail(email);
     if (holder) {
       // Its owner learns that someone tried; the requester learns nothing. No link: there is nothing to confirm.
@@ -121,11 +130,6 @@ export class AccountEmail {
       mailer.send({ kind: 'email-change-taken', to: holder.email, name: holder.name, appUrl: emailSettings.publicUrl });
       return;
     }
-    const token = newToken();
-    const now = clock.now();
-    const lifetime = emailSettings.verifyTokenLifetimeSeconds;
-    // Issuing ends the account's previous change link: only the latest address asked for can be confirmed.
-    await challenges.issue({ id: randomId(), userId: user.id, purpose: 'email-change', secretHash: hashToken(token), credentialEpoch: user.credentialEpoch, email, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
     audit({ event: 'challenge.issued', purpose: 'email-change', prn: user.id });
     mailer.send({ kind: 'email-change', to: email, name: user.name, link: `${emailSettings.publicUrl}/#email-change=${token}`, expiresInMinutes: Math.round(lifetime / 60) });
   }
@@ -134,21 +138,36 @@ export class AccountEmail {
    * Mails the old address that it was replaced. When that address was verified, the notice carries
    * a "this wasn't me" link bound to it: followed, it restores the address, ends every session and
    * voids the password (not-me.ts). An unverified old address gets no such link: it may be a typo
-   * or someone else's mailbox, and a link there would hand its reader the account.
+   * or someone else's mailbox, and a link there would hand its reader the account. The notice is
+   * queued as its intent (the notice outbox), the link minted when it leaves (withUndoLink).
    */
-  private async noticeToOldAddress(before: User, after: User): Promise<void> {
-    const { challenges, mailer, clock, audit, emailSettings, notMeTokenLifetimeSeconds: lifetime } = this.deps;
-    const now = clock.now();
-    const notice = { kind: 'email-changed', to: before.email, name: after.name, newEmail: maskEmail(after.email), at: now } as const;
-    if (!before.emailVerified) {
-      mailer.send(notice);
-      return;
-    }
-    const token = newToken();
-    await challenges.issue({ id: randomId(), userId: after.id, purpose: 'not-me', secretHash: hashToken(token), credentialEpoch: after.credentialEpoch, email: before.email, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
-    audit({ event: 'challenge.issued', purpose: 'not-me', prn: after.id });
-    mailer.send({ ...notice, undo: { link: `${emailSettings.publicUrl}/#not-me=${token}`, expiresInMinutes: Math.round(lifetime / 60) } });
+  private noticeToOldAddress(before: User, after: User): Promise<void> {
+    const { mailer, clock } = this.deps;
+    mailer.send({ kind: 'email-changed', to: before.email, name: after.name, newEmail: maskEmail(after.email), at: clock.now(), userId: after.id, credentialEpoch: after.credentialEpoch, undo: before.emailVerified });
+    return Promise.resolve();
   }
+}
+
+/** What minting an address-change notice's link reads. */
+export type UndoLinkDeps = Pick<AccountEmailDeps, 'challenges' | 'clock' | 'audit' | 'emailSettings' | 'notMeTokenLifetimeSeconds'> & { users: Pick<AccountEmailDeps['users'], 'get'> };
+
+/**
+ * The mail of a queued address-change notice: called by whoever delivers it, just before it is
+ * sent, so no usable token waits in the outbox. The "this wasn't me" token (when the notice has
+ * one) is bound to the old address (`to`) and issued under the epoch of the change, its lifetime
+ * counting from the mail's departure; each attempt of a retried mail may issue one (the not-me
+ * purpose keeps several live; the unsent ones expire unused). Undefined when the account is gone.
+ */
+export async function withUndoLink(deps: UndoLinkDeps, notice: EmailChangedNotice): Promise<AccountMail | undefined> {
+  const { challenges, clock, audit, emailSettings, notMeTokenLifetimeSeconds: lifetime, users } = deps;
+  if (!(await users.get(notice.userId))) return undefined;
+  const mail = { kind: 'email-changed', to: notice.to, name: notice.name, newEmail: notice.newEmail, at: notice.at } as const;
+  if (!notice.undo) return mail;
+  const token = newToken();
+  const now = clock.now();
+  await challenges.issue({ id: randomId(), userId: notice.userId, purpose: 'not-me', secretHash: hashToken(token), credentialEpoch: notice.credentialEpoch, email: notice.to, maxAttempts: 1, createdAt: now, expiresAt: now + lifetime * 1000 });
+  audit({ event: 'challenge.issued', purpose: 'not-me', prn: notice.userId });
+  return { ...mail, undo: { link: `${emailSettings.publicUrl}/#not-me=${token}`, expiresInMinutes: Math.round(lifetime / 60) } };
 }
 
 /**

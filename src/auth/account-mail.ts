@@ -46,8 +46,15 @@ export type AccountMail =
  */
 export type NewSignInNotice = { kind: 'new-sign-in'; to: string; name: string; userId: string; credentialEpoch: number; device: string; network: string; at: string };
 
-/** What `AccountMailer.send` takes: every AccountMail, the new sign-in notice as its intent. */
-export type MailRequest = Exclude<AccountMail, { kind: 'new-sign-in' }> | NewSignInNotice;
+/**
+ * The address-change notice as queued: its "this wasn't me" link (when `undo`: the old address was
+ * verified) is minted when the mail leaves (`withUndoLink`, account-email.ts), bound to `to`, so
+ * the notice can wait in the outbox — surviving a crash or an SMTP outage — with no usable token.
+ */
+export type EmailChangedNotice = { kind: 'email-changed'; to: string; name: string; newEmail: string; at: number; userId: string; credentialEpoch: number; undo: boolean };
+
+/** What `AccountMailer.send` takes: every AccountMail, the new sign-in and address-change notices as their intents. */
+export type MailRequest = Exclude<AccountMail, { kind: 'new-sign-in' | 'email-changed' }> | NewSignInNotice | EmailChangedNotice;
 
 /**
  * Sends account mail off the request path. `send` returns at once and never throws: whether a

@@ -26,12 +26,12 @@ const ROUTE: Record<MailRequest['kind'], 'flow' | 'notice'> = {
   'email-verified': 'notice',
   'email-change': 'flow',
   'email-change-taken': 'notice',
-  // A notice, but its "this wasn't me" link (account-email.ts) is minted with it: a live secret, so
-  // it stays in memory until that token is minted at delivery as the new sign-in notice's is.
-  'email-changed': 'flow',
+  // Its "this wasn't me" link is minted at delivery (withUndoLink), as the new sign-in notice's is:
+  // the victim's only way back after a hijacked address must survive a restart or an SMTP outage.
+  'email-changed': 'notice',
 };
 
-type FlowMail = Extract<AccountMail, { kind: 'verify-email' | 'reset-password' | 'sign-in-code' | 'email-change' | 'email-changed' }>;
+type FlowMail = Extract<AccountMail, { kind: 'verify-email' | 'reset-password' | 'sign-in-code' | 'email-change' }>;
 
 function isFlow(mail: MailRequest): mail is FlowMail {
   return ROUTE[mail.kind] === 'flow';
