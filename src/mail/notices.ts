@@ -5,6 +5,7 @@ import { retryDelayMs, type RetrySchedule } from '../accounts/outbox-queue.js';
 import type { AccountMail, AccountMailer, MailRequest } from '../auth/account-mail.js';
 import type { SqlNoticeOutbox, ClaimedNotice } from './notice-outbox.js';
 import type { MailSender } from './sender.js';
+import { mailErrorText } from './error-text.js';
 import { renderMail } from './templates.js';
 import type { MailTransport } from './transport.js';
 
@@ -171,8 +172,9 @@ export class NoticeMailer implements AccountMailer {
       if (await outbox.queue.delivered(claim)) sender.count(kind, 'sent');
       return;
     } catch (caught) {
-      // The error of an SMTP client names the server and the reply, never the message body.
-      error = (caught instanceof Error ? caught.message : String(caught)).slice(0, 200);
+      // The error of an SMTP client names the server and the reply (which may name the recipient:
+      // masked), never the message body.
+      error = mailErrorText(caught);
     }
     const retryIn = retryDelayMs(claim.attempt, this.deps.retry, this.deps.random);
     if (!(await outbox.queue.failed(claim, error, retryIn))) return;

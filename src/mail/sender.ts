@@ -1,6 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { AccountMail } from '../auth/account-mail.js';
+import { mailErrorText } from './error-text.js';
 import { renderMail } from './templates.js';
 import type { MailTransport } from './transport.js';
 
@@ -73,8 +74,9 @@ export class MailSender {
       } catch (error) {
         const last = attempt >= this.attempts;
         this.counter.inc({ kind: mail.kind, outcome: last ? 'failed' : 'retried' });
-        // The error of an SMTP client names the server and the reply, never the message body.
-        logger[last ? 'error' : 'warn']({ err: error, mail: mail.kind, domain: domainOf(mail.to), attempt }, last ? 'mail not sent; giving up' : 'mail not sent; will retry');
+        // The error of an SMTP client names the server and the reply (which may name the recipient:
+        // masked), never the message body; the raw error object also carries the reply, so it is not logged.
+        logger[last ? 'error' : 'warn']({ error: mailErrorText(error), mail: mail.kind, domain: domainOf(mail.to), attempt }, last ? 'mail not sent; giving up' : 'mail not sent; will retry');
         if (last) return;
         await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 4 ** (attempt - 1)));
       }

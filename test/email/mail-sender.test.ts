@@ -38,9 +38,9 @@ describe('MailSender', () => {
     await sink.close();
   });
 
-  it('retries a transient refusal and delivers, counting the retry', async () => {
+  it('retries a transient refusal and delivers, counting the retry; the reply naming the recipient is logged masked', async () => {
     const registry = new Registry();
-    const { logger } = memoryLogger();
+    const { logger, lines } = memoryLogger();
     const transport = smtpTransport(sink.url);
     const sender = new MailSender({ transport, from: 'Auth <auth@example.com>', productName: 'Example', logger, registry, retryDelayMs: 5 });
     sink.failNext(1);
@@ -50,6 +50,10 @@ describe('MailSender', () => {
     await sender.idle();
     await expect(counted(registry, 'retried')).resolves.toBe(1);
     await expect(counted(registry, 'sent')).resolves.toBe(1);
+    const log = lines.join('');
+    expect(log).toContain('mail not sent; will retry');
+    expect(log).toContain('…@example.com');
+    expect(log).not.toContain('ada@');
     transport.close();
   });
 

@@ -77,6 +77,9 @@ describe.each<AccountsKind>(['postgres', 'pglite'])('the notice outbox (%s, real
     const [queued] = await outboxRows(database);
     expect(queued).toMatchObject({ kind: 'new-sign-in', account_id: user.id, status: 'pending', attempts: 1 });
     expect(queued?.last_error).toMatch(/try again later/);
+    // The SMTP reply named the recipient; the stored error keeps its domain only.
+    expect(queued?.last_error).toContain(`…@${user.email.split('@')[1] ?? ''}`);
+    expect(queued?.last_error).not.toContain(user.email);
     expect(JSON.parse(queued?.intent ?? '{}')).toEqual({ kind: 'new-sign-in', to: user.email, name: 'Test User', userId: user.id, credentialEpoch: 0, device: expect.any(String) as string, network: expect.any(String) as string, at: expect.any(String) as string });
     expect(await outboxText(database)).not.toMatch(/not-me=|link/);
 

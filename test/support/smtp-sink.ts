@@ -32,7 +32,8 @@ export class SmtpSink {
         stream.on('end', () => {
           if (this.failures > 0) {
             this.failures -= 1;
-            callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+            // Named as real servers do: the reply carries the recipient (logs and stored errors must mask it).
+            callback(Object.assign(new Error(`try again later: <${session.envelope.rcptTo[0]?.address ?? ''}> is busy`), { responseCode: 451 }));
             return;
           }
           const raw = Buffer.concat(chunks).toString('utf8');
