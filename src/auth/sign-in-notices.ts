@@ -141,7 +141,8 @@ export type NotMeLinkDeps = Pick<SignInNoticeDeps, 'challenges' | 'clock' | 'aud
  */
 export async function withNotMeLink(deps: NotMeLinkDeps, notice: NewSignInNotice): Promise<AccountMail | undefined> {
   const { challenges, clock, audit, settings, emailSettings, users } = deps;
-  if (!(await users.get(notice.userId))) return undefined;
+  const user = await users.get(notice.userId);
+  if (!user) return undefined;
   const token = newToken();
   const now = clock.now();
   const lifetime = settings.notMeTokenLifetimeSeconds;
@@ -149,7 +150,10 @@ export async function withNotMeLink(deps: NotMeLinkDeps, notice: NewSignInNotice
   audit({ event: 'challenge.issued', purpose: 'not-me', prn: notice.userId });
   return {
     kind: 'new-sign-in',
-    to: notice.to,
+    // The account's address now, not the one it had when the notice was queued: the address may have
+    // changed while the notice waited (POST /jts/account/email), and a "this wasn't me" link must
+    // never reach a mailbox the account left (security review).
+    to: user.email,
     name: notice.name,
     device: notice.device,
     network: notice.network,

@@ -110,6 +110,25 @@ describe.each<AccountsKind>(['postgres', 'pglite'])('the notice outbox (%s, real
     expect((await renew(second.app, renewed.stateProof)).status).toBe(401);
   });
 
+  it('a sign-in notice queued before the account changed its address goes to the new address, never with a link to the old one', async () => {
+    sink.failNext(1_000_000);
+    const first = await instance();
+    const user = await createUser(first);
+    await login(first.app, user.email, user.password);
+    await first.email.idle();
+    expect((await outboxRows(database))[0]).toMatchObject({ kind: 'new-sign-in', status: 'pending' });
+
+    // The address changes while the notice waits for SMTP.
+    const moved = `moved-${randomBytes(3).toString('hex')}@example.com`;
+    await sql`update users set email = ${moved} where id = ${user.id}`.execute(database.db);
+    sink.failNext(0);
+    first.email.start();
+    const mail = await sink.next(moved, 'new-sign-in');
+    expect(notMeTokenOf(mail)).toEqual(expect.any(String));
+    await until(async () => (await outboxRows(database))[0]?.status === 'delivered', 'the row marked delivered');
+    expect(sink.received.filter((m) => m.envelope.to.includes(user.email))).toEqual([]);
+  });
+
   it('two instances sharing the outbox deliver each notice once', async () => {
     const [a, b] = [await instance(), await instance()];
     const recipients = Array.from({ length: 20 }, (_, i) => `n${String(i)}.${kind}@example.com`);
