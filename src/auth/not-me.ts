@@ -64,9 +64,15 @@ export async function reportNotMe(deps: NotMeDeps, token: string): Promise<NotMe
   const user = await users.get(used.userId);
   if (!user || user.disabled) throw refuseToken(deps, 'not-me', 'voided');
   audit({ event: 'challenge.consumed', purpose: 'not-me', prn: user.id });
-  if (used.email !== undefined && used.email !== user.email) await restoreAddress(deps, user.id, used.email);
   const sameCredential = used.credentialEpoch === user.credentialEpoch;
+  // The password first, the address after: the new credential epoch voids a pending address change,
+  // so a confirmation racing this link either landed before (and the restore below overwrites it) or
+  // is refused — with the address restored first, one landing in between kept the account (review).
   const ended = await replacePassword(deps, user.id, { passwordHash, emailVerified: true }, { reason: 'password_reset' });
+  if (used.email !== undefined) {
+    const current = await users.get(user.id);
+    if (current !== undefined && current.email !== used.email) await restoreAddress(deps, user.id, used.email);
+  }
   // The intruder's device was recorded as known by the sign-in reported here: forgotten with every
   // other, so a later sign-in of it (with a password it stole again) is noticed again.
   await deps.devices?.forget(user.id);
