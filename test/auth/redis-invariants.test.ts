@@ -100,7 +100,10 @@ describe('Redis store invariants', () => {
       const res = await renew(t.app, value);
       expect(res.body).toMatchObject({ error_code: 'JTS-401-03' });
     }
-    expect(sent).not.toHaveBeenCalled();
+    // TIME is the Redis clock's own periodic re-measurement (src/redis/clock.ts), not the request's:
+    // under CI load one fell inside this test once.
+    const commands = sent.mock.calls.map(([command]) => (command as { name: string }).name).filter((name) => name !== 'time');
+    expect(commands).toEqual([]);
     sent.mockRestore();
   });
 
