@@ -8,7 +8,7 @@ import { outboxEvent, type WebhookEventData, type WebhookEventType } from './eve
 import { SqlWebhookOutbox, type ClaimedDelivery } from './outbox.js';
 import { WebhookRelay } from './relay.js';
 import type { WebhookSettings } from '../config/webhooks.js';
-import { retryDelayMs } from './schedule.js';
+import { retryDelayMs } from '../accounts/outbox-queue.js';
 import { PollingLoop } from '../accounts/outbox-loop.js';
 
 export interface WebhookDeps {

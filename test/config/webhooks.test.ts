@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../../src/config/load';
-import { DEFAULT_RETRY_SCHEDULE, nominalDelaysMs, retryDelayMs } from '../../src/webhooks/schedule';
+import { nominalDelaysMs, retryDelayMs } from '../../src/accounts/outbox-queue';
+import { DEFAULT_RETRY_SCHEDULE } from '../../src/webhooks/schedule';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
